@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Start local Kafka (KRaft), PostgreSQL and Redis on loopback, non-default ports,
+# and write $MLOPS_LOCAL_DIR/env with connection settings. Idempotent.
+set -euo pipefail
+LOG_TAG=up
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+export MLOPS_LOCAL_DIR MLOPS_RUN_ID="${MLOPS_RUN_ID:-$$}"
+trap 'rm -f "$MLOPS_LOCAL_DIR/.apt-updated.$MLOPS_RUN_ID"' EXIT
+mkdir -p "$MLOPS_LOCAL_DIR"
+
+# kcat: used by kafka.sh's readiness probe and by tests.
+apt_install_if_missing kcat kcat
+
+# Kafka is the slow one (JVM); start it in the background while the others
+# start. Only postgres.sh/redis.sh may run apt, and they run one after another.
+bash "$LOCAL_SCRIPTS_DIR/kafka.sh" start &
+kafka_job=$!
+rc=0
+bash "$LOCAL_SCRIPTS_DIR/postgres.sh" start || rc=$?
+(( rc == 0 )) && { bash "$LOCAL_SCRIPTS_DIR/redis.sh" start || rc=$?; }
+wait "$kafka_job" || { log "kafka failed to start"; rc=1; }
+(( rc == 0 )) || die "local infrastructure failed to start (see messages above)"
+
+ENV_FILE="$MLOPS_LOCAL_DIR/env"
+cat >"$ENV_FILE" <<ENV
+KAFKA_BROKERS=127.0.0.1:${KAFKA_PORT:-19092}
+DATABASE_URL=postgres://mlops:mlops@127.0.0.1:${PG_PORT:-15432}/mlops
+REDIS_URL=redis://127.0.0.1:${REDIS_PORT:-16379}
+ENV
+log "all up; wrote $ENV_FILE:"
+cat "$ENV_FILE"

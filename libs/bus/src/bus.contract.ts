@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { context, trace } from '@opentelemetry/api';
+import { createEvent, type EventEnvelope } from '@mlops/contracts';
+import { startTelemetry, type Telemetry } from '@mlops/telemetry';
+import { waitFor } from '../../../test/support/wait-for';
+import { DLQ_HEADERS } from './delivery-policy';
+import { EventBus } from './event-bus';
+import type { IncomingMessage, MessageTransport, Subscription } from './transport';
+
+const FAST_RETRY = { maxAttempts: 3, initialBackoffMs: 10, maxBackoffMs: 50 };
+
+function registered(subject: string, version: number) {
+  return createEvent('model.registered', {
+    source: 'contract-test',
+    subject,
+    data: { model: subject, version, artifactHash: `sha256:${version}` },
+  });
+}
+
+/**
+ * The delivery contract every bus adapter must keep. Run against the in-process adapter
+ * (unit tier) and a real Kafka broker (integration tier).
+ */
+export function busContract(name: string, makeTransport: () => MessageTransport | Promise<MessageTransport>) {
+  describe(`bus contract: ${name}`, () => {
+    let bus: EventBus;
+    let telemetry: Telemetry;
+    const subscriptions: Subscription[] = [];
+    const group = (label: string) => `contract-${label}-${randomUUID()}`;
+    const rawTopic = (label: string) => `contract.${label}.${randomUUID()}`;
+
+    beforeAll(async () => {
+      telemetry = startTelemetry('bus-contract');
+      bus = new EventBus(await makeTransport(), { retry: FAST_RETRY });
+    });
+    afterEach(async () => {
+      await Promise.all(subscriptions.splice(0).map((s) => s.stop()));
+    });
+    afterAll(async () => {
+      await bus.close();
+      await telemetry.shutdown();
+    });
+
+    async function collect(topics: string[], g = group('collect'), filter: (m: IncomingMessage) => boolean = () => true) {
+      const received: IncomingMessage[] = [];
+      subscriptions.push(
+        await bus.subscribe({ group: g, topics, handle: async (m) => void (filter(m) && received.push(m)) }),
+      );
+      return received;
+    }
+
+    it('delivers a published event to a subscriber, typed and intact', async () => {
+      const subject = `m-${randomUUID()}`;
+      const got: EventEnvelope<'model.registered'>[] = [];
+      subscriptions.push(
+        await bus.subscribeEvents({
+          group: group('typed'),
+          types: ['model.registered'],
+          handle: async (e) => void (e.subject === subject && got.push(e)),
+        }),
+      );
+      const sent = registered(subject, 1);
+      await bus.publish(sent);
+      await waitFor(() => got.length === 1, 'the event');
+      expect(got[0]).toEqual(sent);
+    });
+
+    it('gives every consumer group every event, and keeps order per key', async () => {
+      const topic = rawTopic('groups');
+      const a = await collect([topic], group('a'));
+      const b = await collect([topic], group('b'));
+      const values = Array.from({ length: 30 }, (_, i) => String(i));
+      for (const v of values) await bus.publishMessages([{ topic, key: 'same-key', value: v }]);
+      await waitFor(() => a.length === 30 && b.length === 30, 'both groups to get 30 messages').catch((e) => {
+        throw new Error(`${e.message}: group a got ${a.length}, group b got ${b.length}`);
+      });
+      expect(a.map((m) => m.value.toString())).toEqual(values);
+      expect(b.map((m) => m.value.toString())).toEqual(values);
+    });
+
+    it('publishes a batch all together', async () => {
+      const topic = rawTopic('batch');
+      const got = await collect([topic]);
+      await bus.publishMessages(Array.from({ length: 10 }, (_, i) => ({ topic, key: `k${i % 3}`, value: `v${i}` })));
+      await waitFor(() => got.length === 10, '10 messages');
+      expect(new Set(got.map((m) => m.value.toString())).size).toBe(10);
+    });
+
+    it('resumes a group after its last acknowledged message', async () => {
+      const topic = rawTopic('resume');
+      const g = group('resume');
+      const first: string[] = [];
+      const sub = await bus.subscribe({ group: g, topics: [topic], handle: async (m) => void first.push(m.value.toString()) });
+      await bus.publishMessages([1, 2, 3].map((i) => ({ topic, key: 'k', value: `a${i}` })));
+      await waitFor(() => first.length === 3, 'the first three');
+      await sub.stop();
+      await bus.publishMessages([4, 5].map((i) => ({ topic, key: 'k', value: `a${i}` })));
+      const second: string[] = [];
+      subscriptions.push(
+        await bus.subscribe({ group: g, topics: [topic], handle: async (m) => void second.push(m.value.toString()) }),
+      );
+      await waitFor(() => second.length >= 2, 'the two new messages');
+      await sleep(300);
+      expect(second).toEqual(['a4', 'a5']);
+    });
+
+    it('retries a failing handler with backoff and applies the message once it succeeds', async () => {
+      const topic = rawTopic('retry');
+      let attempts = 0;
+      const applied: string[] = [];
+      subscriptions.push(
+        await bus.subscribe({
+          group: group('retry'),
+          topics: [topic],
+          handle: async (m) => {
+            attempts++;
+            if (attempts < 3) throw new Error('transient');
+            applied.push(m.value.toString());
+          },
+        }),
+      );
+      const dlq = await collect([`${topic}.dlq`]);
+      await bus.publishMessages([{ topic, key: 'k', value: 'x' }]);
+      await waitFor(() => applied.length === 1, 'success on the third attempt');
+      await sleep(300);
+      expect(attempts).toBe(3);
+      expect(dlq).toHaveLength(0);
+    });
+
+    it('sends a message whose handler keeps failing to <topic>.dlq with the reason, and moves on', async () => {
+      const topic = rawTopic('poison');
+      const ok: string[] = [];
+      subscriptions.push(
+        await bus.subscribe({
+          group: group('poison'),
+          topics: [topic],
+          handle: async (m) => {
+            if (m.value.toString() === 'poison') throw new Error('cannot digest poison');
+            ok.push(m.value.toString());
+          },
+        }),
+      );
+      const dlq = await collect([`${topic}.dlq`]);
+      await bus.publishMessages(['poison', 'fine'].map((value) => ({ topic, key: 'k', value })));
+      await waitFor(() => dlq.length === 1 && ok.length === 1, 'the dead letter and the next message');
+      expect(ok).toEqual(['fine']);
+      expect(dlq[0].value.toString()).toBe('poison');
+      expect(dlq[0].headers[DLQ_HEADERS.error]).toBe('cannot digest poison');
+      expect(dlq[0].headers[DLQ_HEADERS.topic]).toBe(topic);
+      expect(dlq[0].headers[DLQ_HEADERS.attempts]).toBe(String(FAST_RETRY.maxAttempts));
+    });
+
+    it('dead-letters an event that breaks its contract at once, naming the field', async () => {
+      const subject = `bad-${randomUUID()}`;
+      let handled = 0;
+      subscriptions.push(
+        await bus.subscribeEvents({ group: group('invalid'), types: ['model.registered'], handle: async (e) => void (e.subject === subject && handled++) }),
+      );
+      const dlq = await collect(['model.registered.dlq'], group('dlq'), (m) => m.key === subject);
+      const broken = { ...registered(subject, 1), data: { model: subject, version: -2, artifactHash: 'x' } };
+      await bus.publishMessages([{ topic: 'model.registered', key: subject, value: JSON.stringify(broken) }]);
+      await waitFor(() => dlq.length === 1, 'the dead letter');
+      expect(dlq[0].headers[DLQ_HEADERS.error]).toContain('data.version');
+      expect(dlq[0].headers[DLQ_HEADERS.attempts]).toBe('1');
+      expect(handled).toBe(0);
+    });
+
+    it('publishes what a handler emits only from its successful attempt', async () => {
+      const input = rawTopic('emit-in');
+      const output = rawTopic('emit-out');
+      let attempts = 0;
+      subscriptions.push(
+        await bus.subscribe({
+          group: group('emit'),
+          topics: [input],
+          handle: async (m, ctx) => {
+            attempts++;
+            ctx.publishMessage({ topic: output, key: m.key, value: `attempt-${attempts}` });
+            if (attempts === 1) throw new Error('fail after emitting');
+          },
+        }),
+      );
+      const out = await collect([output]);
+      await bus.publishMessages([{ topic: input, key: 'k', value: 'go' }]);
+      await waitFor(() => out.length === 1, 'the emitted message');
+      await sleep(300);
+      expect(out.map((m) => m.value.toString())).toEqual(['attempt-2']);
+    });
+
+    it('continues the producer trace in the consumer (traceparent in headers)', async () => {
+      const topic = rawTopic('trace');
+      const seen: { traceparent?: string; traceId?: string }[] = [];
+      subscriptions.push(
+        await bus.subscribe({
+          group: group('trace'),
+          topics: [topic],
+          handle: async (m) =>
+            void seen.push({ traceparent: m.headers.traceparent, traceId: trace.getActiveSpan()?.spanContext().traceId }),
+        }),
+      );
+      const tracer = trace.getTracer('contract');
+      const root = tracer.startSpan('root');
+      await context.with(trace.setSpan(context.active(), root), () =>
+        bus.publishMessages([{ topic, key: 'k', value: 'traced' }]),
+      );
+      root.end();
+      await waitFor(() => seen.length === 1, 'the traced message');
+      const rootTrace = root.spanContext().traceId;
+      expect(rootTrace).toMatch(/^[0-9a-f]{32}$/);
+      expect(rootTrace).not.toMatch(/^0+$/);
+      expect(seen[0].traceparent).toMatch(new RegExp(`^00-${rootTrace}-[0-9a-f]{16}-01$`));
+      expect(seen[0].traceId).toBe(rootTrace);
+    });
+  });
+}

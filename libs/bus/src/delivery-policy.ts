@@ -1,0 +1,89 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dlqTopic } from '@mlops/contracts';
+import type { IncomingMessage, OutgoingMessage } from './transport';
+
+export interface RetryPolicy {
+  /** Handler attempts before the message goes to the DLQ. */
+  maxAttempts: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 5_000 };
+
+/** Errors for which retrying cannot help (bad input); they go to the DLQ at once. */
+export class PermanentError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentError';
+  }
+}
+
+export function isPermanent(error: unknown): boolean {
+  return error instanceof PermanentError || (error as Error)?.name === 'ContractViolation';
+}
+
+export const DLQ_HEADERS = {
+  error: 'dlq-error',
+  errorName: 'dlq-error-name',
+  topic: 'dlq-original-topic',
+  partition: 'dlq-original-partition',
+  offset: 'dlq-original-offset',
+  group: 'dlq-consumer-group',
+  attempts: 'dlq-attempts',
+  failedAt: 'dlq-failed-at',
+} as const;
+
+/** The original bytes, key and headers, plus why and where it failed, so it can be replayed. */
+export function deadLetter(message: IncomingMessage, group: string, error: unknown, attempts: number): OutgoingMessage {
+  const err = error instanceof Error ? error : new Error(String(error));
+  return {
+    topic: dlqTopic(message.topic),
+    key: message.key,
+    value: message.value,
+    headers: {
+      ...message.headers,
+      [DLQ_HEADERS.error]: err.message.slice(0, 4_000),
+      [DLQ_HEADERS.errorName]: err.name,
+      [DLQ_HEADERS.topic]: message.topic,
+      [DLQ_HEADERS.partition]: String(message.partition),
+      [DLQ_HEADERS.offset]: message.offset,
+      [DLQ_HEADERS.group]: group,
+      [DLQ_HEADERS.attempts]: String(attempts),
+      [DLQ_HEADERS.failedAt]: new Date().toISOString(),
+    },
+  };
+}
+
+export type Outbox = (message: OutgoingMessage) => void;
+export type Handler = (message: IncomingMessage, publish: Outbox) => Promise<void>;
+
+export interface Logger {
+  warn(message: string): void;
+}
+
+/**
+ * Runs a handler with retries and exponential backoff; a message whose handler keeps
+ * failing (or fails permanently) becomes a dead letter instead of blocking its partition.
+ * Messages the handler published are kept only from the successful attempt.
+ */
+export function withRetries(group: string, handler: Handler, policy: RetryPolicy, logger?: Logger) {
+  return async (message: IncomingMessage): Promise<OutgoingMessage[]> => {
+    for (let attempt = 1; ; attempt++) {
+      const outbox: OutgoingMessage[] = [];
+      try {
+        await handler(message, (m) => outbox.push(m));
+        return outbox;
+      } catch (error) {
+        const where = `${message.topic}[${message.partition}]@${message.offset}`;
+        if (isPermanent(error) || attempt >= policy.maxAttempts) {
+          logger?.warn(`${group}: ${where} -> ${dlqTopic(message.topic)} after ${attempt} attempt(s): ${(error as Error).message}`);
+          return [deadLetter(message, group, error, attempt)];
+        }
+        const backoff = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (attempt - 1));
+        logger?.warn(`${group}: ${where} attempt ${attempt} failed (${(error as Error).message}); retrying in ${backoff} ms`);
+        await sleep(backoff);
+      }
+    }
+  };
+}

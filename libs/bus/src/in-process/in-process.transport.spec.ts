@@ -1,0 +1,4 @@
+import { busContract } from '../bus.contract';
+import { InProcessTransport } from './in-process.transport';
+
+busContract('in-process', () => new InProcessTransport());

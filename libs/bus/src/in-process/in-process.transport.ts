@@ -1,0 +1,180 @@
+import type {
+  ConsumeOptions,
+  IncomingMessage,
+  MessageTransport,
+  OutgoingMessage,
+  Subscription,
+} from '../transport';
+
+interface StoredMessage {
+  key?: string;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/** One topic: a single ordered partition whose oldest consumed messages are trimmed. */
+class TopicLog {
+  base = 0;
+  /** Position slots of the groups that read this topic. */
+  readonly groups = new Set<string>();
+  readonly messages: StoredMessage[] = [];
+  private waiters: (() => void)[] = [];
+
+  get end(): number {
+    return this.base + this.messages.length;
+  }
+
+  append(message: StoredMessage): void {
+    this.messages.push(message);
+  }
+
+  wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    waiters.forEach((w) => w());
+  }
+
+  waitForMore(): { promise: Promise<void>; cancel: () => void } {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.waiters.push(resolve);
+    return { promise, cancel: resolve };
+  }
+
+  at(offset: number): StoredMessage | undefined {
+    return this.messages[offset - this.base];
+  }
+
+  /** Drops messages below `offset`, keeping the log bounded. */
+  trimBelow(offset: number): void {
+    const drop = Math.min(offset - this.base, this.messages.length);
+    if (drop > 0) {
+      this.messages.splice(0, drop);
+      this.base += drop;
+    }
+  }
+}
+
+export interface InProcessTransportOptions {
+  /** Messages kept per topic when no group has consumed them (like Kafka retention). */
+  retainMessages?: number;
+}
+
+/**
+ * The embedded-mode bus: an in-memory log per topic with committed positions per group.
+ * Same delivery contract as Kafka: per-group delivery, order per topic (and so per key),
+ * ack after the handler returns, outputs appended atomically with the ack, redelivery
+ * when the handler throws. Not durable across process restarts.
+ */
+export class InProcessTransport implements MessageTransport {
+  readonly kind = 'in-process' as const;
+  private readonly topics = new Map<string, TopicLog>();
+  /** `${group}\u0000${topic}` -> next offset to deliver. */
+  private readonly positions = new Map<string, number>();
+  private readonly active = new Set<string>();
+  private readonly stops = new Set<() => Promise<void>>();
+  private readonly retain: number;
+
+  constructor(options: InProcessTransportOptions = {}) {
+    this.retain = options.retainMessages ?? 100_000;
+  }
+
+  private log(topic: string): TopicLog {
+    let log = this.topics.get(topic);
+    if (!log) this.topics.set(topic, (log = new TopicLog()));
+    return log;
+  }
+
+  async send(messages: OutgoingMessage[]): Promise<void> {
+    this.appendAll(messages);
+  }
+
+  private appendAll(messages: OutgoingMessage[]): void {
+    const touched = new Set<TopicLog>();
+    for (const m of messages) {
+      const log = this.log(m.topic);
+      log.append({ key: m.key, value: Buffer.from(m.value), headers: { ...(m.headers ?? {}) } });
+      touched.add(log);
+    }
+    for (const log of touched) {
+      this.trim(log);
+      log.wake();
+    }
+  }
+
+  /** Keeps what any group still has to read, and at least the last 1,000 messages. */
+  private trim(log: TopicLog): void {
+    const positions = [...log.groups].map((slot) => this.positions.get(slot)!);
+    const floor = positions.length > 0 ? Math.min(...positions) : log.end - this.retain;
+    log.trimBelow(Math.min(floor, log.end - 1_000));
+  }
+
+  async consume(options: ConsumeOptions): Promise<Subscription> {
+    const loops = options.topics.map((topic) => this.runLoop(topic, options));
+    const stops = loops.map((l) => l.stop);
+    const stopAll = async () => {
+      await Promise.all(stops.map((s) => s()));
+      this.stops.delete(stopAll);
+    };
+    this.stops.add(stopAll);
+    return { stop: stopAll };
+  }
+
+  private runLoop(topic: string, options: ConsumeOptions): { stop: () => Promise<void> } {
+    const slot = `${options.group}\u0000${topic}`;
+    if (this.active.has(slot)) {
+      throw new Error(`in-process bus: group "${options.group}" already has a consumer on "${topic}"`);
+    }
+    this.active.add(slot);
+    const log = this.log(topic);
+    if (!this.positions.has(slot)) {
+      this.positions.set(slot, options.fromBeginning === false ? log.end : log.base);
+    }
+    log.groups.add(slot);
+    let running = true;
+    let wait: { cancel: () => void } | undefined;
+    const done = (async () => {
+      while (running) {
+        const offset = Math.max(this.positions.get(slot)!, log.base);
+        const stored = log.at(offset);
+        if (!stored) {
+          const w = log.waitForMore();
+          wait = w;
+          await w.promise;
+          continue;
+        }
+        const message: IncomingMessage = {
+          topic,
+          partition: 0,
+          offset: String(offset),
+          key: stored.key,
+          value: stored.value,
+          headers: { ...stored.headers },
+        };
+        let outputs: OutgoingMessage[];
+        try {
+          outputs = await options.onMessage(message);
+        } catch {
+          // Not acknowledged: deliver the same message again after a pause.
+          await new Promise((r) => setTimeout(r, 200));
+          continue;
+        }
+        // Ack and outputs in one synchronous step: nothing can observe one without the other.
+        this.positions.set(slot, offset + 1);
+        this.appendAll(outputs);
+      }
+    })();
+    return {
+      stop: async () => {
+        running = false;
+        wait?.cancel();
+        await done;
+        this.active.delete(slot);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.stops].map((s) => s()));
+  }
+}

@@ -1,0 +1,12 @@
+import { infraEnv } from '../../../../test/infra/infra-env';
+import { busContract } from '../bus.contract';
+import { KafkaTransport } from './kafka.transport';
+
+const brokers = () => infraEnv().KAFKA_BROKERS.split(',');
+
+busContract('kafka (real broker)', () => new KafkaTransport({ brokers: brokers(), clientId: 'contract-test' }));
+
+busContract(
+  'kafka with transactions (real broker)',
+  () => new KafkaTransport({ brokers: brokers(), clientId: 'contract-test-tx', transactionalId: `contract-${process.pid}` }),
+);

@@ -1,0 +1,236 @@
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type KafkaMessage,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
+import type {
+  ConsumeOptions,
+  IncomingMessage,
+  MessageTransport,
+  OutgoingMessage,
+  Subscription,
+} from '../transport';
+
+export interface KafkaTransportOptions {
+  brokers: string[];
+  clientId: string;
+  ssl?: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  /**
+   * Turns on Kafka transactions for consumers: a consumer's outputs are committed in the
+   * same transaction as its input offsets (exactly-once consume -> produce).
+   * Must be stable for one service instance so a restarted instance fences its zombie.
+   */
+  transactionalId?: string;
+  /** Partitions for topics this transport creates. */
+  numPartitions?: number;
+  sessionTimeoutMs?: number;
+  logger?: { warn(message: string): void; error(message: string): void };
+}
+
+function toHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.map(String).join(',') : v.toString();
+  }
+  return out;
+}
+
+function byTopic(messages: OutgoingMessage[]) {
+  const grouped = new Map<string, { key?: string; value: Buffer | string; headers?: Record<string, string> }[]>();
+  for (const m of messages) {
+    if (!grouped.has(m.topic)) grouped.set(m.topic, []);
+    grouped.get(m.topic)!.push({ key: m.key, value: m.value, headers: m.headers });
+  }
+  return [...grouped.entries()].map(([topic, msgs]) => ({ topic, messages: msgs }));
+}
+
+/** The distributed-mode bus adapter over kafkajs. */
+export class KafkaTransport implements MessageTransport {
+  readonly kind = 'kafka' as const;
+  private readonly kafka: Kafka;
+  private admin?: Promise<Admin>;
+  private producer?: Promise<Producer>;
+  private readonly knownTopics = new Set<string>();
+  private readonly closers = new Set<() => Promise<void>>();
+
+  constructor(private readonly options: KafkaTransportOptions) {
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      ssl: options.ssl,
+      sasl: options.sasl as SASLOptions | undefined,
+      logLevel: logLevel.WARN,
+      retry: { initialRetryTime: 300, retries: 10 },
+    });
+  }
+
+  private newProducer(transactionalId?: string): Promise<Producer> {
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionalId,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    return producer.connect().then(() => producer);
+  }
+
+  private sharedProducer(): Promise<Producer> {
+    this.producer ??= this.newProducer();
+    return this.producer;
+  }
+
+  /** Creates missing topics explicitly so brokers without auto-creation work too. */
+  async ensureTopics(topics: string[]): Promise<void> {
+    const missing = [...new Set(topics)].filter((t) => !this.knownTopics.has(t));
+    if (missing.length === 0) return;
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })();
+    const admin = await this.admin;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({ topic, numPartitions: this.options.numPartitions ?? 3 })),
+    });
+    missing.forEach((t) => this.knownTopics.add(t));
+  }
+
+  /**
+   * Idempotent (no duplicates from retries), acks from all in-sync replicas. Plain sends are
+   * not transactional: transactions are used where they buy exactly-once, consume -> produce.
+   */
+  async send(messages: OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.ensureTopics(messages.map((m) => m.topic));
+    const producer = await this.sharedProducer();
+    await producer.sendBatch({ topicMessages: byTopic(messages), acks: -1 });
+  }
+
+  async consume(options: ConsumeOptions): Promise<Subscription> {
+    const { group, topics, onMessage } = options;
+    await this.ensureTopics(topics);
+    const sessionTimeout = this.options.sessionTimeoutMs ?? 10_000;
+    const consumer: Consumer = this.kafka.consumer({
+      groupId: group,
+      sessionTimeout,
+      heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
+      readUncommitted: false,
+    });
+    const txProducer = this.options.transactionalId
+      ? await this.newProducer(`${this.options.transactionalId}.${group}`)
+      : undefined;
+
+    // kafkajs prefetches the next batch while a batch is still being handled, from the offset
+    // resolved so far; while a transaction commits, that refetch can start at a message we
+    // already handled. Batches of one partition therefore run one after another, and the
+    // next offset this member committed filters out what it already handled. The map
+    // survives rebalances: it is a lower bound of the group's committed offset, which only
+    // grows, and the broker may still report an older one while a transaction's offset
+    // commit is pending (kafkajs does not ask for stable offsets).
+    const committed = new Map<string, bigint>();
+    const inFlight = new Map<string, Promise<void>>();
+    consumer.on(consumer.events.GROUP_JOIN, (e) =>
+      process.env.DBG_KAFKA && console.log(`JOIN ${group}`, JSON.stringify(e.payload.memberAssignment)),
+    );
+    consumer.on(consumer.events.CRASH, (e) =>
+      this.options.logger?.error(`kafka consumer ${group} crashed: ${e.payload.error.message}`),
+    );
+
+    const handleBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+      const slot = `${batch.topic}:${batch.partition}`;
+      const floor = committed.get(slot) ?? -1n;
+      const outputs: OutgoingMessage[] = [];
+      let last: string | undefined;
+      for (const m of batch.messages) {
+        if (!isRunning() || isStale()) break;
+        if (BigInt(m.offset) < floor) continue;
+        const produced = await onMessage(this.incoming(batch.topic, batch.partition, m));
+        if (txProducer) {
+          outputs.push(...produced);
+        } else {
+          if (produced.length > 0) await this.send(produced);
+          resolveOffset(m.offset);
+        }
+        last = m.offset;
+        await heartbeat();
+      }
+      if (last === undefined) return;
+      const next = (BigInt(last) + 1n).toString();
+      if (txProducer) {
+        await this.commitTransaction(txProducer, group, outputs, { topic: batch.topic, partition: batch.partition, offset: next });
+        resolveOffset(last);
+      } else {
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+      }
+      committed.set(slot, BigInt(next));
+    };
+
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => {
+        const slot = `${payload.batch.topic}:${payload.batch.partition}`;
+        const run = (inFlight.get(slot) ?? Promise.resolve()).catch(() => undefined).then(() => handleBatch(payload));
+        inFlight.set(slot, run);
+        return run;
+      },
+    });
+    const stop = async () => {
+      await consumer.disconnect();
+      await txProducer?.disconnect();
+      this.closers.delete(stop);
+    };
+    this.closers.add(stop);
+    return { stop };
+  }
+
+  /** Outputs and the input offset commit in one Kafka transaction: exactly-once consume -> produce. */
+  private async commitTransaction(
+    producer: Producer,
+    group: string,
+    outputs: OutgoingMessage[],
+    input: { topic: string; partition: number; offset: string },
+  ): Promise<void> {
+    await this.ensureTopics(outputs.map((o) => o.topic));
+    const tx = await producer.transaction();
+    try {
+      if (outputs.length > 0) await tx.sendBatch({ topicMessages: byTopic(outputs), acks: -1 });
+      await tx.sendOffsets({
+        consumerGroupId: group,
+        topics: [{ topic: input.topic, partitions: [{ partition: input.partition, offset: input.offset }] }],
+      });
+      await tx.commit();
+    } catch (error) {
+      await tx.abort().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private incoming(topic: string, partition: number, m: KafkaMessage): IncomingMessage {
+    return {
+      topic,
+      partition,
+      offset: m.offset,
+      key: m.key?.toString(),
+      value: m.value ?? Buffer.alloc(0),
+      headers: toHeaders(m.headers),
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.closers].map((c) => c()));
+    await (await this.producer)?.disconnect();
+    await (await this.admin)?.disconnect();
+  }
+}

@@ -1,0 +1,54 @@
+import type { Headers } from '@mlops/telemetry';
+
+export type { Headers };
+
+export interface OutgoingMessage {
+  topic: string;
+  /** Messages with the same key keep their order (one partition per key). */
+  key?: string;
+  value: Buffer | string;
+  headers?: Headers;
+}
+
+export interface IncomingMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key?: string;
+  value: Buffer;
+  headers: Headers;
+}
+
+/**
+ * Called once per delivered message. The messages it returns are published together
+ * with the acknowledgement of the input: atomically where the adapter supports it
+ * (Kafka with a transactional id, the in-process log), otherwise sent before the offset
+ * commit (at-least-once).
+ * Throwing means "not processed": the message is delivered again.
+ */
+export type DeliveryHandler = (message: IncomingMessage) => Promise<OutgoingMessage[]>;
+
+export interface ConsumeOptions {
+  /** Consumer group: each group sees every message once; members of a group share the work. */
+  group: string;
+  topics: string[];
+  /** Where a group with no committed position starts. Default: the earliest message. */
+  fromBeginning?: boolean;
+  onMessage: DeliveryHandler;
+}
+
+export interface Subscription {
+  stop(): Promise<void>;
+}
+
+/** The port every bus adapter implements: a partitioned log with consumer groups. */
+export interface MessageTransport {
+  readonly kind: 'kafka' | 'in-process';
+  /**
+   * Durable once it resolves. If it rejects, some messages may already be written: sending
+   * again is safe because consumers apply an event id once.
+   */
+  send(messages: OutgoingMessage[]): Promise<void>;
+  consume(options: ConsumeOptions): Promise<Subscription>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+const brokerList = z
+  .string({ error: 'required when BUS=kafka (comma-separated host:port list)' })
+  .transform((value) => value.split(',').map((b) => b.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'each broker must be host:port'))
+      .min(1, 'at least one broker is required'),
+  );
+
+export const port = (fallback: number) =>
+  z.coerce.number().int().min(0, 'expected a port number').max(65535, 'expected a port number').default(fallback);
+
+const optionalSecret = z.string().min(1).optional();
+
+/**
+ * Bus settings shared by every service. Kafka settings are required only when BUS=kafka,
+ * so the embedded mode starts with an empty environment.
+ */
+export const busEnvSchema = z.discriminatedUnion('BUS', [
+  z.object({ BUS: z.literal('in-process') }),
+  z.object({
+    BUS: z.literal('kafka'),
+    KAFKA_BROKERS: brokerList,
+    KAFKA_CLIENT_ID: z.string().min(1).optional(),
+    KAFKA_SSL: z.stringbool().default(false),
+    KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+    KAFKA_SASL_USERNAME: optionalSecret,
+    KAFKA_SASL_PASSWORD: optionalSecret,
+  }),
+]);
+
+export type BusEnv = z.output<typeof busEnvSchema>;
+
+/** Reads BUS with its default before the discriminated union sees it. */
+export function withBusDefault(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, BUS: env.BUS ?? (env.KAFKA_BROKERS ? 'kafka' : 'in-process') };
+}
+
+export const databaseEnvSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^(postgres(ql)?:\/\/|sqlite:)/, 'expected postgres://user:pass@host:port/db or sqlite:<file> or sqlite::memory:')
+    .default('sqlite:.mlops/mlops.db'),
+});

@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import type { EventType } from './topics';
+
+const name = z.string().min(1).max(200);
+const isoTime = z.iso.datetime({ offset: true });
+const scalar = z.union([z.number(), z.string(), z.boolean(), z.null()]);
+const metrics = z.record(z.string(), z.number());
+
+export const fieldTypeSchema = z.enum(['number', 'integer', 'string', 'boolean', 'timestamp']);
+
+const tensorSpec = z.object({
+  name,
+  datatype: z.string().min(1),
+  shape: z.array(z.number().int()),
+});
+
+const fieldIssue = z.object({ field: z.string(), message: z.string() });
+
+const featureDrift = z.object({
+  feature: name,
+  statistic: z.string().min(1),
+  value: z.number(),
+  threshold: z.number(),
+  drifted: z.boolean(),
+});
+
+/** One payload schema per event type; the event type is also the topic name. */
+export const payloadSchemas = {
+  'data.validated': z.object({
+    source: name,
+    recordId: z.string().min(1),
+    contractVersion: z.number().int().positive(),
+    eventTime: isoTime.optional(),
+    entityKey: z.string().optional(),
+    record: z.record(z.string(), scalar),
+  }),
+  'data.rejected': z.object({
+    source: z.string(),
+    recordId: z.string().optional(),
+    reasons: z.array(fieldIssue).min(1),
+    record: z.unknown(),
+  }),
+  'retrain.requested': z.object({
+    model: name,
+    featureView: name.optional(),
+    reason: z.string().min(1),
+    triggeredBy: z.string().optional(),
+  }),
+  'dataset.materialized': z.object({
+    datasetId: name,
+    version: z.number().int().positive(),
+    hash: z.string().regex(/^[a-f0-9]{64}$/, 'expected a sha256 hex digest'),
+    featureView: name,
+    model: name.optional(),
+    uri: z.string().min(1),
+    rowCount: z.number().int().nonnegative(),
+    schema: z.array(z.object({ name, type: fieldTypeSchema })),
+    timeRange: z.object({ from: isoTime, to: isoTime }).optional(),
+  }),
+  'training.started': z.object({
+    jobId: name,
+    model: name,
+    datasetVersion: z.string().optional(),
+    trainer: z.string().min(1),
+  }),
+  'training.completed': z.object({
+    jobId: name,
+    model: name,
+    runId: z.string().min(1),
+    datasetId: z.string().optional(),
+    datasetHash: z.string().optional(),
+    codeVersion: z.string().optional(),
+    artifactUri: z.string().min(1),
+    metrics,
+    params: z.record(z.string(), z.string()).default({}),
+    signature: z.object({ inputs: z.array(tensorSpec), outputs: z.array(tensorSpec) }).optional(),
+  }),
+  'training.failed': z.object({ jobId: name, model: name, error: z.string().min(1) }),
+  'run.finished': z.object({
+    runId: z.string().min(1),
+    experimentId: z.string().min(1),
+    status: z.enum(['FINISHED', 'FAILED', 'KILLED']),
+    metrics: metrics.default({}),
+  }),
+  'model.registered': z.object({
+    model: name,
+    version: z.number().int().positive(),
+    runId: z.string().optional(),
+    datasetHash: z.string().optional(),
+    artifactHash: z.string().min(1),
+  }),
+  'model.promoted': z.object({
+    model: name,
+    version: z.number().int().positive(),
+    alias: z.string().min(1),
+    previousVersion: z.number().int().positive().optional(),
+  }),
+  'model.rolled_back': z.object({
+    model: name,
+    version: z.number().int().positive(),
+    restoredVersion: z.number().int().positive().optional(),
+    reason: z.string().min(1),
+  }),
+  'deployment.requested': z.object({
+    model: name,
+    version: z.number().int().positive(),
+    artifactUri: z.string().min(1),
+    strategy: z.enum(['canary', 'full']),
+    canaryShare: z.number().min(0).max(1).default(0.1),
+  }),
+  'deployment.completed': z.object({
+    model: name,
+    version: z.number().int().positive(),
+    status: z.enum(['serving', 'failed']),
+    trafficShare: z.number().min(0).max(1),
+    error: z.string().optional(),
+  }),
+  'prediction.logged': z.object({
+    predictionId: z.string().min(1),
+    model: name,
+    version: z.number().int().positive(),
+    inputs: z.record(z.string(), scalar),
+    outputs: z.record(z.string(), z.union([z.number(), z.array(z.number()), z.string()])),
+    latencyMs: z.number().nonnegative(),
+    requestKey: z.string().optional(),
+  }),
+  'label.observed': z.object({
+    predictionId: z.string().min(1),
+    model: name.optional(),
+    label: z.union([z.number(), z.string()]),
+  }),
+  'drift.detected': z.object({
+    model: name,
+    version: z.number().int().positive(),
+    window: z.object({ start: isoTime, end: isoTime, size: z.number().int().positive() }),
+    datasetDrift: z.object({ share: z.number().min(0).max(1), threshold: z.number().min(0).max(1) }),
+    features: z.array(featureDrift).min(1),
+  }),
+  'performance.degraded': z.object({
+    model: name,
+    version: z.number().int().positive(),
+    metric: z.string().min(1),
+    value: z.number(),
+    baseline: z.number(),
+    threshold: z.number(),
+  }),
+} satisfies Record<EventType, z.ZodType>;
+
+export type PayloadOf<T extends EventType> = z.output<(typeof payloadSchemas)[T]>;
+export type PayloadInput<T extends EventType> = z.input<(typeof payloadSchemas)[T]>;

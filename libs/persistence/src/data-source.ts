@@ -1,0 +1,62 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
+import { processedEventsMigration, processedEventsSchema } from './processed-events';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Entity = Function | EntitySchema<any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Migration = Function;
+
+export interface ServiceDataSourceOptions {
+  /** Prefix of every table the service owns, e.g. `ingestion`; services share no tables. */
+  service: string;
+  /** `postgres://user:pass@host:port/db`, `sqlite:<file>` or `sqlite::memory:`. */
+  url: string;
+  entities: Entity[];
+  migrations: Migration[];
+}
+
+export type DatabaseKind = 'postgres' | 'sqlite';
+
+export function databaseKind(url: string): DatabaseKind {
+  if (/^postgres(ql)?:\/\//.test(url)) return 'postgres';
+  if (url.startsWith('sqlite:')) return 'sqlite';
+  throw new Error(`DATABASE_URL "${url}": expected postgres://... or sqlite:<file>`);
+}
+
+/**
+ * A TypeORM data source for one service: Postgres in distributed mode, SQLite (better-sqlite3)
+ * in embedded mode. Schema changes come from versioned migrations, never `synchronize`.
+ */
+export async function openDataSource(options: ServiceDataSourceOptions): Promise<DataSource> {
+  const kind = databaseKind(options.url);
+  const processed = processedEventsSchema(options.service);
+  const common = {
+    entities: [...options.entities, processed] as MixedList<Entity>,
+    migrations: [processedEventsMigration(options.service), ...options.migrations] as MixedList<Migration>,
+    migrationsTableName: `${options.service}_migrations`,
+    migrationsRun: true,
+    synchronize: false,
+    logging: false,
+  };
+  let dataSource: DataSource;
+  if (kind === 'postgres') {
+    dataSource = new DataSource({ type: 'postgres', url: options.url, ...common });
+  } else {
+    const file = options.url.slice('sqlite:'.length);
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    dataSource = new DataSource({
+      type: 'better-sqlite3',
+      database: file,
+      // WAL keeps readers off the writer's back; NORMAL is durable at each checkpoint.
+      prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+        db.pragma('journal_mode = WAL');
+        db.pragma('busy_timeout = 5000');
+      },
+      ...common,
+    });
+  }
+  await dataSource.initialize();
+  return dataSource;
+}

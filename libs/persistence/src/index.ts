@@ -1,0 +1,3 @@
+export * from './apply-once';
+export * from './data-source';
+export * from './processed-events';

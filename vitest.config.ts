@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+// swc (not esbuild) compiles the tests so NestJS gets decorator metadata.
+const alias = Object.fromEntries(
+  ['bus', 'config', 'contracts', 'persistence', 'telemetry'].map((lib) => [
+    `@mlops/${lib}`,
+    resolve(__dirname, `libs/${lib}/src/index.ts`),
+  ]),
+);
+
+const shared = {
+  plugins: [swc.vite({ module: { type: 'es6' } })],
+  resolve: { alias },
+};
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        ...shared,
+        test: {
+          name: 'unit',
+          globals: true,
+          include: ['libs/**/*.spec.ts', 'services/**/*.spec.ts', 'test/**/*.spec.ts'],
+        },
+      },
+      {
+        ...shared,
+        test: {
+          name: 'integration',
+          globals: true,
+          include: ['libs/**/*.integration-spec.ts', 'services/**/*.integration-spec.ts', 'test/**/*.integration-spec.ts'],
+          globalSetup: ['test/infra/global-setup.ts'],
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
