@@ -3,12 +3,15 @@ import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
 // swc (not esbuild) compiles the tests so NestJS gets decorator metadata.
-const alias = Object.fromEntries(
-  ['bus', 'config', 'contracts', 'persistence', 'telemetry'].map((lib) => [
-    `@mlops/${lib}`,
-    resolve(__dirname, `libs/${lib}/src/index.ts`),
-  ]),
-);
+const alias = {
+  ...Object.fromEntries(
+    ['bus', 'config', 'contracts', 'persistence', 'telemetry'].map((lib) => [
+      `@mlops/${lib}`,
+      resolve(__dirname, `libs/${lib}/src/index.ts`),
+    ]),
+  ),
+  '@mlops/service-ingestion': resolve(__dirname, 'services/ingestion/src/index.ts'),
+};
 
 const shared = {
   plugins: [swc.vite({ module: { type: 'es6' } })],
@@ -23,7 +26,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           globals: true,
-          include: ['libs/**/*.spec.ts', 'services/**/*.spec.ts', 'test/**/*.spec.ts'],
+          include: ['libs/**/*.spec.ts', 'services/**/*.spec.ts', 'platform/**/*.spec.ts', 'test/**/*.spec.ts'],
         },
       },
       {

@@ -40,11 +40,15 @@ export class ContractViolation extends Error {
   }
 }
 
+/** One issue per offending field; unknown keys are named one by one. */
 export function issuesOf(error: z.ZodError, prefix: string[] = []): ContractIssue[] {
-  return error.issues.map((issue) => ({
-    field: [...prefix, ...issue.path.map(String)].join('.'),
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path.map(String)];
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: [...path, key].join('.'), message: 'unexpected field (not declared)' }));
+    }
+    return [{ field: path.join('.'), message: issue.message }];
+  });
 }
 
 /** Validates an untrusted value (e.g. a decoded Kafka message) as an event of a known type. */

@@ -36,7 +36,8 @@ export async function openDataSource(options: ServiceDataSourceOptions): Promise
     entities: [...options.entities, processed] as MixedList<Entity>,
     migrations: [processedEventsMigration(options.service), ...options.migrations] as MixedList<Migration>,
     migrationsTableName: `${options.service}_migrations`,
-    migrationsRun: true,
+    // Postgres migrations run below under a lock; SQLite opens serialise on the file.
+    migrationsRun: kind === 'sqlite',
     synchronize: false,
     logging: false,
   };
@@ -58,5 +59,33 @@ export async function openDataSource(options: ServiceDataSourceOptions): Promise
     });
   }
   await dataSource.initialize();
+  if (kind === 'postgres') {
+    try {
+      await runMigrationsLocked(dataSource, options.service);
+    } catch (error) {
+      await dataSource.destroy();
+      throw error;
+    }
+  }
   return dataSource;
+}
+
+/**
+ * Instances of a service starting together against a fresh database would race to create
+ * the same tables (a duplicate-key error on pg_type kills all but one), so they take turns
+ * under a session advisory lock per service; the later ones then find nothing pending.
+ */
+async function runMigrationsLocked(dataSource: DataSource, service: string): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  const key = `mlops-migrations:${service}`;
+  try {
+    await runner.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
+    try {
+      await dataSource.runMigrations({ transaction: 'all' });
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
+    }
+  } finally {
+    await runner.release();
+  }
 }

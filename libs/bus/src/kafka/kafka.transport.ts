@@ -68,6 +68,13 @@ export class KafkaTransport implements MessageTransport {
       ssl: options.ssl,
       sasl: options.sasl as SASLOptions | undefined,
       logLevel: logLevel.WARN,
+      logCreator: () => ({ level, log }) => {
+        // Rebalances are routine; kafkajs reports each heartbeat that sees one as an error.
+        if (/rebalanc/i.test(`${log.message} ${log.error ?? ''}`)) return;
+        const line = `kafkajs ${log.message}${log.error ? `: ${log.error}` : ''}`;
+        if (level <= logLevel.ERROR) (options.logger?.error ?? console.error)(line);
+        else (options.logger?.warn ?? console.warn)(line);
+      },
       retry: { initialRetryTime: 300, retries: 10 },
     });
   }
@@ -77,6 +84,9 @@ export class KafkaTransport implements MessageTransport {
       idempotent: true,
       maxInFlightRequests: 1,
       transactionalId,
+      // A transaction left open by a crashed instance that never comes back blocks
+      // read_committed consumers of its output partitions until this timeout aborts it.
+      transactionTimeout: 15_000,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     return producer.connect().then(() => producer);

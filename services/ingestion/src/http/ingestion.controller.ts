@@ -1,0 +1,63 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Put } from '@nestjs/common';
+import { z } from 'zod';
+import type { DataSource } from 'typeorm';
+import { issuesOf } from '@mlops/contracts';
+import { IngestionService } from '../ingestion.service';
+import { BadRequest, PayloadTooLarge } from './http-errors';
+import { DATA_SOURCE, INGESTION_CONFIG, INGESTION_SERVICE } from './tokens';
+import type { IngestionConfig } from '../ingestion.config';
+
+const batchSchema = z.object({ records: z.array(z.unknown(), { error: 'expected an array of records' }) });
+
+@Controller()
+export class IngestionController {
+  constructor(
+    @Inject(INGESTION_SERVICE) private readonly service: IngestionService,
+    @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+  ) {}
+
+  @Get('sources')
+  sources() {
+    return { sources: this.service.sources().map((s) => this.service.contract(s)) };
+  }
+
+  @Put('sources/:source/contract')
+  async register(@Param('source') source: string, @Body() body: unknown) {
+    const { registered, changed } = await this.service.registerContract(source, body);
+    return { ...registered, changed };
+  }
+
+  @Get('sources/:source/contract')
+  contract(@Param('source') source: string) {
+    return this.service.contract(source);
+  }
+
+  /** Returns once every accepted and rejected record is durably on the bus. */
+  @Post('sources/:source/records')
+  @HttpCode(200)
+  async ingest(
+    @Param('source') source: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ) {
+    const parsed = batchSchema.safeParse(body);
+    if (!parsed.success) throw new BadRequest(issuesOf(parsed.error));
+    const { records } = parsed.data;
+    if (records.length > this.config.INGESTION_MAX_BATCH) {
+      throw new PayloadTooLarge(`batch of ${records.length} records exceeds INGESTION_MAX_BATCH=${this.config.INGESTION_MAX_BATCH}`);
+    }
+    return this.service.ingestBatch(source, records, idempotencyKey);
+  }
+
+  @Get('health/live')
+  live() {
+    return { status: 'ok' };
+  }
+
+  @Get('health/ready')
+  async ready() {
+    await this.dataSource.query('SELECT 1');
+    return { status: 'ok', sources: this.service.sources().length };
+  }
+}

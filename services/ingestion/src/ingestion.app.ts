@@ -1,0 +1,90 @@
+import { Logger, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
+import { openDataSource } from '@mlops/persistence';
+import { DataContractEntity } from './contracts/data-contract.entity';
+import { DataContractRepository } from './contracts/data-contract.repository';
+import { IngestionController } from './http/ingestion.controller';
+import { ErrorFilter } from './http/http-errors';
+import { DATA_SOURCE, INGESTION_CONFIG, INGESTION_SERVICE } from './http/tokens';
+import type { IngestionConfig } from './ingestion.config';
+import { IngestionService } from './ingestion.service';
+import { CreateDataContracts1763900000100 } from './migrations/1763900000100-create-data-contracts';
+import { RawConsumer } from './raw-consumer';
+
+export interface IngestionApp {
+  app: INestApplication;
+  service: IngestionService;
+  bus: EventBus;
+  /** The bound HTTP address, e.g. http://127.0.0.1:3001 */
+  url: string;
+  close(): Promise<void>;
+}
+
+@Module({})
+class IngestionModule {
+  static with(providers: { config: IngestionConfig; service: IngestionService; dataSource: unknown }): DynamicModule {
+    return {
+      module: IngestionModule,
+      controllers: [IngestionController],
+      providers: [
+        { provide: INGESTION_CONFIG, useValue: providers.config },
+        { provide: INGESTION_SERVICE, useValue: providers.service },
+        { provide: DATA_SOURCE, useValue: providers.dataSource },
+      ],
+    };
+  }
+}
+
+/**
+ * Wires the ingestion service from validated config: database, bus (exactly-once on Kafka),
+ * HTTP API and the raw.<source> consumer. Used by main.ts, the embedded runner and tests.
+ */
+export async function startIngestion(
+  config: IngestionConfig,
+  options: { inProcess?: InProcessTransport; logger?: boolean } = {},
+): Promise<IngestionApp> {
+  const log = new Logger('ingestion');
+  const dataSource = await openDataSource({
+    service: 'ingestion',
+    url: config.DATABASE_URL,
+    entities: [DataContractEntity],
+    migrations: [CreateDataContracts1763900000100],
+  });
+  const bus = createEventBus(config, {
+    service: 'ingestion',
+    transactional: true,
+    instanceId: config.INSTANCE_ID,
+    inProcess: options.inProcess,
+    logger: { warn: (m) => log.warn(m), error: (m) => log.error(m) },
+  });
+  const service = new IngestionService(new DataContractRepository(dataSource), bus);
+  await service.loadContracts();
+
+  const app = await NestFactory.create<NestExpressApplication>(
+    IngestionModule.with({ config, service, dataSource }),
+    { logger: options.logger === false ? false : ['log', 'warn', 'error'] },
+  );
+  app.useBodyParser('json', { limit: config.INGESTION_BODY_LIMIT });
+  app.useGlobalFilters(new ErrorFilter());
+  await app.listen(config.INGESTION_PORT, config.INGESTION_HOST);
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+
+  const raw = new RawConsumer(service, bus, config.INGESTION_GROUP, log);
+  await raw.start();
+  log.log(`ingestion listening on ${url} (bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]})`);
+
+  return {
+    app,
+    service,
+    bus,
+    url,
+    close: async () => {
+      await raw.stop();
+      await app.close();
+      await bus.close();
+      await dataSource.destroy();
+    },
+  };
+}

@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { v5 as uuidv5 } from 'uuid';
+import { createEvent, issuesOf, rawTopic, type AnyEvent, type ContractIssue, type EventEnvelope } from '@mlops/contracts';
+import type { EventBus } from '@mlops/bus';
+import { dataContractSchema, type RegisteredContract } from './contracts/data-contract';
+import type { DataContractRepository } from './contracts/data-contract.repository';
+import { compileValidator, type Validation } from './records/record-validator';
+
+const SERVICE = 'ingestion';
+/** Namespace for deterministic event ids: the same record of a source is the same event. */
+const EVENT_ID_NAMESPACE = '6f1c4c1e-9a57-4d2a-9c0e-3b1f0e7a2d11';
+
+export class UnknownSourceError extends Error {
+  constructor(readonly source: string) {
+    super(`no data contract is registered for source "${source}"; PUT /sources/${source}/contract first`);
+    this.name = 'UnknownSourceError';
+  }
+}
+
+export class InvalidContractError extends Error {
+  constructor(readonly issues: ContractIssue[]) {
+    super(`invalid data contract: ${issues.map((i) => `${i.field || '(root)'}: ${i.message}`).join('; ')}`);
+    this.name = 'InvalidContractError';
+  }
+}
+
+export interface Rejection {
+  index: number;
+  recordId?: string;
+  reasons: ContractIssue[];
+}
+
+export interface BatchResult {
+  source: string;
+  contractVersion: number;
+  accepted: number;
+  rejected: number;
+  rejections: Rejection[];
+}
+
+interface CompiledContract {
+  registered: RegisteredContract;
+  validate: (record: unknown) => Validation;
+}
+
+/**
+ * Validates records against their source's data contract and turns them into
+ * `data.validated` events, or `data.rejected` events (the DLQ) that say which field failed.
+ */
+export class IngestionService {
+  private readonly compiled = new Map<string, CompiledContract>();
+  private readonly listeners = new Set<(sources: string[]) => void>();
+
+  constructor(
+    private readonly contracts: DataContractRepository,
+    private readonly bus: EventBus,
+  ) {}
+
+  async loadContracts(): Promise<void> {
+    for (const registered of await this.contracts.allLatest()) this.cache(registered);
+  }
+
+  private cache(registered: RegisteredContract): void {
+    this.compiled.set(registered.source, { registered, validate: compileValidator(registered.contract) });
+  }
+
+  sources(): string[] {
+    return [...this.compiled.keys()].sort();
+  }
+
+  /** Called with the new source list when a source is added. */
+  onSourcesChanged(listener: (sources: string[]) => void): void {
+    this.listeners.add(listener);
+  }
+
+  contract(source: string): RegisteredContract {
+    const compiled = this.compiled.get(source);
+    if (!compiled) throw new UnknownSourceError(source);
+    return compiled.registered;
+  }
+
+  async registerContract(source: string, input: unknown): Promise<{ registered: RegisteredContract; changed: boolean }> {
+    rawTopic(source); // validates the source name
+    const parsed = dataContractSchema.safeParse(input);
+    if (!parsed.success) throw new InvalidContractError(issuesOf(parsed.error));
+    const isNewSource = !this.compiled.has(source);
+    const result = await this.contracts.register(source, parsed.data);
+    this.cache(result.registered);
+    if (isNewSource) this.listeners.forEach((l) => l(this.sources()));
+    return result;
+  }
+
+  /**
+   * Validates a batch. `fallbackId(i)` names a record that has no id field of its own, so a
+   * re-sent record maps to the same event id; without one the event id is random.
+   */
+  toEvents(
+    source: string,
+    records: unknown[],
+    fallbackId: (index: number) => string | undefined,
+    correlationId?: string,
+  ): { events: AnyEvent[]; result: BatchResult } {
+    const compiled = this.compiled.get(source);
+    if (!compiled) throw new UnknownSourceError(source);
+    const { version } = compiled.registered;
+    const events: AnyEvent[] = [];
+    const rejections: Rejection[] = [];
+    records.forEach((record, index) => {
+      const outcome = compiled.validate(record);
+      const recordId = outcome.recordId ?? fallbackId(index);
+      const id = recordId ? uuidv5(`${source}/${recordId}`, EVENT_ID_NAMESPACE) : undefined;
+      if (outcome.ok) {
+        events.push(
+          createEvent('data.validated', {
+            id,
+            source: SERVICE,
+            subject: outcome.entityKey ?? source,
+            correlationId,
+            data: {
+              source,
+              recordId: recordId ?? randomUUID(),
+              contractVersion: version,
+              eventTime: outcome.eventTime,
+              entityKey: outcome.entityKey,
+              record: outcome.record,
+            },
+          }),
+        );
+      } else {
+        rejections.push({ index, recordId, reasons: outcome.reasons });
+        events.push(this.rejectedEvent(source, record, outcome.reasons, recordId, correlationId));
+      }
+    });
+    return {
+      events,
+      result: { source, contractVersion: version, accepted: records.length - rejections.length, rejected: rejections.length, rejections },
+    };
+  }
+
+  rejectedEvent(
+    source: string,
+    record: unknown,
+    reasons: ContractIssue[],
+    recordId?: string,
+    correlationId?: string,
+  ): EventEnvelope<'data.rejected'> {
+    return createEvent('data.rejected', {
+      id: recordId ? uuidv5(`${source}/${recordId}/rejected`, EVENT_ID_NAMESPACE) : undefined,
+      source: SERVICE,
+      subject: source,
+      correlationId,
+      data: { source, recordId, reasons, record: record ?? null },
+    });
+  }
+
+  /** The HTTP path: returns after every event of the batch is durably published. */
+  async ingestBatch(source: string, records: unknown[], idempotencyKey?: string): Promise<BatchResult> {
+    const { events, result } = this.toEvents(source, records, (i) => (idempotencyKey ? `${idempotencyKey}:${i}` : undefined));
+    await this.bus.publish(events);
+    return result;
+  }
+
+  /** The Kafka path: one raw message becomes one validated or rejected event. */
+  eventForRawMessage(source: string, value: Buffer, position: string): AnyEvent {
+    let record: unknown;
+    try {
+      record = JSON.parse(value.toString('utf8'));
+    } catch (error) {
+      return this.rejectedEvent(source, value.toString('utf8').slice(0, 10_000), [
+        { field: '', message: `not valid JSON: ${(error as Error).message}` },
+      ], position);
+    }
+    if (!this.compiled.has(source)) {
+      return this.rejectedEvent(source, record, [{ field: '', message: new UnknownSourceError(source).message }], position);
+    }
+    return this.toEvents(source, [record], () => position).events[0];
+  }
+}

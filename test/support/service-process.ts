@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { waitFor } from './wait-for';
+
+const ROOT = resolve(__dirname, '../..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+/** A service started the way production starts it: its built entry point, its own process. */
+export class ServiceProcess {
+  private child?: ChildProcess;
+  readonly output: string[] = [];
+
+  constructor(
+    readonly service: string,
+    readonly env: Record<string, string>,
+  ) {}
+
+  get entry(): string {
+    return resolve(ROOT, `dist/services/${this.service}/src/main.js`);
+  }
+
+  start(): void {
+    if (!existsSync(this.entry)) throw new Error(`${this.entry} is missing: run \`npm run build\` first`);
+    this.child = spawn(process.execPath, [this.entry], {
+      cwd: ROOT,
+      env: { ...process.env, ...this.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (chunk: Buffer) => this.output.push(chunk.toString());
+    this.child.stdout!.on('data', keep);
+    this.child.stderr!.on('data', keep);
+  }
+
+  async waitUntilReady(url: string, timeoutMs = 60_000): Promise<void> {
+    await waitFor(
+      async () => {
+        if (this.child?.exitCode != null) throw new Error(`${this.service} exited: ${this.output.join('')}`);
+        return (await fetch(url)).ok;
+      },
+      `${this.service} at ${url}`,
+      timeoutMs,
+    );
+  }
+
+  /** SIGKILL: no shutdown hooks, no flush; what a crash or OOM kill looks like. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode != null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode != null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    if (child.exitCode == null) await this.kill();
+  }
+}
