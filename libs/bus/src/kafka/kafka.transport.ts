@@ -35,6 +35,8 @@ export interface KafkaTransportOptions {
   logger?: { warn(message: string): void; error(message: string): void };
 }
 
+const BENIGN_KAFKAJS_LOGS = /rebalanc|Topic creation errors|concurrent operation on the same transaction|coordinator is not available/i;
+
 function toHeaders(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers ?? {})) {
@@ -69,8 +71,10 @@ export class KafkaTransport implements MessageTransport {
       sasl: options.sasl as SASLOptions | undefined,
       logLevel: logLevel.WARN,
       logCreator: () => ({ level, log }) => {
-        // Rebalances are routine; kafkajs reports each heartbeat that sees one as an error.
-        if (/rebalanc/i.test(`${log.message} ${log.error ?? ''}`)) return;
+        // kafkajs logs, at ERROR, responses it then handles itself: heartbeats during a
+        // rebalance, "already exists" from topic creation, and CONCURRENT_TRANSACTIONS
+        // while the previous transaction's markers are written (retried).
+        if (BENIGN_KAFKAJS_LOGS.test(`${log.message} ${log.error ?? ''}`)) return;
         const line = `kafkajs ${log.message}${log.error ? `: ${log.error}` : ''}`;
         if (level <= logLevel.ERROR) (options.logger?.error ?? console.error)(line);
         else (options.logger?.warn ?? console.warn)(line);
@@ -88,6 +92,8 @@ export class KafkaTransport implements MessageTransport {
       // read_committed consumers of its output partitions until this timeout aborts it.
       transactionTimeout: 15_000,
       createPartitioner: Partitioners.DefaultPartitioner,
+      // Idempotence holds only if the producer never gives up on a send it started.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30_000 },
     });
     return producer.connect().then(() => producer);
   }
@@ -205,7 +211,12 @@ export class KafkaTransport implements MessageTransport {
     return { stop };
   }
 
-  /** Outputs and the input offset commit in one Kafka transaction: exactly-once consume -> produce. */
+  /**
+   * Outputs and the input offset commit in one Kafka transaction: exactly-once
+   * consume -> produce. A retriable failure (typically CONCURRENT_TRANSACTIONS while the
+   * previous transaction's markers are still being written) aborts and commits the same
+   * outputs again, so the handler does not run twice for it.
+   */
   private async commitTransaction(
     producer: Producer,
     group: string,
@@ -213,17 +224,21 @@ export class KafkaTransport implements MessageTransport {
     input: { topic: string; partition: number; offset: string },
   ): Promise<void> {
     await this.ensureTopics(outputs.map((o) => o.topic));
-    const tx = await producer.transaction();
-    try {
-      if (outputs.length > 0) await tx.sendBatch({ topicMessages: byTopic(outputs), acks: -1 });
-      await tx.sendOffsets({
-        consumerGroupId: group,
-        topics: [{ topic: input.topic, partitions: [{ partition: input.partition, offset: input.offset }] }],
-      });
-      await tx.commit();
-    } catch (error) {
-      await tx.abort().catch(() => undefined);
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      const tx = await producer.transaction();
+      try {
+        if (outputs.length > 0) await tx.sendBatch({ topicMessages: byTopic(outputs), acks: -1 });
+        await tx.sendOffsets({
+          consumerGroupId: group,
+          topics: [{ topic: input.topic, partitions: [{ partition: input.partition, offset: input.offset }] }],
+        });
+        await tx.commit();
+        return;
+      } catch (error) {
+        await tx.abort().catch(() => undefined);
+        if (!(error as { retriable?: boolean }).retriable || attempt >= 20) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * attempt)));
+      }
     }
   }
 
