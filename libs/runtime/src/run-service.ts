@@ -31,7 +31,8 @@ export function runService<C>(
   (async () => {
     running = await start(loadConfig());
   })().catch((error) => {
-    console.error(error instanceof ConfigError ? error.message : error);
+    if (error instanceof ConfigError) console.error(error.message);
+    else console.error(`${service}: failed to start:`, error instanceof Error ? (error.stack ?? error.message) : error);
     process.exit(1);
   });
 }

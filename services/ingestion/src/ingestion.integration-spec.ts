@@ -1,12 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import { applyOnce, openDataSource } from '@mlops/persistence';
 import { infraEnv } from '../../../test/infra/infra-env';
 import { freePort, ServiceProcess } from '../../../test/support/service-process';
 import { waitFor } from '../../../test/support/wait-for';
 
-/** Reads data.validated / data.rejected as a downstream service would (read_committed). */
-async function observe(kafka: Kafka, source: string) {
+/**
+ * Reads data.validated / data.rejected as a downstream service would: read_committed, and
+ * applying each event id once (its effect and the id commit together in Postgres).
+ */
+async function observe(kafka: Kafka, source: string, db?: { dataSource: DataSource; service: string }) {
   const validated: { id: string; recordId: string }[] = [];
+  const applied: string[] = [];
   const rejected: { reasons: { field: string }[] }[] = [];
   const admin = kafka.admin();
   await admin.connect();
@@ -19,11 +25,16 @@ async function observe(kafka: Kafka, source: string) {
     eachMessage: async ({ topic, message }) => {
       const event = JSON.parse(message.value!.toString());
       if (event.data.source !== source) return;
-      if (topic === 'data.validated') validated.push({ id: event.id, recordId: event.data.recordId });
-      else rejected.push(event.data);
+      if (topic === 'data.validated') {
+        validated.push({ id: event.id, recordId: event.data.recordId });
+        if (db) {
+          const outcome = await applyOnce(db.dataSource, db.service, 'observer', event.id, async () => event.data.recordId);
+          if (outcome.applied) applied.push(outcome.result);
+        }
+      } else rejected.push(event.data);
     },
   });
-  return { validated, rejected, consumer };
+  return { validated, applied, rejected, consumer };
 }
 
 describe('ingestion on real Kafka and Postgres (own process, production entry point)', () => {
@@ -32,6 +43,8 @@ describe('ingestion on real Kafka and Postgres (own process, production entry po
   const consumers: Consumer[] = [];
   let ingestion: ServiceProcess;
   let url: string;
+  const observerService = `obs${Date.now()}`;
+  let observerDb: DataSource;
 
   beforeAll(async () => {
     const port = await freePort();
@@ -48,8 +61,11 @@ describe('ingestion on real Kafka and Postgres (own process, production entry po
     });
     ingestion.start();
     await ingestion.waitUntilReady(`${url}/health/ready`);
+    observerDb = await openDataSource({ service: observerService, url: infra.DATABASE_URL, entities: [], migrations: [] });
   });
   afterAll(async () => {
+    await observerDb?.query(`DROP TABLE IF EXISTS ${observerService}_processed_events, ${observerService}_migrations`);
+    await observerDb?.destroy();
     await Promise.all(consumers.map((c) => c.disconnect()));
     await ingestion.stop();
   });
@@ -82,7 +98,7 @@ describe('ingestion on real Kafka and Postgres (own process, production entry po
     const source = `crash${Date.now()}`;
     const total = 3_000;
     await register(source);
-    const seen = await observe(kafka, source);
+    const seen = await observe(kafka, source, { dataSource: observerDb, service: observerService });
     consumers.push(seen.consumer);
 
     const producer = kafka.producer();
@@ -110,14 +126,25 @@ describe('ingestion on real Kafka and Postgres (own process, production entry po
 
     ingestion.start();
     await ingestion.waitUntilReady(`${url}/health/ready`);
-    await waitFor(() => seen.validated.length >= total, `all ${total} records validated`, 120_000);
-    await new Promise((r) => setTimeout(r, 2_000)); // room for any duplicate to show up
+    await waitFor(() => seen.applied.length >= total, `all ${total} records applied downstream`, 120_000);
+    await new Promise((r) => setTimeout(r, 2_000)); // room for any late redelivery to show up
     const recordIds = new Set(seen.validated.map((v) => v.recordId));
-    const eventIds = new Set(seen.validated.map((v) => v.id));
-    console.log(`after restart: ${seen.validated.length} data.validated events, ${recordIds.size} distinct records`);
-    expect(seen.validated.length).toBe(total);
+    const eventIdsPerRecord = new Map<string, Set<string>>();
+    for (const v of seen.validated) {
+      if (!eventIdsPerRecord.has(v.recordId)) eventIdsPerRecord.set(v.recordId, new Set());
+      eventIdsPerRecord.get(v.recordId)!.add(v.id);
+    }
+    console.log(
+      `after restart: ${seen.validated.length} data.validated deliveries, ${recordIds.size} distinct records, ` +
+        `${seen.applied.length} applied by the idempotent consumer`,
+    );
+    // Nothing lost: every produced record was validated.
     expect(recordIds.size).toBe(total);
-    expect(eventIds.size).toBe(total);
+    // A redelivered record is the same event (same id), never a second one...
+    expect([...eventIdsPerRecord.values()].every((ids) => ids.size === 1)).toBe(true);
+    // ...so the downstream effect happens exactly once per record.
+    expect(seen.applied).toHaveLength(total);
+    expect(new Set(seen.applied).size).toBe(total);
     expect(seen.rejected).toHaveLength(0);
   });
 });
