@@ -1,0 +1,51 @@
+import { Controller, Get, HttpCode, Inject, Put, Query, Req, Res } from '@nestjs/common';
+import type { Readable, Writable } from 'node:stream';
+import { invalid } from '../errors';
+import { TrackingService } from '../tracking.service';
+import { optionalString, type Message } from './request';
+import { TRACKING_SERVICE } from './tokens';
+
+/** The parts of Express's request and response these routes use (no @types/express here). */
+type Request = Readable & { path: string };
+type Response = Writable & { status(code: number): Response; set(headers: Record<string, string>): Response };
+
+const PREFIX = /^\/(?:ajax-)?api\/2\.0\/mlflow-artifacts\/artifacts\//;
+
+/** The artifact path after the route prefix, each segment percent-decoded. */
+function artifactPath(request: Request): string {
+  const raw = request.path.replace(PREFIX, '');
+  try {
+    return raw.split('/').map(decodeURIComponent).join('/');
+  } catch {
+    throw invalid(`invalid artifact path "${raw}"`);
+  }
+}
+
+/**
+ * MLflow's artifact proxy (`mlflow-artifacts:/` URIs): clients PUT and GET artifact files
+ * through the tracking server, which keeps them under TRACKING_ARTIFACT_ROOT.
+ */
+@Controller(['api/2.0/mlflow-artifacts', 'ajax-api/2.0/mlflow-artifacts'])
+export class ArtifactsController {
+  constructor(@Inject(TRACKING_SERVICE) private readonly tracking: TrackingService) {}
+
+  @Get('artifacts')
+  async list(@Query() query: Message) {
+    const files = await this.tracking.artifacts.list(optionalString(query, 'path') ?? '');
+    return { files };
+  }
+
+  @Put('artifacts/*path')
+  @HttpCode(200)
+  async upload(@Req() request: Request) {
+    await this.tracking.artifacts.put(artifactPath(request), request);
+    return {};
+  }
+
+  @Get('artifacts/*path')
+  async download(@Req() request: Request, @Res() response: Response) {
+    const { stream, size } = await this.tracking.artifacts.open(artifactPath(request));
+    response.status(200).set({ 'content-type': 'application/octet-stream', 'content-length': String(size) });
+    stream.pipe(response);
+  }
+}

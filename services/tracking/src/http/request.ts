@@ -1,0 +1,86 @@
+import { invalid } from '../errors';
+import type { KeyValue, MetricInput } from '../tracking.service';
+
+/** Reading MLflow request messages: protobuf JSON sends int64 as numbers or strings. */
+export type Message = Record<string, unknown>;
+
+export function message(value: unknown): Message {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Message) : {};
+}
+
+export function optionalInt(body: Message, field: string): number | undefined {
+  const value = body[field];
+  if (value === undefined || value === null || value === '') return undefined;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw invalid(`Invalid value ${JSON.stringify(value)} for parameter '${field}' supplied: expected an integer`);
+  return n;
+}
+
+export function requiredInt(body: Message, field: string): number {
+  const n = optionalInt(body, field);
+  if (n === undefined) throw invalid(`Missing value for required parameter '${field}'.`);
+  return n;
+}
+
+export function double(value: unknown, field: string): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') {
+    if (value === 'NaN') return NaN;
+    if (value === 'Infinity') return Infinity;
+    if (value === '-Infinity') return -Infinity;
+    if (value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  }
+  if (value === undefined || value === null) throw invalid(`Missing value for required parameter '${field}'.`);
+  throw invalid(`Invalid value ${JSON.stringify(value)} for parameter '${field}' supplied: expected a number`);
+}
+
+export function requiredString(body: Message, field: string): string {
+  const value = body[field];
+  if (typeof value !== 'string' || value === '') throw invalid(`Missing value for required parameter '${field}'.`);
+  return value;
+}
+
+export function optionalString(body: Message, field: string): string | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw invalid(`Invalid value ${JSON.stringify(value)} for parameter '${field}' supplied: expected a string`);
+  return value;
+}
+
+/** run_id, or the deprecated run_uuid. */
+export function runIdOf(body: Message): string {
+  const id = body.run_id ?? body.run_uuid;
+  if (typeof id !== 'string' || id === '') throw invalid("Missing value for required parameter 'run_id'.");
+  return id;
+}
+
+export function list(body: Message, field: string): unknown[] {
+  const value = body[field];
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    // A query string with one value gives a string.
+    if (typeof value === 'string') return [value];
+    throw invalid(`Invalid value for parameter '${field}' supplied: expected a list`);
+  }
+  return value;
+}
+
+export function keyValues(body: Message, field: string): KeyValue[] {
+  return list(body, field).map((item, i) => {
+    const kv = message(item);
+    if (typeof kv.key !== 'string') throw invalid(`Invalid value for parameter '${field}[${i}].key' supplied: expected a string`);
+    if (kv.value === undefined || kv.value === null) throw invalid(`Missing value for required parameter '${field}[${i}].value'.`);
+    return { key: kv.key, value: String(kv.value) };
+  });
+}
+
+export function metricOf(item: unknown, where: string): MetricInput {
+  const m = message(item);
+  if (typeof m.key !== 'string') throw invalid(`Missing value for required parameter '${where}key'.`);
+  return {
+    key: m.key,
+    value: double(m.value, `${where}value`),
+    timestamp: optionalInt(m, 'timestamp') ?? Date.now(),
+    step: optionalInt(m, 'step') ?? 0,
+  };
+}

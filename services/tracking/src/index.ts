@@ -1,0 +1,2 @@
+export { startTracking, type TrackingApp } from './tracking.app';
+export { loadTrackingConfig, type TrackingConfig } from './tracking.config';

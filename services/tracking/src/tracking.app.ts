@@ -1,0 +1,89 @@
+import { Logger, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
+import { openDataSource } from '@mlops/persistence';
+import { ArtifactStore } from './artifacts/artifact-store';
+import { ArtifactsController } from './http/artifacts.controller';
+import { ErrorFilter } from './http/http-errors';
+import { HealthController, TrackingController } from './http/tracking.controller';
+import { DATA_SOURCE, TRACKING_SERVICE } from './http/tokens';
+import { CreateTrackingTables1763900000200 } from './migrations/1763900000200-create-tracking-tables';
+import { trackingEntities } from './store/entities';
+import type { TrackingConfig } from './tracking.config';
+import { TrackingService } from './tracking.service';
+
+export interface TrackingApp {
+  app: INestApplication;
+  service: TrackingService;
+  bus: EventBus;
+  /** The bound HTTP address, e.g. http://127.0.0.1:5000 (what MLFLOW_TRACKING_URI points at). */
+  url: string;
+  close(): Promise<void>;
+}
+
+@Module({})
+class TrackingModule {
+  static with(providers: { service: TrackingService; dataSource: unknown }): DynamicModule {
+    return {
+      module: TrackingModule,
+      controllers: [TrackingController, ArtifactsController, HealthController],
+      providers: [
+        { provide: TRACKING_SERVICE, useValue: providers.service },
+        { provide: DATA_SOURCE, useValue: providers.dataSource },
+      ],
+    };
+  }
+}
+
+/** JSON bodies everywhere except artifact uploads, which stream to disk whatever their type. */
+const isJsonRequest = (request: { url?: string; headers: Record<string, string | string[] | undefined> }) =>
+  !/\/mlflow-artifacts\//.test(request.url ?? '') && /json/i.test(String(request.headers['content-type'] ?? ''));
+
+/**
+ * Wires the tracking service from validated config: database, bus, artifact store and the
+ * MLflow-compatible HTTP API. Used by main.ts, the embedded runner and tests.
+ */
+export async function startTracking(
+  config: TrackingConfig,
+  options: { inProcess?: InProcessTransport; logger?: boolean } = {},
+): Promise<TrackingApp> {
+  const log = new Logger('tracking');
+  const dataSource = await openDataSource({
+    service: 'tracking',
+    url: config.DATABASE_URL,
+    entities: trackingEntities,
+    migrations: [CreateTrackingTables1763900000200],
+  });
+  const bus = createEventBus(config, {
+    service: 'tracking',
+    instanceId: config.INSTANCE_ID,
+    inProcess: options.inProcess,
+    logger: { warn: (m) => log.warn(m), error: (m) => log.error(m) },
+  });
+  const service = new TrackingService(dataSource, bus, new ArtifactStore(config.TRACKING_ARTIFACT_ROOT));
+
+  const app = await NestFactory.create<NestExpressApplication>(TrackingModule.with({ service, dataSource }), {
+    logger: options.logger === false ? false : ['log', 'warn', 'error'],
+    bodyParser: false,
+  });
+  app.useBodyParser('json', { limit: config.TRACKING_BODY_LIMIT, type: isJsonRequest });
+  app.useGlobalFilters(new ErrorFilter());
+  await app.listen(config.TRACKING_PORT, config.TRACKING_HOST);
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  log.log(
+    `tracking listening on ${url} (bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, artifacts: ${service.artifacts.root})`,
+  );
+
+  return {
+    app,
+    service,
+    bus,
+    url,
+    close: async () => {
+      await app.close();
+      await bus.close();
+      await dataSource.destroy();
+    },
+  };
+}
