@@ -1,0 +1,166 @@
+import { concatData, elementCount, sliceData, type HostTensor } from './tensors';
+
+export type Feeds = Record<string, HostTensor>;
+export type RunFn = (feeds: Feeds) => Promise<Feeds>;
+
+export interface BatcherOptions {
+  /** Most rows one run may hold (Triton: max_batch_size). */
+  maxBatch: number;
+  /** How long the first queued request waits for company (Triton: max_queue_delay_microseconds). */
+  delayUs: number;
+}
+
+export interface BatcherStats {
+  requests: number;
+  rows: number;
+  runs: number;
+  /** Runs that held more than one request. */
+  coalescedRuns: number;
+  largestRun: number;
+}
+
+interface Pending {
+  feeds: Feeds;
+  rows: number;
+  resolve(outputs: Feeds): void;
+  reject(error: unknown): void;
+}
+
+interface Queue {
+  items: Pending[];
+  rows: number;
+  cancel?: () => void;
+}
+
+/** Non-batch dimensions and datatypes of every input: only requests alike share a run. */
+function signature(feeds: Feeds): string {
+  return Object.keys(feeds)
+    .sort()
+    .map((name) => `${name}:${feeds[name].datatype}:${feeds[name].shape.slice(1).join('x')}`)
+    .join('|');
+}
+
+/**
+ * Dynamic batching along dimension 0: concurrent requests for one model version are
+ * concatenated into one run within `delayUs` (or as soon as `maxBatch` rows are queued),
+ * and each caller gets exactly its own rows of every output back.
+ *
+ * A request with `maxBatch` rows or more runs alone. If a batched run fails, or a model
+ * turns out to have an output that is not batched along dimension 0, the requests are run
+ * one by one, so one request never fails another.
+ */
+export class DynamicBatcher {
+  private readonly queues = new Map<string, Queue>();
+  private splittable = true;
+  readonly stats: BatcherStats = { requests: 0, rows: 0, runs: 0, coalescedRuns: 0, largestRun: 0 };
+
+  constructor(
+    private readonly run: RunFn,
+    private readonly options: BatcherOptions,
+  ) {}
+
+  submit(feeds: Feeds, rows: number): Promise<Feeds> {
+    this.stats.requests++;
+    this.stats.rows += rows;
+    if (rows >= this.options.maxBatch || !this.splittable) return this.runOnce(feeds, 1);
+    return new Promise<Feeds>((resolve, reject) => {
+      const key = signature(feeds);
+      let queue = this.queues.get(key);
+      if (queue && queue.rows + rows > this.options.maxBatch) {
+        this.flush(key);
+        queue = undefined;
+      }
+      if (!queue) this.queues.set(key, (queue = { items: [], rows: 0 }));
+      queue.items.push({ feeds, rows, resolve, reject });
+      queue.rows += rows;
+      if (queue.rows >= this.options.maxBatch) this.flush(key);
+      else if (!queue.cancel) {
+        const current = queue;
+        const fire = () => {
+          if (this.queues.get(key) === current) this.flush(key);
+        };
+        // setTimeout has millisecond granularity, so a sub-millisecond delay polls with
+        // setImmediate (which lets pending I/O, i.e. more requests, in between) until it ends.
+        if (this.options.delayUs < 1000) {
+          const deadline = process.hrtime.bigint() + BigInt(Math.round(this.options.delayUs * 1000));
+          let immediate: NodeJS.Immediate;
+          const poll = () => {
+            if (process.hrtime.bigint() >= deadline) fire();
+            else immediate = setImmediate(poll);
+          };
+          immediate = setImmediate(poll);
+          current.cancel = () => clearImmediate(immediate);
+        } else {
+          const timer = setTimeout(fire, this.options.delayUs / 1000);
+          current.cancel = () => clearTimeout(timer);
+        }
+      }
+    });
+  }
+
+  /** Runs everything queued now (used on shutdown). */
+  flushAll(): void {
+    for (const key of [...this.queues.keys()]) this.flush(key);
+  }
+
+  private flush(key: string): void {
+    const queue = this.queues.get(key);
+    if (!queue) return;
+    this.queues.delete(key);
+    queue.cancel?.();
+    void this.execute(queue.items, queue.rows);
+  }
+
+  private async runOnce(feeds: Feeds, requests: number): Promise<Feeds> {
+    this.stats.runs++;
+    if (requests > 1) this.stats.coalescedRuns++;
+    const rows = Object.values(feeds)[0]?.shape[0] ?? 1;
+    this.stats.largestRun = Math.max(this.stats.largestRun, rows);
+    return this.run(feeds);
+  }
+
+  private async execute(items: Pending[], totalRows: number): Promise<void> {
+    if (items.length === 1) {
+      const [item] = items;
+      await this.runOnce(item.feeds, 1).then(item.resolve, item.reject);
+      return;
+    }
+    const feeds: Feeds = {};
+    for (const name of Object.keys(items[0].feeds)) {
+      const first = items[0].feeds[name];
+      feeds[name] = {
+        datatype: first.datatype,
+        shape: [totalRows, ...first.shape.slice(1)],
+        data: concatData(items.map((i) => i.feeds[name].data)),
+      };
+    }
+    let outputs: Feeds;
+    try {
+      outputs = await this.runOnce(feeds, items.length);
+    } catch {
+      return this.oneByOne(items);
+    }
+    if (Object.values(outputs).some((t) => t.shape.length === 0 || t.shape[0] !== totalRows)) {
+      this.splittable = false;
+      return this.oneByOne(items);
+    }
+    let offset = 0;
+    for (const item of items) {
+      const own: Feeds = {};
+      for (const [name, t] of Object.entries(outputs)) {
+        const rowSize = elementCount(t.shape.slice(1));
+        own[name] = {
+          datatype: t.datatype,
+          shape: [item.rows, ...t.shape.slice(1)],
+          data: sliceData(t.data, offset * rowSize, (offset + item.rows) * rowSize),
+        };
+      }
+      offset += item.rows;
+      item.resolve(own);
+    }
+  }
+
+  private async oneByOne(items: Pending[]): Promise<void> {
+    await Promise.all(items.map((item) => this.runOnce(item.feeds, 1).then(item.resolve, item.reject)));
+  }
+}

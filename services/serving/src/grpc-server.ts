@@ -1,0 +1,144 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { decodeRequest, encodeResponse, type InferRequestMessage } from './infer-request';
+import type { ModelRepository } from './model-repository';
+import type { PredictionLog } from './prediction-log';
+import { InferError } from './tensors';
+import type { Feeds } from './batcher';
+
+export const PROTO_FILE = 'grpc_service.proto';
+
+/** proto/ at the workspace root: found from src/ (tests) and from dist/ (production). */
+export function findProtoDir(start = __dirname): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'proto', PROTO_FILE))) return join(dir, 'proto');
+    if (dirname(dir) === dir) throw new Error(`proto/${PROTO_FILE} not found above ${start}; set SERVING_PROTO_DIR`);
+  }
+}
+
+export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+export function loadInferenceService(protoDir: string): grpc.ServiceDefinition {
+  const definition = protoLoader.loadSync(resolve(protoDir, PROTO_FILE), PROTO_LOADER_OPTIONS);
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+    inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
+  };
+  return pkg.inference.GRPCInferenceService.service;
+}
+
+const STATUS: Record<InferError['code'], grpc.status> = {
+  INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
+  NOT_FOUND: grpc.status.NOT_FOUND,
+  UNAVAILABLE: grpc.status.UNAVAILABLE,
+  INTERNAL: grpc.status.INTERNAL,
+};
+
+function toServiceError(error: unknown): Partial<grpc.ServiceError> {
+  if (error instanceof InferError) return { code: STATUS[error.code], details: error.message };
+  return { code: grpc.status.INTERNAL, details: (error as Error)?.message ?? String(error) };
+}
+
+/** Adds a leading batch dimension of 1 (for logging a model that does not batch). */
+const asOneRow = (feeds: Feeds): Feeds =>
+  Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { ...t, shape: [1, ...t.shape] }]));
+
+export interface ServerInfo {
+  name: string;
+  version: string;
+  /** Ready once every configured model is loaded. */
+  ready(): boolean;
+}
+
+/** The KServe v2 handlers (inference.GRPCInferenceService). */
+export function inferenceHandlers(
+  repository: ModelRepository,
+  predictions: PredictionLog,
+  info: ServerInfo,
+): grpc.UntypedServiceImplementation {
+  type Call<Req> = grpc.ServerUnaryCall<Req, unknown>;
+  const unary =
+    <Req>(handle: (request: Req) => unknown | Promise<unknown>): grpc.handleUnaryCall<Req, unknown> =>
+    (call: Call<Req>, callback) => {
+      Promise.resolve()
+        .then(() => handle(call.request))
+        .then(
+          (response) => callback(null, response),
+          (error) => callback(toServiceError(error)),
+        );
+    };
+
+  return {
+    ServerLive: unary(() => ({ live: true })),
+    ServerReady: unary(() => ({ ready: info.ready() })),
+    ModelReady: unary((r: { name: string; version: string }) => {
+      try {
+        repository.resolve(r.name, r.version);
+        return { ready: true };
+      } catch (error) {
+        if (error instanceof InferError && error.code === 'NOT_FOUND') return { ready: false };
+        throw error;
+      }
+    }),
+    ServerMetadata: unary(() => ({ name: info.name, version: info.version, extensions: [] })),
+    ModelMetadata: unary((r: { name: string; version: string }) => {
+      const model = repository.resolve(r.name, r.version);
+      return {
+        name: model.name,
+        versions: repository.versions(model.name).map(String),
+        platform: model.platform,
+        inputs: model.inputs,
+        outputs: model.outputs,
+      };
+    }),
+    ModelInfer: unary(async (request: InferRequestMessage) => {
+      const started = performance.now();
+      if (!request.model_name) throw new InferError('INVALID_ARGUMENT', 'model_name is required');
+      const model = repository.resolve(request.model_name, request.model_version);
+      const decoded = decodeRequest(model, request);
+      const results = await model.infer(decoded.feeds, decoded.rows);
+      const response = encodeResponse(model, request, decoded, results);
+      const latencyMs = performance.now() - started;
+      const selected = Object.fromEntries(decoded.outputs.map((n) => [n, results[n]]));
+      predictions.record(
+        {
+          model: model.name,
+          version: model.version,
+          requestId: request.id,
+          inputs: model.batchable ? decoded.feeds : asOneRow(decoded.feeds),
+          outputs: model.batchable ? selected : asOneRow(selected),
+          latencyMs,
+        },
+        decoded.rows,
+      );
+      return response;
+    }),
+  };
+}
+
+export function createGrpcServer(
+  maxMessageBytes: number,
+  service: grpc.ServiceDefinition,
+  handlers: grpc.UntypedServiceImplementation,
+): grpc.Server {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': maxMessageBytes,
+    'grpc.max_send_message_length': -1,
+  });
+  server.addService(service, handlers);
+  return server;
+}
+
+export function bind(server: grpc.Server, host: string, port: number): Promise<number> {
+  const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+  return new Promise((done, fail) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? fail(error) : done(bound))),
+  );
+}

@@ -1,0 +1,2 @@
+export { startServing, type ServingApp } from './serving.app';
+export { loadServingConfig, type ServingConfig } from './serving.config';

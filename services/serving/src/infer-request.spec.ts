@@ -1,0 +1,158 @@
+import type { DynamicBatcher } from './batcher';
+import { decodeRequest, encodeResponse, type InferRequestMessage } from './infer-request';
+import type { LoadedModel } from './model-repository';
+import { InferError } from './tensors';
+
+const model = {
+  name: 'churn',
+  version: 3,
+  platform: 'onnxruntime_onnx',
+  inputs: [
+    { name: 'features', datatype: 'FP32', shape: [-1, 3] },
+    { name: 'segment', datatype: 'INT64', shape: [-1] },
+  ],
+  outputs: [
+    { name: 'label', datatype: 'INT64', shape: [-1] },
+    { name: 'probabilities', datatype: 'FP32', shape: [-1, 2] },
+  ],
+  batchable: true,
+  batcher: undefined as unknown as DynamicBatcher,
+} as unknown as LoadedModel;
+
+const typed = (overrides: Partial<InferRequestMessage> = {}): InferRequestMessage => ({
+  model_name: 'churn',
+  model_version: '',
+  id: 'r1',
+  inputs: [
+    { name: 'features', datatype: 'FP32', shape: ['2', '3'], contents: { fp32_contents: [1, 2, 3, 4, 5, 6] } },
+    { name: 'segment', datatype: 'INT64', shape: ['2'], contents: { int64_contents: ['7', '9007199254740993'] } },
+  ],
+  ...overrides,
+});
+
+function invalidMessage(request: InferRequestMessage): string {
+  try {
+    decodeRequest(model, request);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InferError);
+    expect((error as InferError).code).toBe('INVALID_ARGUMENT');
+    return (error as Error).message;
+  }
+  throw new Error('the request was accepted');
+}
+
+const raw = (features: number[], segment: bigint[]) => [
+  Buffer.from(new Float32Array(features).buffer),
+  Buffer.from(new BigInt64Array(segment).buffer),
+];
+
+describe('decodeRequest', () => {
+  it('decodes typed contents, int64 exactly', () => {
+    const decoded = decodeRequest(model, typed());
+    expect(decoded.rows).toBe(2);
+    expect(decoded.raw).toBe(false);
+    expect(Array.from(decoded.feeds.features.data as Float32Array)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(decoded.feeds.segment.data as BigInt64Array)).toEqual([7n, 9007199254740993n]);
+    expect(decoded.outputs).toEqual(['label', 'probabilities']);
+  });
+
+  it('decodes little-endian raw contents', () => {
+    const decoded = decodeRequest(model, {
+      ...typed(),
+      inputs: typed().inputs.map((i) => ({ ...i, contents: undefined })),
+      raw_input_contents: raw([1, 2, 3, 4, 5, 6], [7n, -1n]),
+    });
+    expect(decoded.raw).toBe(true);
+    expect(Array.from(decoded.feeds.features.data as Float32Array)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(decoded.feeds.segment.data as BigInt64Array)).toEqual([7n, -1n]);
+  });
+
+  it('names an unknown input tensor and lists the expected ones', () => {
+    const request = typed();
+    request.inputs[0].name = 'feature';
+    expect(invalidMessage(request)).toMatch(/unexpected input tensor 'feature'.*'features', 'segment'/);
+  });
+
+  it('names a missing input tensor with its datatype and shape', () => {
+    const request = typed();
+    request.inputs.pop();
+    expect(invalidMessage(request)).toMatch(/missing input tensor 'segment' \(INT64 \[-1\]\)/);
+  });
+
+  it('names the tensor and the expected datatype', () => {
+    const request = typed();
+    request.inputs[0].datatype = 'FP64';
+    expect(invalidMessage(request)).toMatch(/input tensor 'features': datatype 'FP64' .*expects FP32/);
+  });
+
+  it('names the tensor and the expected shape', () => {
+    const request = typed();
+    request.inputs[0].shape = ['3', '2'];
+    expect(invalidMessage(request)).toMatch(/input tensor 'features': shape \[3,2\] .*expects \[-1,3\]/);
+    request.inputs[0].shape = ['6'];
+    expect(invalidMessage(request)).toMatch(/'features': shape \[6\]/);
+  });
+
+  it('checks the number of typed values against the shape', () => {
+    const request = typed();
+    request.inputs[0].contents = { fp32_contents: [1, 2, 3, 4, 5] };
+    expect(invalidMessage(request)).toMatch(/'features': contents.fp32_contents has 5 values, expected 6 for shape \[2,3\]/);
+    request.inputs[0].contents = { fp64_contents: [1, 2, 3, 4, 5, 6] };
+    expect(invalidMessage(request)).toMatch(/'features': FP32 data must be in contents.fp32_contents/);
+  });
+
+  it('checks the raw byte size against shape x datatype', () => {
+    const message = invalidMessage({
+      ...typed(),
+      inputs: typed().inputs.map((i) => ({ ...i, contents: undefined })),
+      raw_input_contents: [Buffer.alloc(20), Buffer.alloc(16)],
+    });
+    expect(message).toMatch(/'features': raw_input_contents has 20 bytes, expected 24 \(shape \[2,3\] = 6 elements x 4 bytes of FP32\)/);
+  });
+
+  it('wants raw contents for all inputs or none, and not both kinds for one input', () => {
+    expect(invalidMessage({ ...typed(), raw_input_contents: [Buffer.alloc(24)] })).toMatch(/1 entries but the request has 2 inputs/);
+    expect(invalidMessage({ ...typed(), raw_input_contents: raw([1, 2, 3, 4, 5, 6], [1n, 2n]) })).toMatch(/'features': has both/);
+  });
+
+  it('wants every input to agree on the batch dimension', () => {
+    const request = typed();
+    request.inputs[1] = { name: 'segment', datatype: 'INT64', shape: ['1'], contents: { int64_contents: ['1'] } };
+    expect(invalidMessage(request)).toMatch(/'features' has 2, 'segment' has 1/);
+  });
+
+  it('names an unknown requested output', () => {
+    expect(invalidMessage({ ...typed(), outputs: [{ name: 'proba' }] })).toMatch(/requested output tensor 'proba'.*'label', 'probabilities'/);
+  });
+});
+
+describe('encodeResponse', () => {
+  const results = {
+    label: { datatype: 'INT64' as const, shape: [2], data: new BigInt64Array([0n, 1n]) },
+    probabilities: { datatype: 'FP32' as const, shape: [2, 2], data: new Float32Array([0.75, 0.25, 0.5, 0.5]) },
+  };
+
+  it('answers typed requests with typed contents and says which version answered', () => {
+    const request = typed({ outputs: [{ name: 'probabilities' }] });
+    const response = encodeResponse(model, request, decodeRequest(model, request), results);
+    expect(response).toMatchObject({
+      model_name: 'churn',
+      model_version: '3',
+      id: 'r1',
+      parameters: { model_version: { string_param: '3' } },
+      outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [2, 2], contents: { fp32_contents: [0.75, 0.25, 0.5, 0.5] } }],
+      raw_output_contents: [],
+    });
+  });
+
+  it('answers raw requests with little-endian raw outputs', () => {
+    const request = { ...typed(), inputs: typed().inputs.map((i) => ({ ...i, contents: undefined })), raw_input_contents: raw([1, 2, 3, 4, 5, 6], [1n, 2n]) };
+    const response = encodeResponse(model, request, decodeRequest(model, request), results) as { raw_output_contents: Buffer[]; outputs: unknown[] };
+    expect(response.outputs).toEqual([
+      { name: 'label', datatype: 'INT64', shape: [2] },
+      { name: 'probabilities', datatype: 'FP32', shape: [2, 2] },
+    ]);
+    expect(response.raw_output_contents[0].readBigInt64LE(8)).toBe(1n);
+    expect(response.raw_output_contents[1].readFloatLE(4)).toBe(0.25);
+  });
+});

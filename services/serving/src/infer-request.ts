@@ -1,0 +1,130 @@
+import type { Feeds } from './batcher';
+import type { LoadedModel } from './model-repository';
+import {
+  formatShape,
+  fromContents,
+  fromRaw,
+  invalid,
+  isV2Datatype,
+  toContents,
+  toRaw,
+  type ContentsField,
+  type HostTensor,
+} from './tensors';
+
+/** ModelInferRequest as @grpc/proto-loader decodes it (keepCase, longs as String, defaults). */
+export interface InferRequestMessage {
+  model_name: string;
+  model_version: string;
+  id: string;
+  parameters?: Record<string, unknown>;
+  inputs: {
+    name: string;
+    datatype: string;
+    shape: (string | number)[];
+    contents?: Partial<Record<ContentsField, unknown[]>> | null;
+  }[];
+  outputs?: { name: string }[];
+  raw_input_contents?: Buffer[];
+}
+
+export interface DecodedRequest {
+  feeds: Feeds;
+  /** Rows along the batch dimension (1 for a model that does not batch). */
+  rows: number;
+  /** Output names to return, in order. */
+  outputs: string[];
+  /** Answer with raw_output_contents (the request used raw_input_contents). */
+  raw: boolean;
+}
+
+/**
+ * Checks a request against the model's signature and decodes its tensors. Every problem is
+ * an INVALID_ARGUMENT that names the tensor and says what was expected.
+ */
+export function decodeRequest(model: LoadedModel, request: InferRequestMessage): DecodedRequest {
+  const label = `model '${model.name}' version ${model.version}`;
+  const raw = request.raw_input_contents ?? [];
+  const inputs = request.inputs ?? [];
+  if (raw.length > 0 && raw.length !== inputs.length) {
+    throw invalid(`raw_input_contents has ${raw.length} entries but the request has ${inputs.length} inputs; use raw contents for every input or for none`);
+  }
+  const expected = new Map(model.inputs.map((i) => [i.name, i]));
+  const seen = new Set<string>();
+  const feeds: Feeds = {};
+  inputs.forEach((input, index) => {
+    const spec = expected.get(input.name);
+    if (!spec) {
+      throw invalid(`unexpected input tensor '${input.name}' for ${label}; its inputs are: ${model.inputs.map((i) => `'${i.name}'`).join(', ')}`);
+    }
+    if (seen.has(input.name)) throw invalid(`input tensor '${input.name}' appears more than once`);
+    seen.add(input.name);
+    if (!isV2Datatype(input.datatype) || input.datatype !== spec.datatype) {
+      throw invalid(`input tensor '${input.name}': datatype '${input.datatype}' does not match ${label}, which expects ${spec.datatype}`);
+    }
+    const shape = (input.shape ?? []).map(Number);
+    const fits =
+      shape.length === spec.shape.length &&
+      shape.every((d, i) => Number.isSafeInteger(d) && d >= 0 && (spec.shape[i] === -1 || spec.shape[i] === d));
+    if (!fits) {
+      throw invalid(`input tensor '${input.name}': shape ${formatShape(shape)} does not match ${label}, which expects ${formatShape(spec.shape)} (-1: any size)`);
+    }
+    const hasContents = Object.values(input.contents ?? {}).some((v) => Array.isArray(v) && v.length > 0);
+    let tensor: HostTensor;
+    if (raw.length > 0) {
+      if (hasContents) throw invalid(`input tensor '${input.name}': has both contents and raw_input_contents; send one`);
+      tensor = fromRaw(input.name, spec.datatype, shape, raw[index]);
+    } else {
+      tensor = fromContents(input.name, spec.datatype, shape, input.contents);
+    }
+    feeds[input.name] = tensor;
+  });
+  const missing = model.inputs.filter((i) => !seen.has(i.name));
+  if (missing.length > 0) {
+    throw invalid(
+      `missing input tensor ${missing.map((m) => `'${m.name}' (${m.datatype} ${formatShape(m.shape)})`).join(', ')} for ${label}`,
+    );
+  }
+  let rows = 1;
+  if (model.batchable) {
+    const sizes = new Set(Object.values(feeds).map((t) => t.shape[0]));
+    if (sizes.size > 1) {
+      throw invalid(`inputs disagree on the batch dimension: ${Object.entries(feeds).map(([n, t]) => `'${n}' has ${t.shape[0]}`).join(', ')}`);
+    }
+    rows = [...sizes][0] ?? 1;
+  }
+  const outputNames = model.outputs.map((o) => o.name);
+  const requested = (request.outputs ?? []).map((o) => o.name);
+  for (const name of requested) {
+    if (!outputNames.includes(name)) {
+      throw invalid(`requested output tensor '${name}' does not exist in ${label}; its outputs are: ${outputNames.map((n) => `'${n}'`).join(', ')}`);
+    }
+  }
+  return { feeds, rows, outputs: requested.length > 0 ? requested : outputNames, raw: raw.length > 0 };
+}
+
+/** The ModelInferResponse message for proto-loader. */
+export function encodeResponse(
+  model: LoadedModel,
+  request: InferRequestMessage,
+  decoded: DecodedRequest,
+  results: Feeds,
+): Record<string, unknown> {
+  const outputs = decoded.outputs.map((name) => {
+    const t = results[name];
+    return {
+      name,
+      datatype: t.datatype,
+      shape: t.shape,
+      ...(decoded.raw ? {} : { contents: toContents(t) }),
+    };
+  });
+  return {
+    model_name: model.name,
+    model_version: String(model.version),
+    id: request.id ?? '',
+    parameters: { model_version: { string_param: String(model.version) } },
+    outputs,
+    raw_output_contents: decoded.raw ? decoded.outputs.map((name) => toRaw(results[name])) : [],
+  };
+}

@@ -1,0 +1,61 @@
+import { ConfigError } from '@mlops/config';
+import { loadServingConfig } from './serving.config';
+
+function problems(env: NodeJS.ProcessEnv) {
+  try {
+    loadServingConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('the configuration loaded');
+}
+
+describe('serving config', () => {
+  it('starts with an empty environment: the documented defaults', () => {
+    expect(loadServingConfig({})).toMatchObject({
+      BUS: 'in-process',
+      SERVING_GRPC_HOST: '127.0.0.1',
+      SERVING_GRPC_PORT: 8001,
+      SERVING_MODELS: [],
+      SERVING_BATCH_DELAY_US: 500,
+      SERVING_MAX_BATCH: 64,
+      SERVING_MAX_MESSAGE_BYTES: 4 * 1024 * 1024,
+      SERVING_LOG_SAMPLE_RATE: 1,
+    });
+  });
+
+  it('parses SERVING_MODELS: name=path (version 1) and name:version=path', () => {
+    const config = loadServingConfig({ SERVING_MODELS: 'churn=/m/a.onnx, churn:2=/m/b.onnx,fraud.v2=rel/c.onnx' });
+    expect(config.SERVING_MODELS).toEqual([
+      { name: 'churn', version: 1, path: '/m/a.onnx' },
+      { name: 'churn', version: 2, path: '/m/b.onnx' },
+      { name: 'fraud.v2', version: 1, path: 'rel/c.onnx' },
+    ]);
+  });
+
+  it('names each bad variable and says what was expected', () => {
+    const error = problems({
+      SERVING_MODELS: 'churn',
+      SERVING_GRPC_PORT: '70000',
+      SERVING_LOG_SAMPLE_RATE: '1.5',
+      SERVING_MAX_BATCH: '0',
+      SERVING_BATCH_DELAY_US: '-1',
+      BUS: 'kafka',
+    });
+    expect(error.problems.map((p) => p.variable).sort()).toEqual([
+      'KAFKA_BROKERS',
+      'SERVING_BATCH_DELAY_US',
+      'SERVING_GRPC_PORT',
+      'SERVING_LOG_SAMPLE_RATE',
+      'SERVING_MAX_BATCH',
+      'SERVING_MODELS',
+    ]);
+    expect(error.message).toContain("SERVING_MODELS: 'churn' is not name=path or name:version=path");
+    expect(error.message).toContain('SERVING_LOG_SAMPLE_RATE: expected a share between 0 and 1');
+  });
+
+  it('rejects a model version listed twice', () => {
+    expect(problems({ SERVING_MODELS: 'a=/x.onnx,a:1=/y.onnx' }).message).toContain("model 'a' version 1 is listed twice");
+  });
+});

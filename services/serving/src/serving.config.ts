@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { busEnvSchema, loadConfig, port, withBusDefault } from '@mlops/config';
+
+export interface ModelSource {
+  name: string;
+  version: number;
+  path: string;
+}
+
+const MODEL_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,199}$/;
+
+/**
+ * SERVING_MODELS: `name=path` (version 1) or `name:version=path`, comma-separated, e.g.
+ * `churn=/models/churn.onnx,churn:2=/models/churn-v2.onnx,fraud=/m/fraud.onnx`.
+ */
+export const modelListSchema = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const models: ModelSource[] = [];
+    for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const match = /^([^=:]+)(?::(\d+))?=(.+)$/.exec(item);
+      const name = match?.[1].trim() ?? '';
+      const version = match?.[2] === undefined ? 1 : Number(match[2]);
+      if (!match || !MODEL_NAME.test(name) || version < 1) {
+        ctx.addIssue({ code: 'custom', message: `'${item}' is not name=path or name:version=path (version >= 1, name of letters, digits, _ . -)` });
+        continue;
+      }
+      if (models.some((m) => m.name === name && m.version === version)) {
+        ctx.addIssue({ code: 'custom', message: `model '${name}' version ${version} is listed twice` });
+        continue;
+      }
+      models.push({ name, version, path: match[3].trim() });
+    }
+    return models;
+  });
+
+export const servingEnvSchema = z
+  .object({
+    SERVING_GRPC_HOST: z.string().min(1).default('127.0.0.1'),
+    SERVING_GRPC_PORT: port(8001),
+    SERVING_MODELS: modelListSchema,
+    /** Triton's max_queue_delay_microseconds: how long a request waits for others to batch with. */
+    SERVING_BATCH_DELAY_US: z.coerce.number().int().min(0, 'expected microseconds >= 0').max(1_000_000).default(500),
+    /** Most rows in one batched run. */
+    SERVING_MAX_BATCH: z.coerce.number().int().positive('expected a positive number of rows').default(64),
+    /** gRPC max receive message size; larger requests fail with RESOURCE_EXHAUSTED. */
+    SERVING_MAX_MESSAGE_BYTES: z.coerce.number().int().positive('expected a positive number of bytes').default(4 * 1024 * 1024),
+    /** Share of predicted rows published as prediction.logged, 0..1. */
+    SERVING_LOG_SAMPLE_RATE: z.coerce.number().min(0, 'expected a share between 0 and 1').max(1, 'expected a share between 0 and 1').default(1),
+    /** Most prediction rows waiting to be published; more are dropped and counted. */
+    SERVING_LOG_BUFFER: z.coerce.number().int().positive().default(10_000),
+    /** Consumer group for deployment.requested. */
+    SERVING_GROUP: z.string().min(1).default('serving'),
+    /** Where grpc_service.proto is; found by walking up from the code when unset. */
+    SERVING_PROTO_DIR: z.string().min(1).optional(),
+    /** Seconds graceful shutdown waits for in-flight requests before cancelling them. */
+    SERVING_SHUTDOWN_GRACE_S: z.coerce.number().positive().default(10),
+    INSTANCE_ID: z.string().min(1).optional(),
+  })
+  .and(busEnvSchema);
+
+export type ServingConfig = z.output<typeof servingEnvSchema>;
+
+export function loadServingConfig(env: NodeJS.ProcessEnv = process.env): ServingConfig {
+  return loadConfig('serving', servingEnvSchema, withBusDefault(env));
+}

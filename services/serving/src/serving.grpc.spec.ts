@@ -1,0 +1,275 @@
+import { status } from '@grpc/grpc-js';
+import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
+import { createEvent, type EventEnvelope } from '@mlops/contracts';
+import { interopPython } from '../../../test/support/python';
+import { freePort } from '../../../test/support/service-process';
+import { waitFor } from '../../../test/support/wait-for';
+import { call, callError, float32Raw, inferenceClient, makeTestModels, type InferenceClient, type TestModels } from '../test/models';
+import { startServing, type ServingApp } from './serving.app';
+import { loadServingConfig } from './serving.config';
+
+interface OutputTensor {
+  name: string;
+  datatype: string;
+  shape: string[];
+  contents: { fp32_contents: number[]; int64_contents: string[] };
+}
+interface InferResponse {
+  model_name: string;
+  model_version: string;
+  id: string;
+  parameters: Record<string, { string_param?: string; parameter_choice: string }>;
+  outputs: OutputTensor[];
+  raw_output_contents: Buffer[];
+}
+
+const typedInput = (rows: number[][], name = 'input') => ({
+  name,
+  datatype: 'FP32',
+  shape: [rows.length, rows[0].length],
+  contents: { fp32_contents: rows.flat() },
+});
+
+function expectClose(actual: ArrayLike<number>, expected: number[], tolerance = 1e-5) {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i] - expected[i])).toBeLessThanOrEqual(tolerance);
+}
+
+describe('serving: KServe v2 gRPC (in-process bus, real onnxruntime, sklearn models)', () => {
+  let models: TestModels;
+  let transport: InProcessTransport;
+  let serving: ServingApp;
+  let client: InferenceClient;
+  let observer: EventBus;
+  let subscription: Subscription;
+  const logged: EventEnvelope<'prediction.logged'>[] = [];
+  const MAX_MESSAGE = 256 * 1024;
+
+  beforeAll(async () => {
+    models = makeTestModels(interopPython());
+    transport = new InProcessTransport();
+    serving = await startServing(
+      loadServingConfig({
+        SERVING_GRPC_PORT: String(await freePort()),
+        SERVING_MODELS: `churn=${models.logregV1},churn:2=${models.logregV2},house=${models.linreg}`,
+        SERVING_MAX_MESSAGE_BYTES: String(MAX_MESSAGE),
+        SERVING_BATCH_DELAY_US: '2000',
+      }),
+      { inProcess: transport, logger: false },
+    );
+    client = inferenceClient(serving.address);
+    observer = new EventBus(transport);
+    subscription = await observer.subscribeEvents({
+      group: 'observer',
+      types: ['prediction.logged'],
+      handle: async (e) => void logged.push(e),
+    });
+  }, 60_000);
+  afterAll(async () => {
+    client?.close();
+    await subscription?.stop();
+    await serving?.close();
+  });
+
+  it('is live and ready, and says who it is', async () => {
+    expect(await call(client, 'ServerLive', {})).toEqual({ live: true });
+    expect(await call(client, 'ServerReady', {})).toEqual({ ready: true });
+    expect(await call(client, 'ModelReady', { name: 'churn', version: '2' })).toEqual({ ready: true });
+    expect(await call(client, 'ModelReady', { name: 'churn', version: '9' })).toEqual({ ready: false });
+    expect(await call(client, 'ModelReady', { name: 'nope' })).toEqual({ ready: false });
+    expect(await call(client, 'ServerMetadata', {})).toMatchObject({ name: 'mlops-serving', extensions: [] });
+  });
+
+  it('describes a model from its ONNX session: v2 datatypes, -1 for dynamic dimensions, all versions', async () => {
+    expect(await call(client, 'ModelMetadata', { name: 'churn' })).toEqual({
+      name: 'churn',
+      versions: ['1', '2'],
+      platform: 'onnxruntime_onnx',
+      inputs: [{ name: 'input', datatype: 'FP32', shape: ['-1', '30'] }],
+      outputs: [
+        { name: 'label', datatype: 'INT64', shape: ['-1'] },
+        { name: 'probabilities', datatype: 'FP32', shape: ['-1', '2'] },
+      ],
+    });
+    expect(await call(client, 'ModelMetadata', { name: 'house', version: '1' })).toMatchObject({
+      inputs: [{ name: 'x', datatype: 'FP32', shape: ['-1', '4'] }],
+      outputs: [{ name: 'variable', datatype: 'FP32', shape: ['-1', '1'] }],
+    });
+  });
+
+  it('infers with typed contents: sklearn probabilities within 1e-5, latest version by default', async () => {
+    const { rows, probabilities, label } = models.expected.logreg_v2;
+    const response = await call<InferResponse>(client, 'ModelInfer', { model_name: 'churn', id: 'typed-1', inputs: [typedInput(rows)] });
+    expect(response).toMatchObject({ model_name: 'churn', model_version: '2', id: 'typed-1' });
+    expect(response.parameters.model_version).toMatchObject({ string_param: '2' });
+    const [labels, probs] = response.outputs;
+    expect(probs).toMatchObject({ name: 'probabilities', datatype: 'FP32', shape: [String(rows.length), '2'] });
+    expectClose(probs.contents.fp32_contents, probabilities.flat());
+    expect(labels.contents.int64_contents.map(Number)).toEqual(label);
+    expect(response.raw_output_contents).toEqual([]);
+  });
+
+  it('infers with raw little-endian contents and answers raw, a named version, requested outputs only', async () => {
+    const { rows, probabilities } = models.expected.logreg_v1;
+    const response = await call<InferResponse>(client, 'ModelInfer', {
+      model_name: 'churn',
+      model_version: '1',
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [rows.length, 30] }],
+      outputs: [{ name: 'probabilities' }],
+      raw_input_contents: [float32Raw(rows)],
+    });
+    expect(response.model_version).toBe('1');
+    expect(response.parameters.model_version.string_param).toBe('1');
+    expect(response.outputs.map((o) => o.name)).toEqual(['probabilities']);
+    const raw = response.raw_output_contents[0];
+    expectClose(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)), probabilities.flat());
+  });
+
+  it('serves several models at once (a regression next to the classifier)', async () => {
+    const { rows, variable } = models.expected.linreg;
+    const response = await call<InferResponse>(client, 'ModelInfer', { model_name: 'house', inputs: [typedInput(rows, 'x')] });
+    // float32 arithmetic: 1e-5 relative to the largest value
+    expectClose(response.outputs[0].contents.fp32_contents, variable, 1e-5 * Math.max(...variable.map(Math.abs)));
+  });
+
+  it('batches concurrent requests dynamically and returns each caller exactly its rows', async () => {
+    const { rows, probabilities } = models.expected.logreg_v1;
+    const model = serving.repository.resolve('churn', '1');
+    const before = { ...model.batcher.stats };
+    const responses = await Promise.all(
+      rows.map((row, i) =>
+        call<InferResponse>(client, 'ModelInfer', { model_name: 'churn', model_version: '1', id: `b${i}`, inputs: [typedInput([row])] }),
+      ),
+    );
+    responses.forEach((response, i) => {
+      expect(response.id).toBe(`b${i}`);
+      expectClose(response.outputs[1].contents.fp32_contents, probabilities[i]);
+    });
+    const runs = model.batcher.stats.runs - before.runs;
+    expect(runs).toBeLessThan(rows.length);
+    expect(model.batcher.stats.coalescedRuns).toBeGreaterThan(before.coalescedRuns);
+  });
+
+  it('rejects bad input with INVALID_ARGUMENT naming the tensor and what was expected', async () => {
+    const [row] = models.expected.logreg_v1.rows;
+    const cases: [unknown, RegExp][] = [
+      [{ model_name: 'churn', inputs: [typedInput([row], 'features')] }, /unexpected input tensor 'features'.*'input'/],
+      [{ model_name: 'churn', inputs: [] }, /missing input tensor 'input' \(FP32 \[-1,30\]\)/],
+      [{ model_name: 'churn', inputs: [{ ...typedInput([row]), datatype: 'FP64' }] }, /'input': datatype 'FP64'.*expects FP32/],
+      [{ model_name: 'churn', inputs: [typedInput([row.slice(0, 29)])] }, /'input': shape \[1,29\].*expects \[-1,30\]/],
+      [
+        { model_name: 'churn', inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 30] }], raw_input_contents: [float32Raw([row])] },
+        /'input': raw_input_contents has 120 bytes, expected 240/,
+      ],
+      [{ model_name: 'churn', inputs: [typedInput([row])], outputs: [{ name: 'proba' }] }, /requested output tensor 'proba'/],
+    ];
+    for (const [request, message] of cases) {
+      const error = await callError(client, 'ModelInfer', request);
+      expect(error.code, String(message)).toBe(status.INVALID_ARGUMENT);
+      expect(error.details).toMatch(message);
+    }
+  });
+
+  it('answers NOT_FOUND for an unknown model or version', async () => {
+    const [row] = models.expected.logreg_v1.rows;
+    const unknownModel = await callError(client, 'ModelInfer', { model_name: 'nope', inputs: [typedInput([row])] });
+    expect(unknownModel).toMatchObject({ code: status.NOT_FOUND, details: expect.stringContaining("model 'nope' is not loaded") });
+    const unknownVersion = await callError(client, 'ModelInfer', { model_name: 'churn', model_version: '7', inputs: [typedInput([row])] });
+    expect(unknownVersion).toMatchObject({ code: status.NOT_FOUND, details: expect.stringMatching(/no version '7' \(loaded versions: 1, 2\)/) });
+    expect((await callError(client, 'ModelMetadata', { name: 'nope' })).code).toBe(status.NOT_FOUND);
+  });
+
+  it('refuses a message over SERVING_MAX_MESSAGE_BYTES with RESOURCE_EXHAUSTED (grpc itself)', async () => {
+    const rows = Array.from({ length: 3_000 }, () => Array(30).fill(0.5));
+    const error = await callError(client, 'ModelInfer', {
+      model_name: 'churn',
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [rows.length, 30] }],
+      raw_input_contents: [float32Raw(rows)],
+    });
+    expect(error.code).toBe(status.RESOURCE_EXHAUSTED);
+  });
+
+  it('keeps serving after every kind of error', async () => {
+    const { rows, probabilities } = models.expected.logreg_v1;
+    expect(await call(client, 'ServerLive', {})).toEqual({ live: true });
+    const response = await call<InferResponse>(client, 'ModelInfer', { model_name: 'churn', model_version: '1', inputs: [typedInput(rows)] });
+    expectClose(response.outputs[1].contents.fp32_contents, probabilities.flat());
+  });
+
+  it('publishes prediction.logged per row, off the response path', async () => {
+    const rows = models.expected.logreg_v2.rows.slice(0, 3);
+    await call(client, 'ModelInfer', { model_name: 'churn', id: 'logged-1', inputs: [typedInput(rows)] });
+    const mine = await waitFor(() => {
+      const found = logged.filter((e) => e.data.requestKey === 'logged-1');
+      return found.length === 3 ? found : undefined;
+    }, 'three prediction.logged events');
+    const first = mine.find((e) => e.data.predictionId === 'logged-1:0')!;
+    expect(first).toMatchObject({ source: 'serving', subject: 'churn', data: { model: 'churn', version: 2 } });
+    expect(first.data.inputs['input[0]']).toBeCloseTo(rows[0][0], 5);
+    expect(Object.keys(first.data.inputs)).toHaveLength(30);
+    expect(first.data.outputs.label).toBe(models.expected.logreg_v2.label[0]);
+    expectClose(first.data.outputs.probabilities as number[], models.expected.logreg_v2.probabilities[0]);
+    expect(first.data.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(serving.predictions.stats.dropped).toBe(0);
+  });
+
+  it('hot-swaps on deployment.requested: loads and warms the artifact, then answers with the new version', async () => {
+    const completed: EventEnvelope<'deployment.completed'>[] = [];
+    const watch = await observer.subscribeEvents({ group: 'deploy-observer', types: ['deployment.completed'], handle: async (e) => void completed.push(e) });
+    try {
+      const request = { model_name: 'churn', inputs: [typedInput(models.expected.logreg_v1.rows)] };
+      expect((await call<InferResponse>(client, 'ModelInfer', request)).model_version).toBe('2');
+      await observer.publish(
+        createEvent('deployment.requested', {
+          source: 'registry',
+          subject: 'churn',
+          data: { model: 'churn', version: 3, artifactUri: `file://${models.logregV1}`, strategy: 'full' },
+        }),
+      );
+      const done = await waitFor(() => completed.find((e) => e.data.version === 3), 'deployment.completed');
+      expect(done.data).toMatchObject({ model: 'churn', status: 'serving', trafficShare: 1 });
+      const response = await call<InferResponse>(client, 'ModelInfer', request);
+      expect(response.model_version).toBe('3');
+      expectClose(response.outputs[1].contents.fp32_contents, models.expected.logreg_v1.probabilities.flat());
+      expect((await call<{ versions: string[] }>(client, 'ModelMetadata', { name: 'churn' })).versions).toEqual(['1', '2', '3']);
+
+      await observer.publish(
+        createEvent('deployment.requested', {
+          source: 'registry',
+          subject: 'churn',
+          data: { model: 'churn', version: 4, artifactUri: '/no/such/model.onnx', strategy: 'canary' },
+        }),
+      );
+      const failed = await waitFor(() => completed.find((e) => e.data.version === 4), 'the failed deployment.completed');
+      expect(failed.data).toMatchObject({ status: 'failed', trafficShare: 0, error: expect.stringContaining('/no/such/model.onnx') });
+      expect((await call<InferResponse>(client, 'ModelInfer', request)).model_version).toBe('3');
+    } finally {
+      await watch.stop();
+    }
+  });
+});
+
+describe('serving: graceful shutdown', () => {
+  it('lets an in-flight request finish while closing, then stops accepting', async () => {
+    const models = makeTestModels(interopPython());
+    const serving = await startServing(
+      // A long batch delay keeps the request in flight while close() starts.
+      loadServingConfig({ SERVING_GRPC_PORT: '0', SERVING_MODELS: `churn=${models.logregV1}`, SERVING_BATCH_DELAY_US: '300000' }),
+      { logger: false },
+    );
+    const client = inferenceClient(serving.address);
+    try {
+      const inFlight = call<InferResponse>(client, 'ModelInfer', { model_name: 'churn', inputs: [typedInput(models.expected.logreg_v1.rows)] });
+      await new Promise((r) => setTimeout(r, 100));
+      const closed = serving.close();
+      const response = await inFlight;
+      expectClose(response.outputs[1].contents.fp32_contents, models.expected.logreg_v1.probabilities.flat());
+      await closed;
+      const after = await callError(inferenceClient(serving.address, { 'grpc.initial_reconnect_backoff_ms': 50 }), 'ServerLive', {}).catch((e) => e);
+      expect(after.code).toBe(status.UNAVAILABLE);
+    } finally {
+      client.close();
+      await serving.close();
+    }
+  }, 30_000);
+});

@@ -1,0 +1,119 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { createEvent } from '@mlops/contracts';
+import { infraEnv } from '../../../test/infra/infra-env';
+import { interopPython } from '../../../test/support/python';
+import { freePort, ServiceProcess } from '../../../test/support/service-process';
+import { waitFor } from '../../../test/support/wait-for';
+import { call, inferenceClient, makeTestModels, type InferenceClient, type TestModels } from '../test/models';
+
+const ROOT = resolve(__dirname, '../../..');
+
+/** serving as production runs it: dist/services/serving/src/main.js, its own process, BUS=kafka. */
+describe('serving on real Kafka (own process, production entry point)', () => {
+  const infra = infraEnv();
+  const kafka = new Kafka({ clientId: 'serving-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.WARN });
+  let models: TestModels;
+  let serving: ServiceProcess;
+  let address: string;
+  let client: InferenceClient;
+  let consumer: Consumer;
+  let producer: Producer;
+  const seen: { type: string; data: Record<string, unknown> }[] = [];
+
+  beforeAll(async () => {
+    models = makeTestModels(interopPython());
+    const admin = kafka.admin();
+    await admin.connect();
+    const topics = ['prediction.logged', 'deployment.requested', 'deployment.completed'];
+    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 3 })) });
+    await admin.disconnect();
+    consumer = kafka.consumer({ groupId: `serving-observer-${randomUUID()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topics: ['prediction.logged', 'deployment.completed'], fromBeginning: false });
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(JSON.parse(message.value!.toString())) });
+    producer = kafka.producer();
+    await producer.connect();
+
+    const port = await freePort();
+    address = `127.0.0.1:${port}`;
+    serving = new ServiceProcess('serving', {
+      BUS: 'kafka',
+      KAFKA_BROKERS: infra.KAFKA_BROKERS,
+      SERVING_GRPC_PORT: String(port),
+      SERVING_MODELS: `churn=${models.logregV1}`,
+      SERVING_GROUP: `serving-it-${randomUUID()}`,
+    });
+    serving.start();
+    client = inferenceClient(address);
+    await waitFor(
+      async () => {
+        if (serving.output.join('').includes('failed to start')) throw new Error(serving.output.join(''));
+        return (await call<{ ready: boolean }>(client, 'ServerReady', {})).ready;
+      },
+      'serving to be ready',
+      60_000,
+    );
+    // The group joins after the server is ready; give the consumer a moment to get partitions.
+    await new Promise((r) => setTimeout(r, 1_000));
+  });
+  afterAll(async () => {
+    client?.close();
+    await serving?.stop();
+    await consumer?.disconnect();
+    await producer?.disconnect();
+  });
+
+  it('serves the official tritonclient and logs each predicted row to Kafka', async () => {
+    const script = resolve(ROOT, 'test/fixtures/serving/triton_client_check.py');
+    const { stdout } = await promisify(execFile)(interopPython(), [script, address, 'churn', join(models.dir, 'expected.json'), 'logreg_v1']);
+    const report = JSON.parse(stdout);
+    expect(report.response).toMatchObject({ model_version: '1', labels_match: true });
+    expect(report.response.max_abs_error).toBeLessThan(1e-5);
+    expect(report.bad_shape.status).toBe('StatusCode.INVALID_ARGUMENT');
+    const rows = models.expected.logreg_v1.rows.length;
+    await waitFor(
+      () => seen.filter((e) => e.type === 'prediction.logged' && e.data.requestKey === 'triton-1').length === rows,
+      `${rows} prediction.logged events on Kafka`,
+    );
+  });
+
+  it('hot-swaps to the version a deployment.requested names, and reports deployment.completed', async () => {
+    const version = 5;
+    const event = createEvent('deployment.requested', {
+      source: 'registry',
+      subject: 'churn',
+      data: { model: 'churn', version, artifactUri: models.logregV2, strategy: 'full' },
+    });
+    await producer.send({ topic: event.type, messages: [{ key: event.subject, value: JSON.stringify(event) }] });
+    await waitFor(
+      () => seen.find((e) => e.type === 'deployment.completed' && e.data.version === version && e.data.status === 'serving'),
+      'deployment.completed',
+    );
+    const response = await call<{ model_version: string }>(client, 'ModelInfer', {
+      model_name: 'churn',
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], contents: { fp32_contents: models.expected.logreg_v2.rows[0] } }],
+    });
+    expect(response.model_version).toBe(String(version));
+  });
+
+  it('exits 1 on bad configuration, naming the variable', () => {
+    const run = spawnSync(process.execPath, [serving.entry], {
+      cwd: ROOT,
+      env: { ...process.env, SERVING_MODELS: 'churn', SERVING_LOG_SAMPLE_RATE: '2' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('SERVING_MODELS');
+    expect(run.stderr).toContain('SERVING_LOG_SAMPLE_RATE: expected a share between 0 and 1');
+  });
+
+  it('drains and exits on SIGTERM', async () => {
+    await serving.stop();
+    expect(serving.output.join('')).toContain('SIGTERM, draining');
+  });
+});

@@ -1,0 +1,234 @@
+import { endianness } from 'node:os';
+
+/** KServe v2 datatypes. */
+export const V2_DATATYPES = [
+  'BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES',
+] as const;
+export type V2Datatype = (typeof V2_DATATYPES)[number];
+
+export type NumericArray =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array;
+export type TensorData = NumericArray | string[];
+
+/** A tensor in host memory: row-major data of a v2 datatype. */
+export interface HostTensor {
+  datatype: V2Datatype;
+  shape: number[];
+  data: TensorData;
+}
+
+/** Where typed values of a datatype live in InferTensorContents. */
+export type ContentsField =
+  | 'bool_contents'
+  | 'int_contents'
+  | 'int64_contents'
+  | 'uint_contents'
+  | 'uint64_contents'
+  | 'fp32_contents'
+  | 'fp64_contents'
+  | 'bytes_contents';
+
+interface NumericCtor {
+  new (length: number): NumericArray;
+  new (buffer: ArrayBuffer, byteOffset?: number, length?: number): NumericArray;
+}
+
+interface DatatypeInfo {
+  /** onnxruntime's tensor type name */
+  ort: string;
+  /** bytes per element in raw contents; 0 for BYTES (length-prefixed) */
+  size: number;
+  array?: NumericCtor;
+  contents?: ContentsField;
+}
+
+export const DATATYPES: Record<V2Datatype, DatatypeInfo> = {
+  BOOL: { ort: 'bool', size: 1, array: Uint8Array, contents: 'bool_contents' },
+  UINT8: { ort: 'uint8', size: 1, array: Uint8Array, contents: 'uint_contents' },
+  UINT16: { ort: 'uint16', size: 2, array: Uint16Array, contents: 'uint_contents' },
+  UINT32: { ort: 'uint32', size: 4, array: Uint32Array, contents: 'uint_contents' },
+  UINT64: { ort: 'uint64', size: 8, array: BigUint64Array, contents: 'uint64_contents' },
+  INT8: { ort: 'int8', size: 1, array: Int8Array, contents: 'int_contents' },
+  INT16: { ort: 'int16', size: 2, array: Int16Array, contents: 'int_contents' },
+  INT32: { ort: 'int32', size: 4, array: Int32Array, contents: 'int_contents' },
+  INT64: { ort: 'int64', size: 8, array: BigInt64Array, contents: 'int64_contents' },
+  // FP16 travels as raw bytes only (the protocol has no typed field for it).
+  FP16: { ort: 'float16', size: 2, array: Uint16Array },
+  FP32: { ort: 'float32', size: 4, array: Float32Array, contents: 'fp32_contents' },
+  FP64: { ort: 'float64', size: 8, array: Float64Array, contents: 'fp64_contents' },
+  BYTES: { ort: 'string', size: 0, contents: 'bytes_contents' },
+};
+
+const ORT_TO_V2 = new Map<string, V2Datatype>(
+  (Object.entries(DATATYPES) as [V2Datatype, DatatypeInfo][]).map(([v2, info]) => [info.ort, v2]),
+);
+
+/** onnxruntime type name (float32, int64, ...) -> v2 datatype (FP32, INT64, ...). */
+export function v2DatatypeOf(ortType: string): V2Datatype | undefined {
+  return ORT_TO_V2.get(ortType);
+}
+
+export function isV2Datatype(value: string): value is V2Datatype {
+  return (V2_DATATYPES as readonly string[]).includes(value);
+}
+
+/** The protocol's raw contents are little-endian; so are typed arrays on the hosts we run on. */
+export function assertLittleEndianHost(): void {
+  if (endianness() !== 'LE') throw new Error('serving needs a little-endian host (raw tensor contents are little-endian)');
+}
+
+export class InferError extends Error {
+  constructor(
+    readonly code: 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'UNAVAILABLE' | 'INTERNAL',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InferError';
+  }
+}
+
+export const invalid = (message: string) => new InferError('INVALID_ARGUMENT', message);
+
+export const elementCount = (shape: readonly number[]) => shape.reduce((n, d) => n * d, 1);
+export const formatShape = (shape: readonly number[]) => `[${shape.join(',')}]`;
+
+/** Copies the bytes out so the typed array is aligned and owns its memory. */
+function viewRaw(info: DatatypeInfo, bytes: Buffer, count: number): NumericArray {
+  const copy = new ArrayBuffer(count * info.size);
+  new Uint8Array(copy).set(bytes.subarray(0, count * info.size));
+  return new info.array!(copy, 0, count);
+}
+
+/** BYTES raw contents: each element is a 4-byte little-endian length, then its bytes. */
+export function decodeRawBytes(tensor: string, bytes: Buffer, count: number): string[] {
+  const out: string[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    if (at + 4 > bytes.length) throw invalid(`input tensor '${tensor}': truncated BYTES element length at byte ${at}`);
+    const length = bytes.readUInt32LE(at);
+    at += 4;
+    if (at + length > bytes.length) throw invalid(`input tensor '${tensor}': BYTES element ${out.length} runs past the raw contents`);
+    out.push(bytes.toString('utf8', at, at + length));
+    at += length;
+  }
+  if (out.length !== count) {
+    throw invalid(`input tensor '${tensor}': raw_input_contents holds ${out.length} BYTES elements, expected ${count} for its shape`);
+  }
+  return out;
+}
+
+export function encodeRawBytes(values: string[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const v of values) {
+    const body = Buffer.from(v, 'utf8');
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(body.length);
+    parts.push(head, body);
+  }
+  return Buffer.concat(parts);
+}
+
+/** Raw little-endian bytes -> a typed tensor; the byte size must be exactly shape x dtype. */
+export function fromRaw(tensor: string, datatype: V2Datatype, shape: number[], bytes: Buffer): HostTensor {
+  const info = DATATYPES[datatype];
+  const count = elementCount(shape);
+  if (datatype === 'BYTES') return { datatype, shape, data: decodeRawBytes(tensor, bytes, count) };
+  const expected = count * info.size;
+  if (bytes.length !== expected) {
+    throw invalid(
+      `input tensor '${tensor}': raw_input_contents has ${bytes.length} bytes, expected ${expected} ` +
+        `(shape ${formatShape(shape)} = ${count} elements x ${info.size} bytes of ${datatype})`,
+    );
+  }
+  return { datatype, shape, data: viewRaw(info, bytes, count) };
+}
+
+/** Typed contents (what proto-loader gives: numbers, int64 as strings, bytes as Buffers). */
+export function fromContents(
+  tensor: string,
+  datatype: V2Datatype,
+  shape: number[],
+  contents: Partial<Record<ContentsField, unknown[]>> | null | undefined,
+): HostTensor {
+  const info = DATATYPES[datatype];
+  const count = elementCount(shape);
+  if (!info.contents) {
+    throw invalid(`input tensor '${tensor}': ${datatype} has no typed contents field; send it in raw_input_contents`);
+  }
+  const values = contents?.[info.contents] ?? [];
+  const misplaced = (Object.entries(contents ?? {}) as [string, unknown[]][]).find(
+    ([field, list]) => field !== info.contents && Array.isArray(list) && list.length > 0,
+  );
+  if (misplaced && values.length === 0) {
+    throw invalid(`input tensor '${tensor}': ${datatype} data must be in contents.${info.contents}, got contents.${misplaced[0]}`);
+  }
+  if (values.length !== count) {
+    throw invalid(
+      `input tensor '${tensor}': contents.${info.contents} has ${values.length} values, expected ${count} for shape ${formatShape(shape)}`,
+    );
+  }
+  if (datatype === 'BYTES') {
+    return { datatype, shape, data: values.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v))) };
+  }
+  const data = new info.array!(count);
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    for (let i = 0; i < count; i++) data[i] = BigInt(values[i] as string | number);
+  } else {
+    for (let i = 0; i < count; i++) data[i] = Number(values[i]);
+  }
+  return { datatype, shape, data };
+}
+
+export function toRaw(t: HostTensor): Buffer {
+  if (Array.isArray(t.data)) return encodeRawBytes(t.data);
+  return Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}
+
+export function toContents(t: HostTensor): Partial<Record<ContentsField, unknown[]>> {
+  const field = DATATYPES[t.datatype].contents;
+  if (!field) throw new InferError('INTERNAL', `${t.datatype} output needs raw_output_contents; send the request with raw_input_contents`);
+  const data = t.data;
+  if (Array.isArray(data)) return { [field]: data.map((s) => Buffer.from(s, 'utf8')) };
+  if (t.datatype === 'BOOL') return { [field]: Array.from(data as Uint8Array, (v) => v !== 0) };
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return { [field]: Array.from(data, (v) => v.toString()) };
+  return { [field]: Array.from(data as Float32Array) };
+}
+
+/** Elements [start, end) as a new tensor data (a copy). */
+export function sliceData(data: TensorData, start: number, end: number): TensorData {
+  return data.slice(start, end);
+}
+
+/** Concatenates same-typed data. */
+export function concatData(parts: TensorData[]): TensorData {
+  if (Array.isArray(parts[0])) return (parts as string[][]).flat();
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const first = parts[0] as NumericArray;
+  const out = new (first.constructor as NumericCtor)(total);
+  let at = 0;
+  for (const p of parts as NumericArray[]) {
+    (out as Float32Array).set(p as Float32Array, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Row i of a tensor's data as JSON-friendly values (for prediction events). */
+export function rowValues(t: HostTensor, row: number): (number | string | boolean)[] {
+  const size = elementCount(t.shape.slice(1));
+  const out: (number | string | boolean)[] = [];
+  for (let i = row * size; i < (row + 1) * size; i++) {
+    const v = t.data[i];
+    out.push(typeof v === 'bigint' ? Number(v) : t.datatype === 'BOOL' ? v !== 0 : (v as number | string));
+  }
+  return out;
+}
