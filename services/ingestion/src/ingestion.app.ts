@@ -38,7 +38,7 @@ class IngestionModule {
 }
 
 /**
- * Wires the ingestion service from validated config: database, bus (exactly-once on Kafka),
+ * Wires the ingestion service from validated config: database, bus (Kafka transactions),
  * HTTP API and the raw.<source> consumer. Used by main.ts, the embedded runner and tests.
  */
 export async function startIngestion(

@@ -25,7 +25,9 @@ export interface KafkaTransportOptions {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   /**
    * Turns on Kafka transactions for consumers: a consumer's outputs are committed in the
-   * same transaction as its input offsets (exactly-once consume -> produce).
+   * same transaction as its input offsets (meant as exactly-once consume -> produce; with
+   * kafkajs 2.2.4 a crash has been seen to leave a few duplicates visible, so consumers
+   * still apply event ids once).
    * Must be stable for one service instance so a restarted instance fences its zombie.
    */
   transactionalId?: string;
@@ -122,7 +124,7 @@ export class KafkaTransport implements MessageTransport {
 
   /**
    * Idempotent (no duplicates from retries), acks from all in-sync replicas. Plain sends are
-   * not transactional: transactions are used where they buy exactly-once, consume -> produce.
+   * not transactional: transactions are used for consume -> produce.
    */
   async send(messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
@@ -212,10 +214,10 @@ export class KafkaTransport implements MessageTransport {
   }
 
   /**
-   * Outputs and the input offset commit in one Kafka transaction: exactly-once
-   * consume -> produce. A retriable failure (typically CONCURRENT_TRANSACTIONS while the
-   * previous transaction's markers are still being written) aborts and commits the same
-   * outputs again, so the handler does not run twice for it.
+   * Outputs and the input offset commit in one Kafka transaction. A retriable failure
+   * (typically CONCURRENT_TRANSACTIONS while the previous transaction's markers are still
+   * being written) aborts and commits the same outputs again, so the handler does not run
+   * twice for it.
    */
   private async commitTransaction(
     producer: Producer,
