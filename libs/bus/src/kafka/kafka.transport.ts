@@ -214,10 +214,10 @@ export class KafkaTransport implements MessageTransport {
   }
 
   /**
-   * Outputs and the input offset commit in one Kafka transaction. A retriable failure
-   * (typically CONCURRENT_TRANSACTIONS while the previous transaction's markers are still
-   * being written) aborts and commits the same outputs again, so the handler does not run
-   * twice for it.
+   * Outputs and the input offset commit in one Kafka transaction. A retriable failure before
+   * the commit (typically CONCURRENT_TRANSACTIONS while the previous transaction's markers
+   * are still being written) aborts and sends the same outputs again, so the handler does
+   * not run twice for it.
    */
   private async commitTransaction(
     producer: Producer,
@@ -228,17 +228,22 @@ export class KafkaTransport implements MessageTransport {
     await this.ensureTopics(outputs.map((o) => o.topic));
     for (let attempt = 1; ; attempt++) {
       const tx = await producer.transaction();
+      let committing = false;
       try {
         if (outputs.length > 0) await tx.sendBatch({ topicMessages: byTopic(outputs), acks: -1 });
         await tx.sendOffsets({
           consumerGroupId: group,
           topics: [{ topic: input.topic, partitions: [{ partition: input.partition, offset: input.offset }] }],
         });
+        committing = true;
         await tx.commit();
         return;
       } catch (error) {
         await tx.abort().catch(() => undefined);
-        if (!(error as { retriable?: boolean }).retriable || attempt >= 20) throw error;
+        // A failed commit is ambiguous (it may have been applied): never send its outputs
+        // again from here; the batch is redelivered and consumers dedupe by event id.
+        const retry = !committing && (error as { retriable?: boolean }).retriable && attempt < 20;
+        if (!retry) throw error;
         await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * attempt)));
       }
     }
