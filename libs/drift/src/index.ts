@@ -1,0 +1,4 @@
+export * from './detector';
+export * from './profile';
+export * from './special';
+export * from './statistics';
