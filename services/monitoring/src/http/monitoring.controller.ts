@@ -1,0 +1,51 @@
+import { Body, Controller, Get, Header, Inject, Param, Put } from '@nestjs/common';
+import type { MonitoringMetrics } from '../metrics';
+import { InvalidRequest, type MonitoringService } from '../monitoring.service';
+import { MONITORING_METRICS, MONITORING_SERVICE } from './tokens';
+
+function versionOf(raw: string): number {
+  const version = Number(raw);
+  if (!Number.isInteger(version) || version < 1) {
+    throw new InvalidRequest([{ field: 'version', message: 'expected a positive integer' }]);
+  }
+  return version;
+}
+
+@Controller()
+export class MonitoringController {
+  constructor(
+    @Inject(MONITORING_SERVICE) private readonly service: MonitoringService,
+    @Inject(MONITORING_METRICS) private readonly metrics: MonitoringMetrics,
+  ) {}
+
+  @Put('models/:model/versions/:version/reference')
+  setReference(@Param('model') model: string, @Param('version') version: string, @Body() body: unknown) {
+    return this.service.setReference(model, versionOf(version), body);
+  }
+
+  @Get('models/:model/versions/:version/reference')
+  reference(@Param('model') model: string, @Param('version') version: string) {
+    return this.service.reference(model, versionOf(version));
+  }
+
+  @Get('models/:model/drift')
+  drift(@Param('model') model: string) {
+    return this.service.drift(model);
+  }
+
+  @Get('metrics')
+  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+  scrape(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+
+  @Get('health/live')
+  live() {
+    return { status: 'ok' };
+  }
+
+  @Get('health/ready')
+  ready() {
+    return { status: 'ok' };
+  }
+}

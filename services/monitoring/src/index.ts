@@ -1,0 +1,3 @@
+export { startMonitoring, type MonitoringApp } from './monitoring.app';
+export { loadMonitoringConfig, type MonitoringConfig } from './monitoring.config';
+export { MonitoringService, type WindowResult } from './monitoring.service';
