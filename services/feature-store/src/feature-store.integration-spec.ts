@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { createEvent } from '@mlops/contracts';
+import { infraEnv } from '../../../test/infra/infra-env';
+import { freePort, ServiceProcess } from '../../../test/support/service-process';
+import { waitFor } from '../../../test/support/wait-for';
+import { findProtoDir, loadFeatureStoreService } from './grpc/grpc-server';
+import { RedisOnlineStore } from './online/redis-online-store';
+
+describe('feature store on real Kafka, Postgres and Redis (own process, production entry point)', () => {
+  const infra = infraEnv();
+  const kafka = new Kafka({ clientId: 'feature-store-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.WARN });
+  const run = `it${Date.now()}`;
+  const source = `clicks_${run}`;
+  const view = `clicks_${run}`;
+  const prefix = `fs-it-${run}`;
+  let dir: string;
+  let service: ServiceProcess;
+  let url: string;
+  let grpcAddress: string;
+  let consumer: Consumer;
+  const materialized: { correlationId: string; data: { hash: string; rowCount: number; featureView: string } }[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'feature-store-it-'));
+    writeFileSync(
+      join(dir, 'views.yaml'),
+      `featureViews:
+  - name: ${view}
+    source: ${source}
+    entityKey: user
+    timestampField: ts
+    features: [{ name: last_amount, field: amount, type: number }]
+    aggregations: [{ name: amount_sum_24h, function: sum, field: amount, window: 24h }]
+`,
+    );
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: ['data.validated', 'retrain.requested', 'dataset.materialized'].map((topic) => ({ topic, numPartitions: 3 })),
+    });
+    await admin.disconnect();
+    consumer = kafka.consumer({ groupId: `observer-${randomUUID()}`, readUncommitted: false });
+    await consumer.connect();
+    await consumer.subscribe({ topics: ['dataset.materialized'], fromBeginning: false });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const event = JSON.parse(message.value!.toString());
+        if (event.data.featureView === view) materialized.push(event);
+      },
+    });
+
+    const [httpPort, grpcPort] = [await freePort(), await freePort()];
+    url = `http://127.0.0.1:${httpPort}`;
+    grpcAddress = `127.0.0.1:${grpcPort}`;
+    service = new ServiceProcess('feature-store', {
+      BUS: 'kafka',
+      KAFKA_BROKERS: infra.KAFKA_BROKERS,
+      DATABASE_URL: infra.DATABASE_URL,
+      ONLINE_STORE: 'redis',
+      REDIS_URL: infra.REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      FEATURE_VIEWS_FILE: join(dir, 'views.yaml'),
+      FEATURE_STORE_ARTIFACT_ROOT: join(dir, 'datasets'),
+      FEATURE_STORE_HTTP_PORT: String(httpPort),
+      FEATURE_STORE_GRPC_PORT: String(grpcPort),
+      FEATURE_STORE_GROUP: `feature-store-${run}`,
+      INSTANCE_ID: `it-${randomUUID()}`,
+    });
+    service.start();
+    await service.waitUntilReady(`${url}/health/ready`);
+  });
+  afterAll(async () => {
+    await consumer?.disconnect();
+    await service?.stop();
+    const redis = await new RedisOnlineStore(infra.REDIS_URL, prefix).connect();
+    await redis.clear();
+    await redis.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies data.validated from Kafka to Redis (gRPC) and Postgres, and materializes on retrain.requested', async () => {
+    const producer = kafka.producer();
+    await producer.connect();
+    const t0 = Date.parse('2026-04-01T00:00:00Z');
+    const events = [
+      { user: 'a', ts: t0, amount: 1 },
+      { user: 'a', ts: t0 + 60_000, amount: 2 },
+      { user: 'b', ts: t0, amount: 5 },
+    ].map((record, i) =>
+      createEvent('data.validated', { source: 'ingestion', subject: record.user, data: { source, recordId: `r${i}`, contractVersion: 1, record } }),
+    );
+    // The first event twice: a redelivery is applied once.
+    await producer.send({ topic: 'data.validated', messages: [...events, events[0]].map((e) => ({ key: e.subject, value: JSON.stringify(e) })) });
+
+    const Service = grpc.makeGenericClientConstructor(loadFeatureStoreService(findProtoDir()), 'FeatureStoreService');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const client = new Service(grpcAddress, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const get = (keys: string[]): Promise<any> =>
+      new Promise((done, fail) => client.GetOnlineFeatures({ feature_view: view, entity_keys: keys }, (e: Error | null, r: unknown) => (e ? fail(e) : done(r))));
+    try {
+      const response = await waitFor(async () => {
+        const r = await get(['a', 'b', 'nobody']);
+        return r.results[0].values.amount_sum_24h?.number_value === 3 && r.results[1].status === 'PRESENT' ? r : undefined;
+      }, 'online features in Redis', 60_000);
+      expect(response.results.map((r: { status: string }) => r.status)).toEqual(['PRESENT', 'PRESENT', 'NOT_FOUND']);
+      expect(response.results[0].values.last_amount.number_value).toBe(2);
+    } finally {
+      client.close();
+    }
+
+    const retrain = createEvent('retrain.requested', {
+      source: 'monitoring',
+      subject: 'churn',
+      correlationId: `loop-${run}`,
+      data: { model: 'churn', featureView: view, reason: 'drift' },
+    });
+    await producer.send({ topic: 'retrain.requested', messages: [{ key: 'churn', value: JSON.stringify(retrain) }] });
+    await producer.disconnect();
+    const event = await waitFor(() => materialized.find((e) => e.correlationId === `loop-${run}`), 'dataset.materialized', 60_000);
+    expect(event.data.rowCount).toBe(3);
+    const again = await fetch(`${url}/datasets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ featureView: view }) });
+    expect(await again.json()).toMatchObject({ hash: event.data.hash, changed: false });
+  });
+});

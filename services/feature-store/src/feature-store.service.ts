@@ -1,0 +1,222 @@
+import { v5 as uuidv5 } from 'uuid';
+import type { DataSource } from 'typeorm';
+import { PermanentError } from '@mlops/bus';
+import { causedBy, createEvent, type EventEnvelope } from '@mlops/contracts';
+import { applyOnce } from '@mlops/persistence';
+import type { MaterializedDataset, Materializer } from './materialize/materializer';
+import type { EntityRow, FeatureRow, OfflineStore } from './offline/offline-store';
+import type { OnlineRow, OnlineStore } from './online/online-store';
+import { extractViewEvent, type Scalar } from './views/feature-row';
+import { featureNames, type FeatureView } from './views/feature-view';
+
+export const SERVICE = 'feature-store';
+/** Table prefix of the service's own tables. */
+export const TABLE_PREFIX = 'feature_store';
+const EVENT_ID_NAMESPACE = '0b7a3f52-5f0e-4d1c-8f64-9a2a1d6c4e21';
+export const MAX_ENTITY_KEYS = 1_000;
+
+export class UnknownViewError extends Error {
+  constructor(readonly view: string) {
+    super(`feature view "${view}" is not defined`);
+    this.name = 'UnknownViewError';
+  }
+}
+
+export class InvalidRequestError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'InvalidRequestError';
+  }
+}
+
+export interface FeatureStoreStats {
+  /** Feature rows written (one per event and view). */
+  applied: number;
+  /** Redelivered events recognised and not applied again. */
+  duplicates: number;
+  /** data.validated events of sources that no view uses (ignored by design). */
+  ignored: number;
+  /** Records a view could not use (missing entity key or timestamp), per view. */
+  rejected: Record<string, number>;
+  /** Online writes skipped because the entity already had a newer value (late events). */
+  lateOnline: number;
+  /** retrain.requested events without a featureView (nothing to materialize). */
+  retrainWithoutView: number;
+}
+
+export interface OnlineResult {
+  entityKey: string;
+  row?: OnlineRow;
+}
+
+type Log = { log(m: string): void; warn(m: string): void };
+
+/**
+ * The feature store: applies data.validated to the views fed by its source (offline
+ * history + online latest values), serves online features and point-in-time history, and
+ * materializes dataset snapshots.
+ */
+export class FeatureStoreService {
+  private readonly views = new Map<string, FeatureView>();
+  private readonly bySource = new Map<string, FeatureView[]>();
+  readonly stats: FeatureStoreStats = { applied: 0, duplicates: 0, ignored: 0, rejected: {}, lateOnline: 0, retrainWithoutView: 0 };
+
+  constructor(
+    views: FeatureView[],
+    private readonly dataSource: DataSource,
+    readonly offline: OfflineStore,
+    readonly online: OnlineStore,
+    private readonly materializer: Materializer,
+    private readonly log: Log,
+  ) {
+    for (const view of views) {
+      this.views.set(view.name, view);
+      this.bySource.set(view.source, [...(this.bySource.get(view.source) ?? []), view]);
+      this.stats.rejected[view.name] = 0;
+    }
+  }
+
+  listViews(): FeatureView[] {
+    return [...this.views.values()];
+  }
+
+  view(name: string): FeatureView {
+    const view = this.views.get(name);
+    if (!view) throw new UnknownViewError(name);
+    return view;
+  }
+
+  /**
+   * Applies one data.validated event to every view of its source, once per view even when
+   * redelivered (applyOnce). Events of other sources are ignored. A record a view cannot use
+   * is counted and logged; when no view of the source could use it, it is dead-lettered.
+   */
+  async applyValidated(event: EventEnvelope<'data.validated'>): Promise<void> {
+    const views = this.bySource.get(event.data.source);
+    if (!views) {
+      this.stats.ignored++;
+      return;
+    }
+    const problems: string[] = [];
+    let used = 0;
+    for (const view of views) {
+      const extraction = extractViewEvent(view, event.data.record);
+      if (!extraction.ok) {
+        this.stats.rejected[view.name]++;
+        problems.push(`${view.name}: ${extraction.reason}`);
+        this.log.warn(`rejected record ${event.data.recordId} of source ${event.data.source} for view ${view.name}: ${extraction.reason}`);
+        continue;
+      }
+      used++;
+      const outcome = await applyOnce(this.dataSource, TABLE_PREFIX, `data.validated:${view.name}`, event.id, (manager) =>
+        this.offline.append(manager, view, event.id, extraction.event),
+      );
+      let row: FeatureRow | undefined;
+      if (outcome.applied) {
+        this.stats.applied++;
+        row = outcome.result;
+      } else {
+        // Applied before (maybe by an instance that died before the online write): the
+        // stored row is written again; the online store's forward-only rule makes it idempotent.
+        this.stats.duplicates++;
+        row = await this.offline.row(view.name, event.id);
+      }
+      if (row && !(await this.online.put(view.name, row.entityKey, { eventTimeMs: row.eventTimeMs, values: row.values }))) {
+        this.stats.lateOnline++;
+      }
+    }
+    if (used === 0) {
+      throw new PermanentError(`record ${event.data.recordId} of source ${event.data.source} fits no feature view: ${problems.join('; ')}`);
+    }
+  }
+
+  /** Latest values of many entities; entities without values have no row. */
+  async onlineFeatures(viewName: string, entityKeys: string[], features: string[] = []): Promise<{ view: FeatureView; names: string[]; results: OnlineResult[] }> {
+    const view = this.view(viewName);
+    if (entityKeys.length === 0) throw new InvalidRequestError('entity_keys', 'at least one entity key is required');
+    if (entityKeys.length > MAX_ENTITY_KEYS) throw new InvalidRequestError('entity_keys', `at most ${MAX_ENTITY_KEYS} entity keys per call`);
+    const bad = entityKeys.findIndex((k) => typeof k !== 'string' || k === '');
+    if (bad >= 0) throw new InvalidRequestError(`entity_keys[${bad}]`, 'entity keys must be non-empty strings');
+    const all = featureNames(view);
+    const unknown = features.filter((f) => !all.includes(f));
+    if (unknown.length) throw new InvalidRequestError('features', `not features of view ${view.name}: ${unknown.join(', ')}`);
+    const names = features.length ? features : all;
+    const rows = await this.online.get(view.name, entityKeys);
+    return {
+      view,
+      names,
+      results: entityKeys.map((entityKey, i) => {
+        const row = rows[i];
+        if (!row) return { entityKey };
+        const values: Record<string, Scalar> = {};
+        for (const n of names) values[n] = row.values[n] ?? null;
+        return { entityKey, row: { eventTimeMs: row.eventTimeMs, values } };
+      }),
+    };
+  }
+
+  /** Point-in-time rows: per entity row, the values as of its timestamp, never later. */
+  async historicalFeatures(viewName: string, entities: EntityRow[]): Promise<(FeatureRow | undefined)[]> {
+    const view = this.view(viewName);
+    return this.offline.asOf(view.name, entities);
+  }
+
+  async materialize(
+    viewName: string,
+    request: { entities?: EntityRow[]; fromMs?: number; toMs?: number },
+  ): Promise<MaterializedDataset> {
+    const featureView = this.view(viewName);
+    const dataset = await this.materializer.materialize({ featureView, ...request });
+    const { manifest } = dataset;
+    this.log.log(
+      `materialized ${manifest.datasetId} (${manifest.rowCount} rows, sha256 ${manifest.hash.slice(0, 12)}${dataset.changed ? '' : ', unchanged'})`,
+    );
+    return dataset;
+  }
+
+  /** The dataset.materialized event of a dataset; a deterministic id when `cause` is given. */
+  materializedEvent(
+    dataset: MaterializedDataset,
+    options: { cause?: EventEnvelope; model?: string; correlationId?: string } = {},
+  ): EventEnvelope<'dataset.materialized'> {
+    const { manifest } = dataset;
+    const data = {
+      datasetId: manifest.datasetId,
+      version: manifest.version,
+      hash: manifest.hash,
+      featureView: manifest.featureView,
+      model: options.model,
+      uri: dataset.uri,
+      rowCount: manifest.rowCount,
+      schema: manifest.schema,
+      timeRange: manifest.timeRange,
+    };
+    if (options.cause) {
+      return {
+        ...causedBy(options.cause, 'dataset.materialized', { source: SERVICE, subject: manifest.featureView, data }),
+        id: uuidv5(`${options.cause.id}/dataset.materialized`, EVENT_ID_NAMESPACE),
+      };
+    }
+    return createEvent('dataset.materialized', { source: SERVICE, subject: manifest.featureView, correlationId: options.correlationId, data });
+  }
+
+  /**
+   * retrain.requested -> a fresh snapshot of its feature view (full history) and
+   * dataset.materialized in the same loop (correlation id). Without a featureView there is
+   * nothing to materialize: counted and logged. An unknown view is dead-lettered.
+   */
+  async onRetrainRequested(event: EventEnvelope<'retrain.requested'>): Promise<EventEnvelope<'dataset.materialized'> | undefined> {
+    const viewName = event.data.featureView;
+    if (!viewName) {
+      this.stats.retrainWithoutView++;
+      this.log.warn(`retrain.requested ${event.id} for model ${event.data.model} names no featureView; nothing to materialize`);
+      return undefined;
+    }
+    if (!this.views.has(viewName)) throw new PermanentError(new UnknownViewError(viewName).message);
+    const dataset = await this.materialize(viewName, {});
+    return this.materializedEvent(dataset, { cause: event, model: event.data.model });
+  }
+}

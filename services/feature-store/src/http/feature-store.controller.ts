@@ -1,0 +1,126 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { z } from 'zod';
+import type { DataSource } from 'typeorm';
+import type { EventBus } from '@mlops/bus';
+import { issuesOf } from '@mlops/contracts';
+import { FeatureStoreService } from '../feature-store.service';
+import { DatasetEntity } from '../offline/feature-row.entity';
+import { featureNames, type FeatureView } from '../views/feature-view';
+import { BadRequest, NotFound } from './http-errors';
+import { DATA_SOURCE, EVENT_BUS, FEATURE_STORE_SERVICE } from './tokens';
+
+const time = z
+  .union([z.iso.datetime({ offset: true }), z.number().int()], { error: 'expected an ISO-8601 time with offset or epoch milliseconds' })
+  .transform((t) => (typeof t === 'number' ? t : Date.parse(t)));
+
+const entityRows = z
+  .array(
+    z.object({
+      entityKey: z.union([z.string().min(1), z.number()], { error: 'expected a non-empty string or a number' }).transform(String),
+      timestamp: time,
+    }),
+    { error: 'expected an array of {entityKey, timestamp}' },
+  )
+  .min(1, 'at least one entity row')
+  .max(1_000_000, 'at most 1,000,000 entity rows');
+
+const historicalSchema = z.object({ featureView: z.string().min(1), entities: entityRows }).strict();
+
+const datasetSchema = z
+  .object({
+    featureView: z.string().min(1),
+    /** Point-in-time join over these entity rows; without them, the view's history. */
+    entities: entityRows.optional(),
+    from: time.optional(),
+    to: time.optional(),
+    model: z.string().min(1).max(200).optional(),
+  })
+  .strict()
+  .refine((r) => !(r.entities && (r.from !== undefined || r.to !== undefined)), { path: ['from'], message: 'from/to apply to history datasets, not to entity rows' });
+
+function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new BadRequest(issuesOf(parsed.error));
+  return parsed.data;
+}
+
+const describeView = (view: FeatureView) => ({ ...view, featureNames: featureNames(view) });
+
+@Controller()
+export class FeatureStoreController {
+  constructor(
+    @Inject(FEATURE_STORE_SERVICE) private readonly service: FeatureStoreService,
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+  ) {}
+
+  @Get('feature-views')
+  views() {
+    return { featureViews: this.service.listViews().map(describeView) };
+  }
+
+  @Get('feature-views/:name')
+  view(@Param('name') name: string) {
+    return describeView(this.service.view(name));
+  }
+
+  /** Point-in-time correct features for entity rows (as JSON; POST /datasets for a snapshot). */
+  @Post('features/historical')
+  @HttpCode(200)
+  async historical(@Body() body: unknown) {
+    const request = parse(historicalSchema, body);
+    const view = this.service.view(request.featureView);
+    const entities = request.entities.map((e) => ({ entityKey: e.entityKey, timestampMs: e.timestamp }));
+    const rows = await this.service.historicalFeatures(view.name, entities);
+    return {
+      featureView: view.name,
+      rows: entities.map((e, i) => ({
+        entityKey: e.entityKey,
+        timestamp: new Date(e.timestampMs).toISOString(),
+        eventTimestamp: rows[i] ? new Date(rows[i]!.eventTimeMs).toISOString() : null,
+        values: rows[i]?.values ?? null,
+      })),
+    };
+  }
+
+  /** Materializes a snapshot and publishes dataset.materialized. */
+  @Post('datasets')
+  @HttpCode(201)
+  async materialize(@Body() body: unknown, @Headers('x-correlation-id') correlationId?: string) {
+    const request = parse(datasetSchema, body);
+    const dataset = await this.service.materialize(request.featureView, {
+      entities: request.entities?.map((e) => ({ entityKey: e.entityKey, timestampMs: e.timestamp })),
+      fromMs: request.from,
+      toMs: request.to,
+    });
+    const event = this.service.materializedEvent(dataset, { model: request.model, correlationId: correlationId || undefined });
+    await this.bus.publish(event);
+    return { ...event.data, manifestUri: dataset.manifestUri, changed: dataset.changed, correlationId: event.correlationId };
+  }
+
+  @Get('datasets/:view/:version')
+  async dataset(@Param('view') view: string, @Param('version') version: string) {
+    const found = Number.isInteger(Number(version))
+      ? await this.dataSource.getRepository(DatasetEntity).findOne({ where: { view, version: Number(version) } })
+      : null;
+    if (!found) throw new NotFound(`dataset ${view} version ${version} does not exist`);
+    return { uri: found.uri, manifest: JSON.parse(found.manifest) };
+  }
+
+  @Get('stats')
+  stats() {
+    return this.service.stats;
+  }
+
+  @Get('health/live')
+  live() {
+    return { status: 'ok' };
+  }
+
+  @Get('health/ready')
+  async ready() {
+    await this.dataSource.query('SELECT 1');
+    await this.service.online.ping();
+    return { status: 'ok', featureViews: this.service.listViews().length, onlineStore: this.service.online.kind };
+  }
+}

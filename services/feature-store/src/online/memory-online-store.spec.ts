@@ -1,0 +1,4 @@
+import { MemoryOnlineStore } from './memory-online-store';
+import { onlineStoreContract } from './online-store.contract';
+
+onlineStoreContract('in-memory', async () => new MemoryOnlineStore());
