@@ -1,0 +1,1 @@
+export const TRAINER_SERVICE = Symbol('TrainerService');

@@ -1,0 +1,39 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { InvalidJobRequest, type JobRequest, type TrainerService } from '../trainer.service';
+import { TRAINER_SERVICE } from './tokens';
+
+@Controller()
+export class TrainerController {
+  constructor(@Inject(TRAINER_SERVICE) private readonly service: TrainerService) {}
+
+  /** Starts a job: {model, datasetUri, target?, params?}; 202 with the job (poll GET /jobs/:id). */
+  @Post('jobs')
+  @HttpCode(202)
+  submit(@Body() body: unknown) {
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidJobRequest('expected a JSON object {model, datasetUri, target?, params?}');
+    const { model, datasetUri, target, params } = body as Record<string, unknown>;
+    const { job, done } = this.service.submit({ model, datasetUri, target, params } as JobRequest);
+    void done;
+    return job;
+  }
+
+  @Get('jobs')
+  list() {
+    return { jobs: this.service.listJobs() };
+  }
+
+  @Get('jobs/:jobId')
+  get(@Param('jobId') jobId: string) {
+    return this.service.getJob(jobId);
+  }
+
+  @Get('health/live')
+  live() {
+    return { status: 'ok' };
+  }
+
+  @Get('health/ready')
+  ready() {
+    return { status: 'ok', trainer: this.service.trainerKind };
+  }
+}

@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
+import { ConfigError } from '@mlops/config';
+import { createEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
+import { waitFor } from '../../../test/support/wait-for';
+import { onnxAccuracy, writeSeparableDataset, SCHEMA, type SyntheticDataset } from './test/synthetic-dataset';
+import { startTrainer, type TrainerApp } from './trainer.app';
+import { loadTrainerConfig, targetFor } from './trainer.config';
+
+describe('trainer service (embedded: in-process bus, built-in trainer, HTTP jobs)', () => {
+  let dir: string;
+  let transport: InProcessTransport;
+  let trainer: TrainerApp;
+  let subscription: Subscription;
+  let dataset: SyntheticDataset;
+  const seen: AnyEvent[] = [];
+  const of = <T extends AnyEvent['type']>(type: T, jobId: string) =>
+    seen.find((e) => e.type === type && (e.data as { jobId: string }).jobId === jobId) as EventEnvelope<T> | undefined;
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const call = (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> =>
+    fetch(`${trainer.url}${path}`, {
+      method,
+      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'trainer-app-'));
+    dataset = writeSeparableDataset(join(dir, 'data.arrow'));
+    transport = new InProcessTransport();
+    trainer = await startTrainer(
+      loadTrainerConfig({ TRAINER_PORT: '0', TRAINER_ARTIFACT_ROOT: join(dir, 'models'), TRAINER_TARGET: 'label', CODE_VERSION: 'abc123' }),
+      { inProcess: transport, logger: false },
+    );
+    subscription = await new EventBus(transport).subscribeEvents({
+      group: 'observer',
+      types: ['training.started', 'training.completed', 'training.failed'],
+      handle: async (e) => void seen.push(e as AnyEvent),
+    });
+  });
+  afterAll(async () => {
+    await subscription.stop();
+    await trainer.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('trains on dataset.materialized and publishes training.started then training.completed with a runnable model', async () => {
+    const hash = createHash('sha256').update(readFileSync(dataset.path)).digest('hex');
+    const materialized = createEvent('dataset.materialized', {
+      source: 'feature-store',
+      subject: 'customers',
+      correlationId: 'loop-42',
+      data: { datasetId: 'customers-v3', version: 3, hash, featureView: 'customers', model: 'churn', uri: dataset.path, rowCount: dataset.rows.length, schema: SCHEMA },
+    });
+    await new EventBus(transport).publish(materialized);
+    const completed = await waitFor(() => seen.find((e): e is EventEnvelope<'training.completed'> => e.type === 'training.completed' && e.data.model === 'churn'), 'training.completed');
+    const started = of('training.started', completed.data.jobId)!;
+    expect(started).toMatchObject({ source: 'trainer', subject: 'churn', correlationId: 'loop-42', data: { model: 'churn', trainer: 'builtin:linear', datasetVersion: '3' } });
+    expect(seen.indexOf(started)).toBeLessThan(seen.indexOf(completed));
+    expect(completed).toMatchObject({
+      source: 'trainer',
+      subject: 'churn',
+      correlationId: 'loop-42',
+      data: {
+        model: 'churn',
+        datasetId: 'customers-v3',
+        datasetHash: hash,
+        codeVersion: 'abc123',
+        artifactUri: join(dir, 'models', 'churn', completed.data.jobId, 'model.onnx'),
+        params: { target: 'label', features: 'x1,x2', trainer: 'builtin:linear', seed: '42', rows_read: '400', rows_dropped: '0' },
+        signature: {
+          inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 2] }],
+          outputs: [
+            { name: 'probabilities', datatype: 'FP32', shape: [-1, 2] },
+            { name: 'label', datatype: 'INT64', shape: [-1] },
+          ],
+        },
+      },
+    });
+    expect(completed.data.metrics.accuracy).toBeGreaterThan(0.9);
+    expect(completed.data.metrics.log_loss).toBeLessThan(0.5);
+    expect(completed.data.runId).toBe(completed.data.jobId);
+    // the artifact directory: the model onnxruntime runs and metrics.json with per-epoch history
+    expect(await onnxAccuracy(completed.data.artifactUri, dataset.rows)).toBeGreaterThan(0.9);
+    const metricsFile = JSON.parse(readFileSync(join(completed.data.artifactUri, '..', 'metrics.json'), 'utf8'));
+    expect(metricsFile.accuracy).toBe(completed.data.metrics.accuracy);
+    expect(metricsFile.history).toHaveLength(300);
+    expect(metricsFile.history[0]).toEqual({ epoch: 1, loss: expect.any(Number), val_loss: expect.any(Number), val_accuracy: expect.any(Number) });
+
+    // a redelivered event trains once
+    await new EventBus(transport).publish(materialized);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen.filter((e) => e.type === 'training.completed' && e.data.model === 'churn')).toHaveLength(1);
+  });
+
+  it('runs jobs submitted over HTTP (target and params per request) and reports their status', async () => {
+    const submitted = await call('POST', '/jobs', { model: 'churn-http', datasetUri: dataset.path, target: 'label', params: { epochs: 50, seed: 7 } });
+    expect(submitted).toMatchObject({ status: 202, body: { model: 'churn-http', status: 'running', target: 'label', jobId: expect.any(String) } });
+    const jobId = submitted.body.jobId as string;
+    const done = await waitFor(async () => {
+      const r = await call('GET', `/jobs/${jobId}`);
+      return r.body.status !== 'running' ? r : undefined;
+    }, 'job to finish');
+    expect(done.body).toMatchObject({ status: 'completed', params: { epochs: '50', seed: '7' }, metrics: { epochs: 50 } });
+    expect(done.body.metrics.accuracy).toBeGreaterThan(0.9);
+    expect(existsSync(done.body.artifactUri)).toBe(true);
+    const completed = await waitFor(() => of('training.completed', jobId), 'training.completed');
+    expect(completed.data.datasetId).toBeUndefined();
+    expect((await call('GET', '/jobs')).body.jobs.map((j: { jobId: string }) => j.jobId)).toContain(jobId);
+  });
+
+  it('answers bad requests with {error_code, message} and fails jobs with a clear training.failed', async () => {
+    expect(await call('POST', '/jobs', { datasetUri: dataset.path })).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('model') } });
+    expect(await call('POST', '/jobs', { model: 'm', datasetUri: dataset.path, params: { epochs: 0 } })).toMatchObject({ status: 400, body: { message: expect.stringContaining('epochs') } });
+    expect(await call('GET', '/jobs/nope')).toMatchObject({ status: 404, body: { error_code: 'RESOURCE_DOES_NOT_EXIST' } });
+
+    const wrongTarget = await call('POST', '/jobs', { model: 'm1', datasetUri: dataset.path, target: 'churned' });
+    const failed = await waitFor(() => of('training.failed', wrongTarget.body.jobId), 'training.failed');
+    expect(failed.data.error).toBe("target column 'churned' is not in the dataset (columns: customer_id, event_timestamp, x1, x2, label)");
+    expect(of('training.started', wrongTarget.body.jobId)).toBeDefined();
+
+    const missing = await call('POST', '/jobs', { model: 'm2', datasetUri: join(dir, 'missing.arrow') });
+    expect((await waitFor(() => of('training.failed', missing.body.jobId), 'training.failed')).data.error).toMatch(/^cannot read dataset .*missing\.arrow/);
+    expect((await call('GET', `/jobs/${missing.body.jobId}`)).body).toMatchObject({ status: 'failed', error: expect.stringContaining('cannot read dataset') });
+  });
+
+  it('reads its configuration from the environment and names bad variables', () => {
+    expect(targetFor('label', 'x')).toBe('label');
+    expect(targetFor('churn:churned,fraud:is_fraud,y', 'fraud')).toBe('is_fraud');
+    expect(targetFor('churn:churned,y', 'other')).toBe('y');
+    expect(() => loadTrainerConfig({ TRAINER_PARAMS: '[1]' })).toThrow(ConfigError);
+    expect(() => loadTrainerConfig({ TRAINER_PARAMS: '[1]' })).toThrow(/TRAINER_PARAMS/);
+    expect(loadTrainerConfig({})).toMatchObject({ TRAINER_PORT: 3005, TRAINER_ARTIFACT_ROOT: '.mlops/models', CODE_VERSION: 'dev', BUS: 'in-process' });
+  });
+});
