@@ -1,0 +1,30 @@
+/** MLflow's error codes and the HTTP status its server answers them with. */
+export const ERROR_STATUS = {
+  INVALID_PARAMETER_VALUE: 400,
+  RESOURCE_ALREADY_EXISTS: 400,
+  RESOURCE_DOES_NOT_EXIST: 404,
+  ENDPOINT_NOT_FOUND: 404,
+  BAD_REQUEST: 400,
+  MALFORMED_REQUEST: 400,
+  INTERNAL_ERROR: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** An error the client sees as MLflow's `{error_code, message}`. */
+export class MlflowError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MlflowError';
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export const invalid = (message: string) => new MlflowError('INVALID_PARAMETER_VALUE', message);
+export const notFound = (message: string) => new MlflowError('RESOURCE_DOES_NOT_EXIST', message);

@@ -1,0 +1,82 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { invalid } from '../errors';
+import { parseSignature } from '../onnx/onnx-model';
+import { RegistryService } from '../registry.service';
+import { message, metricsOf, optionalString, requiredScalar, type Message } from './request';
+import { REGISTRY_SERVICE } from './tokens';
+
+/** A query parameter, or the `x-mlops-<name>` header (dashes for underscores). */
+function field(query: Message, headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const fromQuery = optionalString(query, name);
+  if (fromQuery !== undefined) return fromQuery;
+  const header = headers[`x-mlops-${name.replace(/_/g, '-')}`];
+  return Array.isArray(header) ? header[0] : header || undefined;
+}
+
+/** The registry's own routes: raw ONNX upload, the gate, promotion/rollback and lineage. */
+@Controller()
+export class ModelsController {
+  constructor(@Inject(REGISTRY_SERVICE) private readonly registry: RegistryService) {}
+
+  /**
+   * POST /models/:name/versions with the ONNX bytes as application/octet-stream. Lineage and
+   * the declared signature come as query parameters (run_id, dataset_id, dataset_hash,
+   * code_version, signature, metrics) or `x-mlops-*` headers.
+   */
+  @Post('models/:name/versions')
+  @HttpCode(201)
+  async upload(
+    @Param('name') name: string,
+    @Body() body: unknown,
+    @Query() query: Message,
+    @Headers() headers: Record<string, string | string[] | undefined>,
+  ) {
+    if (!Buffer.isBuffer(body)) throw invalid('send the ONNX model as the request body with content-type application/octet-stream');
+    const signature = field(query, headers, 'signature');
+    const version = await this.registry.registerVersion({
+      name,
+      bytes: body,
+      source: 'upload',
+      runId: field(query, headers, 'run_id'),
+      datasetId: field(query, headers, 'dataset_id'),
+      datasetHash: field(query, headers, 'dataset_hash'),
+      codeVersion: field(query, headers, 'code_version'),
+      declared: signature === undefined ? undefined : parseSignature(signature),
+      metrics: metricsOf(field(query, headers, 'metrics'), 'metrics'),
+    });
+    return { model_version: version };
+  }
+
+  @Get('models/:name/versions/:version')
+  async version(@Param('name') name: string, @Param('version') version: string) {
+    return { model_version: await this.registry.getVersion(name, version) };
+  }
+
+  @Get('models/:name/versions/:version/gate')
+  gate(@Param('name') name: string, @Param('version') version: string) {
+    return this.registry.gateDecision(name, version);
+  }
+
+  @Get('models/:name/versions/:version/lineage')
+  lineage(@Param('name') name: string, @Param('version') version: string) {
+    return this.registry.lineage(name, version);
+  }
+
+  @Post('models/:name/promote')
+  @HttpCode(200)
+  promote(@Param('name') name: string, @Body() raw: unknown) {
+    const body = message(raw);
+    return this.registry.promote(name, requiredScalar(body, 'version'), optionalString(body, 'reason') ?? 'promoted');
+  }
+
+  @Post('models/:name/rollback')
+  @HttpCode(200)
+  rollback(@Param('name') name: string, @Body() raw: unknown) {
+    return this.registry.rollback(name, message(raw).reason);
+  }
+
+  @Get('lineage/datasets/:hash')
+  datasetLineage(@Param('hash') hash: string) {
+    return this.registry.datasetLineage(hash);
+  }
+}

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { busEnvSchema, databaseEnvSchema, loadConfig, port, withBusDefault } from '@mlops/config';
+
+const csv = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean));
+
+export const registryEnvSchema = z
+  .object({
+    REGISTRY_PORT: port(5100),
+    REGISTRY_HOST: z.string().default('127.0.0.1'),
+    /** Model artifacts, content-addressed by sha256, live under this root. */
+    REGISTRY_ARTIFACT_ROOT: z.string().min(1).default('.mlops/registry'),
+    REGISTRY_BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/, 'expected a size such as 512kb or 200mb').default('200mb'),
+    /** The metric the quality gate compares candidate and champion on. */
+    REGISTRY_GATE_METRIC: z.string().min(1).default('accuracy'),
+    /** Metrics where lower is better, e.g. `log_loss,rmse`; all others are higher-is-better. */
+    REGISTRY_LOWER_IS_BETTER: csv,
+    /** How much worse than the champion a candidate may score and still pass. */
+    REGISTRY_GATE_TOLERANCE: z.coerce.number().min(0).default(0),
+    /** A JSON file {inputs: number[][], labels: number[]}: both models are scored on it (accuracy). */
+    REGISTRY_HOLDOUT_PATH: z.string().min(1).optional(),
+    REGISTRY_CANARY_SHARE: z.coerce.number().min(0).max(1).default(0.1),
+    /** Directories `model-versions/create` may read a `source` file from (none by default). */
+    REGISTRY_IMPORT_ROOTS: csv,
+    REGISTRY_GROUP: z.string().min(1).default('registry'),
+    INSTANCE_ID: z.string().min(1).optional(),
+  })
+  .and(databaseEnvSchema)
+  .and(busEnvSchema);
+
+export type RegistryConfig = z.output<typeof registryEnvSchema>;
+
+export function loadRegistryConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig {
+  return loadConfig('registry', registryEnvSchema, withBusDefault({ DATABASE_URL: 'sqlite:.mlops/registry.db', ...env }));
+}
