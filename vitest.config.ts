@@ -10,7 +10,12 @@ const alias = {
       resolve(__dirname, `libs/${lib}/src/index.ts`),
     ]),
   ),
-  '@mlops/service-ingestion': resolve(__dirname, 'services/ingestion/src/index.ts'),
+  ...Object.fromEntries(
+    ['ingestion', 'feature-store', 'trainer', 'registry', 'serving', 'monitoring', 'tracking'].map((service) => [
+      `@mlops/service-${service}`,
+      resolve(__dirname, `services/${service}/src/index.ts`),
+    ]),
+  ),
 };
 
 const shared = {
