@@ -71,6 +71,23 @@ export default tseslint.config(
       ],
     },
   },
+  // The composition root (npm start) is the one place that imports services, so it gets
+  // the code rules but not the boundary rule.
+  {
+    files: ['platform/**/*.ts'],
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': [
+        'warn',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
+    },
+  },
   {
     files: testFiles.flatMap((glob) => [`libs/${glob}`, `services/${glob}`]),
     rules: {
