@@ -155,7 +155,7 @@ function describe(event: AnyEvent, featureNames: (version: number) => string[]):
     case 'deployment.requested':
       return `${event.data.model} v${event.data.version}: gate passed, strategy ${event.data.strategy} (share ${event.data.canaryShare})`;
     case 'deployment.completed':
-      return `${event.data.model} v${event.data.version}: ${event.data.status}${event.data.error ? ` (${event.data.error})` : ''}`;
+      return `${event.data.model} v${event.data.version}: ${event.data.status}${event.data.status === 'serving' ? ` (${Math.round(event.data.trafficShare * 100)}% of unversioned traffic)` : ''}${event.data.error ? ` (${event.data.error})` : ''}`;
     case 'model.promoted':
       return `${event.data.model} v${event.data.version} is ${event.data.alias}${event.data.previousVersion ? ` (was v${event.data.previousVersion})` : ''}`;
     case 'model.rolled_back':
@@ -466,6 +466,8 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
       summary.loopMs = promoted.atMs - d.atMs;
       print(`${elapsed()} loop closed in ${((promoted.atMs - d.atMs) / 1000).toFixed(2)}s (drift -> promotion; ${((promoted.atMs - driftStart) / 1000).toFixed(2)}s after the shifted traffic began)`);
       await traffic.stop();
+      // Serving applies model.promoted on its own subscription: the canary takes all traffic then.
+      await until(() => serving.repository.route(MODEL)?.stable === summary.newVersion, 5_000);
       summary.answeringVersion = await traffic.infer([live.features()]);
       summary.completed = summary.answeringVersion === String(summary.newVersion);
       step(`v${summary.newVersion} answers gRPC`, summary.completed);

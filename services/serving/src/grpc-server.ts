@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { decodeRequest, encodeResponse, type InferRequestMessage } from './infer-request';
+import { decodeRequest, encodeResponse, requestKey, type InferRequestMessage } from './infer-request';
 import type { ModelRepository } from './model-repository';
 import type { PredictionLog } from './prediction-log';
 import { InferError } from './tensors';
@@ -101,24 +101,30 @@ export function inferenceHandlers(
     ModelInfer: unary(async (request: InferRequestMessage) => {
       const started = performance.now();
       if (!request.model_name) throw new InferError('INVALID_ARGUMENT', 'model_name is required');
-      const model = repository.resolve(request.model_name, request.model_version);
-      const decoded = decodeRequest(model, request);
-      const results = await model.infer(decoded.feeds, decoded.rows);
-      const response = encodeResponse(model, request, decoded, results);
-      const latencyMs = performance.now() - started;
-      const selected = Object.fromEntries(decoded.outputs.map((n) => [n, results[n]]));
-      predictions.record(
-        {
-          model: model.name,
-          version: model.version,
-          requestId: request.id,
-          inputs: model.batchable ? decoded.feeds : asOneRow(decoded.feeds),
-          outputs: model.batchable ? selected : asOneRow(selected),
-          latencyMs,
-        },
-        decoded.rows,
-      );
-      return response;
+      const key = requestKey(request);
+      const lease = repository.acquire(request.model_name, request.model_version, key);
+      const { model, route } = lease;
+      try {
+        const decoded = decodeRequest(model, request);
+        const results = await model.infer(decoded.feeds, decoded.rows);
+        const response = encodeResponse(model, request, decoded, results, route);
+        const latencyMs = performance.now() - started;
+        const selected = Object.fromEntries(decoded.outputs.map((n) => [n, results[n]]));
+        predictions.record(
+          {
+            model: model.name,
+            version: model.version,
+            requestId: request.id,
+            inputs: model.batchable ? decoded.feeds : asOneRow(decoded.feeds),
+            outputs: model.batchable ? selected : asOneRow(selected),
+            latencyMs,
+          },
+          decoded.rows,
+        );
+        return response;
+      } finally {
+        lease.release();
+      }
     }),
   };
 }

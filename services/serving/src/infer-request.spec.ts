@@ -1,5 +1,5 @@
 import type { DynamicBatcher } from './batcher';
-import { decodeRequest, encodeResponse, type InferRequestMessage } from './infer-request';
+import { decodeRequest, encodeResponse, requestKey, type InferRequestMessage } from './infer-request';
 import type { LoadedModel } from './model-repository';
 import { InferError } from './tensors';
 
@@ -154,5 +154,14 @@ describe('encodeResponse', () => {
     ]);
     expect(response.raw_output_contents[0].readBigInt64LE(8)).toBe(1n);
     expect(response.raw_output_contents[1].readFloatLE(4)).toBe(0.25);
+  });
+});
+
+describe('requestKey (the sticky canary key)', () => {
+  it('is the request_key string parameter, else the request id, else undefined (random per request)', () => {
+    expect(requestKey({ id: 'r1', parameters: { request_key: { string_param: 'user-7', parameter_choice: 'string_param' } } })).toBe('user-7');
+    expect(requestKey({ id: 'r1', parameters: { request_key: { int64_param: '5', parameter_choice: 'int64_param' } } })).toBe('r1');
+    expect(requestKey({ id: 'r1', parameters: {} })).toBe('r1');
+    expect(requestKey({ id: '' })).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import type { Feeds } from './batcher';
-import type { LoadedModel } from './model-repository';
+import type { LoadedModel, RouteName } from './model-repository';
 import {
   formatShape,
   fromContents,
@@ -103,12 +103,25 @@ export function decodeRequest(model: LoadedModel, request: InferRequestMessage):
   return { feeds, rows, outputs: requested.length > 0 ? requested : outputNames, raw: raw.length > 0 };
 }
 
+/**
+ * The key that keeps a caller on one side of a canary split: the `request_key` string
+ * parameter when present, else the request id; undefined (a random draw) when neither is set.
+ */
+export function requestKey(request: Pick<InferRequestMessage, 'id' | 'parameters'>): string | undefined {
+  const param = request.parameters?.request_key as { string_param?: unknown; parameter_choice?: unknown } | undefined;
+  if (param && typeof param === 'object' && (param.parameter_choice ?? 'string_param') === 'string_param') {
+    if (typeof param.string_param === 'string' && param.string_param !== '') return param.string_param;
+  }
+  return request.id ? request.id : undefined;
+}
+
 /** The ModelInferResponse message for proto-loader. */
 export function encodeResponse(
   model: LoadedModel,
   request: InferRequestMessage,
   decoded: DecodedRequest,
   results: Feeds,
+  route: RouteName = 'stable',
 ): Record<string, unknown> {
   const outputs = decoded.outputs.map((name) => {
     const t = results[name];
@@ -123,7 +136,7 @@ export function encodeResponse(
     model_name: model.name,
     model_version: String(model.version),
     id: request.id ?? '',
-    parameters: { model_version: { string_param: String(model.version) } },
+    parameters: { model_version: { string_param: String(model.version) }, route: { string_param: route } },
     outputs,
     raw_output_contents: decoded.raw ? decoded.outputs.map((name) => toRaw(results[name])) : [],
   };

@@ -24,6 +24,40 @@ export interface LoadedModel {
   infer(feeds: Feeds, rows: number): Promise<Feeds>;
 }
 
+/** Which loaded version answers requests that name no version. */
+export interface TrafficRoute {
+  stable: number;
+  /** The challenger and the share (0..1) of unversioned requests it gets, sticky by request key. */
+  canary?: { version: number; share: number };
+}
+
+export type RouteName = 'stable' | 'canary';
+
+/** A model picked for one request; `release()` once the request is done (drain accounting). */
+export interface Lease {
+  model: LoadedModel;
+  route: RouteName;
+  release(): void;
+}
+
+/**
+ * A stable hash of a request key to [0, 1): FNV-1a (32-bit) over the UTF-8 bytes, then the
+ * murmur3 finalizer so that keys differing only in their last characters spread evenly.
+ */
+export function keyFraction(key: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(key, 'utf8')) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 2 ** 32;
+}
+
 function tensorMetadata(model: string, list: readonly ort.InferenceSession.ValueMetadata[]): TensorMetadata[] {
   return list.map((m) => {
     if (!m.isTensor) throw new Error(`model '${model}': value '${m.name}' is not a tensor; only tensor inputs/outputs are served`);
@@ -56,13 +90,27 @@ export class ModelNotFound extends InferError {
  * versions, each an onnxruntime session with its own dynamic batcher. Swapping a version in
  * is one Map assignment, after the session is loaded and warmed, so requests never see a
  * half-loaded model.
+ *
+ * Requests that name no version follow the model's route: the stable version, or a canary
+ * beside it that gets `share` of them, chosen by a stable hash of the request key (the same
+ * key always lands on the same side). Every change of route is one assignment. A version
+ * taken out of service (promotion drains the old stable, rollback drops the canary) leaves
+ * the map at once and its session is released when its last in-flight request is done.
  */
 export class ModelRepository {
   private readonly models = new Map<string, Map<number, LoadedModel>>();
+  private readonly routes = new Map<string, TrafficRoute>();
+  private readonly inflight = new Map<LoadedModel, number>();
+  private readonly retiring = new Map<LoadedModel, () => void>();
 
   constructor(private readonly batching: BatcherOptions) {}
 
-  async load(name: string, version: number, path: string, options: { warm?: boolean } = {}): Promise<LoadedModel> {
+  /**
+   * Loads (and optionally warms) a version. `activate` (default true): the version takes all
+   * unversioned traffic when it is the model's first or newer than its stable version (the
+   * static SERVING_MODELS behaviour); false leaves routing to setStable/setCanary.
+   */
+  async load(name: string, version: number, path: string, options: { warm?: boolean; activate?: boolean } = {}): Promise<LoadedModel> {
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(path);
@@ -95,8 +143,115 @@ export class ModelRepository {
     const previous = versions.get(version);
     versions.set(version, model);
     // Requests already running on a replaced session finish first.
-    if (previous) setTimeout(() => void previous.session.release().catch(() => undefined), 10_000).unref();
+    if (previous) this.retire(previous);
+    const route = this.routes.get(name);
+    if (options.activate !== false && (!route || (version > route.stable && !route.canary))) this.routes.set(name, { stable: version });
     return model;
+  }
+
+  /** The route of a model (a copy), undefined when it has none. */
+  route(name: string): TrafficRoute | undefined {
+    const route = this.routes.get(name);
+    return route && { stable: route.stable, ...(route.canary ? { canary: { ...route.canary } } : {}) };
+  }
+
+  /** All unversioned traffic to a loaded version at once; a canary is dropped from the route (it stays loaded). */
+  setStable(name: string, version: number): void {
+    this.resolve(name, String(version));
+    this.routes.set(name, { stable: version });
+  }
+
+  /** `share` of unversioned traffic to a loaded version beside the stable one. */
+  setCanary(name: string, version: number, share: number): void {
+    this.resolve(name, String(version));
+    const route = this.routes.get(name);
+    if (!route || route.stable === version) {
+      this.routes.set(name, { stable: version });
+      return;
+    }
+    this.routes.set(name, { stable: route.stable, canary: { version, share: Math.min(1, Math.max(0, share)) } });
+  }
+
+  /**
+   * The canary becomes stable (100%) and the old stable is drained and unloaded. Returns the
+   * old stable version, or undefined when `version` is not this model's canary.
+   */
+  promoteCanary(name: string, version: number): number | undefined {
+    const route = this.routes.get(name);
+    if (!route?.canary || route.canary.version !== version) return undefined;
+    const old = route.stable;
+    this.routes.set(name, { stable: version });
+    if (old !== version) this.unload(name, old);
+    return old;
+  }
+
+  /** Drops the canary (drained and unloaded); stable keeps 100%. False when `version` is not the canary. */
+  dropCanary(name: string, version: number): boolean {
+    const route = this.routes.get(name);
+    if (!route?.canary || route.canary.version !== version) return false;
+    this.routes.set(name, { stable: route.stable });
+    this.unload(name, version);
+    return true;
+  }
+
+  /** Takes a version out of the map now; its session is released once its in-flight requests finish. */
+  unload(name: string, version: number): void {
+    const versions = this.models.get(name);
+    const model = versions?.get(version);
+    if (!versions || !model) return;
+    versions.delete(version);
+    this.retire(model);
+  }
+
+  private retire(model: LoadedModel): void {
+    const release = () => {
+      this.retiring.delete(model);
+      void model.session.release().catch(() => undefined);
+    };
+    if (!this.inflight.get(model)) release();
+    else this.retiring.set(model, release);
+  }
+
+  /**
+   * Picks the version for one request and counts it in flight until `release()`. A named
+   * version is exactly that version; no version follows the route, the canary side chosen by
+   * `key` (a random draw per request when there is no key).
+   */
+  acquire(name: string, version = '', key?: string): Lease {
+    let model: LoadedModel;
+    let route: RouteName = 'stable';
+    const current = this.routes.get(name);
+    if (version === '' && current?.canary) {
+      const fraction = key === undefined || key === '' ? Math.random() : keyFraction(key);
+      if (fraction < current.canary.share) route = 'canary';
+      model = this.resolve(name, String(route === 'canary' ? current.canary.version : current.stable));
+    } else {
+      model = this.resolve(name, version);
+      if (current?.canary?.version === model.version) route = 'canary';
+    }
+    this.inflight.set(model, (this.inflight.get(model) ?? 0) + 1);
+    let released = false;
+    return {
+      model,
+      route,
+      release: () => {
+        if (released) return;
+        released = true;
+        const left = (this.inflight.get(model) ?? 1) - 1;
+        if (left > 0) {
+          this.inflight.set(model, left);
+          return;
+        }
+        this.inflight.delete(model);
+        this.retiring.get(model)?.();
+      },
+    };
+  }
+
+  /** Requests in flight on a version (0 when none or not loaded). */
+  inFlight(name: string, version: number): number {
+    const model = this.models.get(name)?.get(version);
+    return model ? (this.inflight.get(model) ?? 0) : 0;
   }
 
   /** One run on a zero-filled row, so the first real request does not pay for lazy init. */
@@ -111,13 +266,16 @@ export class ModelRepository {
     await model.session.run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toOrt(t)])));
   }
 
-  /** A model by name and version; the latest version when `version` is empty. */
+  /** A model by name and version; the stable version when `version` is empty. */
   resolve(name: string, version = ''): LoadedModel {
     const versions = this.models.get(name);
     if (!versions || versions.size === 0) {
       throw new ModelNotFound(`model '${name}' is not loaded (loaded: ${this.names().join(', ') || 'none'})`);
     }
-    if (version === '') return versions.get(Math.max(...versions.keys()))!;
+    if (version === '') {
+      const stable = this.routes.get(name)?.stable;
+      return versions.get(stable ?? -1) ?? versions.get(Math.max(...versions.keys()))!;
+    }
     const model = /^\d+$/.test(version) ? versions.get(Number(version)) : undefined;
     if (!model) {
       throw new ModelNotFound(`model '${name}' has no version '${version}' (loaded versions: ${[...versions.keys()].sort((a, b) => a - b).join(', ')})`);
@@ -130,7 +288,10 @@ export class ModelRepository {
   }
 
   names(): string[] {
-    return [...this.models.keys()].sort();
+    return [...this.models.entries()]
+      .filter(([, versions]) => versions.size > 0)
+      .map(([name]) => name)
+      .sort();
   }
 
   all(): LoadedModel[] {
@@ -138,8 +299,10 @@ export class ModelRepository {
   }
 
   async close(): Promise<void> {
-    const all = this.all();
+    const all = [...this.all(), ...this.retiring.keys()];
     this.models.clear();
+    this.routes.clear();
+    this.retiring.clear();
     await Promise.all(all.map((m) => m.session.release().catch(() => undefined)));
   }
 }

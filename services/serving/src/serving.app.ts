@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
 import { createEventBus, type EventBus, type InProcessTransport, type Subscription } from '@mlops/bus';
-import { createEvent } from '@mlops/contracts';
+import { createEvent, type AnyEvent, type PayloadOf } from '@mlops/contracts';
 import { bind, createGrpcServer, findProtoDir, inferenceHandlers, loadInferenceService } from './grpc-server';
 import { ModelRepository } from './model-repository';
 import { PredictionLog } from './prediction-log';
@@ -46,7 +46,8 @@ export function artifactPath(uri: string): string {
 
 /**
  * Wires the serving service from validated config: loads and warms the configured models,
- * the bus for prediction.logged (and deployment.requested -> hot swap), and the KServe v2
+ * the bus for prediction.logged (and deployment.requested -> hot swap or canary; model.promoted /
+ * model.rolled_back -> the canary takes over or is dropped), and the KServe v2
  * gRPC server. Used by main.ts and tests.
  */
 export async function startServing(
@@ -76,6 +77,26 @@ export async function startServing(
     inferenceHandlers(repository, predictions, { name: SERVER_NAME, version: SERVER_VERSION, ready: () => ready }),
   );
 
+  /** model.promoted: the canary becomes stable and the old stable is drained; a loaded non-canary version takes all traffic. */
+  const onPromoted = ({ model, version }: PayloadOf<'model.promoted'>) => {
+    const old = repository.promoteCanary(model, version);
+    if (old !== undefined) return log.log(`model '${model}' version ${version} promoted: all traffic; version ${old} drained and unloaded`);
+    if (!repository.versions(model).includes(version)) return log.warn(`model '${model}' version ${version} promoted but not loaded here`);
+    if (repository.route(model)?.stable !== version) {
+      repository.setStable(model, version);
+      log.log(`model '${model}' version ${version} promoted: all traffic`);
+    }
+  };
+  /** model.rolled_back: a canary is dropped (stable keeps 100%); a rolled-back stable gives way to the restored version. */
+  const onRolledBack = ({ model, version, restoredVersion, reason }: PayloadOf<'model.rolled_back'>) => {
+    if (repository.dropCanary(model, version)) return log.log(`model '${model}' canary version ${version} rolled back (${reason}): dropped`);
+    const route = repository.route(model);
+    if (route?.stable === version && restoredVersion !== undefined && repository.versions(model).includes(restoredVersion)) {
+      repository.setStable(model, restoredVersion);
+      log.log(`model '${model}' version ${version} rolled back (${reason}): version ${restoredVersion} takes all traffic`);
+    }
+  };
+
   let subscription: Subscription | undefined;
   try {
     for (const m of config.SERVING_MODELS) {
@@ -84,28 +105,44 @@ export async function startServing(
     }
     subscription = await bus.subscribeEvents({
       group: config.SERVING_GROUP,
-      types: ['deployment.requested'],
+      types: ['deployment.requested', 'model.promoted', 'model.rolled_back'],
       fromBeginning: false,
       handle: async (event, ctx) => {
-        const { model, version, artifactUri, strategy, canaryShare } = event.data;
+        const e = event as AnyEvent;
+        if (e.type === 'model.promoted') return onPromoted(e.data);
+        if (e.type === 'model.rolled_back') return onRolledBack(e.data);
+        if (e.type !== 'deployment.requested') return;
+        const { model, version, artifactUri, strategy, canaryShare } = e.data;
         let status: 'serving' | 'failed' = 'serving';
+        let trafficShare = 0;
         let error: string | undefined;
         try {
-          await repository.load(model, version, artifactPath(artifactUri), { warm: true });
-          log.log(`deployed model '${model}' version ${version} from ${artifactUri}`);
-        } catch (e) {
+          await repository.load(model, version, artifactPath(artifactUri), { warm: true, activate: false });
+          const route = repository.route(model);
+          const stableLoaded = route !== undefined && repository.versions(model).includes(route.stable);
+          if (strategy === 'full' || !stableLoaded || route.stable === version) {
+            // The first version of a model (or a full rollout) takes all traffic at once.
+            repository.setStable(model, version);
+            trafficShare = 1;
+            log.log(`deployed model '${model}' version ${version} from ${artifactUri}: all traffic`);
+          } else {
+            repository.setCanary(model, version, canaryShare);
+            // A canary this one replaces is dropped.
+            if (route.canary && route.canary.version !== version) repository.unload(model, route.canary.version);
+            trafficShare = canaryShare;
+            log.log(`deployed model '${model}' version ${version} from ${artifactUri}: canary ${canaryShare} beside stable version ${route.stable}`);
+          }
+        } catch (err) {
           status = 'failed';
-          error = (e as Error).message;
+          error = (err as Error).message;
           log.error(`deployment of '${model}' version ${version} failed: ${error}`);
         }
         ctx.publish(
           createEvent('deployment.completed', {
             source: 'serving',
             subject: model,
-            correlationId: event.correlationId,
-            // Traffic split (canary) is a later slice: a loaded version serves requests that name
-            // it, and requests without a version go to the latest.
-            data: { model, version, status, trafficShare: status === 'serving' ? (strategy === 'full' ? 1 : canaryShare) : 0, error },
+            correlationId: e.correlationId,
+            data: { model, version, status, trafficShare, error },
           }),
         );
       },

@@ -5,6 +5,7 @@ import { interopPython } from '../../../test/support/python';
 import { freePort } from '../../../test/support/service-process';
 import { waitFor } from '../../../test/support/wait-for';
 import { call, callError, float32Raw, inferenceClient, makeTestModels, type InferenceClient, type TestModels } from '../test/models';
+import { keyFraction } from './model-repository';
 import { startServing, type ServingApp } from './serving.app';
 import { loadServingConfig } from './serving.config';
 
@@ -246,6 +247,177 @@ describe('serving: KServe v2 gRPC (in-process bus, real onnxruntime, sklearn mod
     } finally {
       await watch.stop();
     }
+  });
+});
+
+describe('serving: canary traffic split (deployment.requested canary, model.promoted, model.rolled_back)', () => {
+  let models: TestModels;
+  let transport: InProcessTransport;
+  let serving: ServingApp;
+  let client: InferenceClient;
+  let observer: EventBus;
+  let watch: Subscription;
+  const completed: EventEnvelope<'deployment.completed'>[] = [];
+  const SHARE = 0.2;
+
+  const infer = (extra: Record<string, unknown>) =>
+    call<InferResponse>(client, 'ModelInfer', { model_name: 'churn', inputs: [typedInput([models.expected.logreg_v1.rows[0]])], ...extra });
+  const withKey = (key: string) => ({ parameters: { request_key: { string_param: key } } });
+  /** Answers for many requests, a bounded number in flight. */
+  async function inferAll(requests: Record<string, unknown>[], inFlight = 100): Promise<InferResponse[]> {
+    const out: InferResponse[] = [];
+    for (let i = 0; i < requests.length; i += inFlight) out.push(...(await Promise.all(requests.slice(i, i + inFlight).map(infer))));
+    return out;
+  }
+  const deploy = async (version: number, artifact: string, strategy: 'canary' | 'full', canaryShare = SHARE) => {
+    await observer.publish(
+      createEvent('deployment.requested', {
+        source: 'registry',
+        subject: 'churn',
+        data: { model: 'churn', version, artifactUri: `file://${artifact}`, strategy, canaryShare },
+      }),
+    );
+    return waitFor(() => completed.find((e) => e.data.version === version), `deployment.completed for version ${version}`);
+  };
+  const keys = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+
+  beforeAll(async () => {
+    models = makeTestModels(interopPython());
+    transport = new InProcessTransport();
+    serving = await startServing(
+      loadServingConfig({ SERVING_GRPC_PORT: '0', SERVING_MODELS: `churn=${models.logregV1}`, SERVING_BATCH_DELAY_US: '500' }),
+      { inProcess: transport, logger: false },
+    );
+    client = inferenceClient(serving.address);
+    observer = new EventBus(transport);
+    watch = await observer.subscribeEvents({ group: 'canary-observer', types: ['deployment.completed'], handle: async (e) => void completed.push(e) });
+  }, 60_000);
+  afterAll(async () => {
+    client?.close();
+    await watch?.stop();
+    await serving?.close();
+  });
+
+  it('hashes request keys stably and evenly to [0, 1)', () => {
+    expect(keyFraction('user-42')).toBe(keyFraction('user-42'));
+    const values = keys('k', 10_000).map(keyFraction);
+    expect(values.every((v) => v >= 0 && v < 1)).toBe(true);
+    for (const cut of [0.1, 0.2, 0.5, 0.9]) expect(Math.abs(values.filter((v) => v < cut).length / values.length - cut)).toBeLessThan(0.015);
+  });
+
+  it('a first version deployed as canary takes all traffic (nothing to split with)', async () => {
+    // v1 came from SERVING_MODELS; a canary of a fresh model has no stable to sit beside.
+    expect(serving.repository.route('churn')).toEqual({ stable: 1 });
+    const answers = await inferAll(keys('first', 50).map(withKey));
+    expect(new Set(answers.map((a) => a.model_version))).toEqual(new Set(['1']));
+    expect(answers.every((a) => a.parameters.route.string_param === 'stable')).toBe(true);
+  });
+
+  it('routes canaryShare of unversioned requests to the challenger: 2,000 keys within ±0.03 of 0.2', async () => {
+    const done = await deploy(2, models.logregV2, 'canary');
+    expect(done.data).toMatchObject({ model: 'churn', status: 'serving', trafficShare: SHARE });
+    expect(serving.repository.route('churn')).toEqual({ stable: 1, canary: { version: 2, share: SHARE } });
+    const answers = await inferAll(keys('user', 2_000).map(withKey));
+    const canary = answers.filter((a) => a.model_version === '2');
+    expect(Math.abs(canary.length / answers.length - SHARE)).toBeLessThanOrEqual(0.03);
+    for (const a of answers) {
+      expect(['1', '2']).toContain(a.model_version);
+      expect(a.parameters.model_version.string_param).toBe(a.model_version);
+      expect(a.parameters.route.string_param).toBe(a.model_version === '2' ? 'canary' : 'stable');
+    }
+  });
+
+  it('is sticky: the same key (request_key, else the request id) always gets the same version', async () => {
+    for (const key of keys('sticky', 40)) {
+      const byParam = await inferAll(Array.from({ length: 5 }, () => withKey(key)));
+      expect(new Set(byParam.map((a) => a.model_version)).size, key).toBe(1);
+      const byId = await inferAll(Array.from({ length: 5 }, () => ({ id: key })));
+      expect(new Set(byId.map((a) => a.model_version)).size, key).toBe(1);
+      // the same key means the same side whichever field carries it
+      expect(byId[0].model_version).toBe(byParam[0].model_version);
+    }
+    // request_key wins over the id
+    const key = keys('sticky', 400).find((k) => keyFraction(k) < SHARE)!;
+    const other = keys('other', 400).find((k) => keyFraction(k) >= SHARE)!;
+    expect((await infer({ id: other, ...withKey(key) })).model_version).toBe('2');
+    expect((await infer({ id: other })).model_version).toBe('1');
+  });
+
+  it('honours an explicit version on either side of the split', async () => {
+    const canaryKey = keys('x', 400).find((k) => keyFraction(k) < SHARE)!;
+    const v1 = await infer({ model_version: '1', ...withKey(canaryKey) });
+    expect(v1).toMatchObject({ model_version: '1' });
+    expect(v1.parameters.route.string_param).toBe('stable');
+    const { rows, probabilities } = models.expected.logreg_v2;
+    const v2 = await call<InferResponse>(client, 'ModelInfer', { model_name: 'churn', model_version: '2', id: 'pinned', inputs: [typedInput([rows[0]])] });
+    expect(v2.model_version).toBe('2');
+    expect(v2.parameters.route.string_param).toBe('canary');
+    expectClose(v2.outputs[1].contents.fp32_contents, probabilities[0]);
+  });
+
+  it('model.rolled_back naming the challenger drops it: stable keeps 100%', async () => {
+    await observer.publish(
+      createEvent('model.rolled_back', { source: 'registry', subject: 'churn', data: { model: 'churn', version: 2, restoredVersion: 1, reason: 'canary errors' } }),
+    );
+    await waitFor(() => (serving.repository.route('churn')?.canary ? undefined : true), 'the canary dropped');
+    expect(serving.repository.route('churn')).toEqual({ stable: 1 });
+    const answers = await inferAll(keys('user', 1_000).map(withKey));
+    expect(answers.every((a) => a.model_version === '1' && a.parameters.route.string_param === 'stable')).toBe(true);
+    expect(serving.repository.versions('churn')).toEqual([1]);
+    expect((await callError(client, 'ModelInfer', { model_name: 'churn', model_version: '2', inputs: [typedInput([models.expected.logreg_v1.rows[0]])] })).code).toBe(
+      status.NOT_FOUND,
+    );
+  });
+
+  it('model.promoted for the challenger moves 100% to it and drains the old version, with zero failed requests under load', async () => {
+    const done = await deploy(3, models.logregV2, 'canary');
+    expect(done.data).toMatchObject({ status: 'serving', trafficShare: SHARE });
+    let running = true;
+    let seq = 0;
+    let promoted = false;
+    const answered: string[] = [];
+    /** Versions that answered requests sent once the promotion had been applied. */
+    const afterPromotion: string[] = [];
+    const failures: unknown[] = [];
+    const workers = Array.from({ length: 8 }, async () => {
+      while (running) {
+        try {
+          const sentAfter = promoted;
+          const version = (await infer(withKey(`load-${seq++}`))).model_version;
+          answered.push(version);
+          if (sentAfter) afterPromotion.push(version);
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+    });
+    await waitFor(() => (answered.includes('3') && answered.includes('1') ? true : undefined), 'traffic on both versions');
+    await observer.publish(
+      createEvent('model.promoted', { source: 'registry', subject: 'churn', data: { model: 'churn', version: 3, alias: 'champion', previousVersion: 1 } }),
+    );
+    await waitFor(() => (serving.repository.route('churn')?.stable === 3 ? true : undefined), 'the promotion applied');
+    promoted = true;
+    await waitFor(() => (afterPromotion.length > 200 ? true : undefined), 'traffic after the promotion');
+    running = false;
+    await Promise.all(workers);
+    expect(failures).toEqual([]);
+    // requests in flight on v1 when the route switched finished on v1 (drained), none failed
+    expect(afterPromotion.every((v) => v === '3')).toBe(true);
+    expect(serving.repository.route('churn')).toEqual({ stable: 3 });
+    expect(serving.repository.versions('churn')).toEqual([3]);
+    const answers = await inferAll(keys('user', 1_000).map(withKey));
+    expect(answers.every((a) => a.model_version === '3' && a.parameters.route.string_param === 'stable')).toBe(true);
+    expect((await call<{ versions: string[] }>(client, 'ModelMetadata', { name: 'churn' })).versions).toEqual(['3']);
+  });
+
+  it('a full deployment switches all traffic at once, and replaces a pending canary', async () => {
+    await deploy(4, models.logregV1, 'canary', 0.5);
+    expect(serving.repository.route('churn')).toEqual({ stable: 3, canary: { version: 4, share: 0.5 } });
+    const done = await deploy(5, models.logregV1, 'full');
+    expect(done.data).toMatchObject({ status: 'serving', trafficShare: 1 });
+    const answers = await inferAll(keys('user', 300).map(withKey));
+    expect(serving.repository.route('churn')).toEqual({ stable: 5 });
+    expect(answers.every((a) => a.model_version === '5' && a.parameters.route.string_param === 'stable')).toBe(true);
   });
 });
 
