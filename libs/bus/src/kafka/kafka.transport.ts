@@ -156,9 +156,6 @@ export class KafkaTransport implements MessageTransport {
     // commit is pending (kafkajs does not ask for stable offsets).
     const committed = new Map<string, bigint>();
     const inFlight = new Map<string, Promise<void>>();
-    consumer.on(consumer.events.GROUP_JOIN, (e) =>
-      process.env.DBG_KAFKA && console.log(`JOIN ${group}`, JSON.stringify(e.payload.memberAssignment)),
-    );
     consumer.on(consumer.events.CRASH, (e) =>
       this.options.logger?.error(`kafka consumer ${group} crashed: ${e.payload.error.message}`),
     );
