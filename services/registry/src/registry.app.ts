@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
 import { openDataSource } from '@mlops/persistence';
 import { ContentStore } from './artifacts/artifact-store';
-import { ErrorFilter } from './http/http-errors';
+import { ApiErrorFilter } from '@mlops/http';
 import { ModelsController } from './http/models.controller';
 import { HealthController, MlflowRegistryController } from './http/registry.controller';
 import { DATA_SOURCE, REGISTRY_SERVICE } from './http/tokens';
@@ -74,7 +74,7 @@ export async function startRegistry(
   });
   app.useBodyParser('json', { limit: '1mb' });
   app.useBodyParser('raw', { limit: config.REGISTRY_BODY_LIMIT, type: 'application/octet-stream' });
-  app.useGlobalFilters(new ErrorFilter());
+  app.useGlobalFilters(new ApiErrorFilter('registry'));
   await app.listen(config.REGISTRY_PORT, config.REGISTRY_HOST);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 

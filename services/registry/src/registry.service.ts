@@ -6,7 +6,7 @@ import { PermanentError, type EventBus } from '@mlops/bus';
 import { createEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
 import { applyOnce, inTransaction } from '@mlops/persistence';
 import { filePathOf, type ContentStore } from './artifacts/artifact-store';
-import { invalid, MlflowError, notFound } from './errors';
+import { invalid, ApiError, notFound } from '@mlops/http';
 import { holdoutAccuracy, openModel, parseSignature, signatureDifferences, type Holdout, type Signature } from './onnx/onnx-model';
 import {
   AliasEntity,
@@ -111,7 +111,7 @@ export class RegistryService {
     const name = validName(nameValue);
     await inTransaction(this.dataSource, async (manager) => {
       if (await manager.exists(RegisteredModelEntity, { where: { name } })) {
-        throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${name}) already exists.`);
+        throw new ApiError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${name}) already exists.`);
       }
       const now = Date.now();
       await manager.insert(RegisteredModelEntity, { name, description, creationTime: now, lastUpdatedTime: now });
@@ -455,7 +455,7 @@ export class RegistryService {
       artifact = await this.admit(bytes, data.signature ? parseSignature(data.signature, 'data.signature') : undefined);
     } catch (error) {
       // A corrupt model or a signature mismatch will not heal by retrying.
-      if (error instanceof MlflowError) throw new PermanentError(`training.completed ${event.id}: ${error.message}`, { cause: error });
+      if (error instanceof ApiError) throw new PermanentError(`training.completed ${event.id}: ${error.message}`, { cause: error });
       throw error;
     }
     try {

@@ -5,7 +5,7 @@ import type { EventBus } from '@mlops/bus';
 import { createEvent } from '@mlops/contracts';
 import { inTransaction } from '@mlops/persistence';
 import { proxiedPath, type ArtifactStore, type FileInfo } from './artifacts/artifact-store';
-import { invalid, MlflowError, notFound } from './errors';
+import { invalid, ApiError, notFound } from '@mlops/http';
 import { ATTRIBUTES, parseFilter, parseOrderBy, type Clause, type OrderBy } from './search/search-filter';
 import {
   ExperimentEntity,
@@ -153,7 +153,7 @@ export class TrackingService {
     try {
       return await inTransaction(this.dataSource, async (manager) => {
         if (await manager.exists(ExperimentEntity, { where: { name } })) {
-          throw new MlflowError('RESOURCE_ALREADY_EXISTS', `experiment "${name}" already exists`);
+          throw new ApiError('RESOURCE_ALREADY_EXISTS', `experiment "${name}" already exists`);
         }
         const result = await manager.insert(ExperimentEntity, {
           name,
@@ -171,10 +171,10 @@ export class TrackingService {
         return String(id);
       });
     } catch (error) {
-      if (error instanceof MlflowError) throw error;
+      if (error instanceof ApiError) throw error;
       // A concurrent create of the same name loses on the unique index.
       if (await this.dataSource.getRepository(ExperimentEntity).exists({ where: { name } })) {
-        throw new MlflowError('RESOURCE_ALREADY_EXISTS', `experiment "${name}" already exists`);
+        throw new ApiError('RESOURCE_ALREADY_EXISTS', `experiment "${name}" already exists`);
       }
       throw error;
     }

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { invalid, notFound } from '../errors';
+import { invalid, notFound } from '@mlops/http';
 
 const SHA256 = /^[a-f0-9]{64}$/;
 

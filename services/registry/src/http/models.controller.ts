@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { invalid } from '../errors';
+import { invalid } from '@mlops/http';
 import { parseSignature } from '../onnx/onnx-model';
 import { RegistryService } from '../registry.service';
 import { message, metricsOf, optionalString, requiredScalar, type Message } from './request';

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { invalid } from '../errors';
+import { invalid } from '@mlops/http';
 
 export interface TensorSpec {
   name: string;

@@ -4,7 +4,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
-import { invalid, notFound } from '../errors';
+import { invalid, notFound } from '@mlops/http';
 
 export interface FileInfo {
   path: string;

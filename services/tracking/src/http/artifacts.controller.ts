@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Put, Query, Req, Res } from '@nestjs/common';
 import type { Readable, Writable } from 'node:stream';
-import { invalid } from '../errors';
+import { invalid } from '@mlops/http';
 import { TrackingService } from '../tracking.service';
 import { optionalString, type Message } from './request';
 import { TRACKING_SERVICE } from './tokens';

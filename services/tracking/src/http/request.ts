@@ -1,4 +1,4 @@
-import { invalid } from '../errors';
+import { invalid } from '@mlops/http';
 import type { KeyValue, MetricInput } from '../tracking.service';
 
 /** Reading MLflow request messages: protobuf JSON sends int64 as numbers or strings. */

@@ -1,4 +1,4 @@
-import { invalid } from '../errors';
+import { invalid } from '@mlops/http';
 
 export type EntityKind = 'metric' | 'param' | 'tag' | 'attribute';
 

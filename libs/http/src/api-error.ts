@@ -1,4 +1,4 @@
-/** MLflow's error codes and the HTTP status its server answers them with. */
+/** The platform's HTTP error codes (MLflow's names) and the status each is answered with. */
 export const ERROR_STATUS = {
   INVALID_PARAMETER_VALUE: 400,
   RESOURCE_ALREADY_EXISTS: 400,
@@ -6,19 +6,20 @@ export const ERROR_STATUS = {
   ENDPOINT_NOT_FOUND: 404,
   BAD_REQUEST: 400,
   MALFORMED_REQUEST: 400,
+  REQUEST_LIMIT_EXCEEDED: 413,
   INTERNAL_ERROR: 500,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-/** An error the client sees as MLflow's `{error_code, message}`. */
-export class MlflowError extends Error {
+/** An error the client sees as `{error_code, message}`. */
+export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
   ) {
     super(message);
-    this.name = 'MlflowError';
+    this.name = 'ApiError';
   }
 
   get status(): number {
@@ -26,5 +27,5 @@ export class MlflowError extends Error {
   }
 }
 
-export const invalid = (message: string) => new MlflowError('INVALID_PARAMETER_VALUE', message);
-export const notFound = (message: string) => new MlflowError('RESOURCE_DOES_NOT_EXIST', message);
+export const invalid = (message: string) => new ApiError('INVALID_PARAMETER_VALUE', message);
+export const notFound = (message: string) => new ApiError('RESOURCE_DOES_NOT_EXIST', message);

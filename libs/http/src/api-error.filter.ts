@@ -1,10 +1,14 @@
-import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
-import { MlflowError } from '../errors';
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { ApiError } from './api-error';
 
-/** Every error as MLflow's `{error_code, message}`, with the status MLflow's server uses. */
+/** Every error as `{error_code, message}` with the status of its code; 5xx are logged. */
 @Catch()
-export class ErrorFilter implements ExceptionFilter {
-  private readonly log = new Logger('registry');
+export class ApiErrorFilter implements ExceptionFilter {
+  private readonly log: Logger;
+
+  constructor(service: string) {
+    this.log = new Logger(service);
+  }
 
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<{ headersSent: boolean; status(code: number): { json(body: unknown): void }; end(): void }>();
@@ -15,7 +19,7 @@ export class ErrorFilter implements ExceptionFilter {
   }
 
   private describe(error: unknown): [number, { error_code: string; message: string }] {
-    if (error instanceof MlflowError) return [error.status, { error_code: error.code, message: error.message }];
+    if (error instanceof ApiError) return [error.status, { error_code: error.code, message: error.message }];
     if (error instanceof HttpException) {
       const status = error.getStatus();
       const code = status === 404 ? 'ENDPOINT_NOT_FOUND' : status === 413 ? 'REQUEST_LIMIT_EXCEEDED' : status === 400 ? 'MALFORMED_REQUEST' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL_ERROR';
