@@ -1,17 +1,8 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { findProtoDir, loadProto } from '@mlops/grpc';
 
-/** proto/grpc_service.proto, found by walking up from the code (src/ in tests, dist/ when built). */
-export function findInferenceProto(start = __dirname): string {
-  for (let dir = start; ; dir = dirname(dir)) {
-    const file = join(dir, 'proto', 'grpc_service.proto');
-    if (existsSync(file)) return file;
-    if (dirname(dir) === dir) throw new Error(`proto/grpc_service.proto not found above ${start}`);
-  }
-}
+const INFERENCE_PROTO = 'grpc_service.proto';
 
 type UnaryClient = grpc.Client & Record<string, (request: unknown, callback: (error: grpc.ServiceError | null, response: unknown) => void) => void>;
 
@@ -45,8 +36,9 @@ export class Traffic {
     private readonly rows: (n: number) => number[][],
     private readonly options: { rowsPerRequest: number; concurrency: number; pauseMs: number },
   ) {
-    const definition = protoLoader.loadSync(findInferenceProto(), { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
-    const pkg = grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
+    const pkg = loadProto(findProtoDir(INFERENCE_PROTO, 'SERVING_PROTO_DIR'), INFERENCE_PROTO) as unknown as {
+      inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
+    };
     this.client = new pkg.inference.GRPCInferenceService(address, grpc.credentials.createInsecure()) as UnaryClient;
   }
 

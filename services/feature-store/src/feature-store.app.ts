@@ -6,7 +6,8 @@ import { createEventBus, type EventBus, type InProcessTransport, type Subscripti
 import { openDataSource } from '@mlops/persistence';
 import type { FeatureStoreConfig } from './feature-store.config';
 import { FeatureStoreService, SERVICE, TABLE_PREFIX } from './feature-store.service';
-import { bind, featureStoreHandlers, findProtoDir, loadFeatureStoreService } from './grpc/grpc-server';
+import { bindInsecure } from '@mlops/grpc';
+import { featureStoreHandlers, findProtoDir, loadFeatureStoreService } from './grpc/grpc-server';
 import { FeatureStoreController } from './http/feature-store.controller';
 import { ErrorFilter } from './http/http-errors';
 import { DATA_SOURCE, EVENT_BUS, FEATURE_STORE_SERVICE } from './http/tokens';
@@ -116,7 +117,7 @@ export async function startFeatureStore(
     const server = new grpc.Server();
     server.addService(loadFeatureStoreService(config.FEATURE_STORE_PROTO_DIR ?? findProtoDir()), featureStoreHandlers(service));
     cleanup.unshift(() => new Promise<void>((done) => server.tryShutdown(() => done())));
-    const grpcPort = await bind(server, config.FEATURE_STORE_GRPC_HOST, config.FEATURE_STORE_GRPC_PORT);
+    const grpcPort = await bindInsecure(server, config.FEATURE_STORE_GRPC_HOST, config.FEATURE_STORE_GRPC_PORT);
     const grpcAddress = `${config.FEATURE_STORE_GRPC_HOST}:${grpcPort}`;
 
     const app = await NestFactory.create<NestExpressApplication>(FeatureStoreModule.with({ service, dataSource, bus }), {

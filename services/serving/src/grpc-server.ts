@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { findProtoDir as findSharedProtoDir, loadProto } from '@mlops/grpc';
 import { decodeRequest, encodeResponse, requestKey, type InferRequestMessage } from './infer-request';
 import type { ModelRepository } from './model-repository';
 import type { PredictionLog } from './prediction-log';
@@ -11,24 +9,10 @@ import type { Feeds } from './batcher';
 export const PROTO_FILE = 'grpc_service.proto';
 
 /** proto/ at the workspace root: found from src/ (tests) and from dist/ (production). */
-export function findProtoDir(start = __dirname): string {
-  for (let dir = start; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'proto', PROTO_FILE))) return join(dir, 'proto');
-    if (dirname(dir) === dir) throw new Error(`proto/${PROTO_FILE} not found above ${start}; set SERVING_PROTO_DIR`);
-  }
-}
-
-export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-};
+export const findProtoDir = (start?: string): string => findSharedProtoDir(PROTO_FILE, 'SERVING_PROTO_DIR', start);
 
 export function loadInferenceService(protoDir: string): grpc.ServiceDefinition {
-  const definition = protoLoader.loadSync(resolve(protoDir, PROTO_FILE), PROTO_LOADER_OPTIONS);
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+  const pkg = loadProto(protoDir, PROTO_FILE) as unknown as {
     inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
   };
   return pkg.inference.GRPCInferenceService.service;
@@ -142,9 +126,3 @@ export function createGrpcServer(
   return server;
 }
 
-export function bind(server: grpc.Server, host: string, port: number): Promise<number> {
-  const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-  return new Promise((done, fail) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? fail(error) : done(bound))),
-  );
-}

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
 import { createEventBus, type EventBus, type InProcessTransport, type Subscription } from '@mlops/bus';
 import { createEvent, type AnyEvent, type PayloadOf } from '@mlops/contracts';
-import { bind, createGrpcServer, findProtoDir, inferenceHandlers, loadInferenceService } from './grpc-server';
+import { bindInsecure } from '@mlops/grpc';
+import { createGrpcServer, findProtoDir, inferenceHandlers, loadInferenceService } from './grpc-server';
 import { ModelRepository } from './model-repository';
 import { PredictionLog } from './prediction-log';
 import type { ServingConfig } from './serving.config';
@@ -147,7 +148,7 @@ export async function startServing(
         );
       },
     });
-    const port = await bind(server, config.SERVING_GRPC_HOST, config.SERVING_GRPC_PORT);
+    const port = await bindInsecure(server, config.SERVING_GRPC_HOST, config.SERVING_GRPC_PORT);
     ready = true;
     const address = `${config.SERVING_GRPC_HOST}:${port}`;
     log.log(`KServe v2 gRPC listening on ${address} (bus: ${bus.transport.kind}, models: ${repository.names().join(', ') || 'none'})`);

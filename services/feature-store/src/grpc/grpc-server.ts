@@ -1,25 +1,15 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { findProtoDir as findSharedProtoDir, loadProto } from '@mlops/grpc';
 import { FeatureStoreService, InvalidRequestError, UnknownViewError } from '../feature-store.service';
 import type { Scalar } from '../views/feature-row';
 
 export const PROTO_FILE = 'feature_store.proto';
 
 /** proto/ at the workspace root: found from src/ (tests) and from dist/ (production). */
-export function findProtoDir(start = __dirname): string {
-  for (let dir = start; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'proto', PROTO_FILE))) return join(dir, 'proto');
-    if (dirname(dir) === dir) throw new Error(`proto/${PROTO_FILE} not found above ${start}; set FEATURE_STORE_PROTO_DIR`);
-  }
-}
-
-export const PROTO_LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+export const findProtoDir = (start?: string): string => findSharedProtoDir(PROTO_FILE, 'FEATURE_STORE_PROTO_DIR', start);
 
 export function loadFeatureStoreService(protoDir: string): grpc.ServiceDefinition {
-  const definition = protoLoader.loadSync(resolve(protoDir, PROTO_FILE), PROTO_LOADER_OPTIONS);
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+  const pkg = loadProto(protoDir, PROTO_FILE) as unknown as {
     mlops: { featurestore: { v1: { FeatureStoreService: grpc.ServiceClientConstructor } } };
   };
   return pkg.mlops.featurestore.v1.FeatureStoreService.service;
@@ -73,9 +63,3 @@ export function featureStoreHandlers(service: FeatureStoreService): grpc.Untyped
   return { GetOnlineFeatures: getOnlineFeatures };
 }
 
-export function bind(server: grpc.Server, host: string, port: number): Promise<number> {
-  const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-  return new Promise((done, fail) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? fail(error) : done(bound))),
-  );
-}
