@@ -167,6 +167,17 @@ describe('parseEvent / decodeEvent', () => {
     expect(violation.issues.map((i) => i.field)).toEqual(['data.version']);
   });
 
+  it('accepts a canary verdict and names a verdict that is neither promote nor rollback', () => {
+    const verdict = createEvent('canary.evaluated', {
+      source: 'monitoring',
+      subject: 'churn',
+      data: { model: 'churn', version: 3, championVersion: 2, verdict: 'rollback', reason: 'accuracy 0.61 < 0.80 - 0.05', predictions: 120, labels: 60, metric: 'accuracy', canaryValue: 0.61, championValue: 0.8 },
+    });
+    expect(parseEvent(JSON.parse(JSON.stringify(verdict)))).toEqual(verdict);
+    const wire = { ...JSON.parse(JSON.stringify(verdict)), data: { ...verdict.data, verdict: 'maybe' } };
+    expect(violationOf(() => parseEvent(wire)).issues.map((i) => i.field)).toEqual(['data.verdict']);
+  });
+
   it('rejects an unknown event type, naming type', () => {
     const wire = { ...JSON.parse(JSON.stringify(registered())), type: 'model.exploded' };
     const violation = violationOf(() => parseEvent(wire));

@@ -144,6 +144,19 @@ export const payloadSchemas = {
     baseline: z.number(),
     threshold: z.number(),
   }),
+  /** The monitor's verdict on a canary version against the champion, on live traffic. */
+  'canary.evaluated': z.object({
+    model: name,
+    version: z.number().int().positive(),
+    championVersion: z.number().int().positive().optional(),
+    verdict: z.enum(['promote', 'rollback']),
+    reason: z.string().min(1),
+    predictions: z.number().int().nonnegative(),
+    labels: z.number().int().nonnegative(),
+    metric: z.string().optional(),
+    canaryValue: z.number().optional(),
+    championValue: z.number().optional(),
+  }),
 } satisfies Record<EventType, z.ZodType>;
 
 export type PayloadOf<T extends EventType> = z.output<(typeof payloadSchemas)[T]>;

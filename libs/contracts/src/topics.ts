@@ -17,6 +17,7 @@ export const EVENT_TYPES = [
   'label.observed',
   'drift.detected',
   'performance.degraded',
+  'canary.evaluated',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
