@@ -1,1 +1,2 @@
 export * from './proto';
+export * from './security';

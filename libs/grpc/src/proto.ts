@@ -28,10 +28,13 @@ export function loadProto(protoDir: string, file: string): grpc.GrpcObject {
   return grpc.loadPackageDefinition(protoLoader.loadSync(resolve(protoDir, file), PROTO_LOADER_OPTIONS));
 }
 
-/** Binds without TLS on host:port (IPv6 hosts bracketed); resolves with the bound port. */
-export function bindInsecure(server: grpc.Server, host: string, port: number): Promise<number> {
+/** Binds on host:port (IPv6 hosts bracketed) with `credentials`; resolves with the bound port. */
+export function bindServer(server: grpc.Server, host: string, port: number, credentials: grpc.ServerCredentials): Promise<number> {
   const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-  return new Promise((done, fail) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? fail(error) : done(bound))),
-  );
+  return new Promise((done, fail) => server.bindAsync(address, credentials, (error, bound) => (error ? fail(error) : done(bound))));
+}
+
+/** Binds without TLS on host:port; resolves with the bound port. */
+export function bindInsecure(server: grpc.Server, host: string, port: number): Promise<number> {
+  return bindServer(server, host, port, grpc.ServerCredentials.createInsecure());
 }

@@ -1,2 +1,3 @@
 export * from './api-error';
 export * from './api-error.filter';
+export * from './bearer-token';
