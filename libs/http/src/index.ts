@@ -1,3 +1,4 @@
 export * from './api-error';
 export * from './api-error.filter';
 export * from './bearer-token';
+export * from './http-tracing.interceptor';

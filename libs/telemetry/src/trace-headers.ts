@@ -71,3 +71,18 @@ export function withConsumerSpan<T>(
   );
   return inSpan(span, parent, work);
 }
+
+/**
+ * Runs a request handler in a SERVER span that continues the caller's trace when the request
+ * carries `traceparent` (HTTP headers or gRPC metadata), else starts a new trace.
+ */
+export function withServerSpan<T>(
+  name: string,
+  carrier: Headers,
+  attributes: Record<string, string | number>,
+  work: () => Promise<T>,
+): Promise<T> {
+  const parent = extractTraceContext(carrier);
+  const span = tracer().startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+  return inSpan(span, parent, work);
+}
