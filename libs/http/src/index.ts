@@ -2,3 +2,4 @@ export * from './api-error';
 export * from './api-error.filter';
 export * from './bearer-token';
 export * from './http-tracing.interceptor';
+export * from './configure-http-app';

@@ -131,6 +131,31 @@ describe('ingestion service (embedded: in-process bus, SQLite)', () => {
   });
 });
 
+describe('ingestion with API_TOKEN set', () => {
+  const token = 'ingestion-test-token-0123456789';
+  let ingestion: IngestionApp;
+  beforeAll(async () => {
+    ingestion = await startIngestion(loadIngestionConfig({ DATABASE_URL: 'sqlite::memory:', INGESTION_PORT: '0', API_TOKEN: token }), { inProcess: new InProcessTransport(), logger: false });
+  });
+  afterAll(() => ingestion.close());
+
+  const put = (headers: Record<string, string>) =>
+    fetch(`${ingestion.url}/sources/guarded/contract`, { method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(noIds) });
+
+  it('refuses a request without the bearer token with 401 and registers nothing', async () => {
+    const response = await put({});
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error_code: 'UNAUTHENTICATED' });
+    expect(ingestion.service.sources()).not.toContain('guarded');
+  });
+
+  it('accepts the bearer token, and leaves the probes open', async () => {
+    expect((await put({ authorization: `Bearer ${token}` })).status).toBe(200);
+    expect(ingestion.service.sources()).toContain('guarded');
+    expect((await fetch(`${ingestion.url}/health/ready`)).status).toBe(200);
+  });
+});
+
 describe('ingestion config', () => {
   it('starts with an empty environment (embedded defaults)', () => {
     const config = loadIngestionConfig({});

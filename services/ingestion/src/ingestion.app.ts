@@ -2,7 +2,7 @@ import { Logger, Module, type DynamicModule, type INestApplication } from '@nest
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
-import { HttpTracingInterceptor } from '@mlops/http';
+import { configureHttpApp } from '@mlops/http';
 import { openDataSource } from '@mlops/persistence';
 import { DataContractEntity } from './contracts/data-contract.entity';
 import { DataContractRepository } from './contracts/data-contract.repository';
@@ -67,9 +67,8 @@ export async function startIngestion(
     IngestionModule.with({ config, service, dataSource }),
     { logger: options.logger === false ? false : ['log', 'warn', 'error'] },
   );
+  configureHttpApp(app, { filter: new ErrorFilter(), apiToken: config.API_TOKEN });
   app.useBodyParser('json', { limit: config.INGESTION_BODY_LIMIT });
-  app.useGlobalFilters(new ErrorFilter());
-  app.useGlobalInterceptors(new HttpTracingInterceptor());
   await app.listen(config.INGESTION_PORT, config.INGESTION_HOST);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { busEnvSchema, databaseEnvSchema, loadConfig, port, withBusDefault } from '@mlops/config';
+import { apiTokenEnvSchema, busEnvSchema, databaseEnvSchema, loadConfig, port, withBusDefault } from '@mlops/config';
 
 export const ingestionEnvSchema = z
   .object({
@@ -12,6 +12,7 @@ export const ingestionEnvSchema = z
     INGESTION_GROUP: z.string().min(1).default('ingestion'),
     INSTANCE_ID: z.string().min(1).optional(),
   })
+  .and(apiTokenEnvSchema)
   .and(databaseEnvSchema)
   .and(busEnvSchema);
 
