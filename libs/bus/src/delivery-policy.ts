@@ -23,6 +23,29 @@ export function isPermanent(error: unknown): boolean {
   return error instanceof PermanentError || (error as Error)?.name === 'ContractViolation';
 }
 
+const OUTAGE_CODES = new Set([
+  // the network: the server is down, restarting or unreachable
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  // Postgres: admin/crash shutdown, starting up, too many connections
+  '57P01', '57P02', '57P03', '53300',
+  // SQLite: another connection holds the lock
+  'SQLITE_BUSY', 'SQLITE_LOCKED',
+]);
+const OUTAGE_MESSAGES = /Connection terminated|connection is closed|Connection is closed|not queryable|the database system is (starting up|shutting down)|Connection lost/i;
+
+/**
+ * An error of the infrastructure rather than of the message: the database or a server it
+ * needs is unreachable or restarting (network errors, Postgres SQLSTATE class 08 and 57P0x,
+ * SQLite busy). Looks through `cause` and TypeORM's `driverError`.
+ */
+export function isInfrastructureOutage(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 5) return false;
+  const { code, message, cause, driverError } = error as { code?: unknown; message?: unknown; cause?: unknown; driverError?: unknown };
+  if (typeof code === 'string' && (OUTAGE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+  if (typeof message === 'string' && OUTAGE_MESSAGES.test(message)) return true;
+  return isInfrastructureOutage(driverError, depth + 1) || isInfrastructureOutage(cause, depth + 1);
+}
+
 export const DLQ_HEADERS = {
   error: 'dlq-error',
   errorName: 'dlq-error-name',
@@ -65,10 +88,13 @@ export interface Logger {
 /**
  * Runs a handler with retries and exponential backoff; a message whose handler keeps
  * failing (or fails permanently) becomes a dead letter instead of blocking its partition.
+ * An infrastructure outage does not use up attempts: a good message is retried (at the
+ * longest backoff) until its database is back, never dead-lettered for it.
  * Messages the handler published are kept only from the successful attempt.
  */
 export function withRetries(group: string, handler: Handler, policy: RetryPolicy, logger?: Logger) {
   return async (message: IncomingMessage): Promise<OutgoingMessage[]> => {
+    let outages = 0;
     for (let attempt = 1; ; attempt++) {
       const outbox: OutgoingMessage[] = [];
       try {
@@ -76,6 +102,13 @@ export function withRetries(group: string, handler: Handler, policy: RetryPolicy
         return outbox;
       } catch (error) {
         const where = `${message.topic}[${message.partition}]@${message.offset}`;
+        if (!isPermanent(error) && isInfrastructureOutage(error)) {
+          attempt--;
+          const backoff = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** outages++);
+          logger?.warn(`${group}: ${where} waits for the infrastructure (${(error as Error).message}); retrying in ${backoff} ms`);
+          await sleep(backoff);
+          continue;
+        }
         if (isPermanent(error) || attempt >= policy.maxAttempts) {
           logger?.warn(`${group}: ${where} -> ${dlqTopic(message.topic)} after ${attempt} attempt(s): ${(error as Error).message}`);
           return [deadLetter(message, group, error, attempt)];
