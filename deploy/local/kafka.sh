@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Single-node Kafka 3.9 (KRaft, combined broker+controller) on 127.0.0.1.
 #   kafka.sh start | stop [--purge] | status
-# Env: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093), MLOPS_LOCAL_DIR.
+# Env: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093), KAFKA_SASL_PORT (19094),
+#      MLOPS_LOCAL_DIR.
+# Listeners: PLAINTEXT on KAFKA_PORT; SASL_PLAINTEXT (mechanism PLAIN, user
+# KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD, default mlops / mlops-local-secret) on
+# KAFKA_SASL_PORT, so the services' SASL settings are tested against a real broker.
 # Jars come from ~/.m2 via deploy/local/kafka/pom.xml; the resolved classpath
 # is cached under ${XDG_CACHE_HOME:-~/.cache}/mlops/ keyed by the pom's hash.
 set -euo pipefail
@@ -11,6 +15,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 KAFKA_PORT="${KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
+KAFKA_SASL_PORT="${KAFKA_SASL_PORT:-19094}"
+KAFKA_SASL_USERNAME="${KAFKA_SASL_USERNAME:-mlops}"
+KAFKA_SASL_PASSWORD="${KAFKA_SASL_PASSWORD:-mlops-local-secret}"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-60}"
 BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 CP=""
@@ -54,9 +61,11 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_SASL_USERNAME="$KAFKA_SASL_PASSWORD";
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$DATA
@@ -114,7 +123,7 @@ do_start() {
     fail_with_log "pid $(<"$PIDFILE") is alive but the broker does not answer on $BOOTSTRAP"
   fi
   rm -f "$PIDFILE"
-  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT"; do
     port_free "$p" || die "port $p is already in use by another process (not ours: no live pid in $PIDFILE)"
   done
   CP=$(classpath)

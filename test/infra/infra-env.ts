@@ -23,3 +23,19 @@ export function infraEnv(): InfraEnv {
   }
   return env;
 }
+
+/** The local broker's SASL_PLAINTEXT listener and its PLAIN credentials (deploy/local/kafka.sh). */
+export function localKafkaSasl(): { brokers: string[]; username: string; password: string } {
+  const file = join(process.env.MLOPS_LOCAL_DIR ?? '/tmp/mlops-local', 'env');
+  const values: Record<string, string> = {};
+  for (const line of existsSync(file) ? readFileSync(file, 'utf8').split('\n') : []) {
+    const eq = line.indexOf('=');
+    if (eq > 0) values[line.slice(0, eq)] = line.slice(eq + 1).trim();
+  }
+  const read = (name: string) => {
+    const value = process.env[name] ?? values[name];
+    if (!value) throw new Error(`${name} is not set and ${file} does not define it: run deploy/local/up.sh`);
+    return value;
+  };
+  return { brokers: read('LOCAL_KAFKA_SASL_BROKERS').split(','), username: read('LOCAL_KAFKA_SASL_USERNAME'), password: read('LOCAL_KAFKA_SASL_PASSWORD') };
+}

@@ -28,6 +28,16 @@ export const busEnvSchema = z.discriminatedUnion('BUS', [
     KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
     KAFKA_SASL_USERNAME: optionalSecret,
     KAFKA_SASL_PASSWORD: optionalSecret,
+  }).superRefine((env, ctx) => {
+    // Half a SASL configuration would silently connect without authentication.
+    const credentials = (['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const).filter((k) => env[k] !== undefined);
+    if (env.KAFKA_SASL_MECHANISM) {
+      for (const missing of (['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const).filter((k) => env[k] === undefined)) {
+        ctx.addIssue({ code: 'custom', path: [missing], message: `required when KAFKA_SASL_MECHANISM is set` });
+      }
+    } else if (credentials.length) {
+      ctx.addIssue({ code: 'custom', path: ['KAFKA_SASL_MECHANISM'], message: `required when ${credentials.join(' or ')} is set (plain, scram-sha-256 or scram-sha-512)` });
+    }
   }),
 ]);
 

@@ -68,6 +68,14 @@ describe('loadConfig', () => {
     });
   });
 
+  it('names the missing half of a SASL configuration instead of connecting unauthenticated', () => {
+    const noPassword = configErrorOf(() => load({ KAFKA_BROKERS: 'a:9092', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' }));
+    expect(variables(noPassword)).toEqual(['KAFKA_SASL_PASSWORD']);
+    expect(noPassword.message).toContain('KAFKA_SASL_PASSWORD: required when KAFKA_SASL_MECHANISM is set');
+    const noMechanism = configErrorOf(() => load({ KAFKA_BROKERS: 'a:9092', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }));
+    expect(variables(noMechanism)).toEqual(['KAFKA_SASL_MECHANISM']);
+  });
+
   it('requires KAFKA_BROKERS when BUS=kafka', () => {
     const error = configErrorOf(() => load({ BUS: 'kafka' }));
     expect(variables(error)).toEqual(['KAFKA_BROKERS']);
