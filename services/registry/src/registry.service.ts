@@ -28,6 +28,16 @@ export const CHAMPION = 'champion';
 export const CHALLENGER = 'challenger';
 
 const NAME = /^[\p{L}\p{N}_.\-]{1,200}$/u;
+/** Gate attempts when the champion keeps changing while a candidate is scored. */
+const MAX_GATE_ATTEMPTS = 5;
+
+/** The champion moved between scoring a candidate and recording the decision. */
+class ChampionChanged extends Error {
+  constructor(scoredAgainst: number | null, now: number | null) {
+    super(`the champion changed from ${scoredAgainst ?? 'none'} to ${now ?? 'none'} while the candidate was scored`);
+    this.name = 'ChampionChanged';
+  }
+}
 const ALIAS = /^[a-zA-Z_][a-zA-Z0-9_-]{0,99}$/;
 
 export interface KeyValue {
@@ -459,29 +469,39 @@ export class RegistryService {
       throw error;
     }
     try {
-      const championAlias = await this.dataSource.getRepository(AliasEntity).findOne({ where: { name: data.model, alias: CHAMPION } });
-      const champion = championAlias ? await this.versionRow(data.model, championAlias.version) : null;
-      const decision = await this.evaluate({ session: artifact.session, metrics: data.metrics }, champion);
-      const outcome = await applyOnce(this.dataSource, SERVICE, CONSUMER, event.id, async (manager) => {
-        const row = await this.insertVersion(
-          manager,
-          {
-            name: data.model,
-            source: data.artifactUri,
-            runId: data.runId,
-            datasetId: data.datasetId,
-            datasetHash: data.datasetHash,
-            codeVersion: data.codeVersion,
-            metrics: data.metrics,
-            tags: [{ key: 'mlops.jobId', value: data.jobId }],
-          },
-          artifact,
-          { sourceEventId: event.id, correlationId: event.correlationId },
-        );
-        await manager.insert(GateDecisionEntity, { name: row.name, version: row.version, ...decision });
-        if (decision.passed) await manager.upsert(AliasEntity, [{ name: row.name, alias: CHALLENGER, version: row.version }], ['name', 'alias']);
-        return row;
-      });
+      let outcome: Awaited<ReturnType<typeof applyOnce<ModelVersionRow>>> | undefined;
+      for (let attempt = 1; !outcome; attempt++) {
+        // Scoring runs ONNX sessions, so it stays outside the transaction; the transaction
+        // then checks the champion it scored against is still the champion, else scores again.
+        const champion = await this.championOf(data.model);
+        const decision = await this.evaluate({ session: artifact.session, metrics: data.metrics }, champion);
+        try {
+          outcome = await applyOnce(this.dataSource, SERVICE, CONSUMER, event.id, async (manager) => {
+            const now = await this.championAlias(data.model, manager, true);
+            if ((now?.version ?? null) !== (champion?.version ?? null)) throw new ChampionChanged(champion?.version ?? null, now?.version ?? null);
+            const row = await this.insertVersion(
+              manager,
+              {
+                name: data.model,
+                source: data.artifactUri,
+                runId: data.runId,
+                datasetId: data.datasetId,
+                datasetHash: data.datasetHash,
+                codeVersion: data.codeVersion,
+                metrics: data.metrics,
+                tags: [{ key: 'mlops.jobId', value: data.jobId }],
+              },
+              artifact,
+              { sourceEventId: event.id, correlationId: event.correlationId },
+            );
+            await manager.insert(GateDecisionEntity, { name: row.name, version: row.version, ...decision });
+            if (decision.passed) await manager.upsert(AliasEntity, [{ name: row.name, alias: CHALLENGER, version: row.version }], ['name', 'alias']);
+            return row;
+          });
+        } catch (error) {
+          if (!(error instanceof ChampionChanged) || attempt >= MAX_GATE_ATTEMPTS) throw error;
+        }
+      }
       const row = outcome.applied
         ? outcome.result
         : await this.dataSource.getRepository(ModelVersionEntity).findOneOrFail({ where: { sourceEventId: event.id } });
@@ -489,6 +509,20 @@ export class RegistryService {
     } finally {
       await artifact.session.release().catch(() => undefined);
     }
+  }
+
+  /**
+   * The champion alias of a model. With `lock` (Postgres) the alias row is locked until the
+   * transaction ends, so a promotion waits for the gate decision made against it.
+   */
+  private championAlias(name: string, manager: EntityManager = this.dataSource.manager, lock = false) {
+    const locking = lock && this.dataSource.options.type === 'postgres';
+    return manager.findOne(AliasEntity, { where: { name, alias: CHAMPION }, ...(locking ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+  }
+
+  private async championOf(name: string): Promise<ModelVersionRow | null> {
+    const alias = await this.championAlias(name);
+    return alias ? this.versionRow(name, alias.version) : null;
   }
 
   private registeredEvent(row: ModelVersionRow, cause: { id?: string; correlationId?: string }) {

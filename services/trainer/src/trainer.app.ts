@@ -25,7 +25,7 @@ class TrainerModule {
 
 /**
  * Wires the trainer from validated config: bus (dataset.materialized in, training.* out),
- * job runner and the HTTP job API. Used by main.ts, the embedded runner and tests.
+ * the persisted job queue (unfinished jobs of a previous run are resumed) and the HTTP job API. Used by main.ts, the embedded runner and tests.
  */
 export async function startTrainer(config: TrainerConfig, options: { inProcess?: InProcessTransport; logger?: boolean } = {}): Promise<TrainerApp> {
   const log = new Logger(SERVICE);
@@ -37,10 +37,13 @@ export async function startTrainer(config: TrainerConfig, options: { inProcess?:
   const cleanup: (() => Promise<unknown>)[] = [() => bus.close()];
   try {
     const service = new TrainerService(config, bus, logger);
+    cleanup.unshift(() => service.stop());
+    service.recover();
+    // Acknowledged once the job is recorded in the queue: training runs off the handler.
     const subscription: Subscription = await bus.subscribeEvents({
       group: config.TRAINER_GROUP,
       types: ['dataset.materialized'],
-      handle: async (event) => void (await service.onDatasetMaterialized(event)),
+      handle: async (event) => void service.onDatasetMaterialized(event),
     });
     cleanup.unshift(() => subscription.stop());
 

@@ -15,7 +15,12 @@ export const trainerEnvSchema = z
     /** An external trainer, e.g. `python train.py`; unset means the built-in TS trainer. */
     TRAINER_COMMAND: z.string().min(1).optional(),
     TRAINER_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(30 * 60_000),
-    /** Default hyperparameters (JSON object) for the built-in trainer, e.g. {"epochs":500}. */
+    /** Jobs that train at the same time; the rest wait in the queue (<artifact root>/.jobs). */
+    TRAINER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+    /**
+     * Default hyperparameters (JSON object) for the built-in trainer, e.g. {"epochs":500} or
+     * {"algorithm":"mlp","hiddenLayers":[32,16]}; a job's own params override them.
+     */
     TRAINER_PARAMS: z
       .string()
       .default('{}')

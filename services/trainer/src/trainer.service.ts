@@ -2,16 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { v5 as uuidv5 } from 'uuid';
 import type { EventBus } from '@mlops/bus';
 import { createEvent, type EventEnvelope } from '@mlops/contracts';
-import { DEFAULT_PARAMS, trainLinear, type Task, type TrainParams } from './builtin/linear-trainer';
+import { runInSlices } from './builtin/cooperative';
+import { DEFAULT_PARAMS, linearTraining, type EpochMetrics, type Task, type TrainParams } from './builtin/linear-trainer';
+import { mlpTraining, type Activation, type MlpParams, type Optimizer } from './builtin/mlp-trainer';
 import { loadDataset, writeCsv } from './jobs/dataset';
 import { runExternalTrainer } from './jobs/external-trainer';
+import { JobStore } from './jobs/job-store';
 import { TrackingClient, type MetricPoint } from './jobs/tracking-client';
 import { readModel, type Signature } from './onnx/graph';
 import { targetFor, type TrainerConfig } from './trainer.config';
 
 export const SERVICE = 'trainer';
+const EVENT_ID_NAMESPACE = '3c0e5a8e-7d51-4f0b-a6e2-0f4b9d2c7e13';
 
 export interface JobRequest {
   model: string;
@@ -26,7 +31,7 @@ export interface JobRequest {
   jobId?: string;
 }
 
-export type JobStatus = 'running' | 'completed' | 'failed';
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed';
 
 export interface Job {
   jobId: string;
@@ -41,8 +46,15 @@ export interface Job {
   signature?: Signature;
   runId?: string;
   error?: string;
-  startedAt: string;
+  queuedAt: string;
+  startedAt?: string;
   finishedAt?: string;
+}
+
+/** What the job store keeps per job: enough to run it again after a crash. */
+interface JobRecord {
+  job: Job;
+  request: JobRequest;
 }
 
 export class InvalidJobRequest extends Error {
@@ -61,8 +73,20 @@ export interface TrainerLogger {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
-/** Built-in hyperparameters from a loose object (request body or TRAINER_PARAMS). */
-function builtinParams(raw: Record<string, unknown>): Partial<TrainParams> {
+export type Algorithm = 'linear' | 'mlp';
+
+/** The built-in trainer's algorithm and its hyperparameters, from a loose object (request body or TRAINER_PARAMS). */
+export interface BuiltinParams {
+  algorithm: Algorithm;
+  linear: Partial<TrainParams>;
+  mlp: Partial<MlpParams>;
+}
+
+const MLP_ONLY = ['hiddenLayers', 'activation', 'optimizer', 'batchSize'] as const;
+
+function builtinParams(raw: Record<string, unknown>): BuiltinParams {
+  const algorithm = raw.algorithm ?? 'linear';
+  if (algorithm !== 'linear' && algorithm !== 'mlp') throw new InvalidJobRequest(`params.algorithm must be 'linear' or 'mlp' (got ${JSON.stringify(algorithm)})`);
   const out: Partial<TrainParams> = {};
   for (const key of ['epochs', 'learningRate', 'l2', 'testFraction', 'seed'] as const) {
     if (raw[key] === undefined) continue;
@@ -76,7 +100,35 @@ function builtinParams(raw: Record<string, unknown>): Partial<TrainParams> {
   }
   if (out.epochs !== undefined && (!Number.isInteger(out.epochs) || out.epochs < 1 || out.epochs > 100_000)) throw new InvalidJobRequest('params.epochs must be an integer in [1, 100000]');
   if (out.testFraction !== undefined && (out.testFraction < 0 || out.testFraction >= 1)) throw new InvalidJobRequest('params.testFraction must be in [0, 1)');
-  return out;
+  if (algorithm === 'linear') {
+    const extra = MLP_ONLY.filter((key) => raw[key] !== undefined);
+    if (extra.length) throw new InvalidJobRequest(`params.${extra.join(', params.')} only apply to params.algorithm 'mlp'`);
+    return { algorithm, linear: out, mlp: {} };
+  }
+  const mlp: Partial<MlpParams> = { ...out };
+  if (raw.hiddenLayers !== undefined) {
+    // A list [32, 16] or, from an environment variable, the string "32,16".
+    const list = typeof raw.hiddenLayers === 'string' ? raw.hiddenLayers.split(',').map((u) => Number(u.trim())) : raw.hiddenLayers;
+    if (!Array.isArray(list) || list.length < 1 || list.length > 2 || !list.every((u) => Number.isInteger(u) && u >= 1 && u <= 1024)) {
+      throw new InvalidJobRequest('params.hiddenLayers must be one or two layer sizes, integers in [1, 1024], e.g. [32] or [32, 16]');
+    }
+    mlp.hiddenLayers = list as number[];
+  }
+  if (raw.activation !== undefined) {
+    if (raw.activation !== 'relu' && raw.activation !== 'tanh') throw new InvalidJobRequest("params.activation must be 'relu' or 'tanh'");
+    mlp.activation = raw.activation as Activation;
+  }
+  if (raw.optimizer !== undefined) {
+    if (raw.optimizer !== 'adam' && raw.optimizer !== 'sgd') throw new InvalidJobRequest("params.optimizer must be 'adam' or 'sgd'");
+    mlp.optimizer = raw.optimizer as Optimizer;
+  }
+  if (raw.batchSize !== undefined) {
+    const batchSize = Number(raw.batchSize);
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1_000_000) throw new InvalidJobRequest('params.batchSize must be an integer in [1, 1000000]');
+    mlp.batchSize = batchSize;
+  }
+  if (mlp.learningRate !== undefined && !(mlp.learningRate > 0)) throw new InvalidJobRequest('params.learningRate must be > 0');
+  return { algorithm, linear: {}, mlp };
 }
 
 const numericMetrics = (m: Record<string, unknown>) =>
@@ -86,10 +138,19 @@ const numericMetrics = (m: Record<string, unknown>) =>
  * Training jobs: reads a materialized dataset, trains (built-in TS trainer or the external
  * TRAINER_COMMAND), writes model.onnx + metrics.json under <root>/<model>/<jobId>/ and
  * publishes training.started then training.completed or training.failed.
+ *
+ * Jobs go through a queue persisted under <root>/.jobs/ and run off the bus handler, at most
+ * TRAINER_CONCURRENCY at a time: dataset.materialized is acknowledged once its job is
+ * recorded, not when training ends, so a long training cannot outlast the Kafka session.
+ * Built-in training runs in slices that give the event loop a turn (heartbeats, HTTP). Jobs
+ * recorded but not finished (a crash, a shutdown) run again on the next start.
  */
 export class TrainerService {
   private readonly jobs = new Map<string, Job>();
-  private readonly handledEvents = new Set<string>();
+  private readonly queue: { record: JobRecord; finished: (job: Job) => void }[] = [];
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly shutdown = new AbortController();
+  private readonly store: JobStore<JobRecord>;
   readonly artifactRoot: string;
 
   constructor(
@@ -98,10 +159,17 @@ export class TrainerService {
     private readonly log: TrainerLogger,
   ) {
     this.artifactRoot = resolve(config.TRAINER_ARTIFACT_ROOT);
+    this.store = new JobStore(join(this.artifactRoot, '.jobs'));
   }
 
+  /** The default trainer: the command, or the built-in algorithm TRAINER_PARAMS selects. */
   get trainerKind(): string {
-    return this.config.TRAINER_COMMAND ? 'command' : 'builtin:linear';
+    return this.trainerFor(this.config.TRAINER_PARAMS);
+  }
+
+  private trainerFor(params: Record<string, unknown>): string {
+    if (this.config.TRAINER_COMMAND) return 'command';
+    return `builtin:${params.algorithm === 'mlp' ? 'mlp' : 'linear'}`;
   }
 
   getJob(jobId: string): Job {
@@ -114,48 +182,106 @@ export class TrainerService {
     return [...this.jobs.values()];
   }
 
-  /** Validates and starts a job; resolves when it is registered, `done` when it has finished. */
+  /** Loads the job history and queues again the jobs a previous process did not finish. */
+  recover(): Job[] {
+    const resumed: Job[] = [];
+    for (const record of this.store.loadAll((file, error) => this.log.warn(`skipping the job record ${file}: ${error.message}`))) {
+      this.jobs.set(record.job.jobId, record.job);
+      if (record.job.status === 'queued' || record.job.status === 'running') {
+        Object.assign(record.job, { status: 'queued', startedAt: undefined });
+        resumed.push(record.job);
+        void this.enqueue(record);
+      }
+    }
+    if (resumed.length) this.log.log(`resuming ${resumed.length} unfinished job(s): ${resumed.map((j) => j.jobId).join(', ')}`);
+    return resumed;
+  }
+
+  /**
+   * Validates, records and queues a job; `job` is returned at once (running if a slot was
+   * free), `done` resolves when it has finished.
+   */
   submit(request: JobRequest): { job: Job; done: Promise<Job> } {
     if (typeof request.model !== 'string' || !NAME.test(request.model)) throw new InvalidJobRequest('model must be a name of letters, digits, ".", "_" or "-"');
     if (typeof request.datasetUri !== 'string' || request.datasetUri.length === 0) throw new InvalidJobRequest('datasetUri is required (the path of a materialized Arrow dataset)');
     if (request.target !== undefined && (typeof request.target !== 'string' || request.target.length === 0)) throw new InvalidJobRequest('target must be a column name');
     if (request.params !== undefined && (typeof request.params !== 'object' || request.params === null || Array.isArray(request.params))) throw new InvalidJobRequest('params must be an object');
-    if (!this.config.TRAINER_COMMAND) builtinParams({ ...this.config.TRAINER_PARAMS, ...request.params });
+    const params = { ...this.config.TRAINER_PARAMS, ...request.params };
+    if (!this.config.TRAINER_COMMAND) builtinParams(params);
+    if (this.shutdown.signal.aborted) throw new Error('the trainer is shutting down');
     const jobId = request.jobId ?? `${request.model}-${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`;
     if (this.jobs.has(jobId)) throw new InvalidJobRequest(`job '${jobId}' already exists`);
     const job: Job = {
       jobId,
       model: request.model,
-      status: 'running',
-      trainer: this.trainerKind,
+      status: 'queued',
+      trainer: this.trainerFor(params),
       datasetUri: request.datasetUri,
       target: request.target ?? targetFor(this.config.TRAINER_TARGET, request.model),
-      startedAt: new Date().toISOString(),
+      queuedAt: new Date().toISOString(),
     };
+    const record = { job, request };
+    this.store.save(record);
     this.jobs.set(jobId, job);
-    return { job, done: this.run(job, request) };
+    return { job, done: this.enqueue(record) };
   }
 
-  /** dataset.materialized -> a training job for its model (or feature view); once per event. */
-  async onDatasetMaterialized(event: EventEnvelope<'dataset.materialized'>): Promise<Job | undefined> {
-    if (this.handledEvents.has(event.id)) return undefined;
-    this.handledEvents.add(event.id);
-    const { done } = this.submit({
-      model: event.data.model ?? event.data.featureView,
+  /**
+   * dataset.materialized -> a queued training job for its model (or feature view), once per
+   * event: the job id comes from the event id and the job store outlives the process.
+   * Returns when the job is recorded (undefined for a job already known), not when it ends.
+   */
+  onDatasetMaterialized(event: EventEnvelope<'dataset.materialized'>): { job: Job; done: Promise<Job> } | undefined {
+    const model = event.data.model ?? event.data.featureView;
+    const jobId = `${model}-v${event.data.version}-${event.id.slice(0, 8)}`;
+    if (this.jobs.has(jobId)) return undefined;
+    return this.submit({
+      model,
       datasetUri: event.data.uri,
       datasetId: event.data.datasetId,
       datasetHash: event.data.hash,
       datasetVersion: String(event.data.version),
       correlationId: event.correlationId,
-      jobId: `${event.data.model ?? event.data.featureView}-v${event.data.version}-${event.id.slice(0, 8)}`,
+      jobId,
     });
-    return done;
+  }
+
+  /** Stops starting jobs, interrupts the running ones (they stay queued for the next start) and waits for them. */
+  async stop(): Promise<void> {
+    this.shutdown.abort(new Error('the trainer is shutting down'));
+    this.queue.length = 0;
+    await Promise.allSettled([...this.running]);
+  }
+
+  private enqueue(record: JobRecord): Promise<Job> {
+    return new Promise<Job>((finished) => {
+      this.queue.push({ record, finished });
+      this.startNext();
+    });
+  }
+
+  private startNext(): void {
+    while (!this.shutdown.signal.aborted && this.running.size < this.config.TRAINER_CONCURRENCY && this.queue.length > 0) {
+      const { record, finished } = this.queue.shift()!;
+      Object.assign(record.job, { status: 'running', startedAt: new Date().toISOString() });
+      this.store.save(record);
+      const run: Promise<unknown> = this.run(record.job, record.request)
+        .catch((error: Error) => this.log.error(`job ${record.job.jobId}: ${error.message}`))
+        .finally(() => {
+          this.running.delete(run);
+          finished(record.job);
+          this.startNext();
+        });
+      this.running.add(run);
+    }
   }
 
   private async run(job: Job, request: JobRequest): Promise<Job> {
     const correlationId = request.correlationId;
+    // Ids from the job id: a job run again after a crash re-announces the same events, which
+    // their consumers (the registry) then apply once.
     const event = <T extends 'training.started' | 'training.completed' | 'training.failed'>(type: T, data: EventEnvelope<T>['data']) =>
-      createEvent(type, { source: SERVICE, subject: job.model, correlationId, data } as never);
+      createEvent(type, { id: uuidv5(`${job.jobId}/${type}`, EVENT_ID_NAMESPACE), source: SERVICE, subject: job.model, correlationId, data } as never);
     try {
       await this.bus.publish(
         event('training.started', { jobId: job.jobId, model: job.model, trainer: job.trainer, datasetVersion: request.datasetVersion }),
@@ -183,6 +309,7 @@ export class TrainerService {
           command: this.config.TRAINER_COMMAND,
           outputDir,
           timeoutMs: this.config.TRAINER_COMMAND_TIMEOUT_MS,
+          signal: this.shutdown.signal,
           env: {
             DATASET_PATH: resolve(request.datasetUri),
             DATASET_CSV: csv,
@@ -199,14 +326,16 @@ export class TrainerService {
         metrics = numericMetrics(result.metrics);
         params = { ...common, command: this.config.TRAINER_COMMAND, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) };
       } else {
-        const result = trainLinear(dataset.data, builtinParams({ ...this.config.TRAINER_PARAMS, ...request.params }));
+        const builtin = builtinParams({ ...this.config.TRAINER_PARAMS, ...request.params });
+        const training = builtin.algorithm === 'mlp' ? mlpTraining(dataset.data, builtin.mlp) : linearTraining(dataset.data, builtin.linear);
+        const result = await runInSlices<{ model: Uint8Array; metrics: Record<string, number>; history: EpochMetrics[]; hyperparams: object }>(training, 20, this.shutdown.signal);
         writeFileSync(join(outputDir, 'model.onnx'), result.model);
         writeFileSync(join(outputDir, 'metrics.json'), JSON.stringify({ ...result.metrics, history: result.history }, null, 2));
         metrics = result.metrics;
         steps = result.history.flatMap(({ epoch, ...values }) =>
           Object.entries(values).map(([key, value]) => ({ key: `epoch_${key}`, value, step: epoch })),
         );
-        params = { ...common, ...Object.fromEntries(Object.entries(result.hyperparams).map(([k, v]) => [k, String(v)])) };
+        params = { ...common, algorithm: builtin.algorithm, ...Object.fromEntries(Object.entries(result.hyperparams).map(([k, v]) => [k, Array.isArray(v) ? JSON.stringify(v) : String(v)])) };
       }
       const modelPath = join(outputDir, 'model.onnx');
       const signature = await this.validateModel(modelPath);
@@ -228,11 +357,19 @@ export class TrainerService {
       );
       this.log.log(`job ${job.jobId}: trained '${job.model}' (${JSON.stringify(metrics)}) -> ${modelPath}`);
     } catch (error) {
+      if (this.shutdown.signal.aborted) {
+        Object.assign(job, { status: 'queued', startedAt: undefined });
+        this.store.save({ job, request });
+        this.log.warn(`job ${job.jobId} was interrupted by the shutdown; it runs again on the next start`);
+        return job;
+      }
       const message = (error as Error)?.message || String(error);
       Object.assign(job, { status: 'failed', error: message, finishedAt: new Date().toISOString() });
       this.log.warn(`job ${job.jobId} failed: ${message}`);
       await this.bus.publish(event('training.failed', { jobId: job.jobId, model: job.model, error: message }));
     }
+    // Recorded as finished only once its event is out: a crash before re-runs the job.
+    this.store.save({ job, request });
     return job;
   }
 

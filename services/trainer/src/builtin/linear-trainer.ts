@@ -1,5 +1,6 @@
 import { GraphBuilder, readModel, tensor, type Signature } from '../onnx/graph';
 import { DataType } from '../onnx/onnx-proto';
+import { runToEnd } from './cooperative';
 import { holdoutSplit } from './random';
 
 export type Label = number | string | boolean;
@@ -72,14 +73,14 @@ export function predict(params: LinearModelParams, rows: number[][]): number[][]
   });
 }
 
-function softmax(logits: number[]): number[] {
+export function softmax(logits: number[]): number[] {
   const max = Math.max(...logits);
   const e = logits.map((l) => Math.exp(l - max));
   const sum = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / sum);
 }
 
-const compareLabels = (a: Label, b: Label) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
+export const compareLabels = (a: Label, b: Label) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
 
 /** Classification unless the target is a float column with many distinct or fractional values. */
 export function inferTask(target: Label[]): Task {
@@ -97,6 +98,11 @@ export function inferTask(target: Label[]): Task {
  * (regression: ... -> Add(b) -> predictions). Same data and params give byte-identical bytes.
  */
 export function trainLinear(data: TabularData, overrides: Partial<TrainParams> = {}): TrainResult {
+  return runToEnd(linearTraining(data, overrides));
+}
+
+/** trainLinear as steps: yields after every epoch so a caller can give the event loop a turn. */
+export function* linearTraining(data: TabularData, overrides: Partial<TrainParams> = {}): Generator<number, TrainResult, void> {
   const task = overrides.task ?? inferTask(data.target);
   const hp: TrainParams = { ...DEFAULT_PARAMS, ...overrides, task };
   const n = data.features.length;
@@ -179,6 +185,7 @@ export function trainLinear(data: TabularData, overrides: Partial<TrainParams> =
       }
     }
     history.push(entry);
+    yield epoch;
   }
 
   const params: LinearModelParams = {
@@ -204,13 +211,13 @@ export function trainLinear(data: TabularData, overrides: Partial<TrainParams> =
   return { model, params, metrics, history, hyperparams: hp, signature: readModel(model).signature };
 }
 
-function oneHot(index: number, k: number): number[] {
+export function oneHot(index: number, k: number): number[] {
   const v = new Array<number>(k).fill(0);
   v[index] = 1;
   return v;
 }
 
-function classificationMetrics(probabilities: number[][], truth: number[]): { accuracy: number; log_loss: number } {
+export function classificationMetrics(probabilities: number[][], truth: number[]): { accuracy: number; log_loss: number } {
   let correct = 0;
   let loss = 0;
   probabilities.forEach((p, r) => {
@@ -220,7 +227,7 @@ function classificationMetrics(probabilities: number[][], truth: number[]): { ac
   return { accuracy: correct / truth.length, log_loss: loss / truth.length };
 }
 
-function regressionMetrics(pred: number[], truth: number[]): { rmse: number; mae: number; r2: number } {
+export function regressionMetrics(pred: number[], truth: number[]): { rmse: number; mae: number; r2: number } {
   const mean = truth.reduce((a, b) => a + b, 0) / truth.length;
   let se = 0;
   let ae = 0;

@@ -7,6 +7,8 @@ export interface ExternalRun {
   env: Record<string, string>;
   outputDir: string;
   timeoutMs: number;
+  /** Aborting kills the command (SIGTERM): the trainer is shutting down. */
+  signal?: AbortSignal;
 }
 
 /** A failed external trainer, with the end of its stderr. */
@@ -30,16 +32,21 @@ export async function runExternalTrainer(run: ExternalRun): Promise<{ metrics: R
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     const timer = setTimeout(() => child.kill('SIGKILL'), run.timeoutMs);
+    const abort = () => child.kill('SIGTERM');
+    run.signal?.addEventListener('abort', abort, { once: true });
     child.once('error', (error) => {
       clearTimeout(timer);
+      run.signal?.removeEventListener('abort', abort);
       reject(new ExternalTrainerError(`external trainer '${run.command}' did not start: ${error.message}`));
     });
     child.once('close', (exitCode, signal) => {
       clearTimeout(timer);
+      run.signal?.removeEventListener('abort', abort);
       resolve(exitCode ?? signal ?? 'unknown');
     });
   });
   const log = tail.join('').slice(-4000).trim();
+  run.signal?.throwIfAborted();
   if (code !== 0) {
     const why = code === 'SIGKILL' ? `was killed (timeout ${run.timeoutMs} ms?)` : `exited with ${code}`;
     throw new ExternalTrainerError(`external trainer '${run.command}' ${why}${log ? `: ${log.split('\n').slice(-5).join(' | ')}` : ''}`);

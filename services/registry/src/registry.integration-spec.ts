@@ -1,0 +1,178 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { eventMessage } from '@mlops/bus';
+import { createEvent, type EventEnvelope } from '@mlops/contracts';
+import { infraEnv } from '../../../test/infra/infra-env';
+import { interopPython } from '../../../test/support/python';
+import { freePort, ServiceProcess } from '../../../test/support/service-process';
+import { waitFor } from '../../../test/support/wait-for';
+
+interface Seen {
+  topic: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  event: any;
+  headers: Record<string, string>;
+}
+
+/**
+ * The registry as production runs it (its built entry point, its own process) on real Kafka
+ * and Postgres: training.completed in, the quality gate, model.registered and
+ * deployment.requested (or a recorded rejection) out, read back from Kafka.
+ */
+describe('registry on real Kafka and Postgres (own process, production entry point)', () => {
+  const infra = infraEnv();
+  const kafka = new Kafka({ clientId: 'registry-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+  const model = `it-${randomUUID().slice(0, 8)}`;
+  const group = `registry-it-${randomUUID()}`;
+  const seen: Seen[] = [];
+  let registry: ServiceProcess;
+  let observer: Consumer;
+  let producer: Producer;
+  let url: string;
+  let gateDir: string;
+  let artifactRoot: string;
+
+  const of = (topic: string) => seen.filter((m) => m.topic === topic && (m.event.data?.model ?? JSON.parse(m.event.raw ?? '{}').data?.model) === model);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const get = (path: string): Promise<any> => fetch(`${url}${path}`).then((r) => r.json());
+  const completed = (artifact: string, extra: Partial<EventEnvelope<'training.completed'>['data']> = {}) =>
+    createEvent('training.completed', {
+      source: 'trainer',
+      subject: model,
+      data: { jobId: `job-${randomUUID().slice(0, 8)}`, model, runId: `run-${randomUUID().slice(0, 8)}`, artifactUri: artifact, metrics: { accuracy: 0.9 }, params: {}, ...extra },
+    });
+  const send = async (...events: ReturnType<typeof completed>[]) => {
+    await producer.send({
+      topic: 'training.completed',
+      messages: events.map((e) => {
+        const m = eventMessage(e);
+        return { key: m.key, value: m.value as string, headers: m.headers };
+      }),
+    });
+  };
+
+  beforeAll(async () => {
+    gateDir = mkdtempSync(join(tmpdir(), 'registry-it-gate-'));
+    execFileSync(interopPython(), [resolve(__dirname, '../../../test/fixtures/registry/make_gate_models.py'), gateDir], { stdio: 'pipe' });
+    artifactRoot = mkdtempSync(join(tmpdir(), 'registry-it-artifacts-'));
+
+    const topics = ['training.completed', 'training.completed.dlq', 'model.registered', 'deployment.requested', 'model.promoted'];
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 3 })) });
+    // A new consumer group reads from the beginning: start this one at the end, so events
+    // other runs left on the topic (whose artifacts are gone) are not replayed.
+    // (Right after a topic is created its leaders may still be moving: retried until they answer.)
+    const ends = await waitFor(() => admin.fetchTopicOffsets('training.completed'), 'training.completed offsets');
+    await admin.setOffsets({ groupId: group, topic: 'training.completed', partitions: ends.map((p) => ({ partition: p.partition, offset: p.offset })) });
+    await admin.disconnect();
+
+    observer = kafka.consumer({ groupId: `registry-it-observer-${randomUUID()}`, readUncommitted: false });
+    await observer.connect();
+    await observer.subscribe({ topics: topics.slice(1), fromBeginning: true });
+    await observer.run({
+      eachMessage: async ({ topic, message }) => {
+        const value = message.value!.toString();
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        seen.push({ topic, event: topic.endsWith('.dlq') ? { raw: value } : JSON.parse(value), headers });
+      },
+    });
+    producer = kafka.producer();
+    await producer.connect();
+
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    registry = new ServiceProcess('registry', {
+      BUS: 'kafka',
+      KAFKA_BROKERS: infra.KAFKA_BROKERS,
+      DATABASE_URL: infra.DATABASE_URL,
+      REGISTRY_PORT: String(port),
+      REGISTRY_GROUP: group,
+      REGISTRY_ARTIFACT_ROOT: artifactRoot,
+      REGISTRY_HOLDOUT_PATH: join(gateDir, 'holdout.json'),
+      REGISTRY_CANARY_SHARE: '0.25',
+      INSTANCE_ID: `it-${randomUUID()}`,
+    });
+    registry.start();
+    await registry.waitUntilReady(`${url}/health/ready`);
+  }, 120_000);
+  afterAll(async () => {
+    await observer?.disconnect();
+    await producer?.disconnect();
+    await registry?.stop();
+    for (const dir of [gateDir, artifactRoot]) if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a first model passes the gate: model.registered and a canary deployment.requested on Kafka, the version in Postgres', async () => {
+    const event = completed(join(gateDir, 'good.onnx'), { datasetHash: 'd'.repeat(64), codeVersion: 'git:it' });
+    await send(event);
+    const deployment = await waitFor(() => of('deployment.requested')[0], 'deployment.requested', 60_000).catch((error: Error) => {
+      throw new Error(`${error.message}\nregistry output:\n${registry.output.join('').slice(-3_000)}`);
+    });
+    expect(deployment.event).toMatchObject({ source: 'registry', subject: model, correlationId: event.correlationId, data: { model, version: 1, strategy: 'canary', canaryShare: 0.25 } });
+    expect(deployment.headers['correlation-id']).toBe(event.correlationId);
+    const registered = await waitFor(() => of('model.registered')[0], 'model.registered');
+    expect(registered.event).toMatchObject({ correlationId: event.correlationId, data: { model, version: 1, runId: event.data.runId, datasetHash: 'd'.repeat(64) } });
+    const version = (await get(`/api/2.0/mlflow/model-versions/get?name=${model}&version=1`)).model_version;
+    expect(version).toMatchObject({ version: '1', run_id: event.data.runId, code_version: 'git:it', aliases: ['challenger'] });
+    expect(deployment.event.data.artifactUri).toBe(version.artifact_uri);
+    expect(await get(`/models/${model}/versions/1/gate`)).toMatchObject({ passed: true, basis: 'no-champion' });
+  });
+
+  it('a training.completed delivered twice registers one version; the follow-ups keep their ids', async () => {
+    await waitFor(() => of('model.registered').length >= 1, 'the first version');
+    const event = completed(join(gateDir, 'good.onnx'));
+    await send(event, event);
+    const mine = () => of('model.registered').filter((m) => m.event.correlationId === event.correlationId);
+    await waitFor(() => mine()[0], 'model.registered for the duplicate');
+    // Both copies are handled once the later copy's partition offset moved past it; a
+    // marker event sent after them on the same key (same partition) shows when that is.
+    const marker = completed(join(gateDir, 'good.onnx'));
+    await send(marker);
+    await waitFor(() => of('model.registered').some((m) => m.event.correlationId === marker.correlationId), 'the marker version');
+    const versions = (await get(`/api/2.0/mlflow/model-versions/search?filter=${encodeURIComponent(`name = '${model}'`)}`)).model_versions;
+    expect(versions.filter((v: { run_id: string }) => v.run_id === event.data.runId)).toHaveLength(1);
+    expect(new Set(mine().map((m) => m.event.id)).size).toBe(1);
+    expect(versions.map((v: { version: string }) => v.version)).toEqual(['3', '2', '1']);
+  });
+
+  it('against a champion, a worse candidate is rejected on the holdout: registered, no deployment.requested, the decision recorded', async () => {
+    await waitFor(() => of('model.registered').length >= 3, 'three versions');
+    const promoted = await fetch(`${url}/models/${model}/promote`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"version":1}' }).then((r) => r.json());
+    expect(promoted).toMatchObject({ champion: 1, changed: true });
+    await waitFor(() => of('model.promoted')[0], 'model.promoted');
+
+    const worse = completed(join(gateDir, 'shuffled.onnx'), { metrics: { accuracy: 0.99 } });
+    await send(worse);
+    const registered = await waitFor(() => of('model.registered').find((m) => m.event.correlationId === worse.correlationId), 'model.registered for the worse model');
+    expect(registered.event.data.version).toBe(4);
+    const gate = await get(`/models/${model}/versions/4/gate`);
+    expect(gate).toMatchObject({ passed: false, decision: 'reject', basis: 'holdout', champion_version: 1 });
+    expect(gate.candidate_score).toBeLessThan(gate.champion_score);
+    // deployment.requested is keyed by model, so one partition holds them in order: once a
+    // later, passing candidate's request has arrived, one for v4 would have arrived before it.
+    const better = completed(join(gateDir, 'good.onnx'));
+    await send(better);
+    const next = await waitFor(() => of('deployment.requested').find((m) => m.event.correlationId === better.correlationId), 'deployment.requested for v5');
+    expect(next.event.data.version).toBe(5);
+    // (The duplicated event's follow-ups were re-sent under the same ids: count each id once.)
+    const requests = new Map(of('deployment.requested').map((m) => [m.event.id, m.event.data.version]));
+    expect([...requests.values()]).toEqual([1, 2, 3, 5]);
+    expect(await get(`/models/${model}/versions/5/gate`)).toMatchObject({ passed: true, champion_version: 1 });
+    expect((await get(`/api/2.0/mlflow/registered-models/alias?name=${model}&alias=champion`)).model_version.version).toBe('1');
+  });
+
+  it('a training.completed whose artifact is not a model goes to training.completed.dlq, nothing registered', async () => {
+    const bad = completed(join(gateDir, 'holdout.json'));
+    await send(bad);
+    const dead = await waitFor(() => seen.find((m) => m.topic === 'training.completed.dlq' && m.headers['event-id'] === bad.id), 'the dead letter', 60_000);
+    expect(dead.headers['dlq-error']).toMatch(/not a valid ONNX model/);
+    expect(dead.headers['dlq-consumer-group']).toBe(group);
+    const versions = (await get(`/api/2.0/mlflow/model-versions/search?filter=${encodeURIComponent(`run_id = '${bad.data.runId}'`)}`)).model_versions;
+    expect(versions).toEqual([]);
+  });
+});
