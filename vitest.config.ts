@@ -5,13 +5,13 @@ import { defineConfig } from 'vitest/config';
 // swc (not esbuild) compiles the tests so NestJS gets decorator metadata.
 const alias = {
   ...Object.fromEntries(
-    ['bus', 'config', 'contracts', 'drift', 'grpc', 'http', 'persistence', 'runtime', 'telemetry'].map((lib) => [
+    ['bus', 'config', 'contracts', 'drift', 'grpc', 'http', 'metrics', 'persistence', 'runtime', 'telemetry'].map((lib) => [
       `@mlops/${lib}`,
       resolve(__dirname, `libs/${lib}/src/index.ts`),
     ]),
   ),
   ...Object.fromEntries(
-    ['ingestion', 'feature-store', 'trainer', 'registry', 'serving', 'monitoring', 'tracking'].map((service) => [
+    ['ingestion', 'feature-store', 'trainer', 'registry', 'serving', 'monitoring', 'tracking', 'loop'].map((service) => [
       `@mlops/service-${service}`,
       resolve(__dirname, `services/${service}/src/index.ts`),
     ]),

@@ -149,10 +149,16 @@ describe('ingestion with API_TOKEN set', () => {
     expect(ingestion.service.sources()).not.toContain('guarded');
   });
 
-  it('accepts the bearer token, and leaves the probes open', async () => {
+  it('accepts the bearer token, and leaves the probes and the Prometheus scrape open', async () => {
     expect((await put({ authorization: `Bearer ${token}` })).status).toBe(200);
     expect(ingestion.service.sources()).toContain('guarded');
     expect((await fetch(`${ingestion.url}/health/ready`)).status).toBe(200);
+    const scrape = await fetch(`${ingestion.url}/metrics`);
+    expect(scrape.status).toBe(200);
+    const text = await scrape.text();
+    // Counted by route template; refused ones never reach a route.
+    expect(text).toMatch(/mlops_http_requests_total\{[^}]*method="PUT",route="unmatched",status="401"[^}]*\} 1/);
+    expect(text).toMatch(/mlops_http_requests_total\{[^}]*method="PUT",route="\/sources\/:source\/contract",status="200"[^}]*\} 1/);
   });
 });
 

@@ -67,7 +67,7 @@ export async function startIngestion(
     IngestionModule.with({ config, service, dataSource }),
     { logger: options.logger === false ? false : ['log', 'warn', 'error'] },
   );
-  configureHttpApp(app, { filter: new ErrorFilter(), apiToken: config.API_TOKEN });
+  configureHttpApp(app, { service: 'ingestion', filter: new ErrorFilter(), apiToken: config.API_TOKEN });
   app.useBodyParser('json', { limit: config.INGESTION_BODY_LIMIT });
   await app.listen(config.INGESTION_PORT, config.INGESTION_HOST);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
