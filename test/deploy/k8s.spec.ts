@@ -1,0 +1,265 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { loadCompose, loadK8s, loadPrometheus, type K8sObject } from './deploy-files';
+import { configuredPorts, distributedModeProblems, envProblems, importServiceConfig, serviceNames, WORKSPACE_ROOT, type ServiceConfigModule } from './env-schema';
+import { schemaErrors } from './k8s-schema';
+
+const { resources, objects } = loadK8s();
+const services = serviceNames();
+const configs = new Map<string, ServiceConfigModule>();
+
+beforeAll(async () => {
+  for (const service of services) configs.set(service, await importServiceConfig(service));
+});
+
+/** The fields these tests read, checked with zod so a malformed manifest fails with its path. */
+const envVar = z.object({
+  name: z.string(),
+  value: z.string().optional(),
+  valueFrom: z
+    .object({
+      secretKeyRef: z.object({ name: z.string(), key: z.string() }).optional(),
+      configMapKeyRef: z.object({ name: z.string(), key: z.string() }).optional(),
+      fieldRef: z.object({ fieldPath: z.string() }).optional(),
+    })
+    .optional(),
+});
+const probe = z.object({
+  httpGet: z.object({ path: z.string(), port: z.union([z.string(), z.number()]) }).optional(),
+  tcpSocket: z.object({ port: z.union([z.string(), z.number()]) }).optional(),
+  exec: z.object({ command: z.array(z.string()) }).optional(),
+  grpc: z.object({ port: z.number() }).optional(),
+});
+const quantities = z.object({ cpu: z.string(), memory: z.string() });
+const container = z.object({
+  name: z.string(),
+  image: z.string(),
+  ports: z.array(z.object({ name: z.string(), containerPort: z.number() })).default([]),
+  env: z.array(envVar).default([]),
+  envFrom: z.array(z.object({ configMapRef: z.object({ name: z.string() }).optional(), secretRef: z.object({ name: z.string() }).optional() })).default([]),
+  livenessProbe: probe,
+  readinessProbe: probe,
+  resources: z.object({ requests: quantities, limits: quantities }),
+  securityContext: z.object({
+    allowPrivilegeEscalation: z.literal(false),
+    readOnlyRootFilesystem: z.literal(true),
+    capabilities: z.object({ drop: z.array(z.string()).refine((d) => d.includes('ALL'), 'expected ALL dropped') }),
+  }),
+  volumeMounts: z.array(z.object({ name: z.string(), mountPath: z.string() })).default([]),
+});
+const workload = z.object({
+  kind: z.enum(['Deployment', 'StatefulSet']),
+  metadata: z.object({ name: z.string() }),
+  spec: z.object({
+    selector: z.object({ matchLabels: z.record(z.string(), z.string()) }),
+    serviceName: z.string().optional(),
+    template: z.object({
+      metadata: z.object({ labels: z.record(z.string(), z.string()), annotations: z.record(z.string(), z.string()).default({}) }),
+      spec: z.object({
+        securityContext: z.object({ runAsNonRoot: z.literal(true), runAsUser: z.number().int().positive() }),
+        containers: z.array(container).length(1),
+        volumes: z
+          .array(z.object({ name: z.string(), persistentVolumeClaim: z.object({ claimName: z.string() }).optional() }))
+          .default([]),
+      }),
+    }),
+  }),
+});
+const service = z.object({
+  spec: z.object({
+    selector: z.record(z.string(), z.string()),
+    ports: z.array(z.object({ name: z.string(), port: z.number(), targetPort: z.union([z.string(), z.number()]) })),
+  }),
+});
+
+const find = (kind: string | string[], name: string) =>
+  objects.find((o) => (Array.isArray(kind) ? kind.includes(o.kind) : o.kind === kind) && o.metadata.name === name);
+const workloadOf = (name: string) => {
+  const found = find(['Deployment', 'StatefulSet'], name);
+  if (!found) throw new Error(`deploy/k8s has no Deployment or StatefulSet '${name}' (services/${name} exists)`);
+  return workload.parse(found);
+};
+const serviceOf = (name: string) => {
+  const found = find('Service', name);
+  if (!found) throw new Error(`deploy/k8s has no Service '${name}' (services/${name} exists)`);
+  return service.parse(found);
+};
+const dataOf = (object: K8sObject | undefined): Record<string, string> =>
+  ({ ...((object?.data as Record<string, string>) ?? {}), ...((object?.stringData as Record<string, string>) ?? {}) });
+
+/** The environment the container gets: envFrom ConfigMaps/Secrets, then env; a pod name becomes `<service>-0`. */
+function resolvedEnv(name: string): Record<string, string> {
+  const c = workloadOf(name).spec.template.spec.containers[0];
+  const env: Record<string, string> = {};
+  for (const from of c.envFrom) {
+    if (from.configMapRef) Object.assign(env, dataOf(find('ConfigMap', from.configMapRef.name)));
+    if (from.secretRef) Object.assign(env, dataOf(find('Secret', from.secretRef.name)));
+  }
+  for (const variable of c.env) {
+    const ref = variable.valueFrom;
+    if (variable.value !== undefined) env[variable.name] = variable.value;
+    else if (ref?.secretKeyRef) env[variable.name] = dataOf(find('Secret', ref.secretKeyRef.name))[ref.secretKeyRef.key];
+    else if (ref?.configMapKeyRef) env[variable.name] = dataOf(find('ConfigMap', ref.configMapKeyRef.name))[ref.configMapKeyRef.key];
+    else if (ref?.fieldRef?.fieldPath === 'metadata.name') env[variable.name] = `${name}-0`;
+    else throw new Error(`${name}: ${variable.name} has no value this test can resolve`);
+  }
+  return env;
+}
+
+/** Whether the service consumes in Kafka transactions (its transactional id is <service>.<INSTANCE_ID>). */
+const transactional = (name: string) =>
+  readdirSync(join(WORKSPACE_ROOT, 'services', name, 'src'))
+    .filter((file) => file.endsWith('.app.ts'))
+    .some((file) => /transactional:\s*true/.test(readFileSync(join(WORKSPACE_ROOT, 'services', name, 'src', file), 'utf8')));
+
+/** Whether the service's source declares an HTTP route (`@Get('health/ready')` or `@Controller('health')` + `@Get('ready')`). */
+function declaresRoute(name: string, route: string): boolean {
+  const [prefix, last] = [route.slice(1, route.lastIndexOf('/')), route.slice(route.lastIndexOf('/') + 1)];
+  const sources = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith('.ts') && !entry.name.includes('spec') ? [join(dir, entry.name)] : [],
+    );
+  return sources(join(WORKSPACE_ROOT, 'services', name, 'src')).some((file) => {
+    const text = readFileSync(file, 'utf8');
+    return text.includes(`@Get('${route.slice(1)}')`) || (text.includes(`@Controller('${prefix}')`) && text.includes(`@Get('${last}')`));
+  });
+}
+
+describe('deploy/k8s: manifests', () => {
+  it('the kustomization lists every manifest in the folder, and only those', () => {
+    const files = readdirSync(join(WORKSPACE_ROOT, 'deploy/k8s')).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
+    expect([...resources].sort()).toEqual(files.sort());
+  });
+
+  it('every object is valid against the Kubernetes OpenAPI schema (kubernetes-models)', async () => {
+    const errors = (await Promise.all(objects.map(schemaErrors))).flat();
+    expect(errors).toEqual([]);
+  });
+
+  it('every ConfigMap, Secret and claim a workload references exists, with the keys it reads', () => {
+    for (const object of objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')) {
+      const spec = workload.parse(object).spec.template.spec;
+      for (const from of spec.containers[0].envFrom) {
+        if (from.configMapRef) expect(find('ConfigMap', from.configMapRef.name), from.configMapRef.name).toBeDefined();
+        if (from.secretRef) expect(find('Secret', from.secretRef.name), from.secretRef.name).toBeDefined();
+      }
+      for (const variable of spec.containers[0].env) {
+        const ref = variable.valueFrom?.secretKeyRef;
+        if (ref) expect(Object.keys(dataOf(find('Secret', ref.name))), `${object.metadata.name} ${variable.name}`).toContain(ref.key);
+      }
+      for (const volume of spec.volumes) {
+        if (volume.persistentVolumeClaim) expect(find('PersistentVolumeClaim', volume.persistentVolumeClaim.claimName)).toBeDefined();
+      }
+      const volumes = spec.volumes.map((v) => v.name);
+      for (const mount of spec.containers[0].volumeMounts) expect(volumes).toContain(mount.name);
+    }
+  });
+});
+
+describe.each(services)('deploy/k8s: %s', (name) => {
+  it('has a workload and a Service whose selectors match the pod labels', () => {
+    const { spec } = workloadOf(name);
+    const pod = spec.template.metadata.labels;
+    expect(pod).toMatchObject(spec.selector.matchLabels);
+    expect(pod).toMatchObject(serviceOf(name).spec.selector);
+  });
+
+  it('exposes in its Service exactly the container ports, which are the ports its config listens on (plus metrics)', () => {
+    const c = workloadOf(name).spec.template.spec.containers[0];
+    const svc = serviceOf(name);
+    expect(svc.spec.ports.map((p) => [p.name, p.port, p.targetPort])).toEqual(c.ports.map((p) => [p.name, p.containerPort, p.name]));
+    const configured = Object.values(configuredPorts(configs.get(name)!, resolvedEnv(name)));
+    const extra = c.ports.filter((p) => !configured.includes(p.containerPort)).map((p) => p.name);
+    expect(extra.every((portName) => portName === 'metrics')).toBe(true);
+    for (const port of configured) expect(c.ports.map((p) => p.containerPort)).toContain(port);
+  });
+
+  it('sets exactly the variables its config schema reads, they parse, and they are the ones compose sets', () => {
+    const env = resolvedEnv(name);
+    expect(envProblems(configs.get(name)!, env)).toEqual([]);
+    expect(Object.keys(env).sort()).toEqual(Object.keys(loadCompose().services[name].environment).sort());
+  });
+
+  it('runs in distributed mode: Kafka, Postgres, Redis, artifact roots on the mounted artifacts volume', () => {
+    const c = workloadOf(name).spec.template.spec.containers[0];
+    const artifacts = c.volumeMounts.find((m) => m.name === 'artifacts')?.mountPath ?? '(no artifacts volume)';
+    expect(distributedModeProblems(configs.get(name)!, resolvedEnv(name), artifacts)).toEqual([]);
+  });
+
+  it('probes its real health endpoints', () => {
+    const c = workloadOf(name).spec.template.spec.containers[0];
+    if (c.ports.some((p) => p.name === 'http')) {
+      expect(c.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
+      expect(c.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
+      expect(declaresRoute(name, '/health/live')).toBe(true);
+      expect(declaresRoute(name, '/health/ready')).toBe(true);
+    } else {
+      // gRPC only: readiness asks the KServe v2 ServerReady RPC through the probe script in the image
+      const command = c.readinessProbe.exec?.command ?? [];
+      expect(command.slice(0, 2)).toEqual(['node', '/app/probes/kserve-ready.js']);
+      expect(existsSync(join(WORKSPACE_ROOT, 'deploy/docker/probes/kserve-ready.js'))).toBe(true);
+      const grpcPort = c.ports.find((p) => p.name === 'grpc')!.containerPort;
+      expect(command[2]).toBe(`127.0.0.1:${grpcPort}`);
+    }
+  });
+
+  it('runs as non-root with a read-only root filesystem and resource requests and limits', () => {
+    // the zod schema above requires these; parsing is the assertion
+    expect(() => workloadOf(name)).not.toThrow();
+    expect(workloadOf(name).spec.template.spec.containers[0].image).toMatch(new RegExp(`^mlops/${name}:\\d+\\.\\d+\\.\\d+$`));
+  });
+
+  it('is a StatefulSet with INSTANCE_ID = pod name when it consumes in Kafka transactions', () => {
+    const w = workloadOf(name);
+    const instance = w.spec.template.spec.containers[0].env.find((v) => v.name === 'INSTANCE_ID');
+    if (transactional(name)) {
+      expect(w.kind).toBe('StatefulSet');
+      expect(w.spec.serviceName).toBe(name);
+      expect(instance?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+    } else {
+      expect(w.kind).toBe('Deployment');
+    }
+  });
+
+  it('is annotated for Prometheus on the port prometheus.yml scrapes', () => {
+    const annotations = workloadOf(name).spec.template.metadata.annotations;
+    const job = loadPrometheus().scrape_configs.find((j) => j.job_name === name);
+    const port = job?.static_configs[0]?.targets[0]?.split(':')[1];
+    expect(annotations['prometheus.io/scrape']).toBe('true');
+    expect(annotations['prometheus.io/port']).toBe(port);
+    expect(annotations['prometheus.io/path']).toBe(job?.metrics_path);
+  });
+});
+
+describe('the Kubernetes checks catch broken manifests (fixtures)', () => {
+  const deployment = (): K8sObject =>
+    JSON.parse(JSON.stringify(objects.find((o) => o.kind === 'Deployment'))) as K8sObject;
+
+  it('the schema rejects a wrong type and a missing required field, naming the path', async () => {
+    const badPort = deployment();
+    ((badPort.spec as { template: { spec: { containers: { ports: { containerPort: unknown }[] }[] } } }).template.spec.containers[0].ports[0]).containerPort = 'http';
+    expect((await schemaErrors(badPort)).join()).toMatch(/containerPort must be integer/);
+
+    const noSelector = deployment();
+    delete (noSelector.spec as { selector?: unknown }).selector;
+    expect((await schemaErrors(noSelector)).join()).toMatch(/spec must have required property selector/);
+  });
+
+  it('an unsupported kind is an error, not a pass', async () => {
+    expect(await schemaErrors({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'x' } })).toEqual([
+      'batch/v1/CronJob: no schema wired in test/deploy/k8s-schema.ts',
+    ]);
+  });
+
+  it('the local checks reject a root container and a writable root filesystem', () => {
+    const rooted = deployment() as unknown as { spec: { template: { spec: { securityContext: object; containers: { securityContext: object }[] } } } };
+    rooted.spec.template.spec.securityContext = { runAsNonRoot: false, runAsUser: 0 };
+    rooted.spec.template.spec.containers[0].securityContext = { readOnlyRootFilesystem: false };
+    const result = workload.safeParse(rooted);
+    expect(result.success).toBe(false);
+    const paths = result.error!.issues.map((i) => i.path.join('.'));
+    expect(paths).toEqual(expect.arrayContaining(['spec.template.spec.securityContext.runAsNonRoot', 'spec.template.spec.securityContext.runAsUser']));
+    expect(paths.some((p) => p.startsWith('spec.template.spec.containers.0.securityContext'))).toBe(true);
+  });
+});
