@@ -23,7 +23,7 @@ free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1
 ghz_run() {
   local name=$1 port=$2 rows=$3 conc=$4; shift 4
   local common=(--insecure --cpus "$GHZ_CPUS" --proto proto/grpc_service.proto --import-paths proto
-    --call inference.GRPCInferenceService.ModelInfer -D "$OUT/req-r$rows.json" --connections 1 -c "$conc" --duration-stop wait)
+    --call inference.GRPCInferenceService.ModelInfer -D "$OUT/req-r$rows.json" --connections "${CONNECTIONS:-1}" -c "$conc" --duration-stop wait)
   timeout $((WARMUP_S + 30)) "${LOAD_CPU[@]}" "$GHZ" "${common[@]}" -z "${WARMUP_S}s" -O json -o /dev/null "$@" "127.0.0.1:$port"
   timeout $((SECONDS_EACH + 30)) "${LOAD_CPU[@]}" "$GHZ" "${common[@]}" -z "${SECONDS_EACH}s" -O json -o "$OUT/$name.json" "$@" "127.0.0.1:$port"
   node -e 'const r=require(process.argv[1]);console.error(`[bench] ${process.argv[2]}: ${r.rps.toFixed(0)} req/s, ${r.count} calls, status ${JSON.stringify(r.statusCodeDistribution)}`)' "$OUT/$name.json" "$name"
@@ -61,14 +61,26 @@ PORT=$(free_port)
 echo "[bench] echo server on 127.0.0.1:$PORT" >&2
 start_server echo node "$HERE/echo-server.mjs" "$PORT"
 for rows in 1 100; do for c in $CONCURRENCIES; do ghz_run "echo-r$rows-c$c" "$PORT" "$rows" "$c"; done; done
+# the floor's tail at the same offered load as ours' half-peak runs: the baseline for the p99 target
+for rows in 1 100; do ghz_run "echo-half-r$rows" "$PORT" "$rows" "$HALF_CONCURRENCY" --rps "${HALF[$rows]}"; done
 stop_servers
 
+# (e) the peer: MLServer (PyPI) with bench/serving/peer/onnx_model.py, the same ONNX file, same requests
+if [[ ${PEER:-1} == 1 ]]; then
+  PORT=$(free_port); HTTP_PORT=$(free_port)
+  echo "[bench] MLServer peer on 127.0.0.1:$PORT" >&2
+  start_server peer bash "$HERE/peer/start.sh" "$MODEL" m "$PORT" "$HTTP_PORT" "$OUT/peer"
+  for rows in 1 100; do for c in $CONCURRENCIES; do ghz_run "peer-r$rows-c$c" "$PORT" "$rows" "$c"; done; done
+  stop_servers
+fi
+
 node -e '
-const [out, conc, half, secs, warm, pin, ghzV, halfC, oursEnv] = process.argv.slice(1);
+const [out, conc, half, secs, warm, pin, ghzV, halfC, oursEnv, peerV, connections] = process.argv.slice(1);
 const os = require("os");
 require("fs").writeFileSync(out + "/meta.json", JSON.stringify({
   date: new Date().toISOString(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version,
   concurrencies: conc.split(" ").map(Number), halfRps: JSON.parse(half), halfConcurrency: Number(halfC),
-  seconds: Number(secs), warmup: Number(warm), pin: pin === "1", ghz: ghzV, oursEnv }));
+  seconds: Number(secs), warmup: Number(warm), pin: pin === "1", ghz: ghzV, oursEnv, peer: peerV, connections: Number(connections) }));
 ' "$OUT" "$CONCURRENCIES" "{\"1\":${HALF[1]},\"100\":${HALF[100]}}" "$SECONDS_EACH" "$WARMUP_S" "$PIN" "$(go version -m "$GHZ" 2>/dev/null | awk '$1=="mod"{print $3}' | head -1)" "$HALF_CONCURRENCY" \
-  "$OURS_ENV SERVING_LOG_SAMPLE_RATE=${SERVING_LOG_SAMPLE_RATE:-1(default)} SERVING_MAX_BATCH=${SERVING_MAX_BATCH:-64(default)} SERVING_BATCH_DELAY_US=${SERVING_BATCH_DELAY_US:-500(default)} BUS=in-process"
+  "$OURS_ENV SERVING_LOG_SAMPLE_RATE=${SERVING_LOG_SAMPLE_RATE:-1(default)} SERVING_MAX_BATCH=${SERVING_MAX_BATCH:-64(default)} SERVING_BATCH_DELAY_US=${SERVING_BATCH_DELAY_US:-500(default)} SERVING_WORKERS=${SERVING_WORKERS:-1(default)} BUS=in-process" \
+  "$( [[ ${PEER:-1} == 1 ]] && "$(bash "$HERE/peer/python.sh")" -c 'import mlserver, onnxruntime; print(f"mlserver {mlserver.__version__}, onnxruntime (python) {onnxruntime.__version__}")' || echo none)" "${CONNECTIONS:-1}"

@@ -22,13 +22,20 @@ const conc = meta.concurrencies;
 console.log(`serving benchmark (issue 5 item 8) ${meta.date}`);
 console.log(`  host: ${meta.cpus} cpus (${meta.cpuModel}), node ${meta.node}, onnxruntime-node ${floor.onnxruntime}, ghz ${meta.ghz}`);
 console.log(`  pinning: ${meta.pin ? 'server/model floor on cpu 0, ghz on cpu 1 (--cpus 1)' : 'none (server and ghz share both cpus)'}`);
-console.log(`  load: ghz, ${meta.seconds}s per point after ${meta.warmup}s warm-up, 1 HTTP/2 connection, --duration-stop wait, 127.0.0.1, typed fp32_contents, 30 features`);
+console.log(`  load: ghz, ${meta.seconds}s per point after ${meta.warmup}s warm-up, ${meta.connections ?? 1} HTTP/2 connection(s), --duration-stop wait, 127.0.0.1, typed fp32_contents, 30 features`);
 console.log(`  ours: ${meta.oursEnv}`);
+console.log(`  peer: ${meta.peer ?? 'none'} (bench/serving/peer/onnx_model.py, parallel_workers ${process.env.PEER_PARALLEL_WORKERS ?? 0}, 1 intra-op thread)`);
 console.log('');
 const header = `  ${pad('rows/req', 8)} ${pad('conc', 5)} ${pad('req/s', 9)} ${pad('rows/s', 10)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('errors', 7)}`;
 const line = (rows, c, r) =>
   `  ${pad(rows, 8)} ${pad(c, 5)} ${pad(f(r?.rps), 9)} ${pad(f(r && r.rps * rows), 10)} ${pad(f(r?.p50, 2), 8)} ${pad(f(r?.p99, 2), 8)} ${pad(r ? r.errors : 'n/a', 7)}`;
-for (const [title, prefix] of [['(a) ours: ModelInfer on dist/services/serving/src/main.js', 'ours'], ['(b) gRPC floor: bare @grpc/grpc-js echo-server.mjs, canned response', 'echo']]) {
+const tables = [
+  ['(a) ours: ModelInfer on dist/services/serving/src/main.js', 'ours'],
+  ['(b) gRPC floor: bare @grpc/grpc-js echo-server.mjs, canned response', 'echo'],
+  ['(e) peer: MLServer + onnxruntime (python), same ONNX file, same request files', 'peer'],
+];
+for (const [title, prefix] of tables) {
+  if (prefix === 'peer' && !ghz(`peer-r1-c${conc[0]}`)) continue;
   console.log(title);
   console.log(header);
   for (const rows of rowsList) for (const c of conc) console.log(line(rows, c, ghz(`${prefix}-r${rows}-c${c}`)));
@@ -52,6 +59,14 @@ for (const rows of rowsList)
     console.log(`  rows ${pad(rows, 3)} conc ${pad(c, 2)}: ours/gRPC floor ${f(vsGrpc, 2)}x   ours rows/s / model floor rows/s (batch ${rows}) ${f(vsModel, 4)}x`);
     verdicts.push([`throughput >= 0.8x gRPC floor (rows ${rows}, conc ${c})`, `${f(vsGrpc, 2)}x`, vsGrpc >= 0.8]);
   }
+for (const rows of rowsList)
+  for (const c of conc) {
+    const o = ghz(`ours-r${rows}-c${c}`), p = ghz(`peer-r${rows}-c${c}`);
+    if (!p) continue;
+    const vsPeer = o ? o.rps / p.rps : NaN;
+    console.log(`  rows ${pad(rows, 3)} conc ${pad(c, 2)}: ours/peer (MLServer) ${f(vsPeer, 2)}x`);
+    verdicts.push([`throughput >= 3x the peer (rows ${rows}, conc ${c})`, `${f(vsPeer, 2)}x`, vsPeer >= 3]);
+  }
 const peak = (rows) => Math.max(...conc.map((c) => ghz(`ours-r${rows}-c${c}`)?.rps ?? 0));
 const rows1 = peak(1), rows100 = peak(100) * 100;
 const scale = rows100 / rows1;
@@ -67,12 +82,14 @@ console.log(header.replace('conc', ' rps'));
 for (const rows of rowsList) {
   const h = ghz(`ours-half-r${rows}`);
   console.log(line(rows, meta.halfRps[rows], h) + (h ? `  (achieved ${f(h.rps)} req/s)` : ''));
+  const e = ghz(`echo-half-r${rows}`);
+  if (e) console.log(line(rows, meta.halfRps[rows], e) + `  gRPC floor at the same load (achieved ${f(e.rps)} req/s)`);
   verdicts.push([`p99 < 5 ms at half of peak load (rows ${rows}, ${meta.halfRps[rows]} req/s)`, `${f(h?.p99, 2)} ms`, h !== undefined && h.errors === 0 && h.p99 < 5]);
 }
 console.log('');
 console.log('targets');
 for (const [name, value, pass] of verdicts) console.log(`  ${pass ? 'PASS' : 'FAIL'}  ${name}: ${value}`);
-const errs = [...rowsList.flatMap((r) => conc.flatMap((c) => [`ours-r${r}-c${c}`, `echo-r${r}-c${c}`])), 'ours-half-r1', 'ours-half-r100']
+const errs = [...rowsList.flatMap((r) => conc.flatMap((c) => [`ours-r${r}-c${c}`, `echo-r${r}-c${c}`, `peer-r${r}-c${c}`])), 'ours-half-r1', 'ours-half-r100', 'echo-half-r1', 'echo-half-r100']
   .map((n) => [n, ghz(n)])
   .filter(([, r]) => r && r.errors > 0);
 for (const [n, r] of errs) console.log(`  WARNING ${n}: ${r.errors} non-OK responses ${JSON.stringify(r.errorDistribution)}`);

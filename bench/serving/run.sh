@@ -3,14 +3,16 @@
 # Prints, in one run: (a) our ModelInfer throughput and p50/p99 under ghz at fixed
 # concurrencies for 1-row and 100-row requests, (b) the same load against a bare grpc-js
 # server with a canned response (the gRPC floor), (c) the ONNX model run in-process with
-# onnxruntime-node at batch 1 and 100 (the model floor), (d) the ratios and the targets.
+# onnxruntime-node at batch 1 and 100 (the model floor), (e) the same ghz load against MLServer
+# (PyPI) serving the same ONNX file (the peer), (d) the ratios and the targets.
 #
 # usage: bash bench/serving/run.sh
-# env:   SECONDS_EACH=10 WARMUP_S=2 CONCURRENCIES="8 32" HALF_CONCURRENCY=32 PIN=1
+# env:   SECONDS_EACH=10 WARMUP_S=2 CONCURRENCIES="8 32" HALF_CONCURRENCY=32 PIN=1 PEER=1 CONNECTIONS=1
 #        OUT=<dir for raw ghz JSON; default a fresh /tmp dir>  BUILD=1 (npm run build first)
 #        SERVING_* variables are passed to our server (e.g. SERVING_LOG_SAMPLE_RATE=0)
 # Needs: go (installs ghz into ~/.cache/mlops-bin once), node >= 22 (uses ~/.cache/mlops-node
-# like .ci/run when the machine's node is older), python via deploy/local/python.sh.
+# like .ci/run when the machine's node is older), python via deploy/local/python.sh, and for the
+# peer its own venv (bench/serving/peer/python.sh; PEER=0 skips the peer).
 # Only the measuring part holds /tmp/mlops-bench.lock, so two benchmarks never overlap.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,6 +42,7 @@ mkdir -p "$OUT/models"
 PY="$(bash deploy/local/python.sh)"
 "$PY" test/fixtures/serving/make_models.py "$OUT/models" >&2
 export MODEL="$OUT/models/logreg_v1.onnx"
+[[ ${PEER:-1} == 1 ]] && bash "$HERE/peer/python.sh" >/dev/null
 node "$HERE/make-request.mjs" 1 "$OUT/req-r1.json" m
 node "$HERE/make-request.mjs" 100 "$OUT/req-r100.json" m
 

@@ -1,15 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import type { EventBus } from '@mlops/bus';
-import { createEvent, type EventEnvelope } from '@mlops/contracts';
-import type { Feeds } from './batcher';
-import { rowValues, type HostTensor } from './tensors';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { EventBus, OutgoingMessage } from '@mlops/bus';
+import { PredictionMessageWriter, type PredictionBatch } from './prediction-event';
 
 export interface PredictionLogOptions {
   /** Share of rows logged, 0..1. */
   sampleRate: number;
   /** Most rows waiting to be published; beyond that rows are dropped (and counted). */
   capacity: number;
-  /** Events per bus.publish call. */
+  /** Events per bus publish call; the event loop gets a turn between calls. */
   chunk?: number;
   random?: () => number;
   logger?: { warn(message: string): void };
@@ -26,40 +24,21 @@ export interface PredictionLogStats {
   pending: number;
 }
 
-interface Entry {
-  model: string;
-  version: number;
-  requestId: string;
-  inputs: Feeds;
-  outputs: Feeds;
+interface Entry extends PredictionBatch {
   rows: number[];
-  latencyMs: number;
-}
-
-/** Row values keyed `<tensor>` (one value per row) or `<tensor>[i]`. */
-function flatten(tensors: Feeds, row: number): Record<string, number | string | boolean> {
-  const out: Record<string, number | string | boolean> = {};
-  for (const [name, t] of Object.entries(tensors)) {
-    const values = rowValues(t, row);
-    if (values.length === 1) out[name] = values[0];
-    else values.forEach((v, i) => (out[`${name}[${i}]`] = v));
-  }
-  return out;
-}
-
-function outputRow(t: HostTensor, row: number): number | number[] | string {
-  const values = rowValues(t, row).map((v) => (typeof v === 'boolean' ? Number(v) : v));
-  if (values.length === 1) return values[0];
-  return values.map(Number);
 }
 
 /**
  * Publishes `prediction.logged`, one event per sampled row, off the response path: record()
- * only appends references to a bounded buffer; events are built and published in the
- * background. A full buffer drops rows and counts them rather than slowing responses.
+ * only samples row numbers and appends references to the request's tensors to a bounded
+ * buffer; after the response is handed to gRPC (setImmediate) the events are written as JSON
+ * (PredictionMessageWriter: no per-row zod pass) and published in chunks, yielding to the
+ * event loop between chunks. A full buffer drops rows and counts them (stats.dropped) rather
+ * than slowing or failing inference; a failed publish is counted too (stats.failed).
  */
 export class PredictionLog {
   private readonly buffer: Entry[] = [];
+  private readonly writer = new PredictionMessageWriter();
   private pendingRows = 0;
   private draining?: Promise<void>;
   private lastWarning = 0;
@@ -90,14 +69,15 @@ export class PredictionLog {
   }
 
   private async drain(): Promise<void> {
-    const chunk = this.options.chunk ?? 500;
+    const chunk = this.options.chunk ?? 200;
     while (this.buffer.length > 0) {
-      const events: EventEnvelope<'prediction.logged'>[] = [];
-      while (this.buffer.length > 0 && events.length < chunk) {
+      const messages: OutgoingMessage[] = [];
+      while (this.buffer.length > 0 && messages.length < chunk) {
         const entry = this.buffer.shift()!;
+        this.writer.begin(entry);
         for (const row of entry.rows) {
           try {
-            events.push(this.event(entry, row));
+            messages.push(this.writer.row(row));
           } catch (error) {
             this.stats.failed++;
             this.warn(`prediction.logged not built: ${(error as Error).message}`);
@@ -106,30 +86,16 @@ export class PredictionLog {
         this.pendingRows -= entry.rows.length;
       }
       try {
-        if (events.length > 0) await this.bus.publish(events);
-        this.stats.published += events.length;
+        if (messages.length > 0) await this.bus.publishMessages(messages);
+        this.stats.published += messages.length;
       } catch (error) {
-        this.stats.failed += events.length;
-        this.warn(`${events.length} prediction.logged events not published: ${(error as Error).message}`);
+        this.stats.failed += messages.length;
+        this.warn(`${messages.length} prediction.logged events not published: ${(error as Error).message}`);
       }
       this.stats.pending = this.pendingRows;
+      // Requests waiting on the socket go first; logging resumes after them.
+      if (this.buffer.length > 0) await nextTurn();
     }
-  }
-
-  private event(entry: Entry, row: number): EventEnvelope<'prediction.logged'> {
-    return createEvent('prediction.logged', {
-      source: 'serving',
-      subject: entry.model,
-      data: {
-        predictionId: entry.requestId ? `${entry.requestId}:${row}` : randomUUID(),
-        model: entry.model,
-        version: entry.version,
-        inputs: flatten(entry.inputs, row),
-        outputs: Object.fromEntries(Object.entries(entry.outputs).map(([name, t]) => [name, outputRow(t, row)])),
-        latencyMs: entry.latencyMs,
-        requestKey: entry.requestId || undefined,
-      },
-    });
   }
 
   private warn(message: string): void {

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
@@ -7,7 +8,7 @@ import { bindInsecure } from '@mlops/grpc';
 import { createGrpcServer, findProtoDir, inferenceHandlers, loadInferenceService } from './grpc-server';
 import { ModelRepository } from './model-repository';
 import { PredictionLog } from './prediction-log';
-import type { ServingConfig } from './serving.config';
+import { deploymentGroup, replaysDeployments, type ServingConfig } from './serving.config';
 import { assertLittleEndianHost } from './tensors';
 
 export const SERVER_NAME = 'mlops-serving';
@@ -38,6 +39,9 @@ const consoleLogger: ServingLogger = {
 };
 const silent: ServingLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
+const workerInstanceId = (config: ServingConfig): string | undefined =>
+  config.SERVING_WORKER_INDEX === undefined ? config.INSTANCE_ID : `${config.INSTANCE_ID ?? hostname()}-worker-${config.SERVING_WORKER_INDEX}`;
+
 /** A file path from a deployment's artifactUri (a plain path or file://). */
 export function artifactPath(uri: string): string {
   if (uri.startsWith('file://')) return fileURLToPath(uri);
@@ -60,7 +64,7 @@ export async function startServing(
   const repository = new ModelRepository({ maxBatch: config.SERVING_MAX_BATCH, delayUs: config.SERVING_BATCH_DELAY_US });
   const bus = createEventBus(config, {
     service: 'serving',
-    instanceId: config.INSTANCE_ID,
+    instanceId: workerInstanceId(config),
     inProcess: options.inProcess,
     logger: log,
   });
@@ -99,15 +103,17 @@ export async function startServing(
   };
 
   let subscription: Subscription | undefined;
+  const replaying = replaysDeployments(config);
+  const startedAt = Date.now();
   try {
     for (const m of config.SERVING_MODELS) {
       const model = await repository.load(m.name, m.version, m.path, { warm: true });
       log.log(`loaded model '${m.name}' version ${m.version} from ${m.path} (batching: ${model.batchable ? 'yes' : 'no, static batch dimension'})`);
     }
     subscription = await bus.subscribeEvents({
-      group: config.SERVING_GROUP,
+      group: deploymentGroup(config),
       types: ['deployment.requested', 'model.promoted', 'model.rolled_back'],
-      fromBeginning: false,
+      fromBeginning: replaying,
       handle: async (event, ctx) => {
         const e = event as AnyEvent;
         if (e.type === 'model.promoted') return onPromoted(e.data);
@@ -138,20 +144,26 @@ export async function startServing(
           error = (err as Error).message;
           log.error(`deployment of '${model}' version ${version} failed: ${error}`);
         }
-        ctx.publish(
-          createEvent('deployment.completed', {
-            source: 'serving',
-            subject: model,
-            correlationId: e.correlationId,
-            data: { model, version, status, trafficShare, error },
-          }),
-        );
+        // Of several workers, worker 0 reports for all; a worker that failed reports that too.
+        // A restarted worker replaying history reports nothing older than itself.
+        const replayed = replaying && Date.parse(e.time) < startedAt;
+        if (!replayed && (status === 'failed' || !config.SERVING_WORKER_INDEX)) {
+          ctx.publish(
+            createEvent('deployment.completed', {
+              source: 'serving',
+              subject: model,
+              correlationId: e.correlationId,
+              data: { model, version, status, trafficShare, error },
+            }),
+          );
+        }
       },
     });
     const port = await bindInsecure(server, config.SERVING_GRPC_HOST, config.SERVING_GRPC_PORT);
     ready = true;
     const address = `${config.SERVING_GRPC_HOST}:${port}`;
-    log.log(`KServe v2 gRPC listening on ${address} (bus: ${bus.transport.kind}, models: ${repository.names().join(', ') || 'none'})`);
+    const worker = config.SERVING_WORKER_INDEX === undefined ? '' : `, worker ${config.SERVING_WORKER_INDEX} pid ${process.pid}`;
+    log.log(`KServe v2 gRPC listening on ${address} (bus: ${bus.transport.kind}, models: ${repository.names().join(', ') || 'none'}${worker})`);
 
     let closing: Promise<void> | undefined;
     const close = () =>

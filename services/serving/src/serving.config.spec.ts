@@ -1,5 +1,5 @@
 import { ConfigError } from '@mlops/config';
-import { loadServingConfig } from './serving.config';
+import { deploymentGroup, loadServingConfig, replaysDeployments } from './serving.config';
 
 function problems(env: NodeJS.ProcessEnv) {
   try {
@@ -22,7 +22,22 @@ describe('serving config', () => {
       SERVING_MAX_BATCH: 64,
       SERVING_MAX_MESSAGE_BYTES: 4 * 1024 * 1024,
       SERVING_LOG_SAMPLE_RATE: 1,
+      SERVING_WORKERS: 1,
     });
+  });
+
+  it('SERVING_WORKERS: 1..64, named when out of range', () => {
+    expect(loadServingConfig({ SERVING_WORKERS: '4' }).SERVING_WORKERS).toBe(4);
+    expect(problems({ SERVING_WORKERS: '0' }).message).toContain('SERVING_WORKERS: expected at least 1 worker process');
+    expect(problems({ SERVING_WORKERS: '65' }).message).toContain('SERVING_WORKERS: expected at most 64 worker processes');
+  });
+
+  it('deployment consumer group: the configured one alone, one per worker, a new one per restart that replays', () => {
+    const single = loadServingConfig({ SERVING_GROUP: 'g' });
+    const first = loadServingConfig({ SERVING_GROUP: 'g', SERVING_WORKER_INDEX: '1' });
+    const restarted = loadServingConfig({ SERVING_GROUP: 'g', SERVING_WORKER_INDEX: '1', SERVING_WORKER_RESTARTS: '2' });
+    expect([single, first, restarted].map(deploymentGroup)).toEqual(['g', 'g-worker-1', 'g-worker-1-restart-2']);
+    expect([single, first, restarted].map(replaysDeployments)).toEqual([false, false, true]);
   });
 
   it('parses SERVING_MODELS: name=path (version 1) and name:version=path', () => {

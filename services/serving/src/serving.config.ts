@@ -50,8 +50,14 @@ export const servingEnvSchema = z
     SERVING_LOG_SAMPLE_RATE: z.coerce.number().min(0, 'expected a share between 0 and 1').max(1, 'expected a share between 0 and 1').default(1),
     /** Most prediction rows waiting to be published; more are dropped and counted. */
     SERVING_LOG_BUFFER: z.coerce.number().int().positive().default(10_000),
-    /** Consumer group for deployment.requested. */
+    /** Consumer group for deployment.requested (a worker of several uses `<group>-worker-<index>`). */
     SERVING_GROUP: z.string().min(1).default('serving'),
+    /** Worker processes sharing the gRPC port (node:cluster); 1 = no primary, the process serves itself. */
+    SERVING_WORKERS: z.coerce.number().int().min(1, 'expected at least 1 worker process').max(64, 'expected at most 64 worker processes').default(1),
+    /** Set by the primary for each worker it forks; not meant to be set by hand. */
+    SERVING_WORKER_INDEX: z.coerce.number().int().min(0).optional(),
+    /** Set by the primary: how many times this worker index was restarted (0 = first start). */
+    SERVING_WORKER_RESTARTS: z.coerce.number().int().min(0).default(0),
     /** Where grpc_service.proto is; found by walking up from the code when unset. */
     SERVING_PROTO_DIR: z.string().min(1).optional(),
     /** Seconds graceful shutdown waits for in-flight requests before cancelling them. */
@@ -61,6 +67,28 @@ export const servingEnvSchema = z
   .and(busEnvSchema);
 
 export type ServingConfig = z.output<typeof servingEnvSchema>;
+
+type WorkerFields = Pick<ServingConfig, 'SERVING_GROUP' | 'SERVING_WORKER_INDEX' | 'SERVING_WORKER_RESTARTS'>;
+
+/**
+ * The consumer group for deployment events. Workers of one primary each need every
+ * deployment.requested (each holds its own copy of the models), so each gets its own group.
+ * A restarted worker gets a new one (see replaysDeployments).
+ */
+export function deploymentGroup(config: WorkerFields): string {
+  const index = config.SERVING_WORKER_INDEX;
+  if (index === undefined) return config.SERVING_GROUP;
+  const restart = config.SERVING_WORKER_RESTARTS > 0 ? `-restart-${config.SERVING_WORKER_RESTARTS}` : '';
+  return `${config.SERVING_GROUP}-worker-${index}${restart}`;
+}
+
+/**
+ * A restarted worker starts from SERVING_MODELS like any worker, while its siblings have
+ * applied the deployments since: it reads the deployment topics from the beginning to reach
+ * the same routes (reporting none of what it replays).
+ */
+export const replaysDeployments = (config: WorkerFields): boolean =>
+  config.SERVING_WORKER_INDEX !== undefined && config.SERVING_WORKER_RESTARTS > 0;
 
 export function loadServingConfig(env: NodeJS.ProcessEnv = process.env): ServingConfig {
   return loadConfig('serving', servingEnvSchema, withBusDefault(env));

@@ -100,6 +100,34 @@ describe('serving on real Kafka (own process, production entry point)', () => {
     expect(response.model_version).toBe(String(version));
   });
 
+  it('a canary deployment.requested over Kafka splits traffic by request key, sticky per key', async () => {
+    const version = 6;
+    const event = createEvent('deployment.requested', {
+      source: 'registry',
+      subject: 'churn',
+      data: { model: 'churn', version, artifactUri: models.logregV1, strategy: 'canary', canaryShare: 0.5 },
+    });
+    await producer.send({ topic: event.type, messages: [{ key: event.subject, value: JSON.stringify(event) }] });
+    const done = await waitFor(
+      () => seen.find((e) => e.type === 'deployment.completed' && e.data.version === version),
+      'deployment.completed for the canary',
+    );
+    expect(done.data).toMatchObject({ status: 'serving', trafficShare: 0.5 });
+    const versionFor = async (key: string) =>
+      (
+        await call<{ model_version: string }>(client, 'ModelInfer', {
+          model_name: 'churn',
+          id: key,
+          inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], contents: { fp32_contents: models.expected.logreg_v1.rows[0] } }],
+        })
+      ).model_version;
+    const keys = Array.from({ length: 40 }, (_, i) => `canary-key-${i}`);
+    const first = await Promise.all(keys.map(versionFor));
+    // Stable is version 5 (the previous test's full rollout); with a 0.5 share both answer.
+    expect(new Set(first)).toEqual(new Set(['5', String(version)]));
+    expect(await Promise.all(keys.map(versionFor))).toEqual(first);
+  });
+
   it('exits 1 on bad configuration, naming the variable', () => {
     const run = spawnSync(process.execPath, [serving.entry], {
       cwd: ROOT,
