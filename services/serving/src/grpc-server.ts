@@ -1,5 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import { findProtoDir as findSharedProtoDir, loadProto } from '@mlops/grpc';
+import { findProtoDir as findSharedProtoDir, loadProto, securedServerOptions, type GrpcSecurityEnv } from '@mlops/grpc';
+import { instrumentGrpcService, type GrpcMetrics } from '@mlops/metrics';
+import { injectTraceContext, withServerSpan } from '@mlops/telemetry';
 import { decodeRequest, encodeResponse, requestKey, type InferRequestMessage } from './infer-request';
 import type { ModelRepository } from './model-repository';
 import type { PredictionLog } from './prediction-log';
@@ -49,10 +51,10 @@ export function inferenceHandlers(
 ): grpc.UntypedServiceImplementation {
   type Call<Req> = grpc.ServerUnaryCall<Req, unknown>;
   const unary =
-    <Req>(handle: (request: Req) => unknown | Promise<unknown>): grpc.handleUnaryCall<Req, unknown> =>
+    <Req>(handle: (request: Req) => unknown | Promise<unknown>, traced?: string): grpc.handleUnaryCall<Req, unknown> =>
     (call: Call<Req>, callback) => {
       Promise.resolve()
-        .then(() => handle(call.request))
+        .then(() => (traced ? withServerSpan(traced, traceCarrier(call.metadata), { 'rpc.system': 'grpc', 'rpc.method': traced }, async () => handle(call.request)) : handle(call.request)))
         .then(
           (response) => callback(null, response),
           (error) => callback(toServiceError(error)),
@@ -102,6 +104,7 @@ export function inferenceHandlers(
             inputs: model.batchable ? decoded.feeds : asOneRow(decoded.feeds),
             outputs: model.batchable ? selected : asOneRow(selected),
             latencyMs,
+            traceparent: injectTraceContext({}).traceparent,
           },
           decoded.rows,
         );
@@ -109,20 +112,34 @@ export function inferenceHandlers(
       } finally {
         lease.release();
       }
-    }),
+    }, 'inference.GRPCInferenceService/ModelInfer'),
   };
 }
 
-export function createGrpcServer(
-  maxMessageBytes: number,
-  service: grpc.ServiceDefinition,
-  handlers: grpc.UntypedServiceImplementation,
-): grpc.Server {
-  const server = new grpc.Server({
-    'grpc.max_receive_message_length': maxMessageBytes,
-    'grpc.max_send_message_length': -1,
-  });
-  server.addService(service, handlers);
-  return server;
+/** The caller's W3C trace context from gRPC metadata. */
+function traceCarrier(metadata: grpc.Metadata): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  for (const key of ['traceparent', 'tracestate']) {
+    const value = metadata.get(key)[0];
+    if (typeof value === 'string') carrier[key] = value;
+  }
+  return carrier;
 }
 
+/** Probes stay open when a bearer token is configured. */
+const OPEN_METHODS = ['/inference.GRPCInferenceService/ServerLive', '/inference.GRPCInferenceService/ServerReady'];
+
+export function createGrpcServer(
+  config: GrpcSecurityEnv & { SERVING_MAX_MESSAGE_BYTES: number },
+  service: grpc.ServiceDefinition,
+  handlers: grpc.UntypedServiceImplementation,
+  metrics?: GrpcMetrics,
+): grpc.Server {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': config.SERVING_MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': -1,
+    ...securedServerOptions(config, OPEN_METHODS),
+  });
+  server.addService(service, metrics ? instrumentGrpcService(metrics, service, handlers) : handlers);
+  return server;
+}

@@ -16,6 +16,8 @@ export interface PredictionBatch {
   inputs: Feeds;
   outputs: Feeds;
   latencyMs: number;
+  /** The request's trace context (W3C), so the monitor's span continues the request's trace. */
+  traceparent?: string;
 }
 
 /** Row values keyed `<tensor>` (one value per row) or `<tensor>[i]`. */
@@ -174,21 +176,19 @@ export class PredictionMessageWriter {
     const outputs = inputs === undefined ? undefined : outputsJson(this.outputs, row);
     if (inputs === undefined || outputs === undefined) {
       const event = validatedPredictionEvent(batch, row);
-      return message(event.id, batch.model, JSON.stringify(event));
+      return message(event.id, batch.model, JSON.stringify(event), batch.traceparent);
     }
     const id = randomUUID();
     const value =
       `{"id":"${id}${this.head}${id}","data":{"predictionId":${JSON.stringify(predictionId(batch, row))},` +
       `"model":${this.modelJson},"version":${batch.version},"inputs":${inputs},"outputs":${outputs}${this.tail}`;
-    return message(id, batch.model, value);
+    return message(id, batch.model, value, batch.traceparent);
   }
 }
 
-function message(id: string, model: string, value: string): OutgoingMessage {
-  return {
-    topic: TYPE,
-    key: model,
-    value,
-    headers: { [EVENT_HEADERS.id]: id, [EVENT_HEADERS.type]: TYPE, [EVENT_HEADERS.correlationId]: id },
-  };
+function message(id: string, model: string, value: string, traceparent?: string): OutgoingMessage {
+  const headers: Record<string, string> = { [EVENT_HEADERS.id]: id, [EVENT_HEADERS.type]: TYPE, [EVENT_HEADERS.correlationId]: id };
+  // Published later, in batches, outside the request: the request's context rides along here.
+  if (traceparent) headers.traceparent = traceparent;
+  return { topic: TYPE, key: model, value, headers };
 }

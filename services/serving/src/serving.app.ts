@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
 import { createEventBus, type EventBus, type InProcessTransport, type Subscription } from '@mlops/bus';
 import { createEvent, type AnyEvent, type PayloadOf } from '@mlops/contracts';
-import { bindInsecure } from '@mlops/grpc';
+import { bindServer, serverCredentials } from '@mlops/grpc';
+import { createGrpcMetrics, createMetricsRegistry, startMetricsServer, type MetricsServer } from '@mlops/metrics';
 import { createGrpcServer, findProtoDir, inferenceHandlers, loadInferenceService } from './grpc-server';
 import { ModelRepository } from './model-repository';
 import { PredictionLog } from './prediction-log';
@@ -28,6 +29,8 @@ export interface ServingApp {
   /** host:port the gRPC server listens on */
   address: string;
   port: number;
+  /** The Prometheus scrape's port, when SERVING_METRICS_PORT is set. */
+  metricsPort?: number;
   /** Graceful: stops accepting, lets in-flight calls finish (up to the grace period), flushes events. */
   close(): Promise<void>;
 }
@@ -76,11 +79,14 @@ export async function startServing(
 
   let ready = false;
   const service = loadInferenceService(config.SERVING_PROTO_DIR ?? findProtoDir());
+  const metrics = createMetricsRegistry({ service: 'serving' });
   const server = createGrpcServer(
-    config.SERVING_MAX_MESSAGE_BYTES,
+    config,
     service,
     inferenceHandlers(repository, predictions, { name: SERVER_NAME, version: SERVER_VERSION, ready: () => ready }),
+    createGrpcMetrics(metrics),
   );
+  let metricsServer: MetricsServer | undefined;
 
   /** model.promoted: the canary becomes stable and the old stable is drained; a loaded non-canary version takes all traffic. */
   const onPromoted = ({ model, version }: PayloadOf<'model.promoted'>) => {
@@ -159,7 +165,10 @@ export async function startServing(
         }
       },
     });
-    const port = await bindInsecure(server, config.SERVING_GRPC_HOST, config.SERVING_GRPC_PORT);
+    const port = await bindServer(server, config.SERVING_GRPC_HOST, config.SERVING_GRPC_PORT, serverCredentials(config));
+    if (config.SERVING_METRICS_PORT !== undefined) {
+      metricsServer = await startMetricsServer({ registry: metrics, port: config.SERVING_METRICS_PORT, host: config.SERVING_METRICS_HOST });
+    }
     ready = true;
     const address = `${config.SERVING_GRPC_HOST}:${port}`;
     const worker = config.SERVING_WORKER_INDEX === undefined ? '' : `, worker ${config.SERVING_WORKER_INDEX} pid ${process.pid}`;
@@ -187,11 +196,13 @@ export async function startServing(
         if (dropped || failed) log.warn(`prediction.logged: ${dropped} rows dropped (buffer full), ${failed} not published`);
         await repository.close();
         await bus.close();
+        await metricsServer?.close();
       })());
-    return { server, repository, predictions, bus, address, port, close };
+    return { server, repository, predictions, bus, address, port, metricsPort: metricsServer?.port, close };
   } catch (error) {
     await subscription?.stop().catch(() => undefined);
     server.forceShutdown();
+    await metricsServer?.close();
     await repository.close();
     await bus.close();
     throw error;

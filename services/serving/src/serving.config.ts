@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { busEnvSchema, loadConfig, port, withBusDefault } from '@mlops/config';
+import { grpcSecurityEnvSchema } from '@mlops/grpc';
 
 export interface ModelSource {
   name: string;
@@ -60,10 +61,14 @@ export const servingEnvSchema = z
     SERVING_WORKER_RESTARTS: z.coerce.number().int().min(0).default(0),
     /** Where grpc_service.proto is; found by walking up from the code when unset. */
     SERVING_PROTO_DIR: z.string().min(1).optional(),
+    /** Port of the Prometheus scrape (GET /metrics) and liveness (GET /health/live); unset: not served. */
+    SERVING_METRICS_PORT: z.coerce.number().int().min(0, 'expected a port number').max(65535, 'expected a port number').optional(),
+    SERVING_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
     /** Seconds graceful shutdown waits for in-flight requests before cancelling them. */
     SERVING_SHUTDOWN_GRACE_S: z.coerce.number().positive().default(10),
     INSTANCE_ID: z.string().min(1).optional(),
   })
+  .and(grpcSecurityEnvSchema)
   .and(busEnvSchema);
 
 export type ServingConfig = z.output<typeof servingEnvSchema>;
