@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
 import { openDataSource } from '@mlops/persistence';
 import { ContentStore } from './artifacts/artifact-store';
-import { ApiErrorFilter } from '@mlops/http';
+import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
 import { ModelsController } from './http/models.controller';
 import { HealthController, MlflowRegistryController } from './http/registry.controller';
 import { DATA_SOURCE, REGISTRY_SERVICE } from './http/tokens';
@@ -13,6 +13,7 @@ import type { RegistryConfig } from './registry.config';
 import { RegistryService } from './registry.service';
 import { registryEntities } from './store/entities';
 import { TrainingConsumer } from './training-consumer';
+import { CanaryConsumer } from './canary-consumer';
 
 export interface RegistryApp {
   app: INestApplication;
@@ -72,14 +73,16 @@ export async function startRegistry(
     logger: options.logger === false ? false : ['log', 'warn', 'error'],
     bodyParser: false,
   });
+  configureHttpApp(app, { service: 'registry', filter: new ApiErrorFilter('registry'), apiToken: config.API_TOKEN });
   app.useBodyParser('json', { limit: '1mb' });
   app.useBodyParser('raw', { limit: config.REGISTRY_BODY_LIMIT, type: 'application/octet-stream' });
-  app.useGlobalFilters(new ApiErrorFilter('registry'));
   await app.listen(config.REGISTRY_PORT, config.REGISTRY_HOST);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 
   const consumer = new TrainingConsumer(service, bus, config.REGISTRY_GROUP);
   await consumer.start();
+  const canary = new CanaryConsumer(service, bus, `${config.REGISTRY_GROUP}.canary`, { log: (m) => log.log(m), warn: (m) => log.warn(m) });
+  await canary.start();
   log.log(
     `registry listening on ${url} (bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, artifacts: ${service.store.root}, gate: ${config.REGISTRY_GATE_METRIC}${config.REGISTRY_HOLDOUT_PATH ? ' on holdout' : ' as reported'})`,
   );
@@ -91,6 +94,7 @@ export async function startRegistry(
     url,
     close: async () => {
       await consumer.stop();
+      await canary.stop();
       await app.close();
       await bus.close();
       await dataSource.destroy();

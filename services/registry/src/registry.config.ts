@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { busEnvSchema, databaseEnvSchema, loadConfig, port, withBusDefault } from '@mlops/config';
+import { apiTokenEnvSchema, busEnvSchema, databaseEnvSchema, loadConfig, port, withBusDefault } from '@mlops/config';
 
 const csv = z
   .string()
@@ -28,6 +28,7 @@ export const registryEnvSchema = z
     INSTANCE_ID: z.string().min(1).optional(),
   })
   .and(databaseEnvSchema)
+  .and(apiTokenEnvSchema)
   .and(busEnvSchema);
 
 export type RegistryConfig = z.output<typeof registryEnvSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { busEnvSchema, loadConfig, port, withBusDefault } from '@mlops/config';
+import { apiTokenEnvSchema, busEnvSchema, loadConfig, port, withBusDefault } from '@mlops/config';
 
 export const trainerEnvSchema = z
   .object({
@@ -40,6 +40,7 @@ export const trainerEnvSchema = z
     CODE_VERSION: z.string().min(1).default('dev'),
     INSTANCE_ID: z.string().min(1).optional(),
   })
+  .and(apiTokenEnvSchema)
   .and(busEnvSchema);
 
 export type TrainerConfig = z.output<typeof trainerEnvSchema>;
