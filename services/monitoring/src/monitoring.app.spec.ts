@@ -69,7 +69,7 @@ describe('monitoring service (embedded: in-process bus)', () => {
   beforeAll(async () => {
     transport = new InProcessTransport();
     monitoring = await startMonitoring(
-      loadMonitoringConfig({ MONITORING_PORT: '0', MONITORING_WINDOW_SIZE: String(WINDOW), MONITORING_COOLDOWN_S: '300' }),
+      loadMonitoringConfig({ DATABASE_URL: 'sqlite::memory:', MONITORING_PORT: '0', MONITORING_WINDOW_SIZE: String(WINDOW), MONITORING_COOLDOWN_S: '300' }),
       { inProcess: transport, logger: false, now: () => clock, defaultMetrics: false },
     );
     producer = new EventBus(transport);
@@ -175,7 +175,7 @@ describe('monitoring: reference learned from the first predictions', () => {
   it('learns the reference from the first N predictions, then monitors', async () => {
     const transport = new InProcessTransport();
     const monitoring = await startMonitoring(
-      loadMonitoringConfig({ MONITORING_PORT: '0', MONITORING_WINDOW_SIZE: '100', MONITORING_REFERENCE_FROM_FIRST: '300' }),
+      loadMonitoringConfig({ DATABASE_URL: 'sqlite::memory:', MONITORING_PORT: '0', MONITORING_WINDOW_SIZE: '100', MONITORING_REFERENCE_FROM_FIRST: '300' }),
       { inProcess: transport, logger: false, defaultMetrics: false },
     );
     try {
@@ -208,17 +208,30 @@ describe('monitoring config', () => {
       MONITORING_COOLDOWN_S: 300,
       MONITORING_DATASET_DRIFT_SHARE: 0.5,
       MONITORING_REFERENCE_FROM_FIRST: 0,
+      DATABASE_URL: 'sqlite:.mlops/monitoring.db',
+      MONITORING_TABLE_PREFIX: 'monitoring',
+      MONITORING_REFERENCE_ROWS: 1000,
+      MONITORING_LABEL_PENDING_MAX: 100_000,
+      MONITORING_LABEL_TTL_S: 86_400,
+      MONITORING_CLASSIFICATION_METRIC: 'accuracy',
+      MONITORING_REGRESSION_METRIC: 'rmse',
+      MONITORING_PERFORMANCE_TOLERANCE: 0.05,
+      MONITORING_PERFORMANCE_MIN_LABELS: 50,
+      MONITORING_CANARY_MIN_PREDICTIONS: 100,
+      MONITORING_CANARY_MIN_LABELS: 50,
+      MONITORING_CANARY_TOLERANCE: 0.05,
+      MONITORING_AUC_BINS: 1000,
     });
   });
 
   it('names each bad variable', () => {
     let error: unknown;
     try {
-      loadMonitoringConfig({ MONITORING_WINDOW_SIZE: '0', MONITORING_COOLDOWN_S: '-1' });
+      loadMonitoringConfig({ MONITORING_WINDOW_SIZE: '0', MONITORING_COOLDOWN_S: '-1', MONITORING_TABLE_PREFIX: 'Bad-Prefix' });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual(['MONITORING_COOLDOWN_S', 'MONITORING_WINDOW_SIZE']);
+    expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual(['MONITORING_COOLDOWN_S', 'MONITORING_TABLE_PREFIX', 'MONITORING_WINDOW_SIZE']);
   });
 });

@@ -48,12 +48,14 @@ interface VersionState {
   version: number;
   detector?: DriftDetector;
   referenceRows: number;
-  referenceSource?: 'http' | 'first-predictions';
+  referenceSource?: ReferenceSource;
   learning: Record<string, Scalar>[];
   windowStart?: string;
   windowEnd?: string;
   windows: number;
 }
+
+export type ReferenceSource = 'http' | 'first-predictions' | 'training-dataset';
 
 export interface MonitoringOptions {
   windowSize: number;
@@ -62,6 +64,8 @@ export interface MonitoringOptions {
   /** 0: reference only via setReference; N: learn it from the first N predictions of a version. */
   referenceFromFirst: number;
   now?: () => number;
+  /** Called when a version learned its reference from its first predictions (to store it). */
+  onReferenceLearned?: (model: string, version: number, body: ReferenceBody) => void;
 }
 
 /**
@@ -91,8 +95,11 @@ export class MonitoringService {
     return state;
   }
 
-  /** Sets (replaces) the reference of a model version; a pending window starts over. */
-  setReference(model: string, version: number, body: unknown) {
+  /**
+   * Sets (replaces) the reference of a model version; a pending window starts over.
+   * Returns the description and the validated body (what a store keeps to rebuild it).
+   */
+  setReference(model: string, version: number, body: unknown, source: ReferenceSource = 'http') {
     const parsed = referenceBodySchema.safeParse(body);
     if (!parsed.success) throw new InvalidRequest(issuesOf(parsed.error));
     const { rows, columns, features, datasetDriftShare } = parsed.data;
@@ -103,8 +110,17 @@ export class MonitoringService {
     } catch (error) {
       throw new InvalidRequest([{ field: '', message: (error as Error).message }]);
     }
-    state.referenceSource = 'http';
-    return this.describe(state);
+    state.referenceSource = source;
+    return { ...this.describe(state), body: parsed.data as ReferenceBody };
+  }
+
+  hasReference(model: string, version: number): boolean {
+    return this.versions.get(`${model}\u0000${version}`)?.detector !== undefined;
+  }
+
+  /** Restores a stored drift cooldown (after a restart). */
+  restoreCooldown(model: string, lastPublishedAt: number): void {
+    this.lastPublished.set(model, lastPublishedAt);
   }
 
   private install(
@@ -152,8 +168,10 @@ export class MonitoringService {
       if (this.options.referenceFromFirst > 0) {
         state.learning.push(inputs);
         if (state.learning.length >= this.options.referenceFromFirst) {
-          this.install(state, { rows: state.learning });
+          const learned = { rows: state.learning };
+          this.install(state, learned);
           state.referenceSource = 'first-predictions';
+          this.options.onReferenceLearned?.(model, version, learned);
         }
       }
       return undefined;

@@ -1,0 +1,99 @@
+// Drift throughput through the monitor's real consumer path (not a timed test): prediction.logged
+// envelopes (30 features) published on the in-process bus into the monitoring service
+// (decode + contract validation, drift window, label-join map, canary check), next to a floor
+// measured in the same run: the same envelopes through the same bus into a handler that only
+// counts. Prints predictions/s of both, their ratio, and the monitor against 20,000/s.
+// usage: npm run build && node bench/loop/drift-throughput.mjs   (ROWS=200000 ROUNDS=3 to change)
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+const require = createRequire(import.meta.url);
+const dist = (p) => require(resolve(import.meta.dirname, '../../dist', p));
+const { EventBus, InProcessTransport } = dist('libs/bus/src/index.js');
+const { createEvent } = dist('libs/contracts/src/index.js');
+const { startMonitoring, loadMonitoringConfig } = dist('services/monitoring/src/index.js');
+
+const FEATURES = 30;
+const WINDOW = 500;
+const N = Number(process.env.ROWS ?? 200_000);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const CHUNK = 500; // events per publish, as serving's prediction log sends them
+const TARGET = 20_000;
+
+let seed = 42;
+const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const inputs = (shift) => {
+  const r = {};
+  for (let f = 0; f < FEATURES; f++) r[`input[${f}]`] = f % 5 === 4 ? Math.floor(rand() * 3) : rand() + shift;
+  return r;
+};
+
+const envelopes = Array.from({ length: N }, (_, i) => {
+  const p = rand();
+  return createEvent('prediction.logged', {
+    source: 'serving',
+    subject: 'bench',
+    data: { predictionId: `p${i}`, model: 'bench', version: 1, inputs: inputs(0.05), outputs: { label: p > 0.5 ? 1 : 0, probabilities: [1 - p, p] }, latencyMs: 1 },
+  });
+});
+
+async function publishAll(bus, until) {
+  const start = performance.now();
+  for (let i = 0; i < N; i += CHUNK) await bus.publish(envelopes.slice(i, i + CHUNK));
+  await until();
+  return N / ((performance.now() - start) / 1000);
+}
+
+/** Polls every 5 ms (a busier poll would take CPU from the consumer it waits for). */
+async function waitUntil(check) {
+  while (!(await check())) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** The same bus, a handler that only counts. */
+async function floor() {
+  const transport = new InProcessTransport();
+  const bus = new EventBus(transport);
+  let seen = 0;
+  const sub = await bus.subscribeEvents({ group: 'floor', types: ['prediction.logged'], handle: async () => void seen++ });
+  const rate = await publishAll(bus, () => waitUntil(() => seen >= N));
+  await sub.stop();
+  await transport.close();
+  return rate;
+}
+
+/** The monitoring service's production wiring on the in-process bus (SQLite in memory). */
+async function monitor() {
+  const transport = new InProcessTransport();
+  const app = await startMonitoring(
+    loadMonitoringConfig({ DATABASE_URL: 'sqlite::memory:', MONITORING_PORT: '0', MONITORING_WINDOW_SIZE: String(WINDOW) }),
+    { inProcess: transport, logger: false, defaultMetrics: false },
+  );
+  await app.loop.setReference('bench', 1, { rows: Array.from({ length: 1000 }, () => inputs(0)) });
+  const bus = new EventBus(transport);
+  const counted = async () => (await app.metrics.predictions.get()).values.reduce((s, v) => s + v.value, 0);
+  const rate = await publishAll(bus, () => waitUntil(async () => (await counted()) >= N));
+  const windows = (await app.metrics.windows.get()).values.reduce((s, v) => s + v.value, 0);
+  await app.close();
+  return { rate, windows };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const floors = [];
+const monitors = [];
+let windows = 0;
+await floor(); // warm-up (JIT)
+for (let r = 0; r < ROUNDS; r++) {
+  floors.push(await floor());
+  const m = await monitor();
+  monitors.push(m.rate);
+  windows = m.windows;
+}
+const f = median(floors);
+const m = median(monitors);
+const fmt = (x) => Math.round(x).toLocaleString('en-US');
+console.log(`drift throughput, ${N.toLocaleString('en-US')} prediction.logged envelopes, ${FEATURES} features, window ${WINDOW}, reference 1,000 rows, median of ${ROUNDS} rounds`);
+console.log(`  floor (same bus, counting handler): ${fmt(f)} predictions/s   rounds: ${floors.map(fmt).join(', ')}`);
+console.log(`  monitoring service consumer path:  ${fmt(m)} predictions/s   rounds: ${monitors.map(fmt).join(', ')}  (${windows} windows evaluated)`);
+// floor and monitor of one round run back to back, so their ratio is the least noisy figure
+const ratios = monitors.map((x, i) => x / floors[i]);
+console.log(`  monitor / floor: ${median(ratios).toFixed(2)} (median of per-round ratios: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+console.log(`  monitor / 20,000 target: ${(m / TARGET).toFixed(2)}   floor / 20,000 target: ${(f / TARGET).toFixed(2)}`);

@@ -1,0 +1,370 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
+import { createEvent, type AnyEvent, type EventEnvelope, type EventType } from '@mlops/contracts';
+import { waitFor } from '../../../test/support/wait-for';
+import { startMonitoring, type MonitoringApp } from './monitoring.app';
+import { loadMonitoringConfig } from './monitoring.config';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const json = (r: Response): Promise<any> => r.json();
+
+const HASH = 'a'.repeat(64);
+
+/** A materialized dataset as the feature store writes it: an Arrow IPC file. */
+function writeDataset(dir: string, name: string, rows: number): string {
+  const a = Float64Array.from({ length: rows }, (_, i) => Math.sin(i) * 2);
+  const b = Float64Array.from({ length: rows }, (_, i) => (i % 7) + 0.5);
+  const label = Float64Array.from({ length: rows }, (_, i) => i % 2);
+  const uri = join(dir, `${name}.arrow`);
+  writeFileSync(uri, tableToIPC(tableFromArrays({ a, b, label }), 'file'));
+  return uri;
+}
+
+/** A monitor on one SQLite file and one in-process log; restartable like a process. */
+class Harness {
+  monitor!: MonitoringApp;
+  readonly transport = new InProcessTransport();
+  readonly producer = new EventBus(this.transport);
+  readonly seen: AnyEvent[] = [];
+  private observer?: Subscription;
+  private sent = 0;
+
+  constructor(
+    readonly file: string,
+    readonly env: Record<string, string> = {},
+  ) {}
+
+  async start(): Promise<void> {
+    this.monitor = await startMonitoring(
+      loadMonitoringConfig({
+        DATABASE_URL: `sqlite:${this.file}`,
+        MONITORING_PORT: '0',
+        MONITORING_WINDOW_SIZE: '1000',
+        MONITORING_CANARY_MIN_PREDICTIONS: '100',
+        MONITORING_CANARY_MIN_LABELS: '50',
+        MONITORING_PERFORMANCE_MIN_LABELS: '50',
+        MONITORING_REFERENCE_ROWS: '500',
+        ...this.env,
+      }),
+      { inProcess: this.transport, logger: false, defaultMetrics: false },
+    );
+    // closing a service closes the shared in-process transport's subscriptions: the
+    // observer subscribes again, and its group continues where it was
+    this.observer = await this.producer.subscribeEvents({
+      group: 'observer',
+      types: ['canary.evaluated', 'performance.degraded'],
+      handle: async (e) => void this.seen.push(e as AnyEvent),
+    });
+  }
+
+  async restart(): Promise<void> {
+    await this.monitor.close();
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.observer?.stop();
+    await this.monitor.close();
+  }
+
+  of<T extends EventType>(type: T): EventEnvelope<T>[] {
+    return this.seen.filter((e) => e.type === type) as unknown as EventEnvelope<T>[];
+  }
+
+  publish(events: AnyEvent | AnyEvent[]) {
+    return this.producer.publish(events);
+  }
+
+  async lineage(model: string, version: number, uri: string, metrics: Record<string, number> = { accuracy: 0.9 }) {
+    const datasetId = `${model}-ds-${version}`;
+    const runId = `${model}-run-${version}`;
+    await this.publish([
+      createEvent('dataset.materialized', {
+        source: 'feature-store',
+        subject: 'fv',
+        data: { datasetId, version, hash: HASH, featureView: 'fv', uri, rowCount: 3000, schema: [{ name: 'a', type: 'number' }, { name: 'b', type: 'number' }] },
+      }) as AnyEvent,
+      createEvent('training.completed', {
+        source: 'trainer',
+        subject: model,
+        data: { jobId: `job-${version}`, model, runId, datasetId, artifactUri: 'file:///m.onnx', metrics, params: { features: 'a,b' } },
+      }) as AnyEvent,
+      createEvent('model.registered', { source: 'registry', subject: model, data: { model, version, runId, artifactHash: HASH } }) as AnyEvent,
+    ]);
+  }
+
+  deployed(model: string, version: number, trafficShare: number, correlationId?: string) {
+    const event = createEvent('deployment.completed', {
+      source: 'serving',
+      subject: model,
+      correlationId,
+      data: { model, version, status: 'serving', trafficShare },
+    });
+    return this.publish(event as AnyEvent).then(() => event);
+  }
+
+  promoted(model: string, version: number) {
+    return this.publish(createEvent('model.promoted', { source: 'registry', subject: model, data: { model, version, alias: 'champion' } }) as AnyEvent);
+  }
+
+  /** Binary predictions of a version: `correct` of them predict the label they will get. */
+  async predictAndLabel(model: string, version: number, n: number, { correct = n, labelled = n } = {}): Promise<void> {
+    const ids: { id: string; truth: number }[] = [];
+    const predictions = Array.from({ length: n }, (_, i) => {
+      const id = `${model}-${version}-${this.sent++}`;
+      const truth = i % 2;
+      const predicted = i < correct ? truth : 1 - truth;
+      ids.push({ id, truth });
+      return createEvent('prediction.logged', {
+        source: 'serving',
+        subject: model,
+        data: { predictionId: id, model, version, inputs: { 'input[0]': i / n, 'input[1]': 1 }, outputs: { label: predicted, probabilities: [1 - predicted, predicted] }, latencyMs: 1 },
+      }) as AnyEvent;
+    });
+    await this.publish(predictions);
+    await waitFor(async () => {
+      const values = (await this.monitor.metrics.predictions.get()).values;
+      return values.some((v) => v.labels.model === model && v.labels.version === String(version) && v.value >= n);
+    }, `${n} predictions of ${model} v${version}`);
+    const before = await this.labelCount(model, version);
+    await this.publish(
+      ids.slice(0, labelled).map(({ id, truth }) => createEvent('label.observed', { source: 'labels', subject: model, data: { predictionId: id, model, label: truth } }) as AnyEvent),
+    );
+    await waitFor(async () => (await this.labelCount(model, version)) >= before + labelled, `${labelled} labels of ${model} v${version}`);
+  }
+
+  async labelCount(model: string, version: number): Promise<number> {
+    return (await fetch(`${this.monitor.url}/models/${model}/versions/${version}/performance`).then(json)).labels;
+  }
+
+  status(model: string) {
+    return fetch(`${this.monitor.url}/models/${model}/status`).then(json);
+  }
+}
+
+describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 30_000 }, () => {
+  let dir: string;
+  let uri: string;
+  let h: Harness;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'monitoring-loop-'));
+    uri = writeDataset(dir, 'train', 3000);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await h?.stop();
+  });
+
+  /** v1 deployed and promoted (champion), v2 deployed as a canary: returns v2's deployment event. */
+  async function championAndCanary(model: string) {
+    await h.lineage(model, 1, uri);
+    await h.deployed(model, 1, 0.1);
+    await h.promoted(model, 1);
+    await h.lineage(model, 2, uri);
+    await waitFor(async () => (await h.status(model)).champion === 1, 'champion v1');
+    const deployment = await h.deployed(model, 2, 0.1, `loop-${model}`);
+    await waitFor(async () => (await h.status(model)).canary?.version === 2, 'canary v2');
+    return deployment;
+  }
+
+  it('sets a deployed version\'s reference from its training dataset (events only), 500 rows evenly spread, input[i] keys', async () => {
+    h = new Harness(join(dir, 'refs.db'));
+    await h.start();
+    await h.lineage('refs', 1, uri);
+    await h.deployed('refs', 1, 1);
+    const reference = await waitFor(async () => {
+      const r = await fetch(`${h.monitor.url}/models/refs/versions/1/reference`);
+      return r.ok ? json(r) : undefined;
+    }, 'the reference of refs v1');
+    expect(reference).toMatchObject({ referenceRows: 500, referenceSource: 'training-dataset', tests: { 'input[0]': { method: 'ks' }, 'input[1]': { method: 'ks' } } });
+    expect(Object.keys(reference.tests)).toEqual(['input[0]', 'input[1]']);
+    const status = await h.status('refs');
+    expect(status).toMatchObject({ champion: null, canary: null, versions: [{ version: 1, reference: { status: 'ready', source: 'training-dataset', datasetId: 'refs-ds-1' } }] });
+  });
+
+  it('waits for lineage that arrives after the deployment; reports an unreadable dataset without crashing', async () => {
+    h = new Harness(join(dir, 'late.db'));
+    await h.start();
+    await h.deployed('late', 1, 1);
+    await waitFor(async () => (await h.status('late')).versions[0]?.reference.status === 'waiting-for-lineage', 'waiting');
+    expect((await h.status('late')).versions[0].reference.problem).toMatch(/model.registered for late v1/);
+    await h.lineage('late', 1, uri);
+    await waitFor(async () => (await h.status('late')).versions[0]?.reference.status === 'ready', 'ready after lineage');
+
+    await h.lineage('broken', 1, join(dir, 'missing.arrow'));
+    await h.deployed('broken', 1, 1);
+    await waitFor(async () => (await h.status('broken')).versions[0]?.reference.status === 'unavailable', 'unavailable');
+    const overall = await fetch(`${h.monitor.url}/status`).then(json);
+    expect(overall.referenceProblems).toEqual([
+      expect.objectContaining({ model: 'broken', version: 1, status: 'unavailable', problem: expect.stringMatching(/missing\.arrow is not readable/) }),
+    ]);
+    expect((await fetch(`${h.monitor.url}/health/ready`)).ok).toBe(true);
+  });
+
+  it('does not watch the first version of a model (no champion) as a canary', async () => {
+    h = new Harness(join(dir, 'first.db'));
+    await h.start();
+    await h.lineage('first', 1, uri);
+    await h.deployed('first', 1, 0.1);
+    await h.predictAndLabel('first', 1, 120);
+    const status = await h.status('first');
+    expect(status.canary).toBeNull();
+    expect(h.of('canary.evaluated')).toEqual([]);
+  });
+
+  it('promotes a canary as good as the champion, once, with the deployment\'s correlation id', async () => {
+    h = new Harness(join(dir, 'promote.db'));
+    await h.start();
+    const deployment = await championAndCanary('good');
+    await h.predictAndLabel('good', 1, 80, { correct: 72 }); // champion 0.9
+    await h.predictAndLabel('good', 2, 60, { correct: 54 }); // canary 0.9 so far, no verdict yet (60 < 100)
+    expect(h.of('canary.evaluated')).toEqual([]);
+    await h.predictAndLabel('good', 2, 40, { correct: 36, labelled: 0 });
+    const [verdict] = await waitFor(() => (h.of('canary.evaluated').length ? h.of('canary.evaluated') : undefined), 'canary.evaluated');
+    expect(verdict.correlationId).toBe(deployment.correlationId);
+    expect(verdict.data).toMatchObject({
+      model: 'good',
+      version: 2,
+      championVersion: 1,
+      verdict: 'promote',
+      predictions: 100,
+      labels: 60,
+      metric: 'accuracy',
+      canaryValue: 0.9,
+      championValue: 0.9,
+    });
+    await h.predictAndLabel('good', 2, 150);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.of('canary.evaluated')).toHaveLength(1);
+    // after model.promoted for the canary the canary state ends, and v2 is the champion
+    await h.promoted('good', 2);
+    await waitFor(async () => (await h.status('good')).champion === 2, 'champion v2');
+    const status = await h.status('good');
+    expect(status.canary).toBeNull();
+    expect(status.canaries).toEqual([expect.objectContaining({ version: 2, status: 'ended', endedReason: 'promoted to champion', verdict: expect.objectContaining({ verdict: 'promote' }) })]);
+  });
+
+  it('rolls back a canary worse than the champion by more than the tolerance, naming both values', async () => {
+    h = new Harness(join(dir, 'rollback.db'));
+    await h.start();
+    await championAndCanary('bad');
+    await h.predictAndLabel('bad', 1, 60, { correct: 54 }); // 0.9
+    await h.predictAndLabel('bad', 2, 60, { correct: 42 }); // 0.7
+    await h.predictAndLabel('bad', 2, 40, { labelled: 0 });
+    const [verdict] = await waitFor(() => (h.of('canary.evaluated').length ? h.of('canary.evaluated') : undefined), 'canary.evaluated');
+    expect(verdict.data).toMatchObject({ verdict: 'rollback', metric: 'accuracy', canaryValue: 0.7, championValue: 0.9, labels: 60, predictions: 100 });
+    expect(verdict.data.reason).toMatch(/canary accuracy 0\.7 is worse than champion v1 0\.9 by 0\.2 \(tolerance 0\.05\)/);
+  });
+
+  it('promotes on predictions alone when labels are too few, and says so', async () => {
+    h = new Harness(join(dir, 'unlabelled.db'));
+    await h.start();
+    await championAndCanary('quiet');
+    await h.predictAndLabel('quiet', 2, 90, { correct: 0, labelled: 10 });
+    await h.predictAndLabel('quiet', 2, 10, { labelled: 0 });
+    const [verdict] = await waitFor(() => (h.of('canary.evaluated').length ? h.of('canary.evaluated') : undefined), 'canary.evaluated');
+    expect(verdict.data).toMatchObject({ verdict: 'promote', labels: 10, predictions: 100 });
+    expect(verdict.data.metric).toBeUndefined();
+    expect(verdict.data.reason).toMatch(/promoted on predictions alone: 100 predictions, labels 10 \(canary\) and 0 \(champion v1\) of the 50 each needed/);
+  });
+
+  it('keeps canary state, labels and references across a restart (SQLite file), and decides once', async () => {
+    h = new Harness(join(dir, 'restart.db'), { MONITORING_STATE_FLUSH_MS: '0' });
+    await h.start();
+    await championAndCanary('durable');
+    await h.predictAndLabel('durable', 1, 60, { correct: 57 }); // 0.95
+    await h.predictAndLabel('durable', 2, 60, { correct: 36 }); // 0.6
+    await h.restart();
+    const before = await h.status('durable');
+    expect(before).toMatchObject({ champion: 1, canary: { version: 2, status: 'watching', predictions: 60, labels: { canary: 60, champion: 60 } } });
+    expect(before.versions.map((v: { reference: { status: string } }) => v.reference.status)).toEqual(['ready', 'ready']);
+    expect((await fetch(`${h.monitor.url}/models/durable/versions/2/reference`)).status).toBe(200);
+    // the labels joined before the restart decide the verdict after it
+    await h.predictAndLabel('durable', 2, 40, { labelled: 0 });
+    const [verdict] = await waitFor(() => (h.of('canary.evaluated').length ? h.of('canary.evaluated') : undefined), 'canary.evaluated');
+    expect(verdict.data).toMatchObject({ verdict: 'rollback', predictions: 100, labels: 60, canaryValue: 0.6, championValue: 0.95 });
+    await h.restart();
+    await h.predictAndLabel('durable', 2, 120, { labelled: 0 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.of('canary.evaluated')).toHaveLength(1);
+    expect((await h.status('durable')).canary).toMatchObject({ status: 'evaluated', verdict: { verdict: 'rollback' } });
+  });
+
+  it('publishes performance.degraded below the training baseline, once per cooldown, and exposes performance', async () => {
+    h = new Harness(join(dir, 'perf.db'));
+    await h.start();
+    await h.lineage('perf', 1, uri, { accuracy: 0.95 });
+    await h.deployed('perf', 1, 1);
+    await h.predictAndLabel('perf', 1, 100, { correct: 80 });
+    const [degraded] = await waitFor(() => (h.of('performance.degraded').length ? h.of('performance.degraded') : undefined), 'performance.degraded');
+    expect(degraded.data).toMatchObject({ model: 'perf', version: 1, metric: 'accuracy', baseline: 0.95 });
+    expect(degraded.data.threshold).toBeCloseTo(0.9, 12);
+    expect(degraded.data.value).toBeLessThan(0.9);
+    await h.predictAndLabel('perf', 1, 100, { correct: 50 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.of('performance.degraded')).toHaveLength(1);
+    const performance = await fetch(`${h.monitor.url}/models/perf/versions/1/performance`).then(json);
+    expect(performance).toMatchObject({ kind: 'classification', labels: 200, metrics: { accuracy: 0.65 }, baseline: { metric: 'accuracy', value: 0.95, source: 'training' } });
+    expect(performance.metrics.roc_auc).toBeCloseTo(0.65, 10);
+    const scrape = await fetch(`${h.monitor.url}/metrics`).then((r) => r.text());
+    expect(scrape).toMatch(/mlops_monitoring_performance\{model="perf",version="1",metric="accuracy"\} 0\.65/);
+    expect(scrape).toMatch(/mlops_monitoring_labels_total\{model="perf",version="1"\} 200/);
+    expect(scrape).toMatch(/mlops_monitoring_performance_degraded_total\{model="perf",metric="accuracy"\} 1/);
+  });
+
+  it('counts labels without a waiting prediction as unmatched, and a redelivered label once', async () => {
+    h = new Harness(join(dir, 'labels.db'), { MONITORING_LABEL_PENDING_MAX: '10' });
+    await h.start();
+    await h.predictAndLabel('lbl', 1, 10);
+    await h.publish(createEvent('label.observed', { source: 'labels', subject: 'lbl', data: { predictionId: 'never-logged', label: 1 } }) as AnyEvent);
+    await h.predictAndLabel('lbl', 1, 20, { labelled: 0 }); // evicts 10 of the waiting ones
+    const status = await waitFor(async () => {
+      const s = await fetch(`${h.monitor.url}/status`).then(json);
+      return s.labels.unmatched >= 1 ? s : undefined;
+    }, 'unmatched label');
+    expect(status.labels).toEqual({ pendingPredictions: 10, evictedUnlabelled: 10, unmatched: 1 });
+    expect(await h.labelCount('lbl', 1)).toBe(10);
+    // the same label event delivered twice while its prediction still waits: counted once
+    const waiting = `lbl-1-${10 + 19}`;
+    const label = createEvent('label.observed', { source: 'labels', subject: 'lbl', data: { predictionId: waiting, label: 0 } });
+    await Promise.all([h.monitor.loop.onLabel(label), h.monitor.loop.onLabel(label)]);
+    expect(await h.labelCount('lbl', 1)).toBe(11);
+  });
+
+  it('keeps an HTTP reference and the drift cooldown across a restart', async () => {
+    h = new Harness(join(dir, 'drift.db'), { MONITORING_WINDOW_SIZE: '100', MONITORING_COOLDOWN_S: '300' });
+    await h.start();
+    const rows = Array.from({ length: 500 }, (_, i) => ({ x: Math.sin(i * 12.9898) }));
+    const put = await fetch(`${h.monitor.url}/models/drifty/versions/1/reference`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rows }),
+    });
+    expect(put.status).toBe(200);
+    const shifted = (n: number, offset: number) =>
+      Array.from({ length: n }, (_, i) =>
+        createEvent('prediction.logged', {
+          source: 'serving',
+          subject: 'drifty',
+          data: { predictionId: `d${offset + i}`, model: 'drifty', version: 1, inputs: { x: 3 + Math.sin((offset + i) * 7.1) }, outputs: {}, latencyMs: 1 },
+        }) as AnyEvent,
+      );
+    const drifts: AnyEvent[] = [];
+    const watch = await h.producer.subscribeEvents({ group: 'drift-watch', types: ['drift.detected'], handle: async (e) => void drifts.push(e as AnyEvent) });
+    await h.publish(shifted(100, 0));
+    await waitFor(() => drifts.length === 1, 'the first drift.detected');
+    await watch.stop();
+    await h.restart();
+    const again = await h.producer.subscribeEvents({ group: 'drift-watch', types: ['drift.detected'], handle: async (e) => void drifts.push(e as AnyEvent) });
+    expect((await fetch(`${h.monitor.url}/models/drifty/versions/1/reference`).then(json)).referenceSource).toBe('http');
+    await h.publish(shifted(100, 100));
+    await waitFor(() => h.monitor.service.drift('drifty'), 'a window after the restart');
+    expect(h.monitor.service.drift('drifty')).toMatchObject({ published: false, suppressedByCooldown: true });
+    expect(drifts).toHaveLength(1);
+    await again.stop();
+  });
+});

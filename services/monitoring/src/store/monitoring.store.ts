@@ -1,0 +1,133 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { applyOnce, inTransaction, openDataSource } from '@mlops/persistence';
+import type { EventEnvelope } from '@mlops/contracts';
+import { createMonitoringTables } from './create-monitoring-tables.migration';
+import {
+  monitoringEntities,
+  type CanaryRow,
+  type ChampionRow,
+  type CooldownRow,
+  type DatasetRow,
+  type MonitoringEntities,
+  type OutboxRow,
+  type PerformanceRow,
+  type ReferenceRow,
+  type RunRow,
+  type VersionRow,
+} from './entities';
+
+/** Everything a restarted monitor reloads. */
+export interface StoredState {
+  references: ReferenceRow[];
+  datasets: DatasetRow[];
+  runs: RunRow[];
+  versions: VersionRow[];
+  champions: ChampionRow[];
+  canaries: CanaryRow[];
+  performance: PerformanceRow[];
+  cooldowns: CooldownRow[];
+  outbox: OutboxRow[];
+}
+
+/** Writes inside one transaction (with the processed-event mark when applied once). */
+export class StoreTransaction {
+  constructor(
+    readonly manager: EntityManager,
+    private readonly tables: MonitoringEntities,
+  ) {}
+
+  saveReference(row: ReferenceRow) {
+    return this.manager.upsert(this.tables.references, [row], ['model', 'version']);
+  }
+  saveDataset(row: DatasetRow) {
+    return this.manager.upsert(this.tables.datasets, [row], ['datasetId']);
+  }
+  saveRun(row: RunRow) {
+    return this.manager.upsert(this.tables.runs, [row], ['runId']);
+  }
+  saveVersion(row: VersionRow) {
+    return this.manager.upsert(this.tables.versions, [row], ['model', 'version']);
+  }
+  saveChampion(row: ChampionRow) {
+    return this.manager.upsert(this.tables.champions, [row], ['model']);
+  }
+  deleteChampion(model: string) {
+    return this.manager.delete(this.tables.champions, { model });
+  }
+  saveCanary(row: CanaryRow) {
+    return this.manager.upsert(this.tables.canaries, [row], ['model', 'version']);
+  }
+  savePerformance(row: PerformanceRow) {
+    return this.manager.upsert(this.tables.performance, [row], ['model', 'version']);
+  }
+  saveCooldown(row: CooldownRow) {
+    return this.manager.upsert(this.tables.cooldowns, [row], ['key']);
+  }
+  enqueue(event: EventEnvelope, now: number) {
+    return this.manager.insert(this.tables.outbox, { id: event.id, event: JSON.stringify(event), createdAt: now });
+  }
+}
+
+/**
+ * The monitor's own tables (`<prefix>_*`, Postgres or SQLite through @mlops/persistence):
+ * references, lineage facts, champions, canaries, performance aggregates, cooldowns and an
+ * outbox of decided events. Live drift windows and predictions awaiting labels stay in memory.
+ */
+export class MonitoringStore {
+  private constructor(
+    readonly dataSource: DataSource,
+    private readonly prefix: string,
+    private readonly tables: MonitoringEntities,
+  ) {}
+
+  static async open(url: string, prefix: string): Promise<MonitoringStore> {
+    const tables = monitoringEntities(prefix);
+    const dataSource = await openDataSource({
+      service: prefix,
+      url,
+      entities: Object.values(tables),
+      migrations: [createMonitoringTables(prefix)],
+    });
+    return new MonitoringStore(dataSource, prefix, tables);
+  }
+
+  async load(): Promise<StoredState> {
+    const m = this.dataSource.manager;
+    const t = this.tables;
+    return {
+      references: await m.find(t.references),
+      datasets: await m.find(t.datasets),
+      runs: await m.find(t.runs),
+      versions: await m.find(t.versions),
+      champions: await m.find(t.champions),
+      canaries: await m.find(t.canaries),
+      performance: await m.find(t.performance),
+      cooldowns: await m.find(t.cooldowns),
+      outbox: await m.find(t.outbox, { order: { createdAt: 'ASC' } }),
+    };
+  }
+
+  /** Runs `work` in a transaction. */
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    return inTransaction(this.dataSource, (manager) => work(new StoreTransaction(manager, this.tables)));
+  }
+
+  /** Runs `work` once per (consumer, event id); a redelivered event is skipped. */
+  async once<T>(consumer: string, eventId: string, work: (tx: StoreTransaction) => Promise<T>): Promise<{ applied: boolean; result?: T }> {
+    const outcome = await applyOnce(this.dataSource, this.prefix, consumer, eventId, (manager) => work(new StoreTransaction(manager, this.tables)));
+    return outcome.applied ? { applied: true, result: outcome.result } : { applied: false };
+  }
+
+  async published(eventId: string): Promise<void> {
+    await this.dataSource.manager.delete(this.tables.outbox, { id: eventId });
+  }
+
+  /** Canary prediction counts are written in the background (see MONITORING_STATE_FLUSH_MS). */
+  async saveCanaryPredictions(model: string, version: number, predictions: number): Promise<void> {
+    await this.transaction((tx) => tx.manager.update(this.tables.canaries, { model, version, status: 'watching' }, { predictions }));
+  }
+
+  close(): Promise<void> {
+    return this.dataSource.destroy();
+  }
+}
