@@ -1,5 +1,6 @@
 import { Logger, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { configureHttpApp } from '@mlops/http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport, type Subscription } from '@mlops/bus';
 import type { AnyEvent } from '@mlops/contracts';
@@ -102,8 +103,8 @@ export async function startMonitoring(
   const app = await NestFactory.create<NestExpressApplication>(MonitoringModule.with({ service, loop: running, metrics }), {
     logger: quiet ? false : ['log', 'warn', 'error'],
   });
+  configureHttpApp(app, { service: 'monitoring', filter: new ErrorFilter(), apiToken: config.API_TOKEN, metrics: metrics.registry });
   app.useBodyParser('json', { limit: config.MONITORING_BODY_LIMIT });
-  app.useGlobalFilters(new ErrorFilter());
   await app.listen(config.MONITORING_PORT, config.MONITORING_HOST);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 

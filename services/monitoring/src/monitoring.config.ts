@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { busEnvSchema, databaseEnvSchema, loadConfig, port, withBusDefault } from '@mlops/config';
+import { apiTokenEnvSchema, busEnvSchema, databaseEnvSchema, loadConfig, port, withBusDefault } from '@mlops/config';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const share = (fallback: number) => z.coerce.number().min(0).max(1).default(fallback);
@@ -63,6 +63,7 @@ export const monitoringEnvSchema = z
     MONITORING_STATE_FLUSH_MS: z.coerce.number().int().nonnegative().default(1_000),
   })
   .and(databaseEnvSchema)
+  .and(apiTokenEnvSchema)
   .and(busEnvSchema);
 
 export type MonitoringConfig = z.output<typeof monitoringEnvSchema>;

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, Inject, Param, Put } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Put } from '@nestjs/common';
 import type { MonitoringMetrics } from '../metrics';
 import type { MonitoringLoop } from '../loop/monitoring-loop';
 import { InvalidRequest, type MonitoringService } from '../monitoring.service';
@@ -49,12 +49,6 @@ export class MonitoringController {
   @Get('status')
   status() {
     return this.loop.status();
-  }
-
-  @Get('metrics')
-  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
-  scrape(): Promise<string> {
-    return this.metrics.registry.metrics();
   }
 
   @Get('health/live')
