@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { Kafka, logLevel } from 'kafkajs';
+import { inferenceClient, makeTestModels, type InferenceClient } from '../../services/serving/test/models';
 import { infraEnv } from '../infra/infra-env';
+import { interopPython } from '../support/python';
 import { OtlpReceiver, SPAN_KIND, type ReceivedSpan } from '../support/otlp-receiver';
 import { freePort, ServiceProcess } from '../support/service-process';
 import { waitFor } from '../support/wait-for';
@@ -108,5 +112,63 @@ describe('OpenTelemetry traces across services (OTLP, real Kafka, one process pe
     expect(server).toMatchObject({ kind: SPAN_KIND.SERVER, parentSpanId: callerSpan });
     expect(publish).toMatchObject({ kind: SPAN_KIND.PRODUCER, parentSpanId: server!.spanId });
     expect(consume).toMatchObject({ kind: SPAN_KIND.CONSUMER, parentSpanId: publish!.spanId, attributes: { 'messaging.consumer.group.name': expect.stringContaining('feature-store') } });
+  });
+
+  it('follows a prediction from the gRPC call through prediction.logged into the monitor, parent to child', async () => {
+    const models = makeTestModels(interopPython());
+    const [grpcPort, monitoringPort] = [await freePort(), await freePort()];
+    const monitoringGroup = `monitoring-${run}`;
+    // The new monitor starts at the end of prediction.logged, not at other tests' history.
+    const kafka = new Kafka({ clientId: 'traces-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'prediction.logged', numPartitions: 3 }] });
+    await admin.resetOffsets({ groupId: monitoringGroup, topic: 'prediction.logged', earliest: false });
+    await admin.disconnect();
+    const serving = new ServiceProcess('serving', {
+      ...tracing('serving'),
+      BUS: 'kafka',
+      KAFKA_BROKERS: infra.KAFKA_BROKERS,
+      SERVING_GRPC_PORT: String(grpcPort),
+      SERVING_MODELS: `churn_${run}=${models.logregV1}`,
+      SERVING_GROUP: `serving-${run}`,
+      INSTANCE_ID: `serving-${randomUUID()}`,
+    });
+    const monitoring = new ServiceProcess('monitoring', {
+      ...tracing('monitoring'),
+      BUS: 'kafka',
+      KAFKA_BROKERS: infra.KAFKA_BROKERS,
+      DATABASE_URL: infra.DATABASE_URL,
+      MONITORING_PORT: String(monitoringPort),
+      MONITORING_GROUP: monitoringGroup,
+      MONITORING_TABLE_PREFIX: `mon_${run}`,
+      INSTANCE_ID: `monitoring-${randomUUID()}`,
+    });
+    services.push(serving, monitoring);
+    serving.start();
+    monitoring.start();
+    await monitoring.waitUntilReady(`http://127.0.0.1:${monitoringPort}/health/ready`);
+    const client: InferenceClient = inferenceClient(`127.0.0.1:${grpcPort}`);
+    try {
+      await new Promise<void>((done, fail) => client.waitForReady(Date.now() + 60_000, (e?: Error) => (e ? fail(e) : done())));
+      const callerTrace = randomUUID().replaceAll('-', '');
+      const callerSpan = randomUUID().replaceAll('-', '').slice(0, 16);
+      const metadata = new grpc.Metadata();
+      metadata.set('traceparent', `00-${callerTrace}-${callerSpan}-01`);
+      const request = { model_name: `churn_${run}`, inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], contents: { fp32_contents: Array.from({ length: 30 }, (_, i) => i / 30) } }] };
+      await new Promise((done, fail) => client.ModelInfer(request, metadata, (e: Error | null, r: unknown) => (e ? fail(e) : done(r))));
+
+      const spans = await waitFor(() => {
+        const trace = otlp.trace(callerTrace);
+        return trace.some((s) => s.service === 'monitoring' && s.name === 'process prediction.logged') ? trace : undefined;
+      }, 'the monitor consumer span in the caller trace', 90_000);
+      const infer = spans.find((s) => s.service === 'serving' && s.name === 'inference.GRPCInferenceService/ModelInfer');
+      const consume = spans.find((s) => s.service === 'monitoring' && s.name === 'process prediction.logged');
+      expect(infer).toMatchObject({ kind: SPAN_KIND.SERVER, parentSpanId: callerSpan });
+      expect(consume).toMatchObject({ kind: SPAN_KIND.CONSUMER, parentSpanId: infer!.spanId });
+    } finally {
+      client.close();
+      rmSync(models.dir, { recursive: true, force: true });
+    }
   });
 });
