@@ -145,18 +145,28 @@ describe('feature store (embedded: in-process bus, SQLite, in-memory online stor
     expect(tooMany.code).toBe(grpc.status.INVALID_ARGUMENT);
   });
 
-  it('keeps the online value moving forward in event time when a late event arrives', async () => {
+  it('takes a late event into history, recomputes the later rows it falls into and the online aggregations', async () => {
+    const online = async () => (await call(client, { feature_view: 'user_clicks', entity_keys: ['u2'] })).results[0];
+    expect((await online()).values).toMatchObject({ clicks_1h: { number_value: 1 }, amount_sum_24h: { number_value: 7 } });
+    const before = { ...store.service.stats };
     const late = validated({ user: 'u2', ts: iso(0.9), amount: 99, page: '/late' });
     await producer.publish(late);
-    await waitFor(() => store.service.stats.lateOnline === 1, 'the late event');
-    const response = await call(client, { feature_view: 'user_clicks', entity_keys: ['u2'] });
-    expect(response.results[0].values.last_amount.number_value).toBe(7);
-    // ...while history has it, at its own time
+    await waitFor(() => store.service.stats.lateEvents === 1, 'the late event');
+    // Its own row (0.9h) is not the online value; one later row (1h) was recomputed.
+    expect(store.service.stats).toMatchObject({ lateOnline: before.lateOnline + 1, recomputedRows: 1 });
+    // Online: still the row of the latest event (1h, amount 7), its windows now hold the 0.9h event.
+    const after = await online();
+    expect(after.event_time).toBe(iso(1));
+    expect(after.values).toMatchObject({ last_amount: { number_value: 7 }, clicks_1h: { number_value: 2 }, amount_sum_24h: { number_value: 106 } });
+    // History has the late row at its own time, and the 1h row rewritten.
     const historical = await http('/features/historical', {
       method: 'POST',
       body: { featureView: 'user_clicks', entities: [{ entityKey: 'u2', timestamp: iso(0.95) }, { entityKey: 'u2', timestamp: iso(1) }] },
     });
-    expect(historical.body.rows.map((r: { values: { last_amount: number } }) => r.values.last_amount)).toEqual([99, 7]);
+    expect(historical.body.rows.map((r: { values: { last_amount: number; amount_sum_24h: number } }) => [r.values.last_amount, r.values.amount_sum_24h])).toEqual([
+      [99, 99],
+      [7, 106],
+    ]);
   });
 
   it('answers point-in-time requests over HTTP without leaking later values', async () => {
@@ -200,7 +210,7 @@ describe('feature store (embedded: in-process bus, SQLite, in-memory online stor
       { user: 'ghost', event_timestamp: T0 + 3 * H, last_amount: null, last_page: null, clicks_1h: null, amount_sum_24h: null },
       { user: 'u1', event_timestamp: T0 + 0.25 * H, last_amount: 10, last_page: '/home', clicks_1h: 1, amount_sum_24h: 10 },
       { user: 'u1', event_timestamp: T0 + 3 * H, last_amount: 1, last_page: '/pay', clicks_1h: 1, amount_sum_24h: 16 },
-      { user: 'u2', event_timestamp: T0 + 3 * H, last_amount: 7, last_page: null, clicks_1h: 1, amount_sum_24h: 7 },
+      { user: 'u2', event_timestamp: T0 + 3 * H, last_amount: 7, last_page: null, clicks_1h: 2, amount_sum_24h: 106 },
     ]);
     const manifest = JSON.parse(readFileSync(first.body.manifestUri, 'utf8'));
     expect(manifest).toMatchObject({ hash: first.body.hash, rowCount: 4, format: 'arrow-ipc-file', timeRange: { from: iso(0.25), to: iso(3) } });
@@ -254,6 +264,34 @@ describe('feature store (embedded: in-process bus, SQLite, in-memory online stor
     expect((await http('/stats')).body.rejected.user_clicks).toBe(before.rejected.user_clicks + 2);
     const online = await call(client, { feature_view: 'user_clicks', entity_keys: ['u9'] });
     expect(online.results[0].status).toBe('NOT_FOUND');
+  });
+
+  it('dead-letters a record whose field has the wrong type for the view, naming the field and the expected type', async () => {
+    const before = dead.length;
+    await producer.publish([validated({ user: 'u8', ts: iso(1), amount: 'lots', page: '/x' })]);
+    await waitFor(() => dead.length === before + 1, 'the dead letter');
+    expect(dead[before].error).toContain('field "amount" of feature last_amount is string, expected a number or null');
+    expect((await call(client, { feature_view: 'user_clicks', entity_keys: ['u8'] })).results[0].status).toBe('NOT_FOUND');
+  });
+
+  it('exposes Prometheus metrics: ingested, rejected, online reads and latency, materializations, freshness lag', async () => {
+    const response = await fetch(`${store.url}/metrics`);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('mlops_feature_store_events_ingested_total{view="user_clicks",late="false"}')).toBe(store.service.stats.applied - store.service.stats.lateEvents);
+    expect(value('mlops_feature_store_events_ingested_total{view="user_clicks",late="true"}')).toBe(store.service.stats.lateEvents);
+    expect(value('mlops_feature_store_events_rejected_total{view="user_clicks",field="amount"}')).toBe(1);
+    expect(value('mlops_feature_store_rows_recomputed_total{view="user_clicks"}')).toBe(store.service.stats.recomputedRows);
+    expect(value('mlops_feature_store_online_requests_total{code="OK"}')).toBeGreaterThan(0);
+    expect(value('mlops_feature_store_online_requests_total{code="NOT_FOUND"}')).toBeGreaterThan(0);
+    expect(value('mlops_feature_store_online_request_seconds_count{code="OK"}')).toBe(value('mlops_feature_store_online_requests_total{code="OK"}'));
+    expect(value('mlops_feature_store_online_entities_total{status="not_found"}')).toBeGreaterThan(0);
+    expect(value('mlops_feature_store_materializations_total{view="user_clicks",changed="false"}')).toBeGreaterThan(0);
+    // The events are from 2026-02-01: every online write saw a lag of more than a day.
+    const writes = value('mlops_feature_store_freshness_lag_seconds_count{view="user_clicks"}');
+    expect(writes).toBeGreaterThan(0);
+    expect(value('mlops_feature_store_freshness_lag_seconds_bucket{le="3600",view="user_clicks"}')).toBe(0);
   });
 
   it('answers bad HTTP requests with {error_code, message} naming the field', async () => {

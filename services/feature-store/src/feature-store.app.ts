@@ -10,6 +10,7 @@ import { bindInsecure } from '@mlops/grpc';
 import { featureStoreHandlers, findProtoDir, loadFeatureStoreService } from './grpc/grpc-server';
 import { FeatureStoreController } from './http/feature-store.controller';
 import { ErrorFilter } from './http/http-errors';
+import { FeatureStoreMetrics } from './metrics';
 import { DATA_SOURCE, EVENT_BUS, FEATURE_STORE_SERVICE } from './http/tokens';
 import { Materializer } from './materialize/materializer';
 import { CreateFeatureStore1763900000200 } from './migrations/1763900000200-create-feature-store';
@@ -84,7 +85,8 @@ export async function startFeatureStore(
       logger,
     });
     cleanup.unshift(() => bus.close());
-    const offline = new OfflineStore(dataSource);
+    const offline = new OfflineStore(dataSource, { windowCacheEntities: config.FEATURE_STORE_WINDOW_CACHE_ENTITIES });
+    const metrics = new FeatureStoreMetrics(!options.inProcess);
     const service = new FeatureStoreService(
       views,
       dataSource,
@@ -92,6 +94,7 @@ export async function startFeatureStore(
       online,
       new Materializer(dataSource, offline, config.FEATURE_STORE_ARTIFACT_ROOT),
       logger,
+      metrics,
     );
 
     const subscriptions: Subscription[] = [];
@@ -115,7 +118,7 @@ export async function startFeatureStore(
     cleanup.unshift(() => Promise.all(subscriptions.map((s) => s.stop())));
 
     const server = new grpc.Server();
-    server.addService(loadFeatureStoreService(config.FEATURE_STORE_PROTO_DIR ?? findProtoDir()), featureStoreHandlers(service));
+    server.addService(loadFeatureStoreService(config.FEATURE_STORE_PROTO_DIR ?? findProtoDir()), featureStoreHandlers(service, metrics));
     cleanup.unshift(() => new Promise<void>((done) => server.tryShutdown(() => done())));
     const grpcPort = await bindInsecure(server, config.FEATURE_STORE_GRPC_HOST, config.FEATURE_STORE_GRPC_PORT);
     const grpcAddress = `${config.FEATURE_STORE_GRPC_HOST}:${grpcPort}`;

@@ -29,6 +29,8 @@ export const featureStoreEnvSchema = z
     /** Where feature_store.proto is; found by walking up from the code when unset. */
     FEATURE_STORE_PROTO_DIR: z.string().min(1).optional(),
     FEATURE_STORE_BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/, 'expected a size such as 512kb or 10mb').default('10mb'),
+    /** Entities whose window state (incremental aggregations) is kept in memory; the least recently used are rebuilt from history. */
+    FEATURE_STORE_WINDOW_CACHE_ENTITIES: z.coerce.number({ error: 'expected a positive integer' }).int().positive().default(100_000),
     INSTANCE_ID: z.string().min(1).optional(),
   })
   .and(onlineStoreEnvSchema)

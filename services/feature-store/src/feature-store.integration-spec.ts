@@ -111,6 +111,25 @@ describe('feature store on real Kafka, Postgres and Redis (own process, producti
       }, 'online features in Redis', 60_000);
       expect(response.results.map((r: { status: string }) => r.status)).toEqual(['PRESENT', 'PRESENT', 'NOT_FOUND']);
       expect(response.results[0].values.last_amount.number_value).toBe(2);
+
+      // A late event for a (between its two events): history takes it, a's newer row and the
+      // online aggregation are recomputed, the online row stays the newest event's.
+      const late = createEvent('data.validated', { source: 'ingestion', subject: 'a', data: { source, recordId: 'late', contractVersion: 1, record: { user: 'a', ts: t0 + 30_000, amount: 10 } } });
+      await producer.send({ topic: 'data.validated', messages: [{ key: 'a', value: JSON.stringify(late) }] });
+      const after = await waitFor(async () => {
+        const r = await get(['a']);
+        return r.results[0].values.amount_sum_24h?.number_value === 13 ? r : undefined;
+      }, 'the late event in the online aggregation', 60_000);
+      expect(after.results[0].values.last_amount.number_value).toBe(2);
+      const historical = await fetch(`${url}/features/historical`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ featureView: view, entities: [{ entityKey: 'a', timestamp: t0 + 45_000 }, { entityKey: 'a', timestamp: t0 + 60_000 }] }),
+      });
+      const { rows } = (await historical.json()) as { rows: { values: { amount_sum_24h: number } }[] };
+      expect(rows.map((r) => r.values.amount_sum_24h)).toEqual([11, 13]);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(new RegExp(`^mlops_feature_store_events_ingested_total\\{view="${view}",late="true"\\} 1$`, 'm'));
     } finally {
       client.close();
     }
@@ -124,7 +143,7 @@ describe('feature store on real Kafka, Postgres and Redis (own process, producti
     await producer.send({ topic: 'retrain.requested', messages: [{ key: 'churn', value: JSON.stringify(retrain) }] });
     await producer.disconnect();
     const event = await waitFor(() => materialized.find((e) => e.correlationId === `loop-${run}`), 'dataset.materialized', 60_000);
-    expect(event.data.rowCount).toBe(3);
+    expect(event.data.rowCount).toBe(4);
     const again = await fetch(`${url}/datasets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ featureView: view }) });
     expect(await again.json()).toMatchObject({ hash: event.data.hash, changed: false });
   });

@@ -2,11 +2,13 @@ import { v5 as uuidv5 } from 'uuid';
 import type { DataSource } from 'typeorm';
 import { PermanentError } from '@mlops/bus';
 import { causedBy, createEvent, type EventEnvelope } from '@mlops/contracts';
-import { applyOnce } from '@mlops/persistence';
+import { applyOnce, type ApplyOnceResult } from '@mlops/persistence';
 import type { MaterializedDataset, Materializer } from './materialize/materializer';
-import type { EntityRow, FeatureRow, OfflineStore } from './offline/offline-store';
+import { FeatureStoreMetrics } from './metrics';
+import type { AppendResult, EntityRow, FeatureRow, OfflineStore } from './offline/offline-store';
 import type { OnlineRow, OnlineStore } from './online/online-store';
-import { extractViewEvent, type Scalar } from './views/feature-row';
+import { extractViewEvent, type Scalar, type ViewEvent } from './views/feature-row';
+import { KeyedQueue } from './windows/keyed-queue';
 import { featureNames, type FeatureView } from './views/feature-view';
 
 export const SERVICE = 'feature-store';
@@ -41,8 +43,12 @@ export interface FeatureStoreStats {
   ignored: number;
   /** Records a view could not use (missing entity key or timestamp), per view. */
   rejected: Record<string, number>;
-  /** Online writes skipped because the entity already had a newer value (late events). */
+  /** Applied events whose own row is not the online value: the entity already had a newer one. */
   lateOnline: number;
+  /** Events not newer than their entity's latest event (inserted, later rows recomputed). */
+  lateEvents: number;
+  /** History rows rewritten because a late event changed their windowed aggregations. */
+  recomputedRows: number;
   /** retrain.requested events without a featureView (nothing to materialize). */
   retrainWithoutView: number;
 }
@@ -62,7 +68,9 @@ type Log = { log(m: string): void; warn(m: string): void };
 export class FeatureStoreService {
   private readonly views = new Map<string, FeatureView>();
   private readonly bySource = new Map<string, FeatureView[]>();
-  readonly stats: FeatureStoreStats = { applied: 0, duplicates: 0, ignored: 0, rejected: {}, lateOnline: 0, retrainWithoutView: 0 };
+  readonly stats: FeatureStoreStats = { applied: 0, duplicates: 0, ignored: 0, rejected: {}, lateOnline: 0, lateEvents: 0, recomputedRows: 0, retrainWithoutView: 0 };
+  /** Serializes the events of one entity of one view in this process (its window state). */
+  private readonly perEntity = new KeyedQueue();
 
   constructor(
     views: FeatureView[],
@@ -71,6 +79,7 @@ export class FeatureStoreService {
     readonly online: OnlineStore,
     private readonly materializer: Materializer,
     private readonly log: Log,
+    readonly metrics: FeatureStoreMetrics = new FeatureStoreMetrics(),
   ) {
     for (const view of views) {
       this.views.set(view.name, view);
@@ -106,31 +115,60 @@ export class FeatureStoreService {
       const extraction = extractViewEvent(view, event.data.record);
       if (!extraction.ok) {
         this.stats.rejected[view.name]++;
+        this.metrics.eventsRejected.inc({ view: view.name, field: extraction.field });
         problems.push(`${view.name}: ${extraction.reason}`);
         this.log.warn(`rejected record ${event.data.recordId} of source ${event.data.source} for view ${view.name}: ${extraction.reason}`);
         continue;
       }
       used++;
-      const outcome = await applyOnce(this.dataSource, TABLE_PREFIX, `data.validated:${view.name}`, event.id, (manager) =>
-        this.offline.append(manager, view, event.id, extraction.event),
-      );
-      let row: FeatureRow | undefined;
-      if (outcome.applied) {
-        this.stats.applied++;
-        row = outcome.result;
-      } else {
-        // Applied before (maybe by an instance that died before the online write): the
-        // stored row is written again; the online store's forward-only rule makes it idempotent.
-        this.stats.duplicates++;
-        row = await this.offline.row(view.name, event.id);
-      }
-      if (row && !(await this.online.put(view.name, row.entityKey, { eventTimeMs: row.eventTimeMs, values: row.values }))) {
-        this.stats.lateOnline++;
-      }
+      const { entityKey } = extraction.event;
+      await this.perEntity.run(`${view.name}\u0000${entityKey}`, () => this.applyToView(view, event.id, extraction.event));
     }
     if (used === 0) {
+      this.metrics.deadLettered.inc();
       throw new PermanentError(`record ${event.data.recordId} of source ${event.data.source} fits no feature view: ${problems.join('; ')}`);
     }
+  }
+
+  /** One event into one view: history row (+ rows a late event changes), then the online row. */
+  private async applyToView(view: FeatureView, eventId: string, viewEvent: ViewEvent): Promise<void> {
+    let outcome: ApplyOnceResult<AppendResult>;
+    try {
+      outcome = await applyOnce(this.dataSource, TABLE_PREFIX, `data.validated:${view.name}`, eventId, (manager) =>
+        this.offline.append(manager, view, eventId, viewEvent),
+      );
+    } catch (error) {
+      // The window state may hold the event of the rolled-back transaction.
+      this.offline.windows.evict(view.name, viewEvent.entityKey);
+      throw error;
+    }
+    if (outcome.applied) {
+      const { row, late, rewritten } = outcome.result;
+      this.stats.applied++;
+      this.metrics.eventsIngested.inc({ view: view.name, late: String(late) });
+      if (late) {
+        this.stats.lateEvents++;
+        this.stats.recomputedRows += rewritten.length;
+        this.metrics.rowsRecomputed.inc({ view: view.name }, rewritten.length);
+      }
+      // The newest row written, in history order (time, event id): a rewritten later row when
+      // a late event changed the entity's latest aggregations, else the event's own row.
+      const newest = [row, ...rewritten].reduce((a, b) => (b.eventTimeMs > a.eventTimeMs || (b.eventTimeMs === a.eventTimeMs && b.eventId > a.eventId) ? b : a));
+      const stored = await this.putOnline(view, newest);
+      if (newest !== row || !stored) this.stats.lateOnline++;
+      return;
+    }
+    // Applied before (maybe by an instance that died before the online write): the stored
+    // row is written again; the online store's forward-only rule makes it idempotent.
+    this.stats.duplicates++;
+    const row = await this.offline.row(view.name, eventId);
+    if (row && !(await this.putOnline(view, row))) this.stats.lateOnline++;
+  }
+
+  private async putOnline(view: FeatureView, row: FeatureRow): Promise<boolean> {
+    const stored = await this.online.put(view.name, row.entityKey, { eventTimeMs: row.eventTimeMs, values: row.values });
+    if (stored) this.metrics.freshnessLag.observe({ view: view.name }, Math.max(0, Date.now() - row.eventTimeMs) / 1_000);
+    return stored;
   }
 
   /** Latest values of many entities; entities without values have no row. */
@@ -170,6 +208,7 @@ export class FeatureStoreService {
   ): Promise<MaterializedDataset> {
     const featureView = this.view(viewName);
     const dataset = await this.materializer.materialize({ featureView, ...request });
+    this.metrics.materializations.inc({ view: featureView.name, changed: String(dataset.changed) });
     const { manifest } = dataset;
     this.log.log(
       `materialized ${manifest.datasetId} (${manifest.rowCount} rows, sha256 ${manifest.hash.slice(0, 12)}${dataset.changed ? '' : ', unchanged'})`,

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { findProtoDir as findSharedProtoDir, loadProto } from '@mlops/grpc';
 import { FeatureStoreService, InvalidRequestError, UnknownViewError } from '../feature-store.service';
+import type { FeatureStoreMetrics } from '../metrics';
 import type { Scalar } from '../views/feature-row';
 
 export const PROTO_FILE = 'feature_store.proto';
@@ -35,12 +36,22 @@ interface GetOnlineFeaturesRequest {
 }
 
 /** The mlops.featurestore.v1.FeatureStoreService handlers. */
-export function featureStoreHandlers(service: FeatureStoreService): grpc.UntypedServiceImplementation {
+export function featureStoreHandlers(service: FeatureStoreService, metrics: FeatureStoreMetrics = service.metrics): grpc.UntypedServiceImplementation {
+  const observe = (started: bigint, code: grpc.status) => {
+    const name = grpc.status[code];
+    metrics.onlineRequests.inc({ code: name });
+    metrics.onlineLatency.observe({ code: name }, Number(process.hrtime.bigint() - started) / 1e9);
+  };
   const getOnlineFeatures: grpc.handleUnaryCall<GetOnlineFeaturesRequest, unknown> = (call, callback) => {
+    const started = process.hrtime.bigint();
     (async () => {
       const request = call.request;
       if (!request.feature_view) throw new InvalidRequestError('feature_view', 'a feature view name is required');
       const { view, names, results } = await service.onlineFeatures(request.feature_view, request.entity_keys ?? [], request.features ?? []);
+      let present = 0;
+      for (const r of results) if (r.row) present++;
+      metrics.onlineEntities.inc({ status: 'present' }, present);
+      metrics.onlineEntities.inc({ status: 'not_found' }, results.length - present);
       return {
         feature_view: view.name,
         feature_names: names,
@@ -56,8 +67,15 @@ export function featureStoreHandlers(service: FeatureStoreService): grpc.Untyped
         ),
       };
     })().then(
-      (response) => callback(null, response),
-      (error) => callback(toServiceError(error)),
+      (response) => {
+        observe(started, grpc.status.OK);
+        callback(null, response);
+      },
+      (error) => {
+        const serviceError = toServiceError(error);
+        observe(started, serviceError.code ?? grpc.status.INTERNAL);
+        callback(serviceError);
+      },
     );
   };
   return { GetOnlineFeatures: getOnlineFeatures };

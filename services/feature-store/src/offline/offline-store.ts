@@ -1,5 +1,7 @@
 import { Between, In, LessThanOrEqual, type DataSource, type EntityManager, type FindOptionsWhere } from 'typeorm';
-import { aggregate, longestWindowMs, type FeatureValues, type ViewEvent } from '../views/feature-row';
+import { longestWindowMs, type FeatureValues, type ViewEvent } from '../views/feature-row';
+import { aggregationsAt } from '../windows/window-state';
+import { WindowStateCache, type WindowSeedSource } from '../windows/window-state-cache';
 import type { FeatureView } from '../views/feature-view';
 import { FeatureRowEntity, type FeatureRowRecord } from './feature-row.entity';
 
@@ -30,33 +32,92 @@ const toRow = (r: FeatureRowRecord): FeatureRow => ({
 /** Rows in the order every reader relies on: entity, event time, event id. */
 const ORDER = { entityKey: 'ASC', eventTimeMs: 'ASC', eventId: 'ASC' } as const;
 
+export interface AppendResult {
+  /** The row of the applied event. */
+  row: FeatureRow;
+  /** True when the event was not newer than the entity's latest event (the recompute path). */
+  late: boolean;
+  /** Other rows of the entity whose aggregations changed because of a late event, oldest first. */
+  rewritten: FeatureRow[];
+}
+
+type StoredEvent = { eventId: string; eventTimeMs: number; inputs: Record<string, number | null>; values?: FeatureValues };
+
 /**
  * The offline store: the full history of a view's feature rows, one per applied event,
- * each holding the view's values as of that event's time. Late events are accepted: the
- * row of a late event is computed from the events stored before it in event time.
+ * each holding the view's values as of that event's time, and the event's aggregation
+ * inputs. An event newer than the entity's latest one is aggregated incrementally from the
+ * entity's window state (O(1) amortised); an older (late) or equal-time event is inserted
+ * and every row it changes, those with time in [t, t + longest window), is recomputed, so
+ * point-in-time reads never miss a late event.
  */
-export class OfflineStore {
-  constructor(private readonly dataSource: DataSource) {}
+export class OfflineStore implements WindowSeedSource {
+  readonly windows: WindowStateCache;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    options: { windowCacheEntities?: number } = {},
+  ) {
+    this.windows = new WindowStateCache(this, options.windowCacheEntities);
+  }
 
   /**
-   * Appends the row of one event, computing the windowed aggregations per entity from the
-   * entity's stored events inside the longest window plus this one. Runs in the caller's
-   * transaction (applyOnce), so the row and the processed event id commit together.
+   * Appends the row of one event (and rewrites the rows a late event changes). Runs in the
+   * caller's transaction (applyOnce), so the rows and the processed event id commit
+   * together; when that transaction fails the caller must evict the entity's window state.
    */
-  async append(manager: EntityManager, view: FeatureView, eventId: string, event: ViewEvent): Promise<FeatureRow> {
+  async append(manager: EntityManager, view: FeatureView, eventId: string, event: ViewEvent): Promise<AppendResult> {
+    const state = await this.windows.get(manager, view, event.entityKey);
+    if (event.eventTimeMs > state.latestMs) {
+      state.push(event.eventTimeMs, event.inputs);
+      const values = { ...event.features, ...state.valuesAt(event.eventTimeMs) };
+      await this.insert(manager, view, eventId, event, values);
+      return { row: { view: view.name, eventId, entityKey: event.entityKey, eventTimeMs: event.eventTimeMs, values }, late: false, rewritten: [] };
+    }
+    // The cached state lacks this event; rebuilt from the store on the entity's next event.
+    this.windows.evict(view.name, event.entityKey);
+    return this.appendLate(manager, view, eventId, event);
+  }
+
+  private async appendLate(manager: EntityManager, view: FeatureView, eventId: string, event: ViewEvent): Promise<AppendResult> {
     const window = longestWindowMs(view);
-    const earlier =
-      view.aggregations.length === 0
+    const t = event.eventTimeMs;
+    const stored: StoredEvent[] =
+      window === 0
         ? []
-        : await manager.find(FeatureRowEntity, {
-            select: { eventTimeMs: true, inputs: true },
-            where: { view: view.name, entityKey: event.entityKey, eventTimeMs: Between(event.eventTimeMs - window + 1, event.eventTimeMs) },
-          });
-    const inWindow = [
-      ...earlier.map((r) => ({ eventTimeMs: Number(r.eventTimeMs), inputs: JSON.parse(r.inputs) })),
-      { eventTimeMs: event.eventTimeMs, inputs: event.inputs },
-    ];
-    const values = { ...event.features, ...aggregate(view, inWindow, event.eventTimeMs) };
+        : (
+            await manager.find(FeatureRowEntity, {
+              select: { eventId: true, eventTimeMs: true, inputs: true, values: true },
+              where: { view: view.name, entityKey: event.entityKey, eventTimeMs: Between(t - window + 1, t + window - 1) },
+              order: { eventTimeMs: 'ASC', eventId: 'ASC' },
+            })
+          ).map((r) => ({ eventId: r.eventId, eventTimeMs: Number(r.eventTimeMs), inputs: JSON.parse(r.inputs), values: JSON.parse(r.values) }));
+    const mine: StoredEvent = { eventId, eventTimeMs: t, inputs: event.inputs };
+    const at = stored.findIndex((e) => e.eventTimeMs > t);
+    const events = at < 0 ? [...stored, mine] : [...stored.slice(0, at), mine, ...stored.slice(at)];
+    // Rows whose window (t' - window, t'] holds t: those with t <= t' < t + window.
+    const affected = events.filter((e) => e.eventTimeMs >= t);
+    const aggregations = aggregationsAt(view, events, affected.map((e) => e.eventTimeMs));
+    const aggregationNames = new Set(view.aggregations.map((a) => a.name));
+    let row: FeatureRow | undefined;
+    const rewritten: FeatureRow[] = [];
+    for (const [i, e] of affected.entries()) {
+      if (e === mine) {
+        const values = { ...event.features, ...aggregations[i] };
+        await this.insert(manager, view, eventId, event, values);
+        row = { view: view.name, eventId, entityKey: event.entityKey, eventTimeMs: t, values };
+        continue;
+      }
+      const features = Object.fromEntries(Object.entries(e.values!).filter(([name]) => !aggregationNames.has(name)));
+      const values = { ...features, ...aggregations[i] };
+      await manager.update(FeatureRowEntity, { view: view.name, eventId: e.eventId }, { values: JSON.stringify(values) });
+      rewritten.push({ view: view.name, eventId: e.eventId, entityKey: event.entityKey, eventTimeMs: e.eventTimeMs, values });
+    }
+    // `mine` is always affected (its own time is >= t), so its row is set above.
+    return { row: row!, late: true, rewritten };
+  }
+
+  private async insert(manager: EntityManager, view: FeatureView, eventId: string, event: ViewEvent, values: FeatureValues): Promise<void> {
     await manager.insert(FeatureRowEntity, {
       view: view.name,
       eventId,
@@ -66,7 +127,26 @@ export class OfflineStore {
       inputs: JSON.stringify(event.inputs),
       recordedAt: new Date(),
     });
-    return { view: view.name, eventId, entityKey: event.entityKey, eventTimeMs: event.eventTimeMs, values };
+  }
+
+  /** The entity's events in (latest - longest window, latest], oldest first: seeds its window state. */
+  async latestWindow(manager: EntityManager, view: FeatureView, entityKey: string): Promise<{ eventTimeMs: number; inputs: Record<string, number | null> }[]> {
+    const latest = await manager
+      .createQueryBuilder()
+      .select('MAX(r.event_time_ms)', 'latest')
+      .from(FeatureRowEntity, 'r')
+      .where('r.view = :view AND r.entity_key = :entityKey', { view: view.name, entityKey })
+      .getRawOne<{ latest: string | number | null }>();
+    if (latest?.latest === null || latest?.latest === undefined) return [];
+    const to = Number(latest.latest);
+    // At least the latest event itself, so a view without aggregations still knows its latest time.
+    const from = to - Math.max(longestWindowMs(view), 1) + 1;
+    const rows = await manager.find(FeatureRowEntity, {
+      select: { eventTimeMs: true, inputs: true },
+      where: { view: view.name, entityKey, eventTimeMs: Between(from, to) },
+      order: { eventTimeMs: 'ASC', eventId: 'ASC' },
+    });
+    return rows.map((r) => ({ eventTimeMs: Number(r.eventTimeMs), inputs: JSON.parse(r.inputs) }));
   }
 
   async row(view: string, eventId: string): Promise<FeatureRow | undefined> {

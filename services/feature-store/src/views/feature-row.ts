@@ -25,24 +25,36 @@ export function toEpochMs(value: unknown): number | undefined {
   return undefined;
 }
 
-function coerce(value: unknown, type: FeatureView['features'][number]['type']): Scalar {
+/**
+ * A record value as a feature of the given type: null when absent, undefined when present
+ * but of the wrong type (the record is then rejected, never silently nulled). Strings take
+ * any value (objects as JSON).
+ */
+function coerce(value: unknown, type: FeatureView['features'][number]['type']): Scalar | undefined {
   if (value === undefined || value === null) return null;
   switch (type) {
     case 'number':
+      return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
     case 'integer':
-      return typeof value === 'number' && Number.isFinite(value) ? value : null;
+      return typeof value === 'number' && Number.isInteger(value) ? value : undefined;
     case 'boolean':
-      return typeof value === 'boolean' ? value : null;
+      return typeof value === 'boolean' ? value : undefined;
     case 'string':
       return typeof value === 'object' ? JSON.stringify(value) : String(value);
     case 'timestamp': {
       const ms = toEpochMs(value);
-      return ms === undefined ? null : new Date(ms).toISOString();
+      return ms === undefined ? undefined : new Date(ms).toISOString();
     }
   }
 }
 
-/** Reads entity key, event time, features and aggregation inputs of a record for a view. */
+const kindOf = (value: unknown): string => (Array.isArray(value) ? 'array' : typeof value === 'number' && !Number.isFinite(value) ? String(value) : typeof value);
+
+/**
+ * Reads entity key, event time, features and aggregation inputs of a record for a view.
+ * A missing entity key or timestamp, or a present value of the wrong type, rejects the
+ * record for the view with the field and what was expected.
+ */
 export function extractViewEvent(view: FeatureView, record: Record<string, unknown>): Extraction {
   const key = record[view.entityKey];
   if (key === undefined || key === null || key === '' || (typeof key !== 'string' && typeof key !== 'number')) {
@@ -53,12 +65,24 @@ export function extractViewEvent(view: FeatureView, record: Record<string, unkno
     return { ok: false, field: view.timestampField, reason: `timestamp "${view.timestampField}" is missing or not a time` };
   }
   const features: FeatureValues = {};
-  for (const f of view.features) features[f.name] = coerce(record[f.field], f.type);
+  for (const f of view.features) {
+    const value = coerce(record[f.field], f.type);
+    if (value === undefined) {
+      return { ok: false, field: f.field, reason: `field "${f.field}" of feature ${f.name} is ${kindOf(record[f.field])}, expected ${f.type === 'timestamp' ? 'a time' : `a ${f.type}`} or null` };
+    }
+    features[f.name] = value;
+  }
   const inputs: Record<string, number | null> = {};
   for (const a of view.aggregations) {
     if (!a.field) continue;
     const v = record[a.field];
-    inputs[a.field] = typeof v === 'number' && Number.isFinite(v) ? v : null;
+    if (v === undefined || v === null) {
+      inputs[a.field] = null;
+    } else if (typeof v === 'number' && Number.isFinite(v)) {
+      inputs[a.field] = v;
+    } else {
+      return { ok: false, field: a.field, reason: `field "${a.field}" of aggregation ${a.name} is ${kindOf(v)}, expected a finite number or null` };
+    }
   }
   return { ok: true, event: { entityKey: String(key), eventTimeMs, features, inputs } };
 }

@@ -61,6 +61,31 @@ featureViews:
     expect(extractViewEvent(view, { user: 'u', ts: 'yesterday' })).toMatchObject({ ok: false, field: 'ts' });
   });
 
+  it('rejects a present value of the wrong type, naming the field and what was expected; null stays null', () => {
+    const [view] = parseFeatureViews(yaml);
+    const ts = '2026-01-01T00:00:00Z';
+    expect(extractViewEvent(view, { user: 'u', ts, amount: 'ten' })).toEqual({
+      ok: false,
+      field: 'amount',
+      reason: 'field "amount" of feature last_amount is string, expected a number or null',
+    });
+    expect(extractViewEvent(view, { user: 'u', ts, amount: [1] })).toMatchObject({ ok: false, field: 'amount', reason: expect.stringContaining('is array') });
+    expect(extractViewEvent(view, { user: 'u', ts, amount: null })).toMatchObject({ ok: true, event: { features: { last_amount: null }, inputs: { amount: null } } });
+    const [countOnly] = parseFeatureViews(`
+featureViews:
+  - name: c
+    source: s
+    entityKey: user
+    timestampField: ts
+    aggregations: [{ name: total, function: sum, field: amount, window: 1h }]
+`);
+    expect(extractViewEvent(countOnly, { user: 'u', ts, amount: true })).toEqual({
+      ok: false,
+      field: 'amount',
+      reason: 'field "amount" of aggregation total is boolean, expected a finite number or null',
+    });
+  });
+
   it('computes count/sum/mean over (t - window, t], skipping null inputs', () => {
     const [view] = parseFeatureViews(yaml);
     const t = 100 * H;

@@ -1,0 +1,56 @@
+import type { EntityManager } from 'typeorm';
+import type { FeatureView } from '../views/feature-view';
+import { WindowState } from './window-state';
+
+/** Where a missing window state is rebuilt from: the entity's events in its latest window. */
+export interface WindowSeedSource {
+  /** The entity's stored events with time in (latest - longest window, latest], oldest first. */
+  latestWindow(manager: EntityManager, view: FeatureView, entityKey: string): Promise<{ eventTimeMs: number; inputs: Record<string, number | null> }[]>;
+}
+
+/**
+ * The window states of the entities this process applies events for, rebuilt from the
+ * offline store when missing (first event after a start, after an eviction, after a late
+ * event). The offline store stays the source of truth: every event's aggregation inputs
+ * commit with its row, so a restart loses nothing, it only pays one rebuild per entity.
+ * At most `capacity` entities are kept; the least recently used is dropped first.
+ */
+export class WindowStateCache {
+  private readonly states = new Map<string, WindowState>();
+  rebuilds = 0;
+
+  constructor(
+    private readonly source: WindowSeedSource,
+    private readonly capacity = 100_000,
+  ) {}
+
+  private static key(view: string, entityKey: string): string {
+    return `${view}\u0000${entityKey}`;
+  }
+
+  async get(manager: EntityManager, view: FeatureView, entityKey: string): Promise<WindowState> {
+    const key = WindowStateCache.key(view.name, entityKey);
+    const cached = this.states.get(key);
+    if (cached) {
+      // Map keeps insertion order: re-inserting marks the entity as most recently used.
+      this.states.delete(key);
+      this.states.set(key, cached);
+      return cached;
+    }
+    const state = new WindowState(view);
+    for (const e of await this.source.latestWindow(manager, view, entityKey)) state.push(e.eventTimeMs, e.inputs);
+    this.rebuilds++;
+    this.states.set(key, state);
+    while (this.states.size > this.capacity) this.states.delete(this.states.keys().next().value!);
+    return state;
+  }
+
+  /** Forgets an entity's state (rebuilt on next use): after a late event or a failed transaction. */
+  evict(view: string, entityKey: string): void {
+    this.states.delete(WindowStateCache.key(view, entityKey));
+  }
+
+  get size(): number {
+    return this.states.size;
+  }
+}
