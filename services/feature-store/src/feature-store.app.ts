@@ -6,7 +6,8 @@ import { createEventBus, type EventBus, type InProcessTransport, type Subscripti
 import { openDataSource } from '@mlops/persistence';
 import type { FeatureStoreConfig } from './feature-store.config';
 import { FeatureStoreService, SERVICE, TABLE_PREFIX } from './feature-store.service';
-import { bindInsecure } from '@mlops/grpc';
+import { bindServer, securedServerOptions, serverCredentials } from '@mlops/grpc';
+import { configureHttpApp } from '@mlops/http';
 import { featureStoreHandlers, findProtoDir, loadFeatureStoreService } from './grpc/grpc-server';
 import { FeatureStoreController } from './http/feature-store.controller';
 import { ErrorFilter } from './http/http-errors';
@@ -117,17 +118,17 @@ export async function startFeatureStore(
     );
     cleanup.unshift(() => Promise.all(subscriptions.map((s) => s.stop())));
 
-    const server = new grpc.Server();
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': config.FEATURE_STORE_GRPC_MAX_MESSAGE_BYTES, ...securedServerOptions(config) });
     server.addService(loadFeatureStoreService(config.FEATURE_STORE_PROTO_DIR ?? findProtoDir()), featureStoreHandlers(service, metrics));
     cleanup.unshift(() => new Promise<void>((done) => server.tryShutdown(() => done())));
-    const grpcPort = await bindInsecure(server, config.FEATURE_STORE_GRPC_HOST, config.FEATURE_STORE_GRPC_PORT);
+    const grpcPort = await bindServer(server, config.FEATURE_STORE_GRPC_HOST, config.FEATURE_STORE_GRPC_PORT, serverCredentials(config));
     const grpcAddress = `${config.FEATURE_STORE_GRPC_HOST}:${grpcPort}`;
 
     const app = await NestFactory.create<NestExpressApplication>(FeatureStoreModule.with({ service, dataSource, bus }), {
       logger: quiet ? false : ['log', 'warn', 'error'],
     });
+    configureHttpApp(app, { service: 'feature-store', filter: new ErrorFilter(), apiToken: config.API_TOKEN, metrics: metrics.registry });
     app.useBodyParser('json', { limit: config.FEATURE_STORE_BODY_LIMIT });
-    app.useGlobalFilters(new ErrorFilter());
     cleanup.unshift(() => app.close());
     await app.listen(config.FEATURE_STORE_HTTP_PORT, config.FEATURE_STORE_HTTP_HOST);
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');

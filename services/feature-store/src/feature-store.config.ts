@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { busEnvSchema, databaseEnvSchema, loadConfig, port, withBusDefault } from '@mlops/config';
+import { grpcSecurityEnvSchema } from '@mlops/grpc';
 
 /** ONLINE_STORE=memory (embedded) or redis (distributed; REDIS_URL required only then). */
 const onlineStoreEnvSchema = z.discriminatedUnion('ONLINE_STORE', [
@@ -28,6 +29,8 @@ export const featureStoreEnvSchema = z
     FEATURE_STORE_GROUP: z.string().min(1).default('feature-store'),
     /** Where feature_store.proto is; found by walking up from the code when unset. */
     FEATURE_STORE_PROTO_DIR: z.string().min(1).optional(),
+    /** gRPC max receive message size; larger GetOnlineFeatures requests fail with RESOURCE_EXHAUSTED. */
+    FEATURE_STORE_GRPC_MAX_MESSAGE_BYTES: z.coerce.number().int().positive('expected a positive number of bytes').default(4 * 1024 * 1024),
     FEATURE_STORE_BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/, 'expected a size such as 512kb or 10mb').default('10mb'),
     /** Entities whose window state (incremental aggregations) is kept in memory; the least recently used are rebuilt from history. */
     FEATURE_STORE_WINDOW_CACHE_ENTITIES: z.coerce.number({ error: 'expected a positive integer' }).int().positive().default(100_000),
@@ -35,6 +38,7 @@ export const featureStoreEnvSchema = z
   })
   .and(onlineStoreEnvSchema)
   .and(databaseEnvSchema)
+  .and(grpcSecurityEnvSchema)
   .and(busEnvSchema);
 
 export type FeatureStoreConfig = z.output<typeof featureStoreEnvSchema>;

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, Headers, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { z } from 'zod';
 import type { DataSource } from 'typeorm';
 import type { EventBus } from '@mlops/bus';
@@ -110,12 +110,6 @@ export class FeatureStoreController {
   @Get('stats')
   stats() {
     return this.service.stats;
-  }
-
-  @Get('metrics')
-  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
-  scrape(): Promise<string> {
-    return this.service.metrics.registry.metrics();
   }
 
   @Get('health/live')
