@@ -1,12 +1,22 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { ApiError } from './api-error';
+import { ApiError, type FieldIssue } from './api-error';
 
-/** Every error as `{error_code, message}` with the status of its code; 5xx are logged. */
+/** Maps a service's own (domain) errors to what the client sees; undefined for others. */
+export type ErrorTranslation = (error: unknown) => ApiError | undefined;
+
+/**
+ * Every error as `{error_code, message, issues?}` with the status of its code (MLflow's
+ * codes, so a malformed body is MALFORMED_REQUEST); 5xx are logged. `translate` maps the
+ * service's domain errors, which know nothing of HTTP.
+ */
 @Catch()
 export class ApiErrorFilter implements ExceptionFilter {
   private readonly log: Logger;
 
-  constructor(service: string) {
+  constructor(
+    service: string,
+    private readonly translate: ErrorTranslation = () => undefined,
+  ) {
     this.log = new Logger(service);
   }
 
@@ -18,8 +28,9 @@ export class ApiErrorFilter implements ExceptionFilter {
     response.status(status).json(body);
   }
 
-  private describe(error: unknown): [number, { error_code: string; message: string }] {
-    if (error instanceof ApiError) return [error.status, { error_code: error.code, message: error.message }];
+  private describe(error: unknown): [number, { error_code: string; message: string; issues?: FieldIssue[] }] {
+    const api = error instanceof ApiError ? error : this.translate(error);
+    if (api) return [api.status, { error_code: api.code, message: api.message, ...(api.issues ? { issues: api.issues } : {}) }];
     if (error instanceof HttpException) {
       const status = error.getStatus();
       const code = status === 404 ? 'ENDPOINT_NOT_FOUND' : status === 413 ? 'REQUEST_LIMIT_EXCEEDED' : status === 400 ? 'MALFORMED_REQUEST' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL_ERROR';

@@ -7,16 +7,24 @@ export const ERROR_STATUS = {
   BAD_REQUEST: 400,
   MALFORMED_REQUEST: 400,
   REQUEST_LIMIT_EXCEEDED: 413,
+  UNAUTHENTICATED: 401,
   INTERNAL_ERROR: 500,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-/** An error the client sees as `{error_code, message}`. */
+export interface FieldIssue {
+  /** The offending field as a path (`records.3.amount`); empty for the whole body. */
+  field: string;
+  message: string;
+}
+
+/** An error the client sees as `{error_code, message, issues?}`. */
 export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    readonly issues?: FieldIssue[],
   ) {
     super(message);
     this.name = 'ApiError';
@@ -29,3 +37,8 @@ export class ApiError extends Error {
 
 export const invalid = (message: string) => new ApiError('INVALID_PARAMETER_VALUE', message);
 export const notFound = (message: string) => new ApiError('RESOURCE_DOES_NOT_EXIST', message);
+
+/** INVALID_PARAMETER_VALUE naming each bad field. */
+export const invalidFields = (issues: FieldIssue[], message = issues.map((i) => `${i.field || '(body)'}: ${i.message}`).join('; ')) =>
+  new ApiError('INVALID_PARAMETER_VALUE', message, issues);
+export const tooLarge = (message: string) => new ApiError('REQUEST_LIMIT_EXCEEDED', message);

@@ -7,10 +7,10 @@ import { openDataSource } from '@mlops/persistence';
 import type { FeatureStoreConfig } from './feature-store.config';
 import { FeatureStoreService, SERVICE, TABLE_PREFIX } from './feature-store.service';
 import { bindServer, securedServerOptions, serverCredentials } from '@mlops/grpc';
-import { configureHttpApp } from '@mlops/http';
+import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
 import { featureStoreHandlers, findProtoDir, loadFeatureStoreService } from './grpc/grpc-server';
 import { FeatureStoreController } from './http/feature-store.controller';
-import { ErrorFilter } from './http/http-errors';
+import { featureStoreErrors } from './http/http-errors';
 import { FeatureStoreMetrics } from './metrics';
 import { DATA_SOURCE, EVENT_BUS, FEATURE_STORE_SERVICE } from './http/tokens';
 import { Materializer } from './materialize/materializer';
@@ -127,7 +127,7 @@ export async function startFeatureStore(
     const app = await NestFactory.create<NestExpressApplication>(FeatureStoreModule.with({ service, dataSource, bus }), {
       logger: quiet ? false : ['log', 'warn', 'error'],
     });
-    configureHttpApp(app, { service: 'feature-store', filter: new ErrorFilter(), apiToken: config.API_TOKEN, metrics: metrics.registry });
+    configureHttpApp(app, { service: 'feature-store', filter: new ApiErrorFilter('feature-store', featureStoreErrors), apiToken: config.API_TOKEN, metrics: metrics.registry });
     app.useBodyParser('json', { limit: config.FEATURE_STORE_BODY_LIMIT });
     cleanup.unshift(() => app.close());
     await app.listen(config.FEATURE_STORE_HTTP_PORT, config.FEATURE_STORE_HTTP_HOST);

@@ -2,12 +2,12 @@ import { Logger, Module, type DynamicModule, type INestApplication } from '@nest
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
-import { configureHttpApp } from '@mlops/http';
+import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
 import { openDataSource } from '@mlops/persistence';
 import { DataContractEntity } from './contracts/data-contract.entity';
 import { DataContractRepository } from './contracts/data-contract.repository';
 import { IngestionController } from './http/ingestion.controller';
-import { ErrorFilter } from './http/http-errors';
+import { ingestionErrors } from './http/http-errors';
 import { DATA_SOURCE, INGESTION_CONFIG, INGESTION_SERVICE } from './http/tokens';
 import type { IngestionConfig } from './ingestion.config';
 import { IngestionService } from './ingestion.service';
@@ -67,7 +67,7 @@ export async function startIngestion(
     IngestionModule.with({ config, service, dataSource }),
     { logger: options.logger === false ? false : ['log', 'warn', 'error'] },
   );
-  configureHttpApp(app, { service: 'ingestion', filter: new ErrorFilter(), apiToken: config.API_TOKEN });
+  configureHttpApp(app, { service: 'ingestion', filter: new ApiErrorFilter('ingestion', ingestionErrors), apiToken: config.API_TOKEN });
   app.useBodyParser('json', { limit: config.INGESTION_BODY_LIMIT });
   await app.listen(config.INGESTION_PORT, config.INGESTION_HOST);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');

@@ -1,10 +1,10 @@
 import { Logger, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { configureHttpApp } from '@mlops/http';
+import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport, type Subscription } from '@mlops/bus';
 import type { AnyEvent } from '@mlops/contracts';
-import { ErrorFilter } from './http/http-errors';
+import { monitoringErrors } from './http/http-errors';
 import { MonitoringController } from './http/monitoring.controller';
 import { MONITORING_LOOP, MONITORING_METRICS, MONITORING_SERVICE } from './http/tokens';
 import { MonitoringLoop } from './loop/monitoring-loop';
@@ -103,7 +103,7 @@ export async function startMonitoring(
   const app = await NestFactory.create<NestExpressApplication>(MonitoringModule.with({ service, loop: running, metrics }), {
     logger: quiet ? false : ['log', 'warn', 'error'],
   });
-  configureHttpApp(app, { service: 'monitoring', filter: new ErrorFilter(), apiToken: config.API_TOKEN, metrics: metrics.registry });
+  configureHttpApp(app, { service: 'monitoring', filter: new ApiErrorFilter('monitoring', monitoringErrors), apiToken: config.API_TOKEN, metrics: metrics.registry });
   app.useBodyParser('json', { limit: config.MONITORING_BODY_LIMIT });
   await app.listen(config.MONITORING_PORT, config.MONITORING_HOST);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');

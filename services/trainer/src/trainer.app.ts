@@ -2,8 +2,8 @@ import { Logger, Module, type DynamicModule, type INestApplication } from '@nest
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport, type Subscription } from '@mlops/bus';
-import { configureHttpApp } from '@mlops/http';
-import { ErrorFilter } from './http/http-errors';
+import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
+import { trainerErrors } from './http/http-errors';
 import { TrainerController } from './http/trainer.controller';
 import { TRAINER_SERVICE } from './http/tokens';
 import type { TrainerConfig } from './trainer.config';
@@ -49,7 +49,7 @@ export async function startTrainer(config: TrainerConfig, options: { inProcess?:
     cleanup.unshift(() => subscription.stop());
 
     const app = await NestFactory.create<NestExpressApplication>(TrainerModule.with(service), { logger: quiet ? false : ['log', 'warn', 'error'] });
-    configureHttpApp(app, { service: 'trainer', filter: new ErrorFilter(), apiToken: config.API_TOKEN });
+    configureHttpApp(app, { service: 'trainer', filter: new ApiErrorFilter('trainer', trainerErrors), apiToken: config.API_TOKEN });
     cleanup.unshift(() => app.close());
     await app.listen(config.TRAINER_PORT, config.TRAINER_HOST);
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');

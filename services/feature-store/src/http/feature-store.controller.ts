@@ -6,7 +6,7 @@ import { issuesOf } from '@mlops/contracts';
 import { FeatureStoreService } from '../feature-store.service';
 import { DatasetEntity } from '../offline/feature-row.entity';
 import { featureNames, type FeatureView } from '../views/feature-view';
-import { BadRequest, NotFound } from './http-errors';
+import { invalidFields, notFound } from '@mlops/http';
 import { DATA_SOURCE, EVENT_BUS, FEATURE_STORE_SERVICE } from './tokens';
 
 const time = z
@@ -40,7 +40,7 @@ const datasetSchema = z
 
 function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new BadRequest(issuesOf(parsed.error));
+  if (!parsed.success) throw invalidFields(issuesOf(parsed.error));
   return parsed.data;
 }
 
@@ -103,7 +103,7 @@ export class FeatureStoreController {
     const found = Number.isInteger(Number(version))
       ? await this.dataSource.getRepository(DatasetEntity).findOne({ where: { view, version: Number(version) } })
       : null;
-    if (!found) throw new NotFound(`dataset ${view} version ${version} does not exist`);
+    if (!found) throw notFound(`dataset ${view} version ${version} does not exist`);
     return { uri: found.uri, manifest: JSON.parse(found.manifest) };
   }
 

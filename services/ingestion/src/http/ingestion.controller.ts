@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { DataSource } from 'typeorm';
 import { issuesOf } from '@mlops/contracts';
 import { IngestionService } from '../ingestion.service';
-import { BadRequest, PayloadTooLarge } from './http-errors';
+import { invalidFields, tooLarge } from '@mlops/http';
 import { DATA_SOURCE, INGESTION_CONFIG, INGESTION_SERVICE } from './tokens';
 import type { IngestionConfig } from '../ingestion.config';
 
@@ -42,10 +42,10 @@ export class IngestionController {
     @Headers('idempotency-key') idempotencyKey?: string,
   ) {
     const parsed = batchSchema.safeParse(body);
-    if (!parsed.success) throw new BadRequest(issuesOf(parsed.error));
+    if (!parsed.success) throw invalidFields(issuesOf(parsed.error));
     const { records } = parsed.data;
     if (records.length > this.config.INGESTION_MAX_BATCH) {
-      throw new PayloadTooLarge(`batch of ${records.length} records exceeds INGESTION_MAX_BATCH=${this.config.INGESTION_MAX_BATCH}`);
+      throw tooLarge(`batch of ${records.length} records exceeds INGESTION_MAX_BATCH=${this.config.INGESTION_MAX_BATCH}`);
     }
     return this.service.ingestBatch(source, records, idempotencyKey);
   }

@@ -1,32 +1,9 @@
-import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
-import type { ContractIssue } from '@mlops/contracts';
+import { invalidFields, notFound, type ApiError } from '@mlops/http';
 import { InvalidRequest, NotFound } from '../monitoring.service';
 
-interface ErrorBody {
-  error_code: string;
-  message: string;
-  issues?: ContractIssue[];
-}
-
-/** Errors as `{error_code, message, issues?}` with the HTTP status a client can act on. */
-@Catch()
-export class ErrorFilter implements ExceptionFilter {
-  catch(error: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<{ status(code: number): { json(body: unknown): void } }>();
-    const [status, body] = this.describe(error);
-    response.status(status).json(body);
-  }
-
-  private describe(error: unknown): [number, ErrorBody] {
-    if (error instanceof NotFound) return [404, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: error.message }];
-    if (error instanceof InvalidRequest) {
-      return [400, { error_code: 'INVALID_PARAMETER_VALUE', message: error.message, issues: error.issues }];
-    }
-    if (error instanceof HttpException) {
-      const status = error.getStatus();
-      const code = status === 413 ? 'REQUEST_LIMIT_EXCEEDED' : status === 404 ? 'ENDPOINT_NOT_FOUND' : 'BAD_REQUEST';
-      return [status, { error_code: code, message: error.message }];
-    }
-    return [500, { error_code: 'INTERNAL_ERROR', message: (error as Error)?.message ?? 'internal error' }];
-  }
+/** What monitoring's domain errors look like to an HTTP client. */
+export function monitoringErrors(error: unknown): ApiError | undefined {
+  if (error instanceof NotFound) return notFound(error.message);
+  if (error instanceof InvalidRequest) return invalidFields(error.issues, error.message);
+  return undefined;
 }
