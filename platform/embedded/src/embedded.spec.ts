@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runEmbedded, type EmbeddedSummary } from './embedded';
+import { loadLoopConfig, startLoop, type LoopDetail } from '@mlops/service-loop';
+import { runEmbedded, type EmbeddedOptions, type EmbeddedSummary } from './embedded';
 
 const LOOP = [
   'drift.detected',
@@ -14,6 +15,26 @@ const LOOP = [
   'model.promoted',
 ] as const;
 
+/** Small and fast: a few hundred records, short windows, a quick canary. */
+const run = (dataDir: string, lines: string[], overrides: Partial<EmbeddedOptions> = {}) =>
+  runEmbedded({
+    dataDir,
+    port: 0,
+    grpcPort: 0,
+    records: 800,
+    shiftRecords: 800,
+    windowSize: 150,
+    promoteAfter: 30,
+    epochs: 100,
+    stepTimeoutMs: 20_000,
+    serve: false,
+    print: (line) => lines.push(line),
+    ...overrides,
+  });
+
+const loopEvents = (summary: EmbeddedSummary) => summary.events.filter((e) => e.correlationId === summary.loopCorrelationId);
+const acted = (loop: LoopDetail | undefined) => (loop?.stages ?? []).filter((s) => !s.ignored).map((s) => s.type);
+
 describe('embedded platform: the closed loop in one process (in-process bus, SQLite, real gRPC)', () => {
   let dataDir: string;
   let summary: EmbeddedSummary;
@@ -21,28 +42,17 @@ describe('embedded platform: the closed loop in one process (in-process bus, SQL
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'mlops-embedded-'));
-    summary = await runEmbedded({
-      dataDir,
-      port: 0,
-      grpcPort: 0,
-      records: 800,
-      shiftRecords: 800,
-      windowSize: 150,
-      promoteAfter: 30,
-      epochs: 100,
-      stepTimeoutMs: 20_000,
-      serve: false,
-      print: (line) => lines.push(line),
-    });
+    summary = await run(dataDir, lines);
   }, 60_000);
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('completes: drift -> retrain -> dataset -> training -> gate -> canary deployment -> promotion', () => {
+  it('completes: drift -> retrain -> dataset -> training -> gate -> canary deployment -> verdict -> promotion', () => {
     expect(summary.stoppedAt, lines.join('\n')).toBeUndefined();
     expect(summary.completed).toBe(true);
     expect(summary.steps.every((s) => s.ok)).toBe(true);
     expect(summary.firstVersion).toBe(1);
     expect(summary.newVersion).toBe(2);
+    expect(summary.championAfter).toBe(2);
   });
 
   it('publishes the loop events in order, all with the correlation id of the drift event', () => {
@@ -53,12 +63,27 @@ describe('embedded platform: the closed loop in one process (in-process bus, SQL
     expect(firsts.every((i) => i >= 0), JSON.stringify(loop.map((e) => e.type))).toBe(true);
     expect([...firsts].sort((a, b) => a - b)).toEqual(firsts);
     expect(summary.loopCorrelationId).toBe(drift.correlationId);
-    // one retrain per episode (debounce)
+    // one retrain per loop (debounce)
     expect(loop.filter((e) => e.type === 'retrain.requested')).toHaveLength(1);
     const deployment = loop.find((e) => e.type === 'deployment.requested')!.event;
     expect(deployment.type === 'deployment.requested' && deployment.data.strategy).toBe('canary');
     const promoted = loop.find((e) => e.type === 'model.promoted')!.event;
     expect(promoted.type === 'model.promoted' && promoted.data).toMatchObject({ version: 2, alias: 'champion', previousVersion: 1 });
+  });
+
+  it('the loop service records the loop: outcome promoted, every stage in order, with durations', () => {
+    const loop = summary.loop!;
+    expect(loop).toMatchObject({ correlationId: summary.loopCorrelationId, status: 'closed', outcome: 'promoted', candidateVersion: 2, driftVersion: 1 });
+    expect(loop.outcomeReason).toMatch(/version 2 is champion \(was version 1\)/);
+    const stages = acted(loop);
+    const expected = [...LOOP.slice(0, 3), 'training.started', ...LOOP.slice(3, 7), 'canary.evaluated', 'model.promoted'];
+    expect(stages.filter((t) => expected.includes(t))).toEqual(expected);
+    const verdict = loop.stages.find((s) => s.type === 'canary.evaluated')!;
+    expect(verdict.facts).toMatchObject({ version: 2, championVersion: 1, verdict: 'promote' });
+    expect(Number(verdict.facts.predictions)).toBeGreaterThanOrEqual(30);
+    const last = loop.stages.filter((s) => !s.ignored).at(-1)!;
+    expect(loop.durationMs).toBe(last.sinceStartMs);
+    expect(loop.stages.every((s) => s.sinceStartMs >= 0)).toBe(true);
   });
 
   it('the drift names the shifted features, mapped back from serving input[i] keys', () => {
@@ -67,16 +92,77 @@ describe('embedded platform: the closed loop in one process (in-process bus, SQL
     expect(lines.some((l) => l.includes('drift.detected') && /f0 ks=/.test(l))).toBe(true);
   });
 
-  it('the new version answers gRPC predictions, and no gRPC request failed during the loop', () => {
+  it('the new version answers gRPC predictions on 100% of traffic, and no gRPC request failed during the loop', () => {
     expect(summary.answeringVersion).toBe('2');
+    expect(summary.answeredAfter).toEqual({ '2': 20 });
     expect(summary.grpc.byVersion['2']).toBeGreaterThan(0);
     expect(summary.grpc.byVersion['1']).toBeGreaterThan(0);
     expect(summary.grpc.failed).toBe(0);
     expect(summary.grpc.requests).toBeGreaterThan(0);
+    expect(summary.grpc.labels).toBeGreaterThan(0);
   });
 
   it('every produced record was validated (no loss through ingestion)', () => {
     expect(summary.validated).toBe(summary.produced);
     expect(summary.rejected).toBe(0);
   });
+
+  it('loop state survives a restart: the loop service on the same SQLite file answers over HTTP', async () => {
+    const loop = await startLoop(loadLoopConfig({ BUS: 'in-process', DATABASE_URL: `sqlite:${join(dataDir, 'loop.db')}`, LOOP_PORT: '0' }), { logger: false, defaultMetrics: false });
+    try {
+      const response = await fetch(`${loop.url}/api/loops/${summary.loopCorrelationId}`);
+      expect(response.status).toBe(200);
+      const { loop: record } = (await response.json()) as { loop: LoopDetail };
+      expect(record).toEqual(summary.loop);
+      const list = (await (await fetch(`${loop.url}/api/loops?model=stream_model&status=closed`)).json()) as { loops: { correlationId: string; outcome: string }[] };
+      expect(list.loops).toEqual([expect.objectContaining({ correlationId: summary.loopCorrelationId, outcome: 'promoted' })]);
+    } finally {
+      await loop.close();
+    }
+  });
+});
+
+describe('embedded platform: a worse retrained model is stopped', () => {
+  let dataDir: string;
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('by the registry gate: trained on inverted labels it scores lower; the loop ends rejected_by_gate and the champion keeps serving', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'mlops-embedded-gate-'));
+    const lines: string[] = [];
+    const summary = await run(dataDir, lines, { shiftedLabels: 'inverted' });
+    expect(summary.stoppedAt, lines.join('\n')).toBeUndefined();
+    expect(summary.loop).toMatchObject({ status: 'closed', outcome: 'rejected_by_gate', candidateVersion: 2 });
+    expect(summary.loop!.outcomeReason).toMatch(/gate rejected version 2: .*reject/);
+    expect(acted(summary.loop)).toEqual(expect.arrayContaining(['drift.detected', 'retrain.requested', 'training.completed', 'model.registered', 'gate.rejected']));
+    expect(acted(summary.loop)).not.toContain('deployment.requested');
+    const types = loopEvents(summary).map((e) => e.type);
+    expect(types).not.toContain('deployment.requested');
+    expect(types).not.toContain('model.promoted');
+    expect(summary.completed).toBe(true);
+    expect(summary.championAfter).toBe(1);
+    expect(summary.answeredAfter).toEqual({ '1': 20 });
+    expect(summary.grpc.byVersion['2']).toBeUndefined();
+    expect(summary.grpc.failed).toBe(0);
+  }, 60_000);
+
+  it('by the canary verdict: past a lenient gate, it scores worse on live labels; rolled back, the champion serves 100%', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'mlops-embedded-canary-'));
+    const lines: string[] = [];
+    const summary = await run(dataDir, lines, { shiftedLabels: 'inverted', gateTolerance: 1, promoteAfter: 150, canaryMinLabels: 25, labelShare: 1 });
+    expect(summary.stoppedAt, lines.join('\n')).toBeUndefined();
+    expect(summary.loop).toMatchObject({ status: 'closed', outcome: 'rolled_back', candidateVersion: 2 });
+    const events = loopEvents(summary);
+    const verdict = events.find((e) => e.type === 'canary.evaluated')?.event;
+    expect(verdict?.type === 'canary.evaluated' && verdict.data).toMatchObject({ version: 2, championVersion: 1, verdict: 'rollback', metric: 'accuracy' });
+    const rolledBack = events.find((e) => e.type === 'model.rolled_back')?.event;
+    expect(rolledBack?.type === 'model.rolled_back' && rolledBack.data).toMatchObject({ version: 2, restoredVersion: 1 });
+    expect(events.map((e) => e.type)).not.toContain('model.promoted');
+    expect(acted(summary.loop)).toEqual(expect.arrayContaining(['deployment.requested', 'deployment.completed', 'canary.evaluated', 'model.rolled_back']));
+    expect(summary.completed).toBe(true);
+    expect(summary.championAfter).toBe(1);
+    expect(summary.answeredAfter).toEqual({ '1': 20 });
+    // The canary did answer live traffic before it was dropped.
+    expect(summary.grpc.byVersion['2']).toBeGreaterThan(0);
+    expect(summary.grpc.failed).toBe(0);
+  }, 60_000);
 });

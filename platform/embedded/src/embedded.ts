@@ -2,16 +2,16 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
-import type { AnyEvent, EventType } from '@mlops/contracts';
+import { createEvent, type AnyEvent, type EventType } from '@mlops/contracts';
 import { loadFeatureStoreConfig, startFeatureStore, type FeatureStoreApp } from '@mlops/service-feature-store';
 import { loadIngestionConfig, startIngestion, type IngestionApp } from '@mlops/service-ingestion';
+import { loadLoopConfig, startLoop, type LoopApp, type LoopDetail } from '@mlops/service-loop';
 import { loadMonitoringConfig, startMonitoring, type MonitoringApp } from '@mlops/service-monitoring';
 import { loadRegistryConfig, startRegistry, type RegistryApp } from '@mlops/service-registry';
 import { loadServingConfig, startServing, type ServingApp } from '@mlops/service-serving';
 import { loadTrackingConfig, startTracking, type TrackingApp } from '@mlops/service-tracking';
 import { loadTrainerConfig, startTrainer, type TrainerApp } from '@mlops/service-trainer';
-import { Orchestrator } from './orchestrator';
-import { Traffic } from './traffic';
+import { Traffic, type LabelledRows } from './traffic';
 
 export const MODEL = 'stream_model';
 export const FEATURE_VIEW = 'stream_features';
@@ -31,10 +31,24 @@ export interface EmbeddedOptions {
   records: number;
   /** Records of the shifted stream. */
   shiftRecords?: number;
+  /**
+   * Labels of the shifted records as ingested (what the retrained model learns from):
+   * `true` (default) or `inverted`, a broken labelling pipeline. Live traffic keeps its
+   * true labels, so an inverted retrain scores worse than the champion on them.
+   */
+  shiftedLabels?: 'true' | 'inverted';
   /** Predictions per drift window (monitoring). */
   windowSize?: number;
-  /** Successful predictions by a canary version before it is promoted. */
+  /** Predictions by a canary version before the monitor's verdict. */
   promoteAfter?: number;
+  /** Labels canary and champion each need for a labels-based verdict (else the canary is promoted on predictions alone). */
+  canaryMinLabels?: number;
+  /** How much worse than the champion on live labels a canary may be (monitoring). */
+  canaryTolerance?: number;
+  /** How much worse than the champion a candidate may score at the registry's gate. */
+  gateTolerance?: number;
+  /** Share of answered rows whose true label is sent as label.observed. */
+  labelShare?: number;
   epochs?: number;
   /** Per step of the loop; the run stops honestly (summary says where) when exceeded. */
   stepTimeoutMs?: number;
@@ -62,16 +76,26 @@ export interface EmbeddedSummary {
   rejectReasons: Record<string, number>;
   /** Steps in order with their duration; the last one is where a failed run stopped. */
   steps: StepTiming[];
+  /** The loop ended (any outcome) and serving answers as that outcome says it should. */
   completed: boolean;
   stoppedAt?: string;
   firstVersion?: number;
+  /** The candidate of the loop (retrained version), promoted or not. */
   newVersion?: number;
   /** Version answering gRPC after the loop. */
   answeringVersion?: string;
+  /** Versions answering a burst of requests after the loop ended (all to one version when it serves 100%). */
+  answeredAfter: Record<string, number>;
+  /** The champion in the registry after the loop. */
+  championAfter?: number;
   loopCorrelationId?: string;
-  /** From drift.detected to model.promoted. */
+  /** The loop as the loop service records it (stages, outcome, durations). */
+  loop?: LoopDetail;
+  /** From drift.detected to the event that ended the loop. */
   loopMs?: number;
-  grpc: { requests: number; failed: number; rows: number; byVersion: Record<string, number>; lastError?: string };
+  /** Wall-clock marks (ms since epoch) of the loop: first drifted prediction traffic, drift detected, loop ended, new version on 100% of traffic. */
+  timeline: { shiftedAt?: number; driftAt?: number; endedAt?: number; servingAllAt?: number };
+  grpc: { requests: number; failed: number; rows: number; labels: number; byVersion: Record<string, number>; lastError?: string };
   events: LoopEvent[];
   driftedFeatures: string[];
   /** A drift.detected before the traffic shifted (a false alarm). */
@@ -99,6 +123,8 @@ const SHIFT = [1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 0, 0];
 /** A synthetic tabular stream: 8 numeric features, a binary label from a fixed linear rule + noise. */
 export class SyntheticStream {
   shifted = false;
+  /** Ingested labels are flipped (a broken labelling pipeline); the rule itself does not change. */
+  invertLabels = false;
   private readonly rng: ReturnType<typeof random>;
   private i = 0;
 
@@ -110,17 +136,28 @@ export class SyntheticStream {
     return FEATURES.map((_, k) => Math.round((this.rng.normal() + (this.shifted ? SHIFT[k] : 0)) * 1e4) / 1e4);
   }
 
-  record(): Record<string, unknown> {
+  /** Features and their true label. Covariate shift only: the rule from features to label stays the same. */
+  labelled(): { x: number[]; label: number } {
     const x = this.features();
-    // Covariate shift only: the rule from features to label stays the same.
     const score = x.reduce((s, v, k) => s + v * WEIGHTS[k], 0) + 0.4 * this.rng.normal();
+    return { x, label: score > 0 ? 1 : 0 };
+  }
+
+  /** n rows for prediction traffic, with the labels the traffic reports later. */
+  rows(n: number): LabelledRows {
+    const rows = Array.from({ length: n }, () => this.labelled());
+    return { inputs: rows.map((r) => r.x), labels: rows.map((r) => r.label) };
+  }
+
+  record(): Record<string, unknown> {
+    const { x, label } = this.labelled();
     const i = this.i++;
     return {
       id: `r-${i}`,
       entity: `e${i % 200}`,
       ts: new Date(Date.UTC(2026, 0, 1) + i * 1_000).toISOString(),
       ...Object.fromEntries(FEATURES.map((f, k) => [f, x[k]])),
-      label: score > 0 ? 1 : 0,
+      label: this.invertLabels ? 1 - label : label,
     };
   }
 }
@@ -160,6 +197,8 @@ function describe(event: AnyEvent, featureNames: (version: number) => string[]):
       return `${event.data.model} v${event.data.version} is ${event.data.alias}${event.data.previousVersion ? ` (was v${event.data.previousVersion})` : ''}`;
     case 'model.rolled_back':
       return `${event.data.model} v${event.data.version}: ${event.data.reason}`;
+    case 'canary.evaluated':
+      return `${event.data.model} v${event.data.version}: ${event.data.verdict} (${event.data.reason})`;
     default:
       return '';
   }
@@ -175,15 +214,18 @@ const LOOP_TYPES = [
   'model.registered',
   'deployment.requested',
   'deployment.completed',
+  'canary.evaluated',
   'model.promoted',
   'model.rolled_back',
 ] as const satisfies readonly EventType[];
 
+
 /**
  * Everything in one process on one in-process bus: ingestion, feature store, tracking,
- * trainer, registry, serving (gRPC) and monitoring, plus the orchestrator glue. Seeds a
- * synthetic stream, trains and serves the first model, sends gRPC traffic, shifts the
- * stream and follows the closed loop to the promotion of the retrained model.
+ * trainer, registry, serving (gRPC), monitoring and the loop controller. Seeds a synthetic
+ * stream, trains and serves the first model, sends gRPC traffic (and, late, the true labels
+ * of a share of it), shifts the stream and follows the closed loop until the loop service
+ * records its outcome: the services alone close it, this function only drives and watches.
  */
 export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSummary> {
   const started = Date.now();
@@ -203,7 +245,9 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
     rejectReasons: {},
     steps: [],
     completed: false,
-    grpc: { requests: 0, failed: 0, rows: 0, byVersion: {} },
+    answeredAfter: {},
+    timeline: {},
+    grpc: { requests: 0, failed: 0, rows: 0, labels: 0, byVersion: {} },
     events: [],
     driftedFeatures: [],
     driftBeforeShift: false,
@@ -231,7 +275,6 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
   const closers: (() => Promise<unknown>)[] = [];
   let traffic: Traffic | undefined;
   const observerSubs: Subscription[] = [];
-  let orchestrator: Orchestrator | undefined;
 
   try {
     const tracking: TrackingApp = await startTracking(
@@ -275,7 +318,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
         REGISTRY_PORT: '0',
         REGISTRY_ARTIFACT_ROOT: join(dataDir, 'registry'),
         // The retrained model sees a different mix of data; it may score a little lower on it.
-        REGISTRY_GATE_TOLERANCE: '0.05',
+        REGISTRY_GATE_TOLERANCE: String(options.gateTolerance ?? 0.05),
       }),
       { ...inProcess, logger: false },
     );
@@ -286,17 +329,37 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
     );
     closers.push(() => serving.close());
     const monitoring: MonitoringApp = await startMonitoring(
-      loadMonitoringConfig({ BUS: 'in-process', MONITORING_PORT: '0', MONITORING_WINDOW_SIZE: String(windowSize) }),
+      loadMonitoringConfig({
+        BUS: 'in-process',
+        DATABASE_URL: db('monitoring'),
+        MONITORING_PORT: '0',
+        MONITORING_WINDOW_SIZE: String(windowSize),
+        MONITORING_CANARY_MIN_PREDICTIONS: String(promoteAfter),
+        MONITORING_CANARY_MIN_LABELS: String(options.canaryMinLabels ?? 25),
+        MONITORING_CANARY_TOLERANCE: String(options.canaryTolerance ?? 0.05),
+      }),
       { ...inProcess, logger: false, defaultMetrics: false },
     );
     closers.push(() => monitoring.close());
+    const loop: LoopApp = await startLoop(
+      loadLoopConfig({
+        BUS: 'in-process',
+        DATABASE_URL: db('loop'),
+        LOOP_PORT: '0',
+        LOOP_FEATURE_VIEWS: `${MODEL}:${FEATURE_VIEW}`,
+        LOOP_REGISTRY_URL: registry.url,
+        LOOP_SWEEP_INTERVAL_MS: '200',
+      }),
+      { ...inProcess, logger: false, defaultMetrics: false },
+    );
+    closers.push(() => loop.close());
     print(
       `all services up in one process (in-process bus, SQLite + artifacts under ${dataDir}): ingestion ${ingestion.url}, ` +
         `feature store ${featureStore.url}, tracking ${tracking.url}, trainer ${trainer.url}, registry ${registry.url}, ` +
-        `monitoring ${monitoring.url}, serving gRPC ${serving.address}`,
+        `monitoring ${monitoring.url}, loop ${loop.url}, serving gRPC ${serving.address}`,
     );
 
-    // ---- observer: progress lines and the event log ----
+    // ---- observer (display only): progress lines and the event log ----
     const observer = new EventBus(transport);
     const featuresByVersion = new Map<number, string[]>();
     const featuresByRun = new Map<string, string[]>();
@@ -326,27 +389,6 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
       }),
     );
 
-    orchestrator = new Orchestrator(
-      {
-        bus: observer,
-        promote: (model, version, reason) => registry.service.promote(model, version, reason),
-        champion: async (model) => {
-          try {
-            return Number((await registry.service.getByAlias(model, 'champion')).version);
-          } catch {
-            return undefined;
-          }
-        },
-        lineage: async (model, version) => {
-          const l = await registry.service.lineage(model, version);
-          return { runId: l.run_id ?? undefined, datasetId: l.dataset.id ?? undefined };
-        },
-        setReference: (model, version, body) => monitoring.service.setReference(model, version, body),
-      },
-      { model: MODEL, featureView: FEATURE_VIEW, promoteAfter, log: (line) => print(`${elapsed()} ${line.trim()}`) },
-    );
-    await orchestrator.start();
-
     // ---- steps ----
     let stepStart = Date.now();
     const step = (name: string, ok: boolean) => {
@@ -355,15 +397,22 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
       if (!ok) summary.stoppedAt = name;
       return ok;
     };
-    const until = async (predicate: () => boolean, timeoutMs = stepTimeout): Promise<boolean> => {
+    const until = async (predicate: () => boolean | Promise<boolean>, timeoutMs = stepTimeout): Promise<boolean> => {
       const deadline = Date.now() + timeoutMs;
-      while (!predicate()) {
+      while (!(await predicate())) {
         if (Date.now() > deadline) return false;
         await sleep(20);
       }
       return true;
     };
     const find = (type: EventType, where: (e: AnyEvent) => boolean = () => true) => summary.events.find((e) => e.type === type && where(e.event));
+    const champion = async (): Promise<number | undefined> => {
+      try {
+        return Number((await registry.service.getByAlias(MODEL, 'champion')).version);
+      } catch {
+        return undefined;
+      }
+    };
 
     const stream = new SyntheticStream(7);
     /** Traffic has its own generator: it shifts only once the shifted records are in the feature store. */
@@ -402,7 +451,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
       if (!step(`seed ${options.records} records: ingestion -> feature store`, await ingest(options.records))) return;
       print(`${elapsed()} feature store applied ${featureStore.service.stats.applied} rows of view ${FEATURE_VIEW}`);
 
-      // First model: dataset -> training -> gate (no champion) -> deployment -> champion.
+      // First model: dataset -> training -> gate (no champion) -> deployment -> champion (the registry promotes a first model).
       const dataset = await featureStore.service.materialize(FEATURE_VIEW, {});
       const bootstrap = featureStore.service.materializedEvent(dataset, { model: MODEL });
       await observer.publish(bootstrap);
@@ -412,13 +461,22 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
       summary.firstVersion = deployed.data.version;
       if (deployed.data.status !== 'serving') return void step('first model serving', false);
 
-      traffic = new Traffic(serving.address, MODEL, (n) => Array.from({ length: n }, () => live.features()), {
+      const labelShare = options.labelShare ?? 0.5;
+      traffic = new Traffic(serving.address, MODEL, (n) => live.rows(n), {
         rowsPerRequest: 5,
         concurrency: 3,
         pauseMs: 2,
+        labels: {
+          share: labelShare,
+          delayMs: 50,
+          publish: (labels) =>
+            observer.publish(
+              labels.map((l) => createEvent('label.observed', { source: 'embedded-traffic', subject: MODEL, data: { predictionId: l.predictionId, model: MODEL, label: l.label } })),
+            ),
+        },
       });
       traffic.start();
-      print(`${elapsed()} gRPC traffic to ${serving.address} (ModelInfer, 5 rows a request, 3 in flight)`);
+      print(`${elapsed()} gRPC traffic to ${serving.address} (ModelInfer, 5 rows a request, 3 in flight); true labels of ${Math.round(labelShare * 100)}% of the rows follow as label.observed`);
       if (!step('first model promoted to champion', await until(() => !!find('model.promoted', (e) => e.correlationId === bootstrap.correlationId)))) return;
 
       const baselineRows = traffic.stats.rows + Math.ceil(windowSize * 1.5);
@@ -426,51 +484,62 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
       if (find('drift.detected')) print(`${elapsed()} WARNING: drift detected before the shift`);
 
       stream.shifted = true;
+      stream.invertLabels = options.shiftedLabels === 'inverted';
       const shiftRecords = options.shiftRecords ?? options.records;
-      print(`${elapsed()} shifting the stream: means of f0..f5 move by 1.5 sd; ingesting ${shiftRecords} shifted records`);
+      print(
+        `${elapsed()} shifting the stream: means of f0..f5 move by 1.5 sd; ingesting ${shiftRecords} shifted records` +
+          (stream.invertLabels ? ' WITH INVERTED LABELS (a broken labelling pipeline)' : ''),
+      );
       if (!step(`shifted stream: ${shiftRecords} records ingested`, await ingest(shiftRecords))) return;
       summary.driftBeforeShift = !!find('drift.detected');
       live.shifted = true;
+      summary.timeline.shiftedAt = Date.now();
       print(`${elapsed()} prediction traffic now follows the shifted distribution`);
 
-      const driftStart = Date.now();
-      const loopSteps: [string, EventType][] = [
-        ['drift detected', 'drift.detected'],
-        ['retrain requested', 'retrain.requested'],
-        ['dataset materialized', 'dataset.materialized'],
-        ['training completed', 'training.completed'],
-        ['registered + gate', 'model.registered'],
-        ['deployment requested (canary)', 'deployment.requested'],
-        ['deployment completed', 'deployment.completed'],
-        [`promotion after ${promoteAfter} canary predictions`, 'model.promoted'],
-      ];
       const drift = () => find('drift.detected');
-      // Loop steps are timed by their events: each from the previous event of the loop.
-      let previousAt = driftStart;
-      for (const [name, type] of loopSteps) {
-        const ok = await until(() => {
-          const d = drift();
-          return !!d && !!find(type, (e) => e.correlationId === d.correlationId);
-        });
-        if (!ok) return void step(name, false);
-        const at = find(type, (e) => e.correlationId === drift()!.correlationId)!.atMs;
-        summary.steps.push({ step: name, ms: Math.max(0, at - previousAt), ok: true });
-        previousAt = at;
-        stepStart = Date.now();
-      }
+      if (!step('drift detected', await until(() => !!drift()))) return;
       const d = drift()!;
       summary.loopCorrelationId = d.correlationId;
+      summary.timeline.driftAt = d.atMs;
       summary.driftedFeatures = (d.event as AnyEvent & { type: 'drift.detected' }).data.features.filter((f) => f.drifted).map((f) => f.feature);
-      const promoted = find('model.promoted', (e) => e.correlationId === d.correlationId)!;
-      summary.newVersion = (promoted.event as AnyEvent & { type: 'model.promoted' }).data.version;
-      summary.loopMs = promoted.atMs - d.atMs;
-      print(`${elapsed()} loop closed in ${((promoted.atMs - d.atMs) / 1000).toFixed(2)}s (drift -> promotion; ${((promoted.atMs - driftStart) / 1000).toFixed(2)}s after the shifted traffic began)`);
+
+      // The loop service owns the loop: wait for it to record an outcome.
+      const ended = await until(async () => {
+        summary.loop = await loop.service.get(d.correlationId).catch(() => undefined);
+        return summary.loop?.status === 'closed';
+      }, stepTimeout * 4);
+      summary.timeline.endedAt = Date.now();
+      if (!ended) {
+        const last = summary.loop?.stages.filter((s) => !s.ignored).at(-1);
+        return void step(`loop ended (last stage: ${last?.type ?? 'none'})`, false);
+      }
+      const record = summary.loop!;
+      for (const stage of record.stages.filter((s) => !s.ignored && s.type !== 'drift.detected')) {
+        summary.steps.push({ step: `loop: ${stage.type}`, ms: Math.max(0, stage.sincePreviousMs), ok: true });
+      }
+      stepStart = Date.now();
+      summary.loopMs = record.durationMs ?? undefined;
+      summary.newVersion = record.candidateVersion ?? undefined;
+      print(`${elapsed()} loop ${short(record.correlationId)} ended ${record.outcome} in ${((record.durationMs ?? 0) / 1000).toFixed(2)}s: ${record.outcomeReason}`);
+
+      // Serving applies model.promoted / model.rolled_back on its own subscription.
+      const expected = record.outcome === 'promoted' ? summary.newVersion : summary.firstVersion;
+      const routed = await until(() => {
+        const route = serving.repository.route(MODEL);
+        return !!route && route.stable === expected && !route.canary;
+      }, 5_000);
+      summary.timeline.servingAllAt = Date.now();
       await traffic.stop();
-      // Serving applies model.promoted on its own subscription: the canary takes all traffic then.
-      await until(() => serving.repository.route(MODEL)?.stable === summary.newVersion, 5_000);
+      if (!step(`v${expected} serves 100% of traffic`, routed)) return;
+      for (let i = 0; i < 20; i++) {
+        const batch = live.rows(5);
+        const version = await traffic.infer(batch.inputs);
+        if (version) summary.answeredAfter[version] = (summary.answeredAfter[version] ?? 0) + 1;
+      }
       summary.answeringVersion = await traffic.infer([live.features()]);
-      summary.completed = summary.answeringVersion === String(summary.newVersion);
-      step(`v${summary.newVersion} answers gRPC`, summary.completed);
+      summary.championAfter = await champion();
+      summary.completed = record.outcome !== 'failed' && summary.answeringVersion === String(expected) && summary.championAfter === expected;
+      step(`v${expected} answers gRPC and is champion (loop outcome ${record.outcome})`, summary.completed);
     };
     await run();
 
@@ -481,13 +550,12 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
     summary.grpc.failed = traffic?.stats.failed ?? 0;
 
     if (options.serve) {
-      print(`serving; gRPC ${serving.address} (KServe v2), ingestion POST ${ingestion.url}/sources/${SOURCE}/records — Ctrl-C to stop`);
+      print(`serving; gRPC ${serving.address} (KServe v2), ingestion POST ${ingestion.url}/sources/${SOURCE}/records, loops ${loop.url}/api/loops — Ctrl-C to stop`);
       await new Promise<void>((done) => process.once('SIGINT', done).once('SIGTERM', done));
     }
     return summary;
   } finally {
     traffic?.close();
-    await orchestrator?.stop().catch(() => undefined);
     for (const s of observerSubs) await s.stop().catch(() => undefined);
     for (const close of closers.reverse()) await close().catch(() => undefined);
     await transport.close().catch(() => undefined);

@@ -1,0 +1,51 @@
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { invalid } from '@mlops/http';
+import type { LoopService } from '../loop.service';
+import { LOOP_OUTCOMES, LOOP_STATUSES } from '../store/entities';
+import { DATA_SOURCE, LOOP_SERVICE } from './tokens';
+
+const listQuery = z.object({
+  model: z.string().min(1).max(200).optional(),
+  status: z.enum(LOOP_STATUSES).optional(),
+  outcome: z.enum(LOOP_OUTCOMES).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+@Controller('api/loops')
+export class LoopController {
+  constructor(@Inject(LOOP_SERVICE) private readonly loops: LoopService) {}
+
+  /** GET /api/loops?model=&status=open|closed&outcome=&limit= : newest first. */
+  @Get()
+  async list(@Query() query: unknown) {
+    const parsed = listQuery.safeParse(query);
+    if (!parsed.success) {
+      throw invalid(parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '));
+    }
+    return { loops: await this.loops.list(parsed.data) };
+  }
+
+  /** GET /api/loops/:correlationId : the loop with its stages in order and their durations. */
+  @Get(':correlationId')
+  async get(@Param('correlationId') correlationId: string) {
+    return { loop: await this.loops.get(correlationId) };
+  }
+}
+
+@Controller()
+export class HealthController {
+  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  @Get('health/live')
+  live() {
+    return { status: 'ok' };
+  }
+
+  @Get('health/ready')
+  async ready() {
+    await this.dataSource.query('SELECT 1');
+    return { status: 'ok' };
+  }
+}

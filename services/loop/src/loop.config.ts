@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { apiTokenEnvSchema, busEnvSchema, databaseEnvSchema, loadConfig, port, withBusDefault } from '@mlops/config';
+
+/** `model:view,model2:view2`, with an optional bare default view among them. */
+const featureViews = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const mapping: { byModel: Record<string, string>; fallback?: string } = { byModel: {} };
+    for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const pieces = part.split(':').map((p) => p.trim());
+      if (pieces.length === 1 && pieces[0]) mapping.fallback = pieces[0];
+      else if (pieces.length === 2 && pieces[0] && pieces[1]) mapping.byModel[pieces[0]] = pieces[1];
+      else ctx.addIssue({ code: 'custom', message: `"${part}": expected model:featureView or a bare default featureView` });
+    }
+    return mapping;
+  });
+
+export const loopEnvSchema = z
+  .object({
+    LOOP_PORT: port(3008),
+    LOOP_HOST: z.string().default('127.0.0.1'),
+    /** The feature view each model is retrained from, e.g. `churn:churn_features,fraud:tx_features`. */
+    LOOP_FEATURE_VIEWS: featureViews,
+    /** After a loop of a model ends, its drift events are recorded as ignored for this long. */
+    LOOP_COOLDOWN_S: z.coerce.number().nonnegative().default(600),
+    /**
+     * The registry publishes nothing when its gate rejects a candidate: a loop whose
+     * model.registered is followed by no deployment.requested for this long ends rejected_by_gate.
+     */
+    LOOP_GATE_WAIT_S: z.coerce.number().positive().default(60),
+    /** When set, the registry's gate decision (GET /models/:m/versions/:v/gate) ends such a loop at once, with the gate's reason. */
+    LOOP_REGISTRY_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:5100' }).optional(),
+    /** An open loop with no new stage for this long ends failed (so one lost event cannot block retraining forever). */
+    LOOP_STALL_TIMEOUT_S: z.coerce.number().positive().default(3600),
+    /** How often open loops are checked for the two timeouts above. */
+    LOOP_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
+    LOOP_GROUP: z.string().min(1).default('loop'),
+    INSTANCE_ID: z.string().min(1).optional(),
+  })
+  .and(apiTokenEnvSchema)
+  .and(databaseEnvSchema)
+  .and(busEnvSchema);
+
+export type LoopConfig = z.output<typeof loopEnvSchema>;
+
+export function loadLoopConfig(env: NodeJS.ProcessEnv = process.env): LoopConfig {
+  return loadConfig('loop', loopEnvSchema, withBusDefault({ DATABASE_URL: 'sqlite:.mlops/loop.db', ...env }));
+}
+
+/** The feature view a model is retrained from, undefined when the mapping names none. */
+export function featureViewFor(mapping: LoopConfig['LOOP_FEATURE_VIEWS'], model: string): string | undefined {
+  return mapping.byModel[model] ?? mapping.fallback;
+}

@@ -1,0 +1,61 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { createMetricsRegistry } from '@mlops/metrics';
+import type { LoopOutcome } from './store/entities';
+
+/** Prometheus metrics of one loop controller (its own registry, so instances do not clash). */
+export class LoopMetrics {
+  readonly registry: Registry;
+  readonly opened: Counter<'model'>;
+  readonly ended: Counter<'model' | 'outcome'>;
+  readonly driftIgnored: Counter<'model' | 'reason'>;
+  readonly duration: Histogram<'model' | 'outcome'>;
+  readonly open: Gauge<'model'>;
+
+  /** Set by the app: open loops per model, read at scrape time. */
+  countOpen: () => Promise<Record<string, number>> = async () => ({});
+
+  constructor(defaultMetrics = true) {
+    const registers = [(this.registry = createMetricsRegistry({ service: 'loop', defaultMetrics }))];
+    this.opened = new Counter({
+      name: 'mlops_loop_loops_opened_total',
+      help: 'Loops opened by drift.detected (each requested one retrain)',
+      labelNames: ['model'] as const,
+      registers,
+    });
+    this.ended = new Counter({
+      name: 'mlops_loop_loops_ended_total',
+      help: 'Loops ended, by outcome (promoted, rolled_back, rejected_by_gate, failed)',
+      labelNames: ['model', 'outcome'] as const,
+      registers,
+    });
+    this.driftIgnored = new Counter({
+      name: 'mlops_loop_drift_ignored_total',
+      help: 'drift.detected recorded but not acted on: a loop of the model was open (debounce) or had just ended (cooldown)',
+      labelNames: ['model', 'reason'] as const,
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'mlops_loop_duration_seconds',
+      help: 'From the drift event that opened a loop to the event that ended it',
+      labelNames: ['model', 'outcome'] as const,
+      buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600],
+      registers,
+    });
+    const countOpen = () => this.countOpen();
+    this.open = new Gauge({
+      name: 'mlops_loop_open_loops',
+      help: 'Loops open now (read from the database at scrape time)',
+      labelNames: ['model'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        for (const [model, count] of Object.entries(await countOpen())) this.set({ model }, count);
+      },
+    });
+  }
+
+  loopEnded(model: string, outcome: LoopOutcome, durationMs: number): void {
+    this.ended.inc({ model, outcome });
+    this.duration.observe({ model, outcome }, Math.max(0, durationMs) / 1000);
+  }
+}

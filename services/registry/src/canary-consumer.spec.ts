@@ -1,0 +1,136 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
+import { createEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
+import { interopPython } from '../../../test/support/python';
+import { waitFor } from '../../../test/support/wait-for';
+import { startRegistry, type RegistryApp } from './registry.app';
+import { loadRegistryConfig } from './registry.config';
+
+describe('registry canary consumer: canary verdicts and the first champion (in-process bus, SQLite)', () => {
+  let transport: InProcessTransport;
+  let registry: RegistryApp;
+  let observer: EventBus;
+  let subscription: Subscription;
+  let modelsDir: string;
+  let artifactRoot: string;
+  const seen: AnyEvent[] = [];
+
+  const of = <T extends AnyEvent['type']>(type: T, model: string) =>
+    seen.filter((e): e is EventEnvelope<T> & AnyEvent => e.type === type && (e.data as { model: string }).model === model);
+  const champion = async (model: string) => Number((await registry.service.getByAlias(model, 'champion')).version);
+
+  /** Registers a version through the gate (training.completed); resolves with its number. */
+  const register = async (model: string, correlationId: string): Promise<number> => {
+    const before = of('model.registered', model).length;
+    await observer.publish(
+      createEvent('training.completed', {
+        source: 'trainer',
+        subject: model,
+        correlationId,
+        data: { jobId: `job-${before}`, model, runId: `run-${before}`, artifactUri: join(modelsDir, 'logreg_v1.onnx'), metrics: { accuracy: 0.8 }, params: {} },
+      }),
+    );
+    const registered = await waitFor(() => of('model.registered', model)[before], `model.registered #${before + 1} of ${model}`);
+    return registered.data.version;
+  };
+  const deployed = (model: string, version: number, trafficShare: number, correlationId?: string) =>
+    createEvent('deployment.completed', { source: 'serving', subject: model, correlationId, data: { model, version, status: 'serving', trafficShare } });
+  const verdict = (model: string, version: number, championVersion: number, v: 'promote' | 'rollback', correlationId: string) =>
+    createEvent('canary.evaluated', {
+      source: 'monitoring',
+      subject: model,
+      correlationId,
+      data: { model, version, championVersion, verdict: v, reason: v === 'promote' ? 'canary accuracy 0.91 vs champion 0.90' : 'canary accuracy 0.55 vs champion 0.90 (tolerance 0.05)', predictions: 120, labels: 60, metric: 'accuracy' },
+    });
+
+  beforeAll(async () => {
+    modelsDir = mkdtempSync(join(tmpdir(), 'canary-models-'));
+    execFileSync(interopPython(), [resolve(__dirname, '../../../test/fixtures/serving/make_models.py'), modelsDir], { stdio: 'pipe' });
+    artifactRoot = mkdtempSync(join(tmpdir(), 'canary-artifacts-'));
+    transport = new InProcessTransport();
+    registry = await startRegistry(
+      loadRegistryConfig({ DATABASE_URL: 'sqlite::memory:', REGISTRY_PORT: '0', REGISTRY_ARTIFACT_ROOT: artifactRoot }),
+      { inProcess: transport, logger: false },
+    );
+    observer = new EventBus(transport);
+    subscription = await observer.subscribeEvents({
+      group: 'observer',
+      types: ['model.registered', 'model.promoted', 'model.rolled_back'],
+      handle: async (e) => void seen.push(e as AnyEvent),
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await subscription?.stop();
+    await registry?.close();
+    for (const dir of [modelsDir, artifactRoot]) if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the first deployed version of a model becomes champion; a later deployment does not move it', async () => {
+    const v1 = await register('first', 'c-first');
+    await observer.publish(deployed('first', v1, 1, 'c-first'));
+    const promoted = await waitFor(() => of('model.promoted', 'first')[0], 'model.promoted of the first version');
+    expect(promoted.data).toMatchObject({ version: v1, alias: 'champion' });
+    expect(promoted.data.previousVersion).toBeUndefined();
+
+    const v2 = await register('first', 'c-second');
+    await observer.publish(deployed('first', v2, 0.1, 'c-second'));
+    await sleep(300);
+    expect(await champion('first')).toBe(v1);
+    expect(of('model.promoted', 'first')).toHaveLength(1);
+  });
+
+  it('canary.evaluated promote: the canary becomes champion, once, even when the verdict is redelivered', async () => {
+    const v1 = await register('promo', 'p1');
+    await observer.publish(deployed('promo', v1, 1, 'p1'));
+    await waitFor(() => of('model.promoted', 'promo')[0], 'first champion');
+    const v2 = await register('promo', 'p2');
+    const event = verdict('promo', v2, v1, 'promote', 'p2');
+    await observer.publish(event);
+    await observer.publish(event);
+    const promoted = await waitFor(() => of('model.promoted', 'promo')[1], 'model.promoted of the canary');
+    expect(promoted.data).toMatchObject({ version: v2, previousVersion: v1, alias: 'champion' });
+    expect(promoted.correlationId).toBe('p2');
+    await sleep(300);
+    expect(of('model.promoted', 'promo')).toHaveLength(2);
+    expect(await champion('promo')).toBe(v2);
+  });
+
+  it('canary.evaluated rollback: model.rolled_back with the reason, the champion stays, the canary loses challenger', async () => {
+    const v1 = await register('roll', 'r1');
+    await observer.publish(deployed('roll', v1, 1, 'r1'));
+    await waitFor(() => of('model.promoted', 'roll')[0], 'first champion');
+    const v2 = await register('roll', 'r2');
+    expect((await registry.service.getByAlias('roll', 'challenger')).version).toBe(String(v2));
+    const event = verdict('roll', v2, v1, 'rollback', 'r2');
+    await observer.publish(event);
+    const rolled = await waitFor(() => of('model.rolled_back', 'roll')[0], 'model.rolled_back');
+    expect(rolled.data).toEqual({ model: 'roll', version: v2, restoredVersion: v1, reason: event.data.reason });
+    expect(rolled.correlationId).toBe('r2');
+    expect(await champion('roll')).toBe(v1);
+    await expect(registry.service.getByAlias('roll', 'challenger')).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
+
+    // A redelivered verdict republishes the same event (same id), nothing else changes.
+    await observer.publish(event);
+    await waitFor(() => of('model.rolled_back', 'roll')[1], 'the redelivered model.rolled_back');
+    expect(new Set(of('model.rolled_back', 'roll').map((e) => e.id)).size).toBe(1);
+    expect(await champion('roll')).toBe(v1);
+    expect(of('model.promoted', 'roll')).toHaveLength(1);
+  });
+
+  it('a stale verdict for a version older than the champion is ignored', async () => {
+    const v1 = await register('stale', 's1');
+    await observer.publish(deployed('stale', v1, 1, 's1'));
+    await waitFor(() => of('model.promoted', 'stale')[0], 'first champion');
+    const v2 = await register('stale', 's2');
+    await observer.publish(verdict('stale', v2, v1, 'promote', 's2'));
+    await waitFor(() => of('model.promoted', 'stale')[1], 'v2 promoted');
+    await observer.publish(verdict('stale', v1, v2, 'rollback', 's1'));
+    await sleep(300);
+    expect(of('model.rolled_back', 'stale')).toHaveLength(0);
+    expect(await champion('stale')).toBe(v2);
+  });
+});
