@@ -88,6 +88,17 @@ export const payloadSchemas = {
     runId: z.string().optional(),
     datasetHash: z.string().optional(),
     artifactHash: z.string().min(1),
+    /** The quality gate's decision when the version came from training (absent for a manual upload). */
+    gate: z
+      .object({
+        passed: z.boolean(),
+        reason: z.string().min(1),
+        metric: z.string().optional(),
+        candidateScore: z.number().optional(),
+        championVersion: z.number().int().positive().optional(),
+        championScore: z.number().optional(),
+      })
+      .optional(),
   }),
   'model.promoted': z.object({
     model: name,

@@ -133,7 +133,7 @@ describe('embedded platform: a worse retrained model is stopped', () => {
     expect(summary.stoppedAt, lines.join('\n')).toBeUndefined();
     expect(summary.loop).toMatchObject({ status: 'closed', outcome: 'rejected_by_gate', candidateVersion: 2 });
     expect(summary.loop!.outcomeReason).toMatch(/gate rejected version 2: .*reject/);
-    expect(acted(summary.loop)).toEqual(expect.arrayContaining(['drift.detected', 'retrain.requested', 'training.completed', 'model.registered', 'gate.rejected']));
+    expect(acted(summary.loop)).toEqual(expect.arrayContaining(['drift.detected', 'retrain.requested', 'training.completed', 'model.registered']));
     expect(acted(summary.loop)).not.toContain('deployment.requested');
     const types = loopEvents(summary).map((e) => e.type);
     expect(types).not.toContain('deployment.requested');

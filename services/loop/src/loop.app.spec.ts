@@ -27,7 +27,7 @@ describe('loop controller (in-process bus, SQLite file, real HTTP)', () => {
         BUS: 'in-process',
         DATABASE_URL: `sqlite:${join(dir, 'loop.db')}`,
         LOOP_PORT: '0',
-        LOOP_FEATURE_VIEWS: 'churn:churn_features,fraud:tx_features',
+        LOOP_FEATURE_VIEWS: 'churn:churn_features,fraud:tx_features,scoring:score_features',
         LOOP_COOLDOWN_S: '60',
         LOOP_GATE_WAIT_S: '30',
         LOOP_STALL_TIMEOUT_S: '3600',
@@ -163,6 +163,21 @@ describe('loop controller (in-process bus, SQLite file, real HTTP)', () => {
     expect(retrains.filter((r) => r.data.model === 'churn')).toHaveLength(2);
   });
 
+  it('a model.registered carrying a rejecting gate decision ends the loop rejected_by_gate at once, with the gate reason', async () => {
+    await observer.publish(drift('scoring', 'loop-g', 50));
+    const [ds, started, completed] = through('scoring', 'loop-g', 4, 50);
+    const registered = event('model.registered', 'loop-g', 54, {
+      model: 'scoring',
+      version: 4,
+      artifactHash: 'c'.repeat(64),
+      gate: { passed: false, reason: 'candidate 0.61 vs champion version 3 0.9: reject', metric: 'accuracy', candidateScore: 0.61, championVersion: 3, championScore: 0.9 },
+    });
+    await publish([ds, started, completed, registered], 'loop-g', 5);
+    const g = await waitFor(async () => ((await detail('loop-g')).status === 'closed' ? detail('loop-g') : undefined), 'loop-g closed', 10_000);
+    expect(g).toMatchObject({ outcome: 'rejected_by_gate', candidateVersion: 4 });
+    expect(g.outcomeReason).toBe("the registry's gate rejected version 4: candidate 0.61 vs champion version 3 0.9: reject");
+  });
+
   it('the gate rejection (no event from the registry) ends the loop rejected_by_gate: from the registry when it answers, else after the gate wait', async () => {
     // loop-b: the registry answers that its gate rejected version 3.
     await publish(through('churn', 'loop-b', 3, 100), 'loop-b', 6);
@@ -212,7 +227,7 @@ describe('loop controller (in-process bus, SQLite file, real HTTP)', () => {
     expect(await list('model=churn')).toEqual(['loop-b', 'loop-a']);
     expect(await list('model=fraud&outcome=rolled_back')).toEqual(['loop-d']);
     expect(await list('status=open')).toEqual([]);
-    expect((await list('status=closed')).sort()).toEqual(['loop-a', 'loop-b', 'loop-c', 'loop-d', 'loop-e']);
+    expect((await list('status=closed')).sort()).toEqual(['loop-a', 'loop-b', 'loop-c', 'loop-d', 'loop-e', 'loop-g']);
     const bad = await get('/api/loops?status=done');
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });

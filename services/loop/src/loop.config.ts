@@ -25,7 +25,7 @@ export const loopEnvSchema = z
     /** After a loop of a model ends, its drift events are recorded as ignored for this long. */
     LOOP_COOLDOWN_S: z.coerce.number().nonnegative().default(600),
     /**
-     * The registry publishes nothing when its gate rejects a candidate: a loop whose
+     * Fallback for a model.registered that carries no gate decision: a loop whose
      * model.registered is followed by no deployment.requested for this long ends rejected_by_gate.
      */
     LOOP_GATE_WAIT_S: z.coerce.number().positive().default(60),

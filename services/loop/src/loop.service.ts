@@ -229,6 +229,10 @@ export class LoopService {
         break;
       case 'model.registered': {
         patch.candidateVersion = event.data.version;
+        if (event.data.gate && !event.data.gate.passed) {
+          ending = ['rejected_by_gate', `the registry's gate rejected version ${event.data.version}: ${event.data.gate.reason}`];
+          break;
+        }
         // deployment.requested may have been applied first (topics are consumed independently).
         const deployed = await manager.exists(StageEntity, { where: { correlationId: loop.correlationId, type: 'deployment.requested' } });
         if (!deployed) patch.awaitingGateSince = this.now();
@@ -368,7 +372,7 @@ export class LoopService {
       }
     }
     if (now - loop.awaitingGateSince! < this.options.gateWaitMs) return undefined;
-    return `no deployment.requested ${Math.round((now - loop.awaitingGateSince!) / 1000)}s after version ${version} was registered: the registry's gate rejected it (it publishes no rejection event)`;
+    return `no deployment.requested ${Math.round((now - loop.awaitingGateSince!) / 1000)}s after version ${version} was registered (and model.registered carried no gate decision): taken as rejected by the registry's gate`;
   }
 
   // ---- queries ---------------------------------------------------------------------------

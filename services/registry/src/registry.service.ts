@@ -525,7 +525,7 @@ export class RegistryService {
     return alias ? this.versionRow(name, alias.version) : null;
   }
 
-  private registeredEvent(row: ModelVersionRow, cause: { id?: string; correlationId?: string }) {
+  private registeredEvent(row: ModelVersionRow, cause: { id?: string; correlationId?: string }, decision?: GateDecisionRow | null) {
     return createEvent('model.registered', {
       id: cause.id ? uuidv5(`${cause.id}/model.registered`, EVENT_ID_NAMESPACE) : undefined,
       source: SERVICE,
@@ -537,13 +537,23 @@ export class RegistryService {
         runId: row.runId ?? undefined,
         datasetHash: row.datasetHash ?? undefined,
         artifactHash: row.artifactHash,
+        gate: decision
+          ? {
+              passed: decision.passed,
+              reason: decision.reason,
+              metric: decision.metric,
+              candidateScore: decision.candidateScore ?? undefined,
+              championVersion: decision.championVersion ?? undefined,
+              championScore: decision.championScore ?? undefined,
+            }
+          : undefined,
       },
     });
   }
 
   private async followUps(row: ModelVersionRow, cause: EventEnvelope): Promise<AnyEvent[]> {
-    const events: AnyEvent[] = [this.registeredEvent(row, cause)];
     const decision = await this.dataSource.getRepository(GateDecisionEntity).findOne({ where: { name: row.name, version: row.version } });
+    const events: AnyEvent[] = [this.registeredEvent(row, cause, decision)];
     if (decision?.passed) {
       events.push(
         createEvent('deployment.requested', {
