@@ -5,7 +5,11 @@
 # payload. Prints metrics/s, p50/p99 latency per phase and the ratio ours/MLflow.
 #
 # usage: bash bench/tracking/run.sh
-#   BENCH_MLFLOW_VERSION (2.17.2)  BENCH_MLFLOW_WORKERS (1; "default" = mlflow's own default, 4)
+#   BENCH_MLFLOW_VERSION (2.17.2)
+#   BENCH_MLFLOW_WORKERS ("1 default"): one MLflow server per entry, each compared with ours;
+#     a number = `--workers N`, "default" = mlflow's own default (4 gunicorn workers)
+#   BENCH_TRACKING_WORKERS (1): TRACKING_WORKERS of ours
+#   BENCH_TRACKING_SQLITE_SYNCHRONOUS (NORMAL): TRACKING_SQLITE_SYNCHRONOUS of ours (FULL = fsync per commit)
 #   (BENCH_ prefix: mlflow itself reads MLFLOW_* env vars as CLI options, e.g. MLFLOW_WORKERS)
 #   SKIP_BUILD=1 (use the existing dist/)  KEEP_TMP=1
 #   load shape: SEQ_N SEQ_SECONDS CONC CONC_N CONC_SECONDS WARMUP (see load.mjs)
@@ -15,7 +19,9 @@ ROOT=$PWD
 HERE=$ROOT/bench/tracking
 
 BENCH_MLFLOW_VERSION=${BENCH_MLFLOW_VERSION:-2.17.2}
-BENCH_MLFLOW_WORKERS=${BENCH_MLFLOW_WORKERS:-1}
+BENCH_MLFLOW_WORKERS=${BENCH_MLFLOW_WORKERS:-1 default}
+BENCH_TRACKING_WORKERS=${BENCH_TRACKING_WORKERS:-1}
+BENCH_TRACKING_SQLITE_SYNCHRONOUS=${BENCH_TRACKING_SQLITE_SYNCHRONOUS:-NORMAL}
 VENV=${XDG_CACHE_HOME:-$HOME/.cache}/mlops-bench-venv
 LOCK=/tmp/mlops-bench.lock
 
@@ -69,12 +75,13 @@ exec 9>"$LOCK"
 echo "waiting for $LOCK ..."
 flock 9
 echo "== tracking log-batch benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "host: $(nproc) cores, $(uname -sr), loadavg $(cut -d' ' -f1-3 /proc/loadavg); node $(node -v); mlflow $("$VENV/bin/mlflow" --version | awk '{print $NF}'), workers ${BENCH_MLFLOW_WORKERS}"
+echo "host: $(nproc) cores, $(uname -sr), loadavg $(cut -d' ' -f1-3 /proc/loadavg); node $(node -v); mlflow $("$VENV/bin/mlflow" --version | awk '{print $NF}'), mlflow workers: ${BENCH_MLFLOW_WORKERS}; ours TRACKING_WORKERS=${BENCH_TRACKING_WORKERS} TRACKING_SQLITE_SYNCHRONOUS=${BENCH_TRACKING_SQLITE_SYNCHRONOUS}"
 echo "load: SEQ_N=${SEQ_N:-200} SEQ_SECONDS=${SEQ_SECONDS:-20} CONC=${CONC:-8} CONC_N=${CONC_N:-400} CONC_SECONDS=${CONC_SECONDS:-20} WARMUP=${WARMUP:-5}"
 
 # ours
 PORT=$(free_port)
-TRACKING_HOST=127.0.0.1 TRACKING_PORT=$PORT BUS=in-process \
+TRACKING_HOST=127.0.0.1 TRACKING_PORT=$PORT BUS=in-process TRACKING_WORKERS=$BENCH_TRACKING_WORKERS \
+  TRACKING_SQLITE_SYNCHRONOUS=$BENCH_TRACKING_SQLITE_SYNCHRONOUS \
   DATABASE_URL="sqlite:$TMP/tracking.db" TRACKING_ARTIFACT_ROOT="$TMP/artifacts" \
   setsid node dist/services/tracking/src/main.js >"$TMP/ours.log" 2>&1 &
 OURS=$!; PIDS+=("$OURS")
@@ -83,17 +90,23 @@ echo "ours: http://127.0.0.1:$PORT (DATABASE_URL=sqlite:$TMP/tracking.db, pid $O
 node "$HERE/load.mjs" --url "http://127.0.0.1:$PORT" --label ours --out "$TMP/ours.json" || echo "ours: load exited $?"
 stop_group "$OURS"
 
-# mlflow
-PORT=$(free_port)
-WORKERS_ARG=(); [[ $BENCH_MLFLOW_WORKERS != default ]] && WORKERS_ARG=(--workers "$BENCH_MLFLOW_WORKERS")
-setsid "$VENV/bin/mlflow" server --backend-store-uri "sqlite:///$TMP/mlflow.db" \
-  --default-artifact-root "$TMP/mlartifacts" --host 127.0.0.1 --port "$PORT" "${WORKERS_ARG[@]}" \
-  >"$TMP/mlflow.log" 2>&1 &
-MLF=$!; PIDS+=("$MLF")
-wait_http "http://127.0.0.1:$PORT/health" "$MLF" "$TMP/mlflow.log"
-echo "mlflow: http://127.0.0.1:$PORT (mlflow server --backend-store-uri sqlite:///$TMP/mlflow.db ${WORKERS_ARG[*]:-(default workers)}, pid $MLF)"
-node "$HERE/load.mjs" --url "http://127.0.0.1:$PORT" --label mlflow --out "$TMP/mlflow.json" || echo "mlflow: load exited $?"
-stop_group "$MLF"
+# mlflow, once per entry of BENCH_MLFLOW_WORKERS
+for W in $BENCH_MLFLOW_WORKERS; do
+  PORT=$(free_port)
+  WORKERS_ARG=(); [[ $W != default ]] && WORKERS_ARG=(--workers "$W")
+  setsid "$VENV/bin/mlflow" server --backend-store-uri "sqlite:///$TMP/mlflow-$W.db" \
+    --default-artifact-root "$TMP/mlartifacts" --host 127.0.0.1 --port "$PORT" "${WORKERS_ARG[@]}" \
+    >"$TMP/mlflow-$W.log" 2>&1 &
+  MLF=$!; PIDS+=("$MLF")
+  wait_http "http://127.0.0.1:$PORT/health" "$MLF" "$TMP/mlflow-$W.log"
+  echo "mlflow-$W: http://127.0.0.1:$PORT (mlflow server --backend-store-uri sqlite:///$TMP/mlflow-$W.db ${WORKERS_ARG[*]:-(default workers)}, pid $MLF)"
+  node "$HERE/load.mjs" --url "http://127.0.0.1:$PORT" --label "mlflow-$W" --out "$TMP/mlflow-$W.json" || echo "mlflow-$W: load exited $?"
+  stop_group "$MLF"
+done
 
-node "$HERE/load.mjs" --compare "$TMP/ours.json" "$TMP/mlflow.json"
+for W in $BENCH_MLFLOW_WORKERS; do
+  echo ""
+  echo "=== ours (TRACKING_WORKERS=$BENCH_TRACKING_WORKERS, TRACKING_SQLITE_SYNCHRONOUS=$BENCH_TRACKING_SQLITE_SYNCHRONOUS) vs mlflow server, workers: $W"
+  node "$HERE/load.mjs" --compare "$TMP/ours.json" "$TMP/mlflow-$W.json"
+done
 echo "loadavg after: $(cut -d' ' -f1-3 /proc/loadavg)"

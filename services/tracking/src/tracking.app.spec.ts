@@ -334,6 +334,8 @@ describe('tracking config', () => {
       TRACKING_HOST: '127.0.0.1',
       DATABASE_URL: 'sqlite:.mlops/tracking.db',
       TRACKING_ARTIFACT_ROOT: '.mlops/artifacts',
+      TRACKING_WORKERS: 1,
+      TRACKING_SQLITE_SYNCHRONOUS: 'NORMAL',
     });
   });
 
@@ -346,5 +348,20 @@ describe('tracking config', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual(['DATABASE_URL', 'KAFKA_BROKERS', 'TRACKING_PORT']);
+  });
+
+  it('takes a worker count and an SQLite sync mode, and rejects what it cannot run', () => {
+    expect(loadTrackingConfig({ TRACKING_WORKERS: '4', TRACKING_SQLITE_SYNCHRONOUS: 'FULL' })).toMatchObject({
+      TRACKING_WORKERS: 4,
+      TRACKING_SQLITE_SYNCHRONOUS: 'FULL',
+    });
+    let error: unknown;
+    try {
+      loadTrackingConfig({ TRACKING_WORKERS: '0', TRACKING_SQLITE_SYNCHRONOUS: 'OFF' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual(['TRACKING_SQLITE_SYNCHRONOUS', 'TRACKING_WORKERS']);
   });
 });

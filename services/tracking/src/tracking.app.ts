@@ -55,6 +55,10 @@ export async function startTracking(
     entities: trackingEntities,
     migrations: [CreateTrackingTables1763900000200],
   });
+  if (dataSource.options.type === 'better-sqlite3') {
+    const sqlite = (dataSource.driver as unknown as { databaseConnection: { pragma(sql: string): unknown } }).databaseConnection;
+    sqlite.pragma(`synchronous = ${config.TRACKING_SQLITE_SYNCHRONOUS}`);
+  }
   const bus = createEventBus(config, {
     service: 'tracking',
     instanceId: config.INSTANCE_ID,

@@ -7,6 +7,8 @@ import { inTransaction } from '@mlops/persistence';
 import { proxiedPath, type ArtifactStore, type FileInfo } from './artifacts/artifact-store';
 import { invalid, ApiError, notFound } from '@mlops/http';
 import { ATTRIBUTES, parseFilter, parseOrderBy, type Clause, type OrderBy } from './search/search-filter';
+import { createRunLogStore } from './store/create-run-log-store';
+import { RUN_NAME_TAG, type RunLogStore } from './store/run-log-store';
 import {
   ExperimentEntity,
   ExperimentTagEntity,
@@ -18,7 +20,6 @@ import {
   type ExperimentRow,
   type KeyValueRow,
   type LatestMetricRow,
-  type MetricRow,
   type RunRow,
 } from './store/entities';
 
@@ -40,7 +41,6 @@ export const LIMITS = {
 export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 const TERMINAL: RunStatus[] = ['FINISHED', 'FAILED', 'KILLED'];
-const RUN_NAME_TAG = 'mlflow.runName';
 
 export interface MetricInput {
   key: string;
@@ -112,6 +112,7 @@ export class TrackingService {
     private readonly dataSource: DataSource,
     private readonly bus: EventBus,
     readonly artifacts: ArtifactStore,
+    private readonly runLog: RunLogStore = createRunLogStore(dataSource),
   ) {
     this.postgres = dataSource.options.type === 'postgres';
   }
@@ -414,7 +415,7 @@ export class TrackingService {
     if (metrics.length + params.length + tags.length > LIMITS.entitiesPerBatch) {
       throw invalid(`A batch logging request can contain at most ${LIMITS.entitiesPerBatch} metrics, params and tags in total.`);
     }
-    for (const m of metrics) validateKey('metric', m.key);
+    for (const key of new Set(metrics.map((m) => m.key))) validateKey('metric', key);
     for (const p of params) {
       validateKey('param', p.key);
       p.value = validateValue('param', p.key, p.value, LIMITS.paramValueLength);
@@ -432,71 +433,19 @@ export class TrackingService {
       seenParams.set(p.key, p.value);
     }
 
-    await inTransaction(this.dataSource, async (manager) => {
-      const run = await this.runRow(runId, manager);
-      this.assertActive(run);
-      if (params.length) await this.insertParams(manager, run.runUuid, [...seenParams].map(([key, value]) => ({ key, value })));
-      if (tags.length) {
-        const unique = dedupe(tags);
-        await manager.upsert(TagEntity, unique.map((t) => ({ runUuid: run.runUuid, ...t })), ['runUuid', 'key']);
-        const runName = unique.find((t) => t.key === RUN_NAME_TAG);
-        if (runName) await manager.update(RunEntity, { runUuid: run.runUuid }, { name: runName.value.slice(0, 250) });
-      }
-      if (metrics.length) await this.insertMetrics(manager, run.runUuid, metrics);
+    if (typeof runId !== 'string' || !runId) throw invalid('run_id is required');
+    await this.runLog.logBatch(runId, {
+      metrics: metrics.map((m) => ({
+        runUuid: runId,
+        key: m.key,
+        value: Number.isNaN(m.value) ? 0 : m.value,
+        isNan: Number.isNaN(m.value),
+        timestamp: m.timestamp,
+        step: m.step,
+      })),
+      params: [...seenParams].map(([key, value]) => ({ key, value })),
+      tags: dedupe(tags),
     });
-  }
-
-  private async insertParams(manager: EntityManager, runUuid: string, params: KeyValue[]): Promise<void> {
-    await manager
-      .createQueryBuilder()
-      .insert()
-      .into(ParamEntity)
-      .values(params.map((p) => ({ runUuid, ...p })))
-      .orIgnore()
-      .execute();
-    const stored = await manager.find(ParamEntity, { where: { runUuid, key: In(params.map((p) => p.key)) } });
-    const values = new Map(stored.map((s) => [s.key, s.value]));
-    for (const p of params) {
-      const old = values.get(p.key);
-      if (old !== p.value) {
-        throw invalid(
-          `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${old}' for run ID='${runUuid}'. Attempted logging new value '${p.value}'.`,
-        );
-      }
-    }
-  }
-
-  private async insertMetrics(manager: EntityManager, runUuid: string, metrics: MetricInput[]): Promise<void> {
-    const rows: MetricRow[] = metrics.map((m) => ({
-      runUuid,
-      key: m.key,
-      value: Number.isNaN(m.value) ? 0 : m.value,
-      isNan: Number.isNaN(m.value),
-      timestamp: m.timestamp,
-      step: m.step,
-    }));
-    for (let i = 0; i < rows.length; i += 500) await manager.insert(MetricEntity, rows.slice(i, i + 500));
-    // The latest value per key is the greatest (step, timestamp, value), kept race-free by a
-    // conditional upsert.
-    const latest = new Map<string, MetricRow>();
-    for (const row of rows) {
-      const current = latest.get(row.key);
-      if (!current || compareMetric(row, current) > 0) latest.set(row.key, row);
-    }
-    for (const row of latest.values()) {
-      const params: unknown[] = [];
-      const values = [row.runUuid, row.key, row.value, row.isNan ? 1 : 0, row.timestamp, row.step].map((v) => this.placeholder(params, v));
-      const isNan = this.postgres ? `${values[3]}::boolean` : values[3];
-      await manager.query(
-        `INSERT INTO tracking_latest_metrics (run_uuid, key, value, is_nan, "timestamp", step)
-         VALUES (${values[0]}, ${values[1]}, ${values[2]}, ${isNan}, ${values[4]}, ${values[5]})
-         ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan,
-           "timestamp" = excluded."timestamp", step = excluded.step
-         WHERE (excluded.step, excluded."timestamp", excluded.value) >=
-               (tracking_latest_metrics.step, tracking_latest_metrics."timestamp", tracking_latest_metrics.value)`,
-        params,
-      );
-    }
   }
 
   async metricHistory(runId: unknown, key: unknown, maxResults?: number, pageToken?: string) {
@@ -595,10 +544,6 @@ export class TrackingService {
     this.artifacts.locate(path); // rejects traversal
     return path.replace(/^\/+|\/+$/g, '');
   }
-}
-
-function compareMetric(a: MetricRow, b: MetricRow): number {
-  return a.step - b.step || a.timestamp - b.timestamp || a.value - b.value;
 }
 
 function dedupe(items: KeyValue[]): KeyValue[] {
