@@ -5,7 +5,7 @@ import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/b
 import { openDataSource } from '@mlops/persistence';
 import { ArtifactStore } from './artifacts/artifact-store';
 import { ArtifactsController } from './http/artifacts.controller';
-import { ApiErrorFilter } from '@mlops/http';
+import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
 import { HealthController, TrackingController } from './http/tracking.controller';
 import { DATA_SOURCE, TRACKING_SERVICE } from './http/tokens';
 import { CreateTrackingTables1763900000200 } from './migrations/1763900000200-create-tracking-tables';
@@ -71,8 +71,8 @@ export async function startTracking(
     logger: options.logger === false ? false : ['log', 'warn', 'error'],
     bodyParser: false,
   });
+  configureHttpApp(app, { service: 'tracking', filter: new ApiErrorFilter('tracking'), apiToken: config.API_TOKEN });
   app.useBodyParser('json', { limit: config.TRACKING_BODY_LIMIT, type: isJsonRequest });
-  app.useGlobalFilters(new ApiErrorFilter('tracking'));
   await app.listen(config.TRACKING_PORT, config.TRACKING_HOST);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   log.log(

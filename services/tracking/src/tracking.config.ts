@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { busEnvSchema, databaseEnvSchema, loadConfig, port, withBusDefault } from '@mlops/config';
+import { apiTokenEnvSchema, busEnvSchema, databaseEnvSchema, loadConfig, port, withBusDefault } from '@mlops/config';
 
 export const trackingEnvSchema = z
   .object({
@@ -23,6 +23,7 @@ export const trackingEnvSchema = z
     TRACKING_WORKERS: z.coerce.number().int('expected a whole number of processes').min(1).max(64).default(1),
   })
   .and(databaseEnvSchema)
+  .and(apiTokenEnvSchema)
   .and(busEnvSchema);
 
 export type TrackingConfig = z.output<typeof trackingEnvSchema>;
