@@ -56,6 +56,33 @@ function byTopic(messages: OutgoingMessage[]) {
   return [...grouped.entries()].map(([topic, msgs]) => ({ topic, messages: msgs }));
 }
 
+/**
+ * The broker refuses a record batch over `message.max.bytes` (1 MB by default) with
+ * MESSAGE_TOO_LARGE, which kafkajs does not retry: a consumer catching up on a backlog would
+ * fail on the same batch for ever. Produce requests are therefore cut at this many bytes.
+ */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+/** Consecutive slices of `messages` of at most `maxBytes` each (a larger single message alone). */
+export function requestSizedChunks(messages: OutgoingMessage[], maxBytes = MAX_REQUEST_BYTES): OutgoingMessage[][] {
+  const chunks: OutgoingMessage[][] = [];
+  let chunk: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    let size = Buffer.byteLength(m.value) + (m.key ? Buffer.byteLength(m.key) : 0) + 64;
+    for (const [k, v] of Object.entries(m.headers ?? {})) size += k.length + v.length;
+    if (chunk.length > 0 && bytes + size > maxBytes) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(m);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
 /** The distributed-mode bus adapter over kafkajs. */
 export class KafkaTransport implements MessageTransport {
   readonly kind = 'kafka' as const;
@@ -130,7 +157,7 @@ export class KafkaTransport implements MessageTransport {
     if (messages.length === 0) return;
     await this.ensureTopics(messages.map((m) => m.topic));
     const producer = await this.sharedProducer();
-    await producer.sendBatch({ topicMessages: byTopic(messages), acks: -1 });
+    for (const chunk of requestSizedChunks(messages)) await producer.sendBatch({ topicMessages: byTopic(chunk), acks: -1 });
   }
 
   async consume(options: ConsumeOptions): Promise<Subscription> {
@@ -227,7 +254,7 @@ export class KafkaTransport implements MessageTransport {
       const tx = await producer.transaction();
       let committing = false;
       try {
-        if (outputs.length > 0) await tx.sendBatch({ topicMessages: byTopic(outputs), acks: -1 });
+        for (const chunk of requestSizedChunks(outputs)) await tx.sendBatch({ topicMessages: byTopic(chunk), acks: -1 });
         await tx.sendOffsets({
           consumerGroupId: group,
           topics: [{ topic: input.topic, partitions: [{ partition: input.partition, offset: input.offset }] }],
