@@ -88,6 +88,8 @@ export async function startMonitoring(
     performanceMinLabels: config.MONITORING_PERFORMANCE_MIN_LABELS,
     canaryMinPredictions: config.MONITORING_CANARY_MIN_PREDICTIONS,
     canaryMinLabels: config.MONITORING_CANARY_MIN_LABELS,
+    canaryLabelWaitMs: config.MONITORING_CANARY_LABEL_WAIT_S * 1000,
+    earlyLabelWaitMs: config.MONITORING_LABEL_EARLY_WAIT_S * 1000,
     canaryTolerance: config.MONITORING_CANARY_TOLERANCE,
     cooldownSeconds: config.MONITORING_COOLDOWN_S,
     flushMs: config.MONITORING_STATE_FLUSH_MS,

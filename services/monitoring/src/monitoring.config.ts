@@ -57,6 +57,13 @@ export const monitoringEnvSchema = z
     MONITORING_CANARY_MIN_PREDICTIONS: positiveInt(100),
     /** Labels canary and champion each need for a labels-based verdict. */
     MONITORING_CANARY_MIN_LABELS: positiveInt(50),
+    /** How long a label that arrives before its prediction (they travel on different topics) waits for it. */
+    MONITORING_LABEL_EARLY_WAIT_S: z.coerce.number().nonnegative().default(60),
+    /**
+     * Once a canary has its predictions, how long the verdict waits for the labels (late by
+     * nature) before it is decided on predictions alone.
+     */
+    MONITORING_CANARY_LABEL_WAIT_S: z.coerce.number().nonnegative().default(30),
     /** A canary worse than the champion by more than this (absolute, on the configured metric) is rolled back. */
     MONITORING_CANARY_TOLERANCE: share(0.05),
     /** Canary prediction counts are written at most this often (and at shutdown). */

@@ -260,8 +260,23 @@ describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 3
     expect(verdict.data.reason).toMatch(/canary accuracy 0\.7 is worse than champion v1 0\.9 by 0\.2 \(tolerance 0\.05\)/);
   });
 
+  it('with its predictions in but labels still on their way, waits for them and decides on them', async () => {
+    h = new Harness(join(dir, 'late-labels.db'));
+    await h.start();
+    await championAndCanary('patient');
+    await h.predictAndLabel('patient', 1, 60, { correct: 54 }); // champion 0.9
+    await h.predictAndLabel('patient', 2, 120, { labelled: 0 }); // predictions past the minimum, no labels yet
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.of('canary.evaluated')).toEqual([]);
+    await h.predictAndLabel('patient', 2, 60, { correct: 36 }); // the late labels: canary 0.6
+    const [verdict] = await waitFor(() => (h.of('canary.evaluated').length ? h.of('canary.evaluated') : undefined), 'canary.evaluated');
+    // decided as soon as both sides had their 50 labels, on those labels
+    expect(verdict.data).toMatchObject({ verdict: 'rollback', labels: 50, championValue: 0.9, metric: 'accuracy' });
+    expect(verdict.data.canaryValue).toBeLessThan(0.85);
+  });
+
   it('promotes on predictions alone when labels are too few, and says so', async () => {
-    h = new Harness(join(dir, 'unlabelled.db'));
+    h = new Harness(join(dir, 'unlabelled.db'), { MONITORING_CANARY_LABEL_WAIT_S: '0' });
     await h.start();
     await championAndCanary('quiet');
     await h.predictAndLabel('quiet', 2, 90, { correct: 0, labelled: 10 });
@@ -316,8 +331,19 @@ describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 3
     expect(scrape).toMatch(/mlops_monitoring_performance_degraded_total\{model="perf",metric="accuracy"\} 1/);
   });
 
+  it('joins a label that arrives before its prediction, once the prediction comes', async () => {
+    h = new Harness(join(dir, 'early.db'));
+    await h.start();
+    await h.publish(createEvent('label.observed', { source: 'labels', subject: 'early', data: { predictionId: 'early-1-0', label: 1 } }) as AnyEvent);
+    await waitFor(async () => (await fetch(`${h.monitor.url}/status`).then(json)).labels.waitingForPrediction === 1, 'the label waiting');
+    expect(await h.labelCount('early', 1)).toBe(0);
+    await h.predictAndLabel('early', 1, 1, { labelled: 0 });
+    await waitFor(async () => (await h.labelCount('early', 1)) === 1, 'the early label joined');
+    expect((await fetch(`${h.monitor.url}/status`).then(json)).labels).toMatchObject({ waitingForPrediction: 0, unmatched: 0 });
+  });
+
   it('counts labels without a waiting prediction as unmatched, and a redelivered label once', async () => {
-    h = new Harness(join(dir, 'labels.db'), { MONITORING_LABEL_PENDING_MAX: '10' });
+    h = new Harness(join(dir, 'labels.db'), { MONITORING_LABEL_PENDING_MAX: '10', MONITORING_LABEL_EARLY_WAIT_S: '0' });
     await h.start();
     await h.predictAndLabel('lbl', 1, 10);
     await h.publish(createEvent('label.observed', { source: 'labels', subject: 'lbl', data: { predictionId: 'never-logged', label: 1 } }) as AnyEvent);
@@ -326,7 +352,7 @@ describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 3
       const s = await fetch(`${h.monitor.url}/status`).then(json);
       return s.labels.unmatched >= 1 ? s : undefined;
     }, 'unmatched label');
-    expect(status.labels).toEqual({ pendingPredictions: 10, evictedUnlabelled: 10, unmatched: 1 });
+    expect(status.labels).toEqual({ pendingPredictions: 10, evictedUnlabelled: 10, unmatched: 1, waitingForPrediction: 0 });
     expect(await h.labelCount('lbl', 1)).toBe(10);
     // the same label event delivered twice while its prediction still waits: counted once
     const waiting = `lbl-1-${10 + 19}`;

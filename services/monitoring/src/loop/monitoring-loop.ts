@@ -3,6 +3,7 @@ import { causedBy, createEvent, type AnyEvent, type EventEnvelope } from '@mlops
 import type { EventBus } from '@mlops/bus';
 import type { MonitoringMetrics } from '../metrics';
 import type { MonitoringService, ReferenceBody, ReferenceSource } from '../monitoring.service';
+import { EarlyLabels } from '../performance/early-labels';
 import { PendingPredictions } from '../performance/pending-predictions';
 import { HIGHER_IS_BETTER, PerformanceAggregate, type AggregateOptions, type AggregateState, type PerformanceMetric } from '../performance/performance-aggregate';
 import { outcomeOf, type OutputNames } from '../performance/prediction-outcome';
@@ -25,6 +26,9 @@ export interface LoopOptions {
   performanceMinLabels: number;
   canaryMinPredictions: number;
   canaryMinLabels: number;
+  canaryLabelWaitMs: number;
+  /** How long a label that overtook its prediction (another topic) waits for it. */
+  earlyLabelWaitMs: number;
   canaryTolerance: number;
   cooldownSeconds: number;
   flushMs: number;
@@ -40,9 +44,12 @@ interface LiveCanary {
   champion: PerformanceAggregate;
   evaluating: boolean;
   lastFlush: number;
+  /** When the canary reached its predictions (in memory: a restart waits for labels afresh). */
+  readyAt?: number;
 }
 
 const keyOf = (model: string, version: number) => `${model}\u0000${version}`;
+
 
 /**
  * The monitor's part of the closed loop, next to the drift windows: lineage facts from
@@ -63,6 +70,8 @@ export class MonitoringLoop {
   private readonly performance = new Map<string, PerformanceAggregate>();
   private readonly cooldowns = new Map<string, number>();
   readonly pending: PendingPredictions;
+  /** Labels that overtook their prediction (another topic), waiting for it. */
+  readonly early: EarlyLabels;
   unmatchedLabels = 0;
   private lane: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
@@ -76,6 +85,7 @@ export class MonitoringLoop {
   ) {
     this.now = options.now ?? Date.now;
     this.pending = new PendingPredictions({ max: options.pendingMax, ttlMs: options.labelTtlMs, now: this.now });
+    this.early = new EarlyLabels({ max: options.pendingMax, ttlMs: options.earlyLabelWaitMs, now: this.now, onExpired: () => this.metrics.labelsUnmatched.inc() });
   }
 
   /** Store writes (and what depends on their order) one at a time. */
@@ -347,25 +357,35 @@ export class MonitoringLoop {
     const now = this.now();
     const outcome = outcomeOf(outputs, this.options.outputs);
     if (outcome) this.pending.add(predictionId, { model, version, outcome, at: now });
-    let work: Promise<void> | undefined;
+    const work: Promise<void>[] = [];
+    // The label may have overtaken its prediction (another topic): it joins now.
+    const early = outcome ? this.early.take(predictionId) : undefined;
+    const joined = early ? this.onLabel(early) : undefined;
+    if (joined) work.push(joined);
     const live = this.live.get(model);
     if (live && live.row.status === 'watching' && live.row.version === version && !live.evaluating) {
       live.row.predictions++;
-      if (live.row.predictions >= this.options.canaryMinPredictions) {
+      if (live.row.predictions >= this.options.canaryMinPredictions) live.readyAt ??= now;
+      if (live.readyAt !== undefined && (this.labelled(live) || now - live.readyAt >= this.options.canaryLabelWaitMs)) {
         live.evaluating = true;
-        work = this.serial(() => this.evaluateCanary(live));
+        work.push(this.serial(() => this.evaluateCanary(live)));
       } else if (now - live.lastFlush >= this.options.flushMs) {
         live.lastFlush = now;
         const { predictions } = live.row;
-        work = this.serial(() => this.store.saveCanaryPredictions(model, version, predictions));
+        work.push(this.serial(() => this.store.saveCanaryPredictions(model, version, predictions)));
       }
     }
     if (drift) {
-      const published = this.serial(() => this.decide((tx) => tx.saveCooldown({ key: `drift:${model}`, lastAt: now }), [drift]));
-      work = work ? Promise.all([work, published]).then(() => undefined) : published;
+      work.push(this.serial(() => this.decide((tx) => tx.saveCooldown({ key: `drift:${model}`, lastAt: now }), [drift])));
       this.options.log.warn(`drift detected for ${model} v${version}: ${drift.data.features.filter((f) => f.drifted).map((f) => f.feature).join(', ')}`);
     }
-    return work;
+    if (work.length === 0) return undefined;
+    return work.length === 1 ? work[0] : Promise.all(work).then(() => undefined);
+  }
+
+  /** Canary and champion both have the labels a labels-based verdict needs. */
+  private labelled(live: LiveCanary): boolean {
+    return live.canary.labels >= this.options.canaryMinLabels && live.champion.labels >= this.options.canaryMinLabels;
   }
 
   /** Stores a decision with its events in the outbox, then publishes them. */
@@ -419,6 +439,7 @@ export class MonitoringLoop {
   onLabel(event: EventEnvelope<'label.observed'>): Promise<void> | undefined {
     const { predictionId, label } = event.data;
     const prediction = this.pending.get(predictionId);
+    if (!prediction && this.early.hold(event)) return undefined;
     if (!prediction || (event.data.model !== undefined && event.data.model !== prediction.model)) {
       this.unmatchedLabels++;
       this.metrics.labelsUnmatched.inc();
@@ -455,6 +476,11 @@ export class MonitoringLoop {
       if (live && comparison) {
         live.canary = comparison.canary;
         live.champion = comparison.champion;
+        // The canary had its predictions and was waiting for exactly these labels.
+        if (live.readyAt !== undefined && !live.evaluating && live.row.status === 'watching' && this.labelled(live)) {
+          live.evaluating = true;
+          await this.evaluateCanary(live);
+        }
       }
       this.metrics.labels.inc({ model, version: String(version) });
       this.exportPerformance(model, version);
@@ -572,7 +598,7 @@ export class MonitoringLoop {
     for (const model of this.champions.keys()) models.add(model);
     return {
       models: [...models].sort(),
-      labels: { pendingPredictions: this.pending.size, evictedUnlabelled: this.pending.evictedUnlabelled, unmatched: this.unmatchedLabels },
+      labels: { pendingPredictions: this.pending.size, evictedUnlabelled: this.pending.evictedUnlabelled, unmatched: this.unmatchedLabels + this.early.expired, waitingForPrediction: this.early.size },
       referenceProblems: [...this.references.values()]
         .filter((r) => r.status !== 'ready')
         .map((r) => ({ model: r.model, version: r.version, status: r.status, problem: r.problem })),
