@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Kafka, logLevel } from 'kafkajs';
 import { inferenceClient, makeTestModels, type InferenceClient } from '../../services/serving/test/models';
 import { infraEnv } from '../infra/infra-env';
+import { startGroupsAtEnd } from '../support/kafka-groups';
 import { interopPython } from '../support/python';
 import { OtlpReceiver, SPAN_KIND, type ReceivedSpan } from '../support/otlp-receiver';
 import { freePort, ServiceProcess } from '../support/service-process';
@@ -122,8 +123,12 @@ describe('OpenTelemetry traces across services (OTLP, real Kafka, one process pe
     const kafka = new Kafka({ clientId: 'traces-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'prediction.logged', numPartitions: 3 }] });
-    await admin.resetOffsets({ groupId: monitoringGroup, topic: 'prediction.logged', earliest: false });
+    await startGroupsAtEnd(kafka, admin, {
+      [monitoringGroup]: ['prediction.logged'],
+      [`${monitoringGroup}.labels`]: ['label.observed'],
+      [`${monitoringGroup}.lifecycle`]: ['dataset.materialized', 'training.completed', 'model.registered', 'deployment.completed', 'model.promoted', 'model.rolled_back'],
+      [`serving-${run}`]: ['deployment.requested', 'model.promoted', 'model.rolled_back'],
+    });
     await admin.disconnect();
     const serving = new ServiceProcess('serving', {
       ...tracing('serving'),
@@ -161,7 +166,10 @@ describe('OpenTelemetry traces across services (OTLP, real Kafka, one process pe
       const spans = await waitFor(() => {
         const trace = otlp.trace(callerTrace);
         return trace.some((s) => s.service === 'monitoring' && s.name === 'process prediction.logged') ? trace : undefined;
-      }, 'the monitor consumer span in the caller trace', 90_000);
+      }, 'the monitor consumer span in the caller trace', 90_000).catch((error) => {
+        console.log(otlp.trace(callerTrace).map((s) => `${s.service} ${s.name} ${s.spanId} <- ${s.parentSpanId}`).join('\n'), serving.output.join('').slice(-3000), monitoring.output.join('').slice(-3000));
+        throw error;
+      });
       const infer = spans.find((s) => s.service === 'serving' && s.name === 'inference.GRPCInferenceService/ModelInfer');
       const consume = spans.find((s) => s.service === 'monitoring' && s.name === 'process prediction.logged');
       expect(infer).toMatchObject({ kind: SPAN_KIND.SERVER, parentSpanId: callerSpan });
