@@ -1,7 +1,7 @@
 import { GraphBuilder, readModel, tensor, type Signature } from '../onnx/graph';
 import { DataType } from '../onnx/onnx-proto';
 import { runToEnd } from './cooperative';
-import { holdoutSplit } from './random';
+import { prepareData } from './prepared-data';
 
 export type Label = number | string | boolean;
 
@@ -105,33 +105,10 @@ export function trainLinear(data: TabularData, overrides: Partial<TrainParams> =
 export function* linearTraining(data: TabularData, overrides: Partial<TrainParams> = {}): Generator<number, TrainResult, void> {
   const task = overrides.task ?? inferTask(data.target);
   const hp: TrainParams = { ...DEFAULT_PARAMS, ...overrides, task };
-  const n = data.features.length;
-  if (n === 0) throw new Error('no numeric feature columns to train on');
-  if (data.rows.length < 2) throw new Error(`too few rows to train on (${data.rows.length})`);
   if (!(hp.epochs >= 1) || !(hp.learningRate > 0)) throw new Error('epochs must be >= 1 and learningRate > 0');
-
-  const { train, test } = holdoutSplit(data.rows.length, hp.testFraction, hp.seed);
-  const mean = new Array<number>(n).fill(0);
-  const std = new Array<number>(n).fill(0);
-  for (const i of train) for (let j = 0; j < n; j++) mean[j] += data.rows[i][j] / train.length;
-  for (const i of train) for (let j = 0; j < n; j++) std[j] += (data.rows[i][j] - mean[j]) ** 2 / train.length;
-  for (let j = 0; j < n; j++) std[j] = Math.sqrt(std[j]) > 1e-12 ? Math.sqrt(std[j]) : 1;
-  const stored = { mean: mean.map(f32), std: std.map(f32) };
-  const scale = (i: number) => data.rows[i].map((v, j) => (f32(v) - stored.mean[j]) / stored.std[j]);
-  const Xtrain = train.map(scale);
-  const Xtest = test.map(scale);
-
-  const classes = task === 'classification' ? [...new Set(data.target)].sort(compareLabels) : [];
-  if (task === 'classification' && classes.length < 2) throw new Error(`the target has ${classes.length} class(es); classification needs at least 2`);
-  const classIndex = new Map(classes.map((c, i) => [c, i]));
-  const k = task === 'classification' ? classes.length : 1;
-
-  // regression: fit a standardised target, fold its scale back into W and b on export.
-  const ys = task === 'regression' ? (data.target as number[]) : [];
-  const yMean = task === 'regression' ? train.reduce((s, i) => s + ys[i], 0) / train.length : 0;
-  const yStdRaw = task === 'regression' ? Math.sqrt(train.reduce((s, i) => s + (ys[i] - yMean) ** 2, 0) / train.length) : 1;
-  const yStd = yStdRaw > 1e-12 ? yStdRaw : 1;
-  const yTrain = train.map((i) => (task === 'regression' ? [(ys[i] - yMean) / yStd] : oneHot(classIndex.get(data.target[i])!, k)));
+  const n = data.features.length;
+  // regression: a standardised target is fitted; its scale is folded back into W and b on export.
+  const { train, test, stored, Xtrain, Xtest, classes, classIndex, k, ys, yMean, yStd, yTrain } = prepareData(data, task, hp);
 
   const W = new Float64Array(n * k);
   const b = new Float64Array(k);

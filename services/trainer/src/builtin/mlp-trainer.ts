@@ -3,9 +3,7 @@ import { DataType } from '../onnx/onnx-proto';
 import { runToEnd } from './cooperative';
 import {
   classificationMetrics,
-  compareLabels,
   inferTask,
-  oneHot,
   regressionMetrics,
   softmax,
   type EpochMetrics,
@@ -13,7 +11,8 @@ import {
   type TabularData,
   type Task,
 } from './linear-trainer';
-import { holdoutSplit, seededRandom } from './random';
+import { prepareData } from './prepared-data';
+import { seededRandom } from './random';
 
 export type Activation = 'relu' | 'tanh';
 export type Optimizer = 'adam' | 'sgd';
@@ -105,28 +104,7 @@ export function* mlpTraining(data: TabularData, overrides: Partial<MlpParams> = 
   const hp: MlpParams = { ...DEFAULT_MLP_PARAMS, ...overrides, task };
   validate(hp);
   const n = data.features.length;
-  if (n === 0) throw new Error('no numeric feature columns to train on');
-  if (data.rows.length < 2) throw new Error(`too few rows to train on (${data.rows.length})`);
-
-  const { train, test } = holdoutSplit(data.rows.length, hp.testFraction, hp.seed);
-  const mean = new Array<number>(n).fill(0);
-  const variance = new Array<number>(n).fill(0);
-  for (const i of train) for (let j = 0; j < n; j++) mean[j] += data.rows[i][j] / train.length;
-  for (const i of train) for (let j = 0; j < n; j++) variance[j] += (data.rows[i][j] - mean[j]) ** 2 / train.length;
-  const stored = { mean: mean.map(f32), std: variance.map((v) => f32(Math.sqrt(v) > 1e-12 ? Math.sqrt(v) : 1)) };
-  const scale = (i: number) => data.rows[i].map((v, j) => (f32(v) - stored.mean[j]) / stored.std[j]);
-  const Xtrain = train.map(scale);
-  const Xtest = test.map(scale);
-
-  const classes = task === 'classification' ? [...new Set(data.target)].sort(compareLabels) : [];
-  if (task === 'classification' && classes.length < 2) throw new Error(`the target has ${classes.length} class(es); classification needs at least 2`);
-  const classIndex = new Map(classes.map((c, i) => [c, i]));
-  const k = task === 'classification' ? classes.length : 1;
-  const ys = task === 'regression' ? (data.target as number[]) : [];
-  const yMean = task === 'regression' ? train.reduce((s, i) => s + ys[i], 0) / train.length : 0;
-  const yStdRaw = task === 'regression' ? Math.sqrt(train.reduce((s, i) => s + (ys[i] - yMean) ** 2, 0) / train.length) : 1;
-  const yStd = yStdRaw > 1e-12 ? yStdRaw : 1;
-  const yTrain = train.map((i) => (task === 'regression' ? [(ys[i] - yMean) / yStd] : oneHot(classIndex.get(data.target[i])!, k)));
+  const { train, test, stored, Xtrain, Xtest, classes, classIndex, k, ys, yMean, yStd, yTrain } = prepareData(data, task, hp);
 
   const random = seededRandom(hp.seed ^ 0x9e3779b9);
   const sizes = [n, ...hp.hiddenLayers, k];
