@@ -1,3 +1,4 @@
+import { waitFor } from './wait-for';
 import type { Admin, Kafka } from 'kafkajs';
 
 /**
@@ -17,9 +18,11 @@ export async function startGroupsAtEnd(kafka: Kafka, admin: Admin, topicsByGroup
   if (missing.length > 0) await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: 3 })) });
   const ends = new Map<string, { partition: number; offset: string }[]>();
   for (const topic of topics) {
+    // A topic created a moment ago may not have its leader yet (NOT_LEADER_FOR_PARTITION): retry.
+    const offsets = await waitFor(() => admin.fetchTopicOffsets(topic), `the end offsets of ${topic}`, 30_000);
     ends.set(
       topic,
-      (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high })),
+      offsets.map((p) => ({ partition: p.partition, offset: p.high })),
     );
   }
   await Promise.all(
