@@ -5,7 +5,7 @@ import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
 import { createEvent, type AnyEvent, type EventType } from '@mlops/contracts';
 import { loadFeatureStoreConfig, startFeatureStore, type FeatureStoreApp } from '@mlops/service-feature-store';
 import { loadIngestionConfig, startIngestion, type IngestionApp } from '@mlops/service-ingestion';
-import { loadLoopConfig, startLoop, type LoopApp, type LoopDetail } from '@mlops/service-loop';
+import { LOOP_EVENT_TYPES, loadLoopConfig, startLoop, type LoopApp, type LoopDetail } from '@mlops/service-loop';
 import { loadMonitoringConfig, startMonitoring, type MonitoringApp } from '@mlops/service-monitoring';
 import { loadRegistryConfig, startRegistry, type RegistryApp } from '@mlops/service-registry';
 import { loadServingConfig, startServing, type ServingApp } from '@mlops/service-serving';
@@ -204,20 +204,7 @@ function describe(event: AnyEvent, featureNames: (version: number) => string[]):
   }
 }
 
-const LOOP_TYPES = [
-  'drift.detected',
-  'retrain.requested',
-  'dataset.materialized',
-  'training.started',
-  'training.completed',
-  'training.failed',
-  'model.registered',
-  'deployment.requested',
-  'deployment.completed',
-  'canary.evaluated',
-  'model.promoted',
-  'model.rolled_back',
-] as const satisfies readonly EventType[];
+
 
 
 /**
@@ -378,7 +365,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
       }),
       await observer.subscribeEvents({
         group: 'embedded-progress',
-        types: LOOP_TYPES,
+        types: LOOP_EVENT_TYPES,
         handle: async (event) => {
           const e = event as AnyEvent;
           if (e.type === 'training.completed') featuresByRun.set(e.data.runId, (e.data.params.features ?? '').split(',').filter(Boolean));
