@@ -1,7 +1,7 @@
 import { GraphBuilder, readModel, tensor, type Signature } from '../onnx/graph';
 import { DataType } from '../onnx/onnx-proto';
 import { runToEnd } from './cooperative';
-import { prepareData } from './prepared-data';
+import { prepareData, scoring } from './prepared-data';
 
 export type Label = number | string | boolean;
 
@@ -108,7 +108,8 @@ export function* linearTraining(data: TabularData, overrides: Partial<TrainParam
   if (!(hp.epochs >= 1) || !(hp.learningRate > 0)) throw new Error('epochs must be >= 1 and learningRate > 0');
   const n = data.features.length;
   // regression: a standardised target is fitted; its scale is folded back into W and b on export.
-  const { train, test, stored, Xtrain, Xtest, classes, classIndex, k, ys, yMean, yStd, yTrain } = prepareData(data, task, hp);
+  const prepared = prepareData(data, task, hp);
+  const { train, test, stored, Xtrain, Xtest, classes, classIndex, k, ys, yMean, yStd, yTrain } = prepared;
 
   const W = new Float64Array(n * k);
   const b = new Float64Array(k);
@@ -120,22 +121,7 @@ export function* linearTraining(data: TabularData, overrides: Partial<TrainParam
     });
     return task === 'regression' ? out : softmax(out);
   };
-  const lossOf = (X: number[][], Y: number[][]) => {
-    let loss = 0;
-    X.forEach((x, r) => {
-      const p = forward(x);
-      loss += task === 'regression' ? (p[0] - Y[r][0]) ** 2 / 2 : -Math.log(Math.max(p[Y[r].indexOf(1)], 1e-15));
-    });
-    return loss / X.length;
-  };
-  const evaluate = (X: number[][], idx: number[]): Record<string, number> => {
-    const out = X.map(forward);
-    if (task === 'regression') {
-      const pred = out.map((p) => p[0] * yStd + yMean);
-      return regressionMetrics(pred, idx.map((i) => ys[i]));
-    }
-    return classificationMetrics(out, idx.map((i) => classIndex.get(data.target[i])!));
-  };
+  const { lossOf, evaluate } = scoring(forward, task, data, prepared);
 
   const history: EpochMetrics[] = [];
   const m = Xtrain.length;

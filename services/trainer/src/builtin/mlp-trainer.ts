@@ -11,7 +11,7 @@ import {
   type TabularData,
   type Task,
 } from './linear-trainer';
-import { prepareData } from './prepared-data';
+import { prepareData, scoring } from './prepared-data';
 import { seededRandom } from './random';
 
 export type Activation = 'relu' | 'tanh';
@@ -104,7 +104,8 @@ export function* mlpTraining(data: TabularData, overrides: Partial<MlpParams> = 
   const hp: MlpParams = { ...DEFAULT_MLP_PARAMS, ...overrides, task };
   validate(hp);
   const n = data.features.length;
-  const { train, test, stored, Xtrain, Xtest, classes, classIndex, k, ys, yMean, yStd, yTrain } = prepareData(data, task, hp);
+  const prepared = prepareData(data, task, hp);
+  const { train, test, stored, Xtrain, Xtest, classes, classIndex, k, ys, yMean, yStd, yTrain } = prepared;
 
   const random = seededRandom(hp.seed ^ 0x9e3779b9);
   const sizes = [n, ...hp.hiddenLayers, k];
@@ -134,19 +135,7 @@ export function* mlpTraining(data: TabularData, overrides: Partial<MlpParams> = 
     return { a, z };
   };
   const output = (x: number[]) => forward(x).a[L];
-  const lossOf = (X: number[][], Y: number[][]) => {
-    let loss = 0;
-    X.forEach((x, r) => {
-      const p = output(x);
-      loss += task === 'regression' ? (p[0] - Y[r][0]) ** 2 / 2 : -Math.log(Math.max(p[Y[r].indexOf(1)], 1e-15));
-    });
-    return loss / X.length;
-  };
-  const evaluate = (X: number[][], idx: number[]): Record<string, number> => {
-    const out = X.map(output);
-    if (task === 'regression') return regressionMetrics(out.map((p) => p[0] * yStd + yMean), idx.map((i) => ys[i]));
-    return classificationMetrics(out, idx.map((i) => classIndex.get(data.target[i])!));
-  };
+  const { lossOf, evaluate } = scoring(output, task, data, prepared);
 
   const history: EpochMetrics[] = [];
   const order = Array.from({ length: Xtrain.length }, (_, i) => i);

@@ -1,4 +1,4 @@
-import { compareLabels, oneHot, type Label, type TabularData, type Task } from './linear-trainer';
+import { classificationMetrics, compareLabels, oneHot, regressionMetrics, type Label, type TabularData, type Task } from './linear-trainer';
 import { holdoutSplit } from './random';
 
 const f32 = Math.fround;
@@ -46,4 +46,27 @@ export function prepareData(data: TabularData, task: Task, split: { testFraction
   const yStd = yStdRaw > 1e-12 ? yStdRaw : 1;
   const yTrain = train.map((i) => (task === 'regression' ? [(ys[i] - yMean) / yStd] : oneHot(classIndex.get(data.target[i])!, k)));
   return { train, test, stored, Xtrain: train.map(scale), Xtest: test.map(scale), classes, classIndex, k, ys, yMean, yStd, yTrain };
+}
+
+/**
+ * The loss (mean squared error / 2, or cross-entropy) and the held-out metrics of a model given
+ * its forward pass over standardised rows; regression outputs are scaled back to the target.
+ */
+export function scoring(forward: (x: number[]) => number[], task: Task, data: TabularData, prepared: PreparedData) {
+  const { ys, yMean, yStd, classIndex } = prepared;
+  return {
+    lossOf(X: number[][], Y: number[][]): number {
+      let loss = 0;
+      X.forEach((x, r) => {
+        const p = forward(x);
+        loss += task === 'regression' ? (p[0] - Y[r][0]) ** 2 / 2 : -Math.log(Math.max(p[Y[r].indexOf(1)], 1e-15));
+      });
+      return loss / X.length;
+    },
+    evaluate(X: number[][], idx: number[]): Record<string, number> {
+      const out = X.map(forward);
+      if (task === 'regression') return regressionMetrics(out.map((p) => p[0] * yStd + yMean), idx.map((i) => ys[i]));
+      return classificationMetrics(out, idx.map((i) => classIndex.get(data.target[i])!));
+    },
+  };
 }
