@@ -218,7 +218,11 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
           }
         }
         acknowledged += messages.length;
-        if (acknowledged === 500) outage = await restartServer('kafka', 2_000);
+        if (acknowledged === 500) {
+          // The fault is a restart under a consumer that is running: wait until it validates.
+          await waitFor(() => idsByRecord.size > 0, 'ingestion validating before the fault', 60_000);
+          outage = await restartServer('kafka', 2_000);
+        }
         await sleep(100);
       }
       await producer.disconnect();
