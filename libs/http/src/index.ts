@@ -3,3 +3,4 @@ export * from './api-error.filter';
 export * from './bearer-token';
 export * from './http-tracing.interceptor';
 export * from './configure-http-app';
+export * from './health.controller';

@@ -2,13 +2,14 @@ import { Logger, Module, type DynamicModule, type INestApplication } from '@nest
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
-import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
+import { ApiErrorFilter, configureHttpApp, databaseAnswers, HealthController, readinessCheck } from '@mlops/http';
+import type { DataSource } from 'typeorm';
 import { openDataSource } from '@mlops/persistence';
 import { DataContractEntity } from './contracts/data-contract.entity';
 import { DataContractRepository } from './contracts/data-contract.repository';
 import { IngestionController } from './http/ingestion.controller';
 import { ingestionErrors } from './http/http-errors';
-import { DATA_SOURCE, INGESTION_CONFIG, INGESTION_SERVICE } from './http/tokens';
+import { INGESTION_CONFIG, INGESTION_SERVICE } from './http/tokens';
 import type { IngestionConfig } from './ingestion.config';
 import { IngestionService } from './ingestion.service';
 import { CreateDataContracts1763900000100 } from './migrations/1763900000100-create-data-contracts';
@@ -25,14 +26,14 @@ export interface IngestionApp {
 
 @Module({})
 class IngestionModule {
-  static with(providers: { config: IngestionConfig; service: IngestionService; dataSource: unknown }): DynamicModule {
+  static with(providers: { config: IngestionConfig; service: IngestionService; dataSource: DataSource }): DynamicModule {
     return {
       module: IngestionModule,
-      controllers: [IngestionController],
+      controllers: [IngestionController, HealthController],
       providers: [
         { provide: INGESTION_CONFIG, useValue: providers.config },
         { provide: INGESTION_SERVICE, useValue: providers.service },
-        { provide: DATA_SOURCE, useValue: providers.dataSource },
+        readinessCheck(databaseAnswers(providers.dataSource, () => ({ sources: providers.service.sources().length }))),
       ],
     };
   }

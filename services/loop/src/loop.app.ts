@@ -2,11 +2,12 @@ import { Logger, Module, type DynamicModule, type INestApplication } from '@nest
 import { NestFactory } from '@nestjs/core';
 import { createEventBus, type EventBus, type InProcessTransport, type Subscription } from '@mlops/bus';
 import type { AnyEvent } from '@mlops/contracts';
-import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
+import { ApiErrorFilter, configureHttpApp, databaseAnswers, HealthController, readinessCheck } from '@mlops/http';
+import type { DataSource } from 'typeorm';
 import { openDataSource } from '@mlops/persistence';
 import { RegistryGateLookup, type GateLookup } from './gate-lookup';
-import { HealthController, LoopController } from './http/loop.controller';
-import { DATA_SOURCE, LOOP_SERVICE } from './http/tokens';
+import { LoopController } from './http/loop.controller';
+import { LOOP_SERVICE } from './http/tokens';
 import { featureViewFor, type LoopConfig } from './loop.config';
 import { LoopMetrics } from './loop.metrics';
 import { LOOP_EVENT_TYPES, LoopService } from './loop.service';
@@ -25,13 +26,13 @@ export interface LoopApp {
 
 @Module({})
 class LoopModule {
-  static with(providers: { service: LoopService; dataSource: unknown }): DynamicModule {
+  static with(providers: { service: LoopService; dataSource: DataSource }): DynamicModule {
     return {
       module: LoopModule,
       controllers: [LoopController, HealthController],
       providers: [
         { provide: LOOP_SERVICE, useValue: providers.service },
-        { provide: DATA_SOURCE, useValue: providers.dataSource },
+        readinessCheck(databaseAnswers(providers.dataSource)),
       ],
     };
   }

@@ -4,10 +4,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
 import { openDataSource } from '@mlops/persistence';
 import { ContentStore } from './artifacts/artifact-store';
-import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
+import { ApiErrorFilter, configureHttpApp, databaseAnswers, HealthController, readinessCheck } from '@mlops/http';
+import type { DataSource } from 'typeorm';
 import { ModelsController } from './http/models.controller';
-import { HealthController, MlflowRegistryController } from './http/registry.controller';
-import { DATA_SOURCE, REGISTRY_SERVICE } from './http/tokens';
+import { MlflowRegistryController } from './http/registry.controller';
+import { REGISTRY_SERVICE } from './http/tokens';
 import { CreateRegistryTables1763900000400 } from './migrations/1763900000400-create-registry-tables';
 import type { RegistryConfig } from './registry.config';
 import { RegistryService } from './registry.service';
@@ -26,13 +27,13 @@ export interface RegistryApp {
 
 @Module({})
 class RegistryModule {
-  static with(providers: { service: RegistryService; dataSource: unknown }): DynamicModule {
+  static with(providers: { service: RegistryService; dataSource: DataSource }): DynamicModule {
     return {
       module: RegistryModule,
       controllers: [MlflowRegistryController, ModelsController, HealthController],
       providers: [
         { provide: REGISTRY_SERVICE, useValue: providers.service },
-        { provide: DATA_SOURCE, useValue: providers.dataSource },
+        readinessCheck(databaseAnswers(providers.dataSource)),
       ],
     };
   }

@@ -5,9 +5,10 @@ import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/b
 import { openDataSource } from '@mlops/persistence';
 import { ArtifactStore } from './artifacts/artifact-store';
 import { ArtifactsController } from './http/artifacts.controller';
-import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
-import { HealthController, TrackingController } from './http/tracking.controller';
-import { DATA_SOURCE, TRACKING_SERVICE } from './http/tokens';
+import { ApiErrorFilter, configureHttpApp, databaseAnswers, HealthController, readinessCheck } from '@mlops/http';
+import type { DataSource } from 'typeorm';
+import { MlflowHealthController, TrackingController } from './http/tracking.controller';
+import { TRACKING_SERVICE } from './http/tokens';
 import { CreateTrackingTables1763900000200 } from './migrations/1763900000200-create-tracking-tables';
 import { trackingEntities } from './store/entities';
 import type { TrackingConfig } from './tracking.config';
@@ -24,13 +25,13 @@ export interface TrackingApp {
 
 @Module({})
 class TrackingModule {
-  static with(providers: { service: TrackingService; dataSource: unknown }): DynamicModule {
+  static with(providers: { service: TrackingService; dataSource: DataSource }): DynamicModule {
     return {
       module: TrackingModule,
-      controllers: [TrackingController, ArtifactsController, HealthController],
+      controllers: [TrackingController, ArtifactsController, HealthController, MlflowHealthController],
       providers: [
         { provide: TRACKING_SERVICE, useValue: providers.service },
-        { provide: DATA_SOURCE, useValue: providers.dataSource },
+        readinessCheck(databaseAnswers(providers.dataSource)),
       ],
     };
   }

@@ -2,7 +2,7 @@ import { Logger, Module, type DynamicModule, type INestApplication } from '@nest
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport, type Subscription } from '@mlops/bus';
-import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
+import { ApiErrorFilter, configureHttpApp, HealthController, readinessCheck } from '@mlops/http';
 import { trainerErrors } from './http/http-errors';
 import { TrainerController } from './http/trainer.controller';
 import { TRAINER_SERVICE } from './http/tokens';
@@ -20,7 +20,11 @@ export interface TrainerApp {
 @Module({})
 class TrainerModule {
   static with(service: TrainerService): DynamicModule {
-    return { module: TrainerModule, controllers: [TrainerController], providers: [{ provide: TRAINER_SERVICE, useValue: service }] };
+    return {
+      module: TrainerModule,
+      controllers: [TrainerController, HealthController],
+      providers: [{ provide: TRAINER_SERVICE, useValue: service }, readinessCheck(() => ({ trainer: service.trainerKind }))],
+    };
   }
 }
 

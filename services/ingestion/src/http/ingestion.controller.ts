@@ -1,10 +1,9 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
-import type { DataSource } from 'typeorm';
 import { issuesOf } from '@mlops/contracts';
 import { IngestionService } from '../ingestion.service';
 import { invalidFields, tooLarge } from '@mlops/http';
-import { DATA_SOURCE, INGESTION_CONFIG, INGESTION_SERVICE } from './tokens';
+import { INGESTION_CONFIG, INGESTION_SERVICE } from './tokens';
 import type { IngestionConfig } from '../ingestion.config';
 
 const batchSchema = z.object({ records: z.array(z.unknown(), { error: 'expected an array of records' }) });
@@ -14,7 +13,6 @@ export class IngestionController {
   constructor(
     @Inject(INGESTION_SERVICE) private readonly service: IngestionService,
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
-    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
   ) {}
 
   @Get('sources')
@@ -48,16 +46,5 @@ export class IngestionController {
       throw tooLarge(`batch of ${records.length} records exceeds INGESTION_MAX_BATCH=${this.config.INGESTION_MAX_BATCH}`);
     }
     return this.service.ingestBatch(source, records, idempotencyKey);
-  }
-
-  @Get('health/live')
-  live() {
-    return { status: 'ok' };
-  }
-
-  @Get('health/ready')
-  async ready() {
-    await this.dataSource.query('SELECT 1');
-    return { status: 'ok', sources: this.service.sources().length };
   }
 }

@@ -1,3 +1,2 @@
 export const INGESTION_SERVICE = Symbol('IngestionService');
 export const INGESTION_CONFIG = Symbol('IngestionConfig');
-export const DATA_SOURCE = Symbol('DataSource');

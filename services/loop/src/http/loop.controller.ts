@@ -1,10 +1,9 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { invalid } from '@mlops/http';
 import type { LoopService } from '../loop.service';
 import { LOOP_OUTCOMES, LOOP_STATUSES } from '../store/entities';
-import { DATA_SOURCE, LOOP_SERVICE } from './tokens';
+import { LOOP_SERVICE } from './tokens';
 
 const listQuery = z.object({
   model: z.string().min(1).max(200).optional(),
@@ -31,21 +30,5 @@ export class LoopController {
   @Get(':correlationId')
   async get(@Param('correlationId') correlationId: string) {
     return { loop: await this.loops.get(correlationId) };
-  }
-}
-
-@Controller()
-export class HealthController {
-  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
-
-  @Get('health/live')
-  live() {
-    return { status: 'ok' };
-  }
-
-  @Get('health/ready')
-  async ready() {
-    await this.dataSource.query('SELECT 1');
-    return { status: 'ok' };
   }
 }

@@ -1,2 +1,1 @@
 export const LOOP_SERVICE = Symbol('LoopService');
-export const DATA_SOURCE = Symbol('DataSource');

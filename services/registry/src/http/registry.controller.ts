@@ -1,9 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
 import { parseSignature } from '../onnx/onnx-model';
 import { RegistryService } from '../registry.service';
 import { keyValues, message, metricsOf, optionalInt, optionalString, requiredScalar, requiredString, type Message } from './request';
-import { DATA_SOURCE, REGISTRY_SERVICE } from './tokens';
+import { REGISTRY_SERVICE } from './tokens';
 
 /** MLflow's model registry REST API (model_registry.proto), the routes that fit this store. */
 @Controller(['api/2.0/mlflow', 'ajax-api/2.0/mlflow'])
@@ -87,21 +86,5 @@ export class MlflowRegistryController {
   @Get('registered-models/alias')
   async getByAlias(@Query() query: Message) {
     return { model_version: await this.registry.getByAlias(requiredString(query, 'name'), requiredString(query, 'alias')) };
-  }
-}
-
-@Controller()
-export class HealthController {
-  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
-
-  @Get('health/live')
-  live() {
-    return { status: 'ok' };
-  }
-
-  @Get('health/ready')
-  async ready() {
-    await this.dataSource.query('SELECT 1');
-    return { status: 'ok' };
   }
 }

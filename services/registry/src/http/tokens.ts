@@ -1,2 +1,1 @@
 export const REGISTRY_SERVICE = Symbol('RegistryService');
-export const DATA_SOURCE = Symbol('DataSource');

@@ -1,2 +1,1 @@
 export const TRACKING_SERVICE = Symbol('TrackingService');
-export const DATA_SOURCE = Symbol('DataSource');

@@ -1,5 +1,4 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
 import { TrackingService } from '../tracking.service';
 import {
   keyValues,
@@ -12,7 +11,7 @@ import {
   runIdOf,
   type Message,
 } from './request';
-import { DATA_SOURCE, TRACKING_SERVICE } from './tokens';
+import { TRACKING_SERVICE } from './tokens';
 
 /** MLflow's tracking REST API (service.proto), under /api/2.0/mlflow and the /ajax-api alias. */
 @Controller(['api/2.0/mlflow', 'ajax-api/2.0/mlflow'])
@@ -206,24 +205,11 @@ function requiredValue(body: Message): string {
   return String(body.value);
 }
 
+/** MLflow's server answers GET /health with "OK"; its clients and probes use it. */
 @Controller()
-export class HealthController {
-  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
-
-  /** MLflow's server answers GET /health with "OK". */
+export class MlflowHealthController {
   @Get('health')
   health() {
     return 'OK';
-  }
-
-  @Get('health/live')
-  live() {
-    return { status: 'ok' };
-  }
-
-  @Get('health/ready')
-  async ready() {
-    await this.dataSource.query('SELECT 1');
-    return { status: 'ok' };
   }
 }

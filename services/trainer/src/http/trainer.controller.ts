@@ -26,14 +26,4 @@ export class TrainerController {
   get(@Param('jobId') jobId: string) {
     return this.service.getJob(jobId);
   }
-
-  @Get('health/live')
-  live() {
-    return { status: 'ok' };
-  }
-
-  @Get('health/ready')
-  ready() {
-    return { status: 'ok', trainer: this.service.trainerKind };
-  }
 }
