@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { createEvent } from '@mlops/contracts';
+import { Kafka, logLevel } from 'kafkajs';
 import { infraEnv } from '../infra/infra-env';
+import { FeatureStoreProcess, produceValidated, writeAmountView } from '../support/feature-store-process';
 import { restartServer } from '../support/infra-control';
 import { freePort, ServiceProcess } from '../support/service-process';
 import { waitFor } from '../support/wait-for';
@@ -31,74 +31,9 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
     await admin.disconnect();
   });
 
-  /** A feature store process owning one view of `source`, and a way to count its history rows. */
-  function featureStore(source: string) {
-    writeFileSync(
-      join(dir, `${source}.yaml`),
-      `featureViews:
-  - name: ${source}
-    source: ${source}
-    entityKey: user
-    timestampField: ts
-    features: [{ name: amount, field: amount, type: number }]
-`,
-    );
-    const ports = Promise.all([freePort(), freePort()]);
-    let url = '';
-    const instance = `fs-${randomUUID()}`;
-    let process: ServiceProcess;
-    return {
-      async start() {
-        const [http, grpc] = await ports;
-        url = `http://127.0.0.1:${http}`;
-        process = new ServiceProcess('feature-store', {
-          BUS: 'kafka',
-          KAFKA_BROKERS: infra.KAFKA_BROKERS,
-          DATABASE_URL: infra.DATABASE_URL,
-          ONLINE_STORE: 'redis',
-          REDIS_URL: infra.REDIS_URL,
-          REDIS_KEY_PREFIX: `faults-${source}`,
-          FEATURE_VIEWS_FILE: join(dir, `${source}.yaml`),
-          FEATURE_STORE_ARTIFACT_ROOT: join(dir, 'datasets'),
-          FEATURE_STORE_HTTP_PORT: String(http),
-          FEATURE_STORE_GRPC_PORT: String(grpc),
-          FEATURE_STORE_GROUP: `faults-${source}`,
-          // Stable across restarts, so a restarted instance fences its predecessor's transaction.
-          INSTANCE_ID: instance,
-        });
-        process.start();
-        await process.waitUntilReady(`${url}/health/ready`, 90_000);
-      },
-      kill: () => process.kill(),
-      stop: () => process.stop(),
-      output: () => process.output.join(''),
-      /** History rows of the view, counted by materializing it (what a training dataset would hold). */
-      async rows(): Promise<number> {
-        const response = await fetch(`${url}/datasets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ featureView: source }) });
-        if (!response.ok) throw new Error(`materialize: ${response.status} ${await response.text()}`);
-        return ((await response.json()) as { rowCount: number }).rowCount;
-      },
-    };
-  }
-
-  /** Sends `total` distinct data.validated events in batches; resolves with how many Kafka acknowledged. */
-  async function produce(producer: Producer, source: string, total: number, batch: number, pauseMs: number, onBatch?: (sent: number) => Promise<void>) {
-    let acknowledged = 0;
-    for (let start = 0; start < total; start += batch) {
-      const events = Array.from({ length: Math.min(batch, total - start) }, (_, k) => {
-        const i = start + k;
-        return createEvent('data.validated', {
-          source: 'ingestion',
-          subject: `u${i % 50}`,
-          data: { source, recordId: `r${i}`, contractVersion: 1, record: { user: `u${i % 50}`, ts: Date.UTC(2026, 0, 1) + i * 1_000, amount: i } },
-        });
-      });
-      await producer.send({ topic: 'data.validated', messages: events.map((e) => ({ key: e.subject, value: JSON.stringify(e) })) });
-      acknowledged += events.length;
-      await onBatch?.(acknowledged);
-      await sleep(pauseMs);
-    }
-    return acknowledged;
+  function featureStore(source: string): FeatureStoreProcess {
+    writeAmountView(dir, source);
+    return new FeatureStoreProcess(dir, source);
   }
 
   async function dlqCount(source: string): Promise<number> {
@@ -120,7 +55,7 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
     await producer.connect();
     let killedAt = 0;
     try {
-      const acknowledged = await produce(producer, source, 2_000, 100, 100, async (sent) => {
+      const acknowledged = await produceValidated(producer, source, 2_000, 100, 100, async (sent) => {
         if (sent === 800) {
           await store.kill();
           killedAt = sent;
@@ -144,7 +79,7 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
     await producer.connect();
     let outage = { downMs: 0, restartMs: 0 };
     try {
-      const acknowledged = await produce(producer, source, 1_500, 100, 100, async (sent) => {
+      const acknowledged = await produceValidated(producer, source, 1_500, 100, 100, async (sent) => {
         if (sent === 500) outage = await restartServer('postgres', 2_000);
       });
       await producer.disconnect();

@@ -43,21 +43,46 @@ export class ServiceProcess {
     this.child.stderr!.on('data', keep);
   }
 
+  /**
+   * Started and not exited. A process ended by a signal (SIGTERM before its handler is
+   * installed, SIGKILL) has a signalCode and no exitCode.
+   */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode == null && this.child.signalCode == null;
+  }
+
+  /** Polls `url` until it answers 2xx; fails at once if the process exits first. */
   async waitUntilReady(url: string, timeoutMs = 60_000): Promise<void> {
-    await waitFor(
-      async () => {
-        if (this.child?.exitCode != null) throw new Error(`${this.service} exited: ${this.output.join('')}`);
-        return (await fetch(url)).ok;
-      },
-      `${this.service} at ${url}`,
-      timeoutMs,
-    );
+    const child = this.child;
+    if (!child) throw new Error(`${this.service} is not started`);
+    const exitedEarly = () => new Error(`${this.service} exited (${child.signalCode ?? child.exitCode}) before ${url} answered: ${this.output.join('')}`);
+    if (!this.running) throw exitedEarly();
+    let onExit: () => void = () => undefined;
+    const exited = new Promise<never>((_, fail) => {
+      onExit = () => fail(exitedEarly());
+      child.once('exit', onExit);
+    });
+    try {
+      await Promise.race([waitFor(async () => (await fetch(url)).ok, `${this.service} at ${url}`, timeoutMs), exited]);
+    } finally {
+      child.off('exit', onExit);
+    }
+  }
+
+  /**
+   * Sends `signal` to the running process, e.g. SIGSTOP then SIGCONT: a process frozen as by a
+   * long GC pause or a starved container, missing its heartbeats while it is stopped.
+   */
+  signal(signal: NodeJS.Signals): void {
+    const child = this.child;
+    if (!child || !this.running) throw new Error(`${this.service} is not running`);
+    child.kill(signal);
   }
 
   /** SIGKILL: no shutdown hooks, no flush; what a crash or OOM kill looks like. */
   async kill(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode != null) return;
+    if (!child || !this.running) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await exited;
@@ -65,10 +90,10 @@ export class ServiceProcess {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode != null) return;
+    if (!child || !this.running) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    if (child.exitCode == null) await this.kill();
+    if (this.running) await this.kill();
   }
 }
