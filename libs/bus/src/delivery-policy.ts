@@ -120,3 +120,45 @@ export function withRetries(group: string, handler: Handler, policy: RetryPolicy
     }
   };
 }
+
+export type BatchHandler = (messages: IncomingMessage[], publish: Outbox) => Promise<void>;
+
+/**
+ * Runs a batch handler once over the whole batch. An infrastructure outage waits and runs
+ * the batch again (attempts are not used up); any other failure falls back to the batch's
+ * messages one at a time through `perMessage` (withRetries: retries, then the DLQ), so one
+ * poison message is dead-lettered with its own reason while the others still apply.
+ * Messages the batch handler published are kept only from a successful run.
+ */
+export function withBatchFallback(
+  group: string,
+  handler: BatchHandler,
+  perMessage: (message: IncomingMessage) => Promise<OutgoingMessage[]>,
+  policy: RetryPolicy,
+  logger?: Logger,
+) {
+  return async (messages: IncomingMessage[]): Promise<OutgoingMessage[]> => {
+    // Alone, a message gets exactly the per-message path (and its attempts).
+    if (messages.length === 1) return perMessage(messages[0]);
+    for (let outages = 0; ; outages++) {
+      const outbox: OutgoingMessage[] = [];
+      try {
+        await handler(messages, (m) => outbox.push(m));
+        return outbox;
+      } catch (error) {
+        const first = messages[0];
+        const where = `${first.topic}[${first.partition}]@${first.offset}+${messages.length}`;
+        if (!isPermanent(error) && isInfrastructureOutage(error)) {
+          const backoff = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** outages);
+          logger?.warn(`${group}: batch ${where} waits for the infrastructure (${(error as Error).message}); retrying in ${backoff} ms`);
+          await sleep(backoff);
+          continue;
+        }
+        logger?.warn(`${group}: batch ${where} failed (${(error as Error).message}); handling its messages one at a time`);
+        const outputs: OutgoingMessage[] = [];
+        for (const message of messages) outputs.push(...(await perMessage(message)));
+        return outputs;
+      }
+    }
+  };
+}

@@ -1,6 +1,17 @@
-import { decodeEvent, type AnyEvent, type EventEnvelope, type EventType } from '@mlops/contracts';
+import { decodeEvent, dlqTopic, type AnyEvent, type EventEnvelope, type EventType } from '@mlops/contracts';
 import { injectTraceContext, withConsumerSpan, withProducerSpan } from '@mlops/telemetry';
-import { DEFAULT_RETRY, withRetries, type Handler, type Logger, type RetryPolicy } from './delivery-policy';
+import { withBatchConsumerSpan } from './batch-span';
+import {
+  DEFAULT_RETRY,
+  deadLetter,
+  withBatchFallback,
+  withRetries,
+  type BatchHandler,
+  type Handler,
+  type Logger,
+  type Outbox,
+  type RetryPolicy,
+} from './delivery-policy';
 import type { IncomingMessage, MessageTransport, OutgoingMessage, Subscription } from './transport';
 
 export const EVENT_HEADERS = { id: 'event-id', type: 'event-type', correlationId: 'correlation-id' } as const;
@@ -33,6 +44,58 @@ export interface SubscribeMessages {
   handle: (message: IncomingMessage, ctx: HandlerContext) => Promise<void>;
   fromBeginning?: boolean;
   retry?: Partial<RetryPolicy>;
+}
+
+export interface BatchHandlerContext {
+  /** Publishes with the acknowledgement of the batch being handled. */
+  publish(event: AnyEvent | EventEnvelope): void;
+  publishMessage(message: OutgoingMessage): void;
+  /** The batch as delivered (with any message left out for not being a valid event). */
+  messages: IncomingMessage[];
+}
+
+export interface SubscribeMessageBatches {
+  group: string;
+  topics: string[];
+  /**
+   * Consecutive messages of one partition, oldest first. If it throws, the batch's messages
+   * are handled again one at a time (a batch of one each), with retries and the DLQ, so
+   * it must be safe to run again for messages it already applied (apply event ids once).
+   */
+  handleBatch: (messages: IncomingMessage[], ctx: BatchHandlerContext) => Promise<void>;
+  /** At most this many messages per call (default DEFAULT_MAX_BATCH_SIZE). */
+  maxBatchSize?: number;
+  fromBeginning?: boolean;
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface SubscribeEventBatches<T extends EventType> {
+  group: string;
+  types: readonly T[];
+  /** Valid events of a batch, in delivery order; see SubscribeMessageBatches.handleBatch. */
+  handleBatch: (events: EventEnvelope<T>[], ctx: BatchHandlerContext) => Promise<void>;
+  maxBatchSize?: number;
+  fromBeginning?: boolean;
+  retry?: Partial<RetryPolicy>;
+}
+
+function batchContext(messages: IncomingMessage[], publish: Outbox): BatchHandlerContext {
+  return {
+    messages,
+    publish: (event) => publish(eventMessage(event, injectTraceContext({}))),
+    publishMessage: (m) => publish({ ...m, headers: injectTraceContext({ ...(m.headers ?? {}) }) }),
+  };
+}
+
+/** The event a message carries, if it is a valid event of the message's topic. */
+function eventOf(message: IncomingMessage): AnyEvent {
+  const event = decodeEvent(message.value);
+  if (event.type !== message.topic) {
+    throw Object.assign(new Error(`event of type ${event.type} arrived on topic ${message.topic}`), {
+      name: 'ContractViolation',
+    });
+  }
+  return event;
 }
 
 export type EventHandler<T extends EventType> = (
@@ -99,14 +162,64 @@ export class EventBus {
       fromBeginning: spec.fromBeginning,
       retry: spec.retry,
       handle: async (message, ctx) => {
-        const event = decodeEvent(message.value);
-        if (event.type !== message.topic) {
-          throw Object.assign(new Error(`event of type ${event.type} arrived on topic ${message.topic}`), {
-            name: 'ContractViolation',
-          });
-        }
-        await spec.handle(event as EventEnvelope<T>, ctx);
+        await spec.handle(eventOf(message) as EventEnvelope<T>, ctx);
       },
+    });
+  }
+
+  /**
+   * Several messages per handler call (one partition's backlog, at most maxBatchSize), so
+   * a consumer can apply them in one database transaction.
+   */
+  subscribeBatches(spec: SubscribeMessageBatches): Promise<Subscription> {
+    return this.consumeBatches(spec, (messages, publish) => spec.handleBatch(messages, batchContext(messages, publish)));
+  }
+
+  /**
+   * Typed event batches. A message that is not a valid event of these types goes to the
+   * DLQ at once (with the batch's acknowledgement) and is left out of the batch.
+   */
+  subscribeEventBatches<T extends EventType>(spec: SubscribeEventBatches<T>): Promise<Subscription> {
+    return this.consumeBatches({ ...spec, topics: [...spec.types] }, async (messages, publish) => {
+      const events: EventEnvelope<T>[] = [];
+      const dead: OutgoingMessage[] = [];
+      for (const message of messages) {
+        try {
+          events.push(eventOf(message) as EventEnvelope<T>);
+        } catch (error) {
+          // Alone, the message is on the per-message path, which dead-letters it itself.
+          if (messages.length === 1) throw error;
+          this.options.logger?.warn(`${spec.group}: ${message.topic}[${message.partition}]@${message.offset} -> ${dlqTopic(message.topic)}: ${(error as Error).message}`);
+          dead.push(deadLetter(message, spec.group, error, 1));
+        }
+      }
+      if (events.length > 0) await spec.handleBatch(events, batchContext(messages, publish));
+      dead.forEach(publish);
+    });
+  }
+
+  /**
+   * The batch delivery behind both batch subscriptions. Trace context: one CONSUMER span per
+   * batch, linked to each message's producer span; a batch of one (and the one-at-a-time
+   * fallback) continues the message's trace like subscribe does.
+   */
+  private consumeBatches(
+    spec: { group: string; topics: string[]; maxBatchSize?: number; fromBeginning?: boolean; retry?: Partial<RetryPolicy> },
+    handle: BatchHandler,
+  ): Promise<Subscription> {
+    const policy = { ...DEFAULT_RETRY, ...this.options.retry, ...spec.retry };
+    const one: Handler = (message, publish) =>
+      withConsumerSpan(message.topic, spec.group, message.headers, () => handle([message], publish));
+    const batch: BatchHandler = (messages, publish) =>
+      withBatchConsumerSpan([...new Set(messages.map((m) => m.topic))].join(','), spec.group, messages, () => handle(messages, publish));
+    const perMessage = withRetries(spec.group, one, policy, this.options.logger);
+    return this.transport.consume({
+      group: spec.group,
+      topics: spec.topics,
+      fromBeginning: spec.fromBeginning,
+      onMessage: perMessage,
+      onBatch: withBatchFallback(spec.group, batch, perMessage, policy, this.options.logger),
+      maxBatchSize: spec.maxBatchSize,
     });
   }
 

@@ -28,6 +28,16 @@ export interface IncomingMessage {
  */
 export type DeliveryHandler = (message: IncomingMessage) => Promise<OutgoingMessage[]>;
 
+/**
+ * Called with consecutive messages of one partition (oldest first). Like DeliveryHandler,
+ * its outputs go out with the acknowledgement of every message of the batch, and throwing
+ * means none of them was processed: the whole batch is delivered again.
+ */
+export type BatchDeliveryHandler = (messages: IncomingMessage[]) => Promise<OutgoingMessage[]>;
+
+/** Messages per BatchDeliveryHandler call when ConsumeOptions.maxBatchSize is not set. */
+export const DEFAULT_MAX_BATCH_SIZE = 500;
+
 export interface ConsumeOptions {
   /** Consumer group: each group sees every message once; members of a group share the work. */
   group: string;
@@ -35,6 +45,10 @@ export interface ConsumeOptions {
   /** Where a group with no committed position starts. Default: the earliest message. */
   fromBeginning?: boolean;
   onMessage: DeliveryHandler;
+  /** When set, messages are delivered here, several at a time, instead of to onMessage. */
+  onBatch?: BatchDeliveryHandler;
+  /** At most this many messages per onBatch call (default DEFAULT_MAX_BATCH_SIZE). */
+  maxBatchSize?: number;
 }
 
 export interface Subscription {

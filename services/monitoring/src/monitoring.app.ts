@@ -119,11 +119,13 @@ export async function startMonitoring(
         await running.onPrediction(event);
       },
     }),
-    await bus.subscribeEvents({
+    // A batch of labels is one transaction (a transaction per label kept up with about 120/s).
+    await bus.subscribeEventBatches({
       group: `${group}.labels`,
       types: ['label.observed'],
-      handle: async (event) => {
-        await running.onLabel(event);
+      maxBatchSize: config.MONITORING_LABEL_BATCH_MAX,
+      handleBatch: async (events) => {
+        await running.onLabels(events);
       },
     }),
     await bus.subscribeEvents({

@@ -57,6 +57,8 @@ export const monitoringEnvSchema = z
     MONITORING_CANARY_MIN_PREDICTIONS: positiveInt(100),
     /** Labels canary and champion each need for a labels-based verdict. */
     MONITORING_CANARY_MIN_LABELS: positiveInt(50),
+    /** label.observed events applied per database transaction (at most; 1 applies them one at a time). */
+    MONITORING_LABEL_BATCH_MAX: z.coerce.number().int().positive().max(5_000).default(500),
     /** How long a label that arrives before its prediction (they travel on different topics) waits for it. */
     MONITORING_LABEL_EARLY_WAIT_S: z.coerce.number().nonnegative().default(60),
     /**

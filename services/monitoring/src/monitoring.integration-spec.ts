@@ -148,7 +148,7 @@ describe('monitoring on Kafka and Postgres (own process, production entry point)
 
     await predictAndLabel(1, 60, 57, 60); // champion accuracy 0.95
     await predictAndLabel(2, 60, 36, 60); // canary accuracy 0.6
-    // Generous: each label is its own Postgres transaction, slow on a loaded machine.
+    // Generous: a loaded machine.
     await waitFor(async () => (await labels(1)) === 60 && (await labels(2)) === 60, '120 labels counted', 90_000);
     await waitFor(async () => (await status()).canary?.predictions >= 60, '60 canary predictions');
 

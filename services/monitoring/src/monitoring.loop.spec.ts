@@ -361,6 +361,41 @@ describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 3
     expect(await h.labelCount('lbl', 1)).toBe(11);
   });
 
+  it('applies a batch of labels in one transaction, and a redelivered batch (also after a restart) once', async () => {
+    h = new Harness(join(dir, 'batch.db'));
+    await h.start();
+    const ids = Array.from({ length: 30 }, (_, i) => `dup-${i}`);
+    const predictions = ids.map(
+      (predictionId, i) =>
+        createEvent('prediction.logged', {
+          source: 'serving',
+          subject: 'dup',
+          data: { predictionId, model: 'dup', version: 1, inputs: { x: i }, outputs: { label: i % 3 === 0 ? 1 : 0 }, latencyMs: 1 },
+        }) as AnyEvent,
+    );
+    const labels = ids.map((predictionId, i) => createEvent('label.observed', { source: 'labels', subject: 'dup', data: { predictionId, model: 'dup', label: i % 2 } }));
+    const pending = async () => (await fetch(`${h.monitor.url}/status`).then(json)).labels.pendingPredictions;
+    await h.publish(predictions);
+    await waitFor(async () => (await pending()) === 30, '30 predictions waiting for labels');
+    // all three batches join before the first is stored: the store alone keeps them apart
+    await Promise.all([h.monitor.loop.onLabels(labels.slice(0, 20)), h.monitor.loop.onLabels(labels.slice(0, 20)), h.monitor.loop.onLabels(labels.slice(10, 30))]);
+    const performance = await fetch(`${h.monitor.url}/models/dup/versions/1/performance`).then(json);
+    const correct = ids.filter((_, i) => (i % 3 === 0 ? 1 : 0) === i % 2).length;
+    expect(performance).toMatchObject({ labels: 30, metrics: { accuracy: correct / 30 } });
+    const scrape = await fetch(`${h.monitor.url}/metrics`).then((r) => r.text());
+    expect(scrape).toMatch(/mlops_monitoring_labels_total\{model="dup",version="1"\} 30\n/);
+
+    // after a restart the same predictions are waiting again and the same labels come back
+    // through the consumer (as Kafka redelivers what was not committed): counted once
+    await h.restart();
+    await h.publish(predictions);
+    await waitFor(async () => (await pending()) === 30, 'the predictions waiting again');
+    await h.publish(labels as AnyEvent[]);
+    await waitFor(async () => (await pending()) === 0, 'the redelivered labels joined');
+    expect(await h.labelCount('dup', 1)).toBe(30);
+    expect((await fetch(`${h.monitor.url}/status`).then(json)).labels).toMatchObject({ unmatched: 0, waitingForPrediction: 0 });
+  });
+
   it('keeps an HTTP reference and the drift cooldown across a restart', async () => {
     h = new Harness(join(dir, 'drift.db'), { MONITORING_WINDOW_SIZE: '100', MONITORING_COOLDOWN_S: '300' });
     await h.start();

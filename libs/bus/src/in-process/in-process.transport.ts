@@ -1,9 +1,10 @@
-import type {
-  ConsumeOptions,
-  IncomingMessage,
-  MessageTransport,
-  OutgoingMessage,
-  Subscription,
+import {
+  DEFAULT_MAX_BATCH_SIZE,
+  type ConsumeOptions,
+  type IncomingMessage,
+  type MessageTransport,
+  type OutgoingMessage,
+  type Subscription,
 } from '../transport';
 
 interface StoredMessage {
@@ -143,24 +144,17 @@ export class InProcessTransport implements MessageTransport {
           await w.promise;
           continue;
         }
-        const message: IncomingMessage = {
-          topic,
-          partition: 0,
-          offset: String(offset),
-          key: stored.key,
-          value: stored.value,
-          headers: { ...stored.headers },
-        };
+        const batch = this.readFrom(log, topic, offset, options.onBatch ? (options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE) : 1);
         let outputs: OutgoingMessage[];
         try {
-          outputs = await options.onMessage(message);
+          outputs = options.onBatch ? await options.onBatch(batch) : await options.onMessage(batch[0]);
         } catch {
-          // Not acknowledged: deliver the same message again after a pause.
+          // Not acknowledged: deliver the same message(s) again after a pause.
           await new Promise((r) => setTimeout(r, 200));
           continue;
         }
         // Ack and outputs in one synchronous step: nothing can observe one without the other.
-        this.positions.set(slot, offset + 1);
+        this.positions.set(slot, offset + batch.length);
         this.appendAll(outputs);
       }
     })();
@@ -172,6 +166,16 @@ export class InProcessTransport implements MessageTransport {
         this.active.delete(slot);
       },
     };
+  }
+
+  /** Up to `max` consecutive messages from `offset` (at least one: the caller saw it stored). */
+  private readFrom(log: TopicLog, topic: string, offset: number, max: number): IncomingMessage[] {
+    const batch: IncomingMessage[] = [];
+    for (let at = offset; at < log.end && batch.length < max; at++) {
+      const stored = log.at(at)!;
+      batch.push({ topic, partition: 0, offset: String(at), key: stored.key, value: stored.value, headers: { ...stored.headers } });
+    }
+    return batch;
   }
 
   async close(): Promise<void> {

@@ -10,12 +10,13 @@ import {
   type Producer,
   type SASLOptions,
 } from 'kafkajs';
-import type {
-  ConsumeOptions,
-  IncomingMessage,
-  MessageTransport,
-  OutgoingMessage,
-  Subscription,
+import {
+  DEFAULT_MAX_BATCH_SIZE,
+  type ConsumeOptions,
+  type IncomingMessage,
+  type MessageTransport,
+  type OutgoingMessage,
+  type Subscription,
 } from '../transport';
 
 export interface KafkaTransportOptions {
@@ -161,7 +162,7 @@ export class KafkaTransport implements MessageTransport {
   }
 
   async consume(options: ConsumeOptions): Promise<Subscription> {
-    const { group, topics, onMessage } = options;
+    const { group, topics, onMessage, onBatch } = options;
     await this.ensureTopics(topics);
     const sessionTimeout = this.options.sessionTimeoutMs ?? 10_000;
     const consumer: Consumer = this.kafka.consumer({
@@ -192,17 +193,21 @@ export class KafkaTransport implements MessageTransport {
       const floor = committed.get(slot) ?? -1n;
       const outputs: OutgoingMessage[] = [];
       let last: string | undefined;
-      for (const m of batch.messages) {
+      const fresh = batch.messages.filter((m) => BigInt(m.offset) >= floor);
+      // One message per handler call, or consecutive slices of at most maxBatchSize.
+      const size = onBatch ? Math.max(1, options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE) : 1;
+      for (let i = 0; i < fresh.length; i += size) {
         if (!isRunning() || isStale()) break;
-        if (BigInt(m.offset) < floor) continue;
-        const produced = await onMessage(this.incoming(batch.topic, batch.partition, m));
+        const slice = fresh.slice(i, i + size).map((m) => this.incoming(batch.topic, batch.partition, m));
+        const produced = onBatch ? await onBatch(slice) : await onMessage(slice[0]);
+        const sliceLast = slice[slice.length - 1].offset;
         if (txProducer) {
           outputs.push(...produced);
         } else {
           if (produced.length > 0) await this.send(produced);
-          resolveOffset(m.offset);
+          resolveOffset(sliceLast);
         }
-        last = m.offset;
+        last = sliceLast;
         await heartbeat();
       }
       if (last === undefined) return;

@@ -4,7 +4,7 @@ import type { EventBus } from '@mlops/bus';
 import type { MonitoringMetrics } from '../metrics';
 import type { MonitoringService, ReferenceBody, ReferenceSource } from '../monitoring.service';
 import { EarlyLabels } from '../performance/early-labels';
-import { PendingPredictions } from '../performance/pending-predictions';
+import { PendingPredictions, type PendingPrediction } from '../performance/pending-predictions';
 import { HIGHER_IS_BETTER, PerformanceAggregate, type AggregateOptions, type AggregateState, type PerformanceMetric } from '../performance/performance-aggregate';
 import { outcomeOf, type OutputNames } from '../performance/prediction-outcome';
 import { trainingReferenceRows } from '../references/training-reference';
@@ -49,6 +49,27 @@ interface LiveCanary {
 }
 
 const keyOf = (model: string, version: number) => `${model}\u0000${version}`;
+
+interface JoinedLabel {
+  event: EventEnvelope<'label.observed'>;
+  prediction: PendingPrediction;
+}
+
+/** What a batch of labels changes, computed inside its transaction, applied in memory after it commits. */
+interface FoldedLabels {
+  performance: Map<string, PerformanceAggregate>;
+  versions: Map<string, { model: string; version: number; counted: number }>;
+  comparisons: Map<string, { live: LiveCanary; canary: PerformanceAggregate; champion: PerformanceAggregate; complete: boolean }>;
+  degraded: { event: EventEnvelope<'performance.degraded'>; cooldownKey: string }[];
+  /** Labels that do not fit their prediction's kind (counted as unmatched). */
+  unfit: number;
+}
+
+/** A batch's aggregates and cooldowns not yet committed, seen before the stored ones. */
+interface BatchView {
+  performance: ReadonlyMap<string, PerformanceAggregate>;
+  cooldowns: ReadonlyMap<string, number>;
+}
 
 
 /**
@@ -431,73 +452,138 @@ export class MonitoringLoop {
     this.options.log.log(`canary ${row.model} v${row.version}: ${data.verdict} (${data.reason})`);
   }
 
-  /**
-   * label.observed: joined by prediction id to a prediction still waiting for it, then
-   * counted once (applied once per event) into the version's performance and, while a
-   * canary runs, into the canary/champion comparison.
-   */
+  /** label.observed, one label (a label that waited for its prediction joins here). */
   onLabel(event: EventEnvelope<'label.observed'>): Promise<void> | undefined {
-    const { predictionId, label } = event.data;
-    const prediction = this.pending.get(predictionId);
-    if (!prediction && this.early.hold(event)) return undefined;
-    if (!prediction || (event.data.model !== undefined && event.data.model !== prediction.model)) {
-      this.unmatchedLabels++;
-      this.metrics.labelsUnmatched.inc();
-      return undefined;
-    }
-    const { model, version, outcome } = prediction;
-    return this.serial(async () => {
-      const key = keyOf(model, version);
-      const next = (this.performance.get(key) ?? this.aggregate()).clone();
-      if (!next.add(outcome, label)) {
+    return this.onLabels([event]);
+  }
+
+  /**
+   * label.observed, a batch at a time: each label is joined by prediction id to a prediction
+   * still waiting for it, then counted once (applied once per event id) into the version's
+   * performance and, while a canary runs, into the canary/champion comparison. The batch's
+   * processed ids and every aggregate it changes are written in one transaction.
+   */
+  onLabels(events: EventEnvelope<'label.observed'>[]): Promise<void> | undefined {
+    const joined: JoinedLabel[] = [];
+    // A second label for one prediction finds it taken, as it would one label later.
+    const taken = new Set<string>();
+    for (const event of events) {
+      const { predictionId } = event.data;
+      const prediction = taken.has(predictionId) ? undefined : this.pending.get(predictionId);
+      if (!prediction && this.early.hold(event)) continue;
+      if (!prediction || (event.data.model !== undefined && event.data.model !== prediction.model)) {
         this.unmatchedLabels++;
         this.metrics.labelsUnmatched.inc();
-        return;
+        continue;
       }
+      taken.add(predictionId);
+      joined.push({ event, prediction });
+    }
+    if (joined.length === 0) return undefined;
+    return this.serial(() => this.applyLabels(joined));
+  }
+
+  private async applyLabels(joined: JoinedLabel[]): Promise<void> {
+    const now = this.now();
+    const effect = await this.store.onceEach('labels', joined.map((j) => j.event.id), async (tx, fresh) => {
+      const folded = this.foldLabels(joined.filter((j) => fresh.has(j.event.id)), now);
+      for (const [key, aggregate] of folded.performance) {
+        const { model, version } = folded.versions.get(key)!;
+        await tx.savePerformance({ model, version, state: JSON.stringify(aggregate.state) });
+      }
+      for (const c of folded.comparisons.values()) {
+        await tx.saveCanary({ ...c.live.row, comparison: JSON.stringify({ canary: c.canary.state, champion: c.champion.state }) });
+      }
+      for (const degraded of folded.degraded) {
+        await tx.saveCooldown({ key: degraded.cooldownKey, lastAt: now });
+        await tx.enqueue(degraded.event, now);
+      }
+      return folded;
+    });
+    for (const { event } of joined) this.pending.remove(event.data.predictionId);
+    if (effect.unfit > 0) {
+      this.unmatchedLabels += effect.unfit;
+      this.metrics.labelsUnmatched.inc(effect.unfit);
+    }
+    for (const [key, aggregate] of effect.performance) {
+      const { model, version, counted } = effect.versions.get(key)!;
+      this.performance.set(key, aggregate);
+      if (counted > 0) this.metrics.labels.inc({ model, version: String(version) }, counted);
+      this.exportPerformance(model, version);
+    }
+    for (const c of effect.comparisons.values()) {
+      c.live.canary = c.canary;
+      c.live.champion = c.champion;
+    }
+    for (const degraded of effect.degraded) {
+      const { model, version, metric, value, baseline } = degraded.event.data;
+      this.cooldowns.set(degraded.cooldownKey, now);
+      this.metrics.performanceDegraded.inc({ model, metric });
+      this.options.log.warn(`performance degraded for ${model} v${version}: ${metric} ${value} vs baseline ${baseline}`);
+    }
+    if (effect.degraded.length > 0) await this.send(effect.degraded.map((d) => d.event as AnyEvent));
+    for (const { live } of effect.comparisons.values()) {
+      // The canary had its predictions and was waiting for exactly these labels.
+      if (live.readyAt !== undefined && !live.evaluating && live.row.status === 'watching' && this.labelled(live)) {
+        live.evaluating = true;
+        await this.evaluateCanary(live);
+      }
+    }
+  }
+
+  /**
+   * Folds new labels, in order, into copies of the aggregates they change (nothing here is
+   * changed until the transaction commits). As one label at a time would: a canary stops
+   * taking labels into its comparison at the label that completes it (it is decided on
+   * exactly those), and performance is checked after each label, once per cooldown.
+   */
+  private foldLabels(labels: JoinedLabel[], now: number): FoldedLabels {
+    const folded: FoldedLabels = { performance: new Map(), versions: new Map(), comparisons: new Map(), degraded: [], unfit: 0 };
+    const cooldowns = new Map<string, number>();
+    for (const { event, prediction } of labels) {
+      const { model, version, outcome } = prediction;
+      const { label } = event.data;
+      const key = keyOf(model, version);
+      let next = folded.performance.get(key);
+      if (!next) {
+        next = (this.performance.get(key) ?? this.aggregate()).clone();
+        folded.performance.set(key, next);
+        folded.versions.set(key, { model, version, counted: 0 });
+      }
+      if (!next.add(outcome, label)) {
+        folded.unfit++;
+        continue;
+      }
+      folded.versions.get(key)!.counted++;
       const live = this.live.get(model);
       const side = live?.row.status === 'watching' ? (live.row.version === version ? 'canary' : live.row.championVersion === version ? 'champion' : undefined) : undefined;
-      const comparison = live && side ? { canary: live.canary.clone(), champion: live.champion.clone() } : undefined;
-      comparison?.[side!].add(outcome, label);
-      const degraded = this.degradation(model, version, next);
-      const now = this.now();
-      const applied = await this.store.once('labels', event.id, async (tx) => {
-        await tx.savePerformance({ model, version, state: JSON.stringify(next.state) });
-        if (live && comparison) {
-          await tx.saveCanary({ ...live.row, comparison: JSON.stringify({ canary: comparison.canary.state, champion: comparison.champion.state }) });
+      if (live && side) {
+        let comparison = folded.comparisons.get(model);
+        if (!comparison) {
+          comparison = { live, canary: live.canary.clone(), champion: live.champion.clone(), complete: false };
+          folded.comparisons.set(model, comparison);
         }
-        if (degraded) {
-          await tx.saveCooldown({ key: degraded.cooldownKey, lastAt: now });
-          await tx.enqueue(degraded.event, now);
-        }
-      });
-      this.pending.remove(predictionId);
-      if (!applied.applied) return;
-      this.performance.set(key, next);
-      if (live && comparison) {
-        live.canary = comparison.canary;
-        live.champion = comparison.champion;
-        // The canary had its predictions and was waiting for exactly these labels.
-        if (live.readyAt !== undefined && !live.evaluating && live.row.status === 'watching' && this.labelled(live)) {
-          live.evaluating = true;
-          await this.evaluateCanary(live);
+        if (!comparison.complete) {
+          comparison[side].add(outcome, label);
+          const labelled = comparison.canary.labels >= this.options.canaryMinLabels && comparison.champion.labels >= this.options.canaryMinLabels;
+          comparison.complete = live.readyAt !== undefined && !live.evaluating && labelled;
         }
       }
-      this.metrics.labels.inc({ model, version: String(version) });
-      this.exportPerformance(model, version);
+      const degraded = this.degradation(model, version, next, { performance: folded.performance, cooldowns });
       if (degraded) {
-        this.cooldowns.set(degraded.cooldownKey, now);
-        this.metrics.performanceDegraded.inc({ model, metric: degraded.event.data.metric });
-        this.options.log.warn(`performance degraded for ${model} v${version}: ${degraded.event.data.metric} ${degraded.event.data.value} vs baseline ${degraded.event.data.baseline}`);
-        await this.send([degraded.event as AnyEvent]);
+        cooldowns.set(degraded.cooldownKey, now);
+        folded.degraded.push(degraded);
       }
-    });
+    }
+    return folded;
   }
 
   /** The baseline of a version: the champion's live value (enough labels), else its training metric. */
-  private baseline(model: string, version: number, metric: PerformanceMetric): { value: number; source: string } | undefined {
+  private baseline(model: string, version: number, metric: PerformanceMetric, batch?: BatchView): { value: number; source: string } | undefined {
     const champion = this.champions.get(model);
     if (champion !== undefined && champion !== version) {
-      const live = this.performance.get(keyOf(model, champion));
+      const key = keyOf(model, champion);
+      const live = batch?.performance.get(key) ?? this.performance.get(key);
       const value = live && live.labels >= this.options.performanceMinLabels ? live.metric(metric) : undefined;
       if (value !== undefined) return { value, source: `champion v${champion}` };
     }
@@ -507,18 +593,18 @@ export class MonitoringLoop {
     return typeof trained === 'number' && Number.isFinite(trained) ? { value: trained, source: 'training' } : undefined;
   }
 
-  private degradation(model: string, version: number, aggregate: PerformanceAggregate) {
+  private degradation(model: string, version: number, aggregate: PerformanceAggregate, batch?: BatchView) {
     if (aggregate.labels < this.options.performanceMinLabels || !aggregate.kind) return undefined;
     const metric = this.metricFor(aggregate.kind);
     const value = aggregate.metric(metric);
-    const baseline = this.baseline(model, version, metric);
+    const baseline = this.baseline(model, version, metric, batch);
     if (value === undefined || !baseline) return undefined;
     const tolerance = this.options.performanceTolerance;
     const higher = HIGHER_IS_BETTER[metric];
     const threshold = higher ? baseline.value - tolerance : baseline.value + tolerance;
     if (higher ? value >= threshold : value <= threshold) return undefined;
     const cooldownKey = `performance:${model}:${version}`;
-    const last = this.cooldowns.get(cooldownKey);
+    const last = batch?.cooldowns.get(cooldownKey) ?? this.cooldowns.get(cooldownKey);
     if (last !== undefined && this.now() - last < this.options.cooldownSeconds * 1000) return undefined;
     const event = createEvent('performance.degraded', {
       source: SOURCE,

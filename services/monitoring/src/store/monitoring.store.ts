@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { applyOnce, inTransaction, openDataSource } from '@mlops/persistence';
+import { applyOnce, inTransaction, openDataSource, processedEventsSchema } from '@mlops/persistence';
 import type { EventEnvelope } from '@mlops/contracts';
 import { createMonitoringTables } from './create-monitoring-tables.migration';
 import {
@@ -116,6 +116,46 @@ export class MonitoringStore {
   async once<T>(consumer: string, eventId: string, work: (tx: StoreTransaction) => Promise<T>): Promise<{ applied: boolean; result?: T }> {
     const outcome = await applyOnce(this.dataSource, this.prefix, consumer, eventId, (manager) => work(new StoreTransaction(manager, this.tables)));
     return outcome.applied ? { applied: true, result: outcome.result } : { applied: false };
+  }
+
+  /**
+   * Runs `work` once for a batch of events of one consumer, in ONE transaction: every id is
+   * marked processed and `work` gets the ids that were not processed before (the only ones
+   * whose effect it may write). A redelivered batch, or a redelivered event in it, is
+   * skipped; two instances racing on an id both insert it, one waits and sees it taken.
+   */
+  onceEach<T>(consumer: string, eventIds: string[], work: (tx: StoreTransaction, fresh: ReadonlySet<string>) => Promise<T>): Promise<T> {
+    return inTransaction(this.dataSource, async (manager) => {
+      const fresh = await this.markProcessed(manager, consumer, eventIds);
+      return work(new StoreTransaction(manager, this.tables), fresh);
+    });
+  }
+
+  /** Multi-row `INSERT ... ON CONFLICT DO NOTHING RETURNING` (Postgres, SQLite 3.35+): the ids it inserted. */
+  private async markProcessed(manager: EntityManager, consumer: string, eventIds: string[]): Promise<Set<string>> {
+    const metadata = manager.connection.getMetadata(processedEventsSchema(this.prefix));
+    const column = (property: string) => metadata.findColumnWithPropertyName(property)!;
+    const [consumerColumn, idColumn, atColumn] = [column('consumer'), column('eventId'), column('processedAt')];
+    const processedAt = manager.connection.driver.preparePersistentValue(new Date(), atColumn);
+    const postgres = manager.connection.options.type === 'postgres';
+    const ids = [...new Set(eventIds)];
+    const fresh = new Set<string>();
+    // 3 parameters a row; 300 rows keep far below every driver's parameter limit.
+    for (let start = 0; start < ids.length; start += 300) {
+      const params: unknown[] = [];
+      const rows = ids.slice(start, start + 300).map((id) => {
+        params.push(consumer, id, processedAt);
+        const n = params.length;
+        return postgres ? `($${n - 2}, $${n - 1}, $${n})` : '(?, ?, ?)';
+      });
+      const inserted: Record<string, string>[] = await manager.query(
+        `INSERT INTO "${metadata.tableName}" ("${consumerColumn.databaseName}", "${idColumn.databaseName}", "${atColumn.databaseName}") ` +
+          `VALUES ${rows.join(', ')} ON CONFLICT DO NOTHING RETURNING "${idColumn.databaseName}"`,
+        params,
+      );
+      for (const row of inserted) fresh.add(row[idColumn.databaseName]);
+    }
+    return fresh;
   }
 
   async published(eventId: string): Promise<void> {

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { MonitoringStore } from './monitoring.store';
+
+const TABLES = ['outbox', 'cooldowns', 'performance', 'canaries', 'champions', 'versions', 'runs', 'datasets', 'references', 'processed_events', 'migrations'];
+
+/**
+ * MonitoringStore.onceEach, the batch form of "apply an event once", on every database the
+ * monitor runs on (SQLite in the unit tier, Postgres in the integration tier).
+ */
+export function onceEachContract(name: string, makeUrl: () => string, { concurrentInstances = true } = {}) {
+  describe(`monitoring store, a batch of events applied once: ${name}`, () => {
+    const prefix = `mstore_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    const stores: MonitoringStore[] = [];
+    const open = async () => {
+      const store = await MonitoringStore.open(makeUrl(), prefix);
+      stores.push(store);
+      return store;
+    };
+    afterAll(async () => {
+      await Promise.all(stores.map((s) => s.close()));
+      const db = new DataSource(makeUrl().startsWith('postgres') ? { type: 'postgres', url: makeUrl() } : { type: 'better-sqlite3', database: makeUrl().slice('sqlite:'.length) });
+      await db.initialize();
+      for (const table of TABLES) await db.query(`DROP TABLE IF EXISTS "${prefix}_${table}"`);
+      await db.destroy();
+    });
+
+    /** Applies a batch: one performance row per batch, counting the ids it was told are new. */
+    const applyBatch = (store: MonitoringStore, model: string, ids: string[]) =>
+      store.onceEach('labels', ids, async (tx, fresh) => {
+        const rows = await tx.manager.query(`SELECT state FROM "${prefix}_performance" WHERE model = '${model}'`);
+        const count = (rows[0] ? Number(JSON.parse(rows[0].state).count) : 0) + fresh.size;
+        await tx.savePerformance({ model, version: 1, state: JSON.stringify({ count }) });
+        return [...fresh].sort();
+      });
+
+    const countOf = async (store: MonitoringStore, model: string) =>
+      Number(JSON.parse((await store.load()).performance.find((p) => p.model === model)!.state).count);
+
+    it('hands over only the ids not applied before, and marks them with the effect', async () => {
+      const store = await open();
+      const ids = Array.from({ length: 700 }, (_, i) => `e-${String(i).padStart(3, '0')}`);
+      expect(await applyBatch(store, 'once', ids.slice(0, 400))).toEqual(ids.slice(0, 400));
+      // a redelivered batch overlapping the first, with a duplicate inside it
+      expect(await applyBatch(store, 'once', [...ids.slice(300, 700), ids[650]])).toEqual(ids.slice(400, 700));
+      expect(await applyBatch(store, 'once', ids)).toEqual([]);
+      expect(await countOf(store, 'once')).toBe(700);
+    });
+
+    it('keeps nothing of a batch whose transaction fails, so its redelivery applies it', async () => {
+      const store = await open();
+      const ids = ['f-1', 'f-2', 'f-3'];
+      await expect(
+        store.onceEach('labels', ids, async (tx) => {
+          await tx.savePerformance({ model: 'failed', version: 1, state: JSON.stringify({ count: 3 }) });
+          throw new Error('crash before the commit');
+        }),
+      ).rejects.toThrow('crash before the commit');
+      expect((await store.load()).performance.find((p) => p.model === 'failed')).toBeUndefined();
+      expect(await applyBatch(store, 'failed', ids)).toEqual(ids);
+      expect(await countOf(store, 'failed')).toBe(3);
+    });
+
+    // Not for SQLite: the embedded mode's database has one process, one instance.
+    if (concurrentInstances) it('gives each id to one of two instances applying overlapping batches at once', async () => {
+      const [a, b] = [await open(), await open()];
+      const ids = Array.from({ length: 50 }, (_, i) => `r-${i}`);
+      const results = await Promise.allSettled([
+        a.onceEach('labels', ids.slice(0, 40), async (_tx, fresh) => [...fresh]),
+        b.onceEach('labels', ids.slice(10, 50), async (_tx, fresh) => [...fresh]),
+      ]);
+      const given = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+      expect(given.sort()).toEqual([...ids].sort());
+    });
+  });
+}
