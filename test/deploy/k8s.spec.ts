@@ -120,10 +120,13 @@ function declaresRoute(name: string, route: string): boolean {
     readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
       entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith('.ts') && !entry.name.includes('spec') ? [join(dir, entry.name)] : [],
     );
-  return sources(join(WORKSPACE_ROOT, 'services', name, 'src')).some((file) => {
-    const text = readFileSync(file, 'utf8');
-    return text.includes(`@Get('${route.slice(1)}')`) || (text.includes(`@Controller('${prefix}')`) && text.includes(`@Get('${last}')`));
-  });
+  const declares = (text: string) =>
+    text.includes(`@Get('${route.slice(1)}')`) || (text.includes(`@Controller('${prefix}')`) && text.includes(`@Get('${last}')`));
+  const serviceSources = sources(join(WORKSPACE_ROOT, 'services', name, 'src')).map((file) => readFileSync(file, 'utf8'));
+  // the shared health controller counts where the service mounts it
+  const mountsSharedHealth = serviceSources.some((text) => /import \{[^}]*\bHealthController\b[^}]*\} from '@mlops\/http'/.test(text) && /controllers: \[[^\]]*\bHealthController\b/.test(text));
+  const shared = mountsSharedHealth ? [readFileSync(join(WORKSPACE_ROOT, 'libs/http/src/health.controller.ts'), 'utf8')] : [];
+  return [...serviceSources, ...shared].some(declares);
 }
 
 describe('deploy/k8s: manifests', () => {
