@@ -46,7 +46,7 @@ timeout 120 "${SERVER_CPU[@]}" node "$HERE/model-floor.mjs" "$MODEL" "${FLOOR_SE
 PORT=$(free_port)
 OURS_ENV="SERVING_GRPC_HOST=127.0.0.1 SERVING_GRPC_PORT=$PORT SERVING_MODELS=m=$MODEL"
 echo "[bench] ours on 127.0.0.1:$PORT" >&2
-start_server ours env SERVING_GRPC_HOST=127.0.0.1 SERVING_GRPC_PORT="$PORT" SERVING_MODELS="m=$MODEL" node dist/services/serving/src/main.js
+start_server ours env SERVING_GRPC_HOST=127.0.0.1 SERVING_GRPC_PORT="$PORT" SERVING_MODELS="m=$MODEL" SERVING_PROTO_DIR="$ROOT/proto" node "${DIST:-dist}/services/serving/src/main.js"
 for rows in 1 100; do for c in $CONCURRENCIES; do ghz_run "ours-r$rows-c$c" "$PORT" "$rows" "$c"; done; done
 declare -A HALF
 for rows in 1 100; do
@@ -82,5 +82,5 @@ require("fs").writeFileSync(out + "/meta.json", JSON.stringify({
   concurrencies: conc.split(" ").map(Number), halfRps: JSON.parse(half), halfConcurrency: Number(halfC),
   seconds: Number(secs), warmup: Number(warm), pin: pin === "1", ghz: ghzV, oursEnv, peer: peerV, connections: Number(connections) }));
 ' "$OUT" "$CONCURRENCIES" "{\"1\":${HALF[1]},\"100\":${HALF[100]}}" "$SECONDS_EACH" "$WARMUP_S" "$PIN" "$(go version -m "$GHZ" 2>/dev/null | awk '$1=="mod"{print $3}' | head -1)" "$HALF_CONCURRENCY" \
-  "$OURS_ENV SERVING_LOG_SAMPLE_RATE=${SERVING_LOG_SAMPLE_RATE:-1(default)} SERVING_MAX_BATCH=${SERVING_MAX_BATCH:-64(default)} SERVING_BATCH_DELAY_US=${SERVING_BATCH_DELAY_US:-500(default)} SERVING_WORKERS=${SERVING_WORKERS:-1(default)} BUS=in-process" \
+  "$OURS_ENV SERVING_LOG_SAMPLE_RATE=${SERVING_LOG_SAMPLE_RATE:-1(default)} SERVING_MAX_BATCH=${SERVING_MAX_BATCH:-64(default)} SERVING_BATCH_DELAY_US=${SERVING_BATCH_DELAY_US:-500(default)} SERVING_INTRA_OP_THREADS=${SERVING_INTRA_OP_THREADS:-1(default)} SERVING_WORKERS=${SERVING_WORKERS:-1(default)} BUS=in-process${DIST:+ DIST=$DIST}" \
   "$( [[ ${PEER:-1} == 1 ]] && "$(bash "$HERE/peer/python.sh")" -c 'import mlserver, onnxruntime; print(f"mlserver {mlserver.__version__}, onnxruntime (python) {onnxruntime.__version__}")' || echo none)" "${CONNECTIONS:-1}"

@@ -9,6 +9,7 @@
 # usage: bash bench/serving/run.sh
 # env:   SECONDS_EACH=10 WARMUP_S=2 CONCURRENCIES="8 32" HALF_CONCURRENCY=32 PIN=1 PEER=1 CONNECTIONS=1
 #        OUT=<dir for raw ghz JSON; default a fresh /tmp dir>  BUILD=1 (npm run build first)
+#        DIST=<a build of the tree other than dist/> (see below)
 #        SERVING_* variables are passed to our server (e.g. SERVING_LOG_SAMPLE_RATE=0)
 # Needs: go (installs ghz into ~/.cache/mlops-bin once), node >= 22 (uses ~/.cache/mlops-node
 # like .ci/run when the machine's node is older), python via deploy/local/python.sh, and for the
@@ -33,8 +34,11 @@ if [[ ! -x $GHZ ]]; then
   GOBIN="$BIN" go install github.com/bojand/ghz/cmd/ghz@latest >&2
 fi
 
-if [[ ${BUILD:-0} == 1 || ! -f dist/services/serving/src/main.js ]]; then npm run build >&2; fi
-newer=$(find services/serving/src libs -name '*.ts' ! -name '*.spec.ts' -newer dist/services/serving/src/main.js 2>/dev/null | head -3)
+# DIST: another build of the tree (e.g. tsc --outDir /tmp/x/dist, with node_modules linked beside it),
+# so that a shared dist/ being rebuilt by someone else mid-run can't break the measurement.
+export DIST="${DIST:-dist}"
+if [[ ${BUILD:-0} == 1 || ! -f $DIST/services/serving/src/main.js ]]; then npm run build >&2; fi
+newer=$(find services/serving/src libs -name '*.ts' ! -name '*.spec.ts' -newer "$DIST/services/serving/src/main.js" 2>/dev/null | head -3)
 [[ -z $newer ]] || echo "[bench] warning: sources newer than dist (run with BUILD=1): $newer" >&2
 
 export OUT="${OUT:-$(mktemp -d /tmp/mlops-bench-serving.XXXXXX)}"

@@ -112,4 +112,26 @@ describe('DynamicBatcher', () => {
     await Promise.all(Array.from({ length: 10 }, (_, i) => batcher.submit(request(i, 1), 1)));
     expect(model.runs).toEqual([10]);
   });
+
+  it('with a sub-millisecond delay, keeps the batch open while requests keep joining and runs at the first turn none did', async () => {
+    // A frozen clock: the delay never runs out, so only a quiet turn can start the run.
+    vi.useFakeTimers({ toFake: ['hrtime'] });
+    const nextTurn = () => new Promise((r) => setImmediate(r));
+    try {
+      const model = fakeModel();
+      const batcher = new DynamicBatcher(model.run, { maxBatch: 64, delayUs: 900 });
+      const pending = [batcher.submit(request(0, 1), 1), batcher.submit(request(1, 1), 1)];
+      await nextTurn();
+      pending.push(batcher.submit(request(2, 2), 2));
+      await nextTurn();
+      expect(model.runs).toEqual([]);
+      await nextTurn();
+      expect(model.runs).toEqual([4]);
+      vi.useRealTimers();
+      const results = await Promise.all(pending);
+      results.forEach((out, i) => expectOwnRows([request(0, 1), request(1, 1), request(2, 2)][i], out));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

@@ -42,7 +42,8 @@ function signature(feeds: Feeds): string {
 
 /**
  * Dynamic batching along dimension 0: concurrent requests for one model version are
- * concatenated into one run within `delayUs` (or as soon as `maxBatch` rows are queued),
+ * concatenated into one run within `delayUs` (or as soon as `maxBatch` rows are queued; a
+ * sub-millisecond delay also ends at the first event-loop turn in which no request joined),
  * and each caller gets exactly its own rows of every output back.
  *
  * A request with `maxBatch` rows or more runs alone. If a batched run fails, or a model
@@ -79,13 +80,18 @@ export class DynamicBatcher {
         const fire = () => {
           if (this.queues.get(key) === current) this.flush(key);
         };
-        // setTimeout has millisecond granularity, so a sub-millisecond delay polls with
-        // setImmediate (which lets pending I/O, i.e. more requests, in between) until it ends.
+        // setTimeout has millisecond granularity, so a sub-millisecond delay is counted in
+        // event-loop turns (setImmediate lets pending I/O, i.e. more requests, in between). The
+        // wait ends early at the first turn that brought no new request: waiting on after the
+        // socket went quiet only spins the CPU and delays the answer.
         if (this.options.delayUs < 1000) {
           const deadline = process.hrtime.bigint() + BigInt(Math.round(this.options.delayUs * 1000));
+          let seen = current.items.length;
           let immediate: NodeJS.Immediate;
           const poll = () => {
-            if (process.hrtime.bigint() >= deadline) fire();
+            const joined = current.items.length > seen;
+            seen = current.items.length;
+            if (!joined || process.hrtime.bigint() >= deadline) fire();
             else immediate = setImmediate(poll);
           };
           immediate = setImmediate(poll);

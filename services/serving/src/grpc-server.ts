@@ -1,7 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { findProtoDir as findSharedProtoDir, loadProto, securedServerOptions, type GrpcSecurityEnv } from '@mlops/grpc';
 import { instrumentGrpcService, type GrpcMetrics } from '@mlops/metrics';
-import { injectTraceContext, withServerSpan } from '@mlops/telemetry';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { extractTraceContext, injectTraceContext } from '@mlops/telemetry';
 import { decodeRequest, encodeResponse, requestKey, type InferRequestMessage } from './infer-request';
 import type { ModelRepository } from './model-repository';
 import type { PredictionLog } from './prediction-log';
@@ -51,15 +52,67 @@ export function inferenceHandlers(
 ): grpc.UntypedServiceImplementation {
   type Call<Req> = grpc.ServerUnaryCall<Req, unknown>;
   const unary =
-    <Req>(handle: (request: Req) => unknown | Promise<unknown>, traced?: string): grpc.handleUnaryCall<Req, unknown> =>
+    <Req>(handle: (request: Req) => unknown | Promise<unknown>): grpc.handleUnaryCall<Req, unknown> =>
     (call: Call<Req>, callback) => {
       Promise.resolve()
-        .then(() => (traced ? withServerSpan(traced, traceCarrier(call.metadata), { 'rpc.system': 'grpc', 'rpc.method': traced }, async () => handle(call.request)) : handle(call.request)))
+        .then(() => handle(call.request))
         .then(
           (response) => callback(null, response),
           (error) => callback(toServiceError(error)),
         );
     };
+
+  /** One ModelInfer call; `traceparent` is the call's SERVER span, carried into prediction.logged. */
+  const infer = async (request: InferRequestMessage, traceparent: string | undefined): Promise<unknown> => {
+    const started = performance.now();
+    if (!request.model_name) throw new InferError('INVALID_ARGUMENT', 'model_name is required');
+    const lease = repository.acquire(request.model_name, request.model_version, requestKey(request));
+    const { model, route } = lease;
+    try {
+      const decoded = decodeRequest(model, request);
+      const results = await model.infer(decoded.feeds, decoded.rows);
+      const response = encodeResponse(model, request, decoded, results, route);
+      const selected: Feeds = {};
+      for (const name of decoded.outputs) selected[name] = results[name];
+      predictions.record(
+        {
+          model: model.name,
+          version: model.version,
+          requestId: request.id,
+          inputs: model.batchable ? decoded.feeds : asOneRow(decoded.feeds),
+          outputs: model.batchable ? selected : asOneRow(selected),
+          latencyMs: performance.now() - started,
+          traceparent,
+        },
+        decoded.rows,
+      );
+      return response;
+    } finally {
+      lease.release();
+    }
+  };
+
+  /**
+   * The SERVER span (continuing the caller's trace) is started and ended here rather than made
+   * the active context around the handler, which costs an async-context frame and two more
+   * promise hops per call: nothing inside reads the active context, and prediction.logged gets
+   * the span's traceparent explicitly.
+   */
+  const modelInfer: grpc.handleUnaryCall<InferRequestMessage, unknown> = (call, callback) => {
+    const parent = extractTraceContext(traceCarrier(call.metadata));
+    const span = tracer().startSpan(MODEL_INFER, { kind: SpanKind.SERVER, attributes: MODEL_INFER_ATTRIBUTES }, parent);
+    const traceparent = injectTraceContext({}, trace.setSpan(parent, span)).traceparent;
+    const fail = (error: unknown) => {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+      span.end();
+      callback(toServiceError(error));
+    };
+    infer(call.request, traceparent).then((response) => {
+      span.end();
+      callback(null, response);
+    }, fail);
+  };
 
   return {
     ServerLive: unary(() => ({ live: true })),
@@ -84,37 +137,14 @@ export function inferenceHandlers(
         outputs: model.outputs,
       };
     }),
-    ModelInfer: unary(async (request: InferRequestMessage) => {
-      const started = performance.now();
-      if (!request.model_name) throw new InferError('INVALID_ARGUMENT', 'model_name is required');
-      const key = requestKey(request);
-      const lease = repository.acquire(request.model_name, request.model_version, key);
-      const { model, route } = lease;
-      try {
-        const decoded = decodeRequest(model, request);
-        const results = await model.infer(decoded.feeds, decoded.rows);
-        const response = encodeResponse(model, request, decoded, results, route);
-        const latencyMs = performance.now() - started;
-        const selected = Object.fromEntries(decoded.outputs.map((n) => [n, results[n]]));
-        predictions.record(
-          {
-            model: model.name,
-            version: model.version,
-            requestId: request.id,
-            inputs: model.batchable ? decoded.feeds : asOneRow(decoded.feeds),
-            outputs: model.batchable ? selected : asOneRow(selected),
-            latencyMs,
-            traceparent: injectTraceContext({}).traceparent,
-          },
-          decoded.rows,
-        );
-        return response;
-      } finally {
-        lease.release();
-      }
-    }, 'inference.GRPCInferenceService/ModelInfer'),
+    ModelInfer: modelInfer as grpc.handleUnaryCall<unknown, unknown>,
   };
 }
+
+const MODEL_INFER = 'inference.GRPCInferenceService/ModelInfer';
+const MODEL_INFER_ATTRIBUTES = { 'rpc.system': 'grpc', 'rpc.method': MODEL_INFER };
+/** The tracer @mlops/telemetry's spans come from. */
+const tracer = () => trace.getTracer('@mlops/bus');
 
 /** The caller's W3C trace context from gRPC metadata. */
 function traceCarrier(metadata: grpc.Metadata): Record<string, string> {
@@ -138,6 +168,8 @@ export function createGrpcServer(
   const server = new grpc.Server({
     'grpc.max_receive_message_length': config.SERVING_MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': -1,
+    // channelz (grpc-js's per-call introspection counters) is not served here; off, it costs nothing per call.
+    'grpc.enable_channelz': 0,
     ...securedServerOptions(config, OPEN_METHODS),
   });
   server.addService(service, metrics ? instrumentGrpcService(metrics, service, handlers) : handlers);

@@ -1,5 +1,5 @@
 import type { Feeds } from './batcher';
-import type { LoadedModel, RouteName } from './model-repository';
+import type { LoadedModel, RouteName, TensorMetadata } from './model-repository';
 import {
   formatShape,
   fromContents,
@@ -43,64 +43,76 @@ export interface DecodedRequest {
  * an INVALID_ARGUMENT that names the tensor and says what was expected.
  */
 export function decodeRequest(model: LoadedModel, request: InferRequestMessage): DecodedRequest {
-  const label = `model '${model.name}' version ${model.version}`;
   const raw = request.raw_input_contents ?? [];
   const inputs = request.inputs ?? [];
   if (raw.length > 0 && raw.length !== inputs.length) {
     throw invalid(`raw_input_contents has ${raw.length} entries but the request has ${inputs.length} inputs; use raw contents for every input or for none`);
   }
-  const expected = new Map(model.inputs.map((i) => [i.name, i]));
-  const seen = new Set<string>();
+  const { inputsByName, outputNames } = signatureOf(model);
   const feeds: Feeds = {};
-  inputs.forEach((input, index) => {
-    const spec = expected.get(input.name);
+  let rows = -1;
+  for (let index = 0; index < inputs.length; index++) {
+    const input = inputs[index];
+    const spec = inputsByName.get(input.name);
     if (!spec) {
-      throw invalid(`unexpected input tensor '${input.name}' for ${label}; its inputs are: ${model.inputs.map((i) => `'${i.name}'`).join(', ')}`);
+      throw invalid(`unexpected input tensor '${input.name}' for ${label(model)}; its inputs are: ${model.inputs.map((i) => `'${i.name}'`).join(', ')}`);
     }
-    if (seen.has(input.name)) throw invalid(`input tensor '${input.name}' appears more than once`);
-    seen.add(input.name);
+    if (Object.hasOwn(feeds, input.name)) throw invalid(`input tensor '${input.name}' appears more than once`);
     if (!isV2Datatype(input.datatype) || input.datatype !== spec.datatype) {
-      throw invalid(`input tensor '${input.name}': datatype '${input.datatype}' does not match ${label}, which expects ${spec.datatype}`);
+      throw invalid(`input tensor '${input.name}': datatype '${input.datatype}' does not match ${label(model)}, which expects ${spec.datatype}`);
     }
     const shape = (input.shape ?? []).map(Number);
     const fits =
       shape.length === spec.shape.length &&
       shape.every((d, i) => Number.isSafeInteger(d) && d >= 0 && (spec.shape[i] === -1 || spec.shape[i] === d));
     if (!fits) {
-      throw invalid(`input tensor '${input.name}': shape ${formatShape(shape)} does not match ${label}, which expects ${formatShape(spec.shape)} (-1: any size)`);
+      throw invalid(`input tensor '${input.name}': shape ${formatShape(shape)} does not match ${label(model)}, which expects ${formatShape(spec.shape)} (-1: any size)`);
     }
-    const hasContents = Object.values(input.contents ?? {}).some((v) => Array.isArray(v) && v.length > 0);
     let tensor: HostTensor;
     if (raw.length > 0) {
+      const hasContents = Object.values(input.contents ?? {}).some((v) => Array.isArray(v) && v.length > 0);
       if (hasContents) throw invalid(`input tensor '${input.name}': has both contents and raw_input_contents; send one`);
       tensor = fromRaw(input.name, spec.datatype, shape, raw[index]);
     } else {
       tensor = fromContents(input.name, spec.datatype, shape, input.contents);
     }
     feeds[input.name] = tensor;
-  });
-  const missing = model.inputs.filter((i) => !seen.has(i.name));
-  if (missing.length > 0) {
+    if (model.batchable) {
+      if (rows !== -1 && rows !== shape[0]) {
+        throw invalid(`inputs disagree on the batch dimension: ${Object.entries(feeds).map(([n, t]) => `'${n}' has ${t.shape[0]}`).join(', ')}`);
+      }
+      rows = shape[0];
+    }
+  }
+  // Every input decoded is a distinct input of the model, so fewer of them means some are missing.
+  if (inputs.length !== model.inputs.length) {
+    const missing = model.inputs.filter((i) => !Object.hasOwn(feeds, i.name));
     throw invalid(
-      `missing input tensor ${missing.map((m) => `'${m.name}' (${m.datatype} ${formatShape(m.shape)})`).join(', ')} for ${label}`,
+      `missing input tensor ${missing.map((m) => `'${m.name}' (${m.datatype} ${formatShape(m.shape)})`).join(', ')} for ${label(model)}`,
     );
   }
-  let rows = 1;
-  if (model.batchable) {
-    const sizes = new Set(Object.values(feeds).map((t) => t.shape[0]));
-    if (sizes.size > 1) {
-      throw invalid(`inputs disagree on the batch dimension: ${Object.entries(feeds).map(([n, t]) => `'${n}' has ${t.shape[0]}`).join(', ')}`);
-    }
-    rows = [...sizes][0] ?? 1;
-  }
-  const outputNames = model.outputs.map((o) => o.name);
-  const requested = (request.outputs ?? []).map((o) => o.name);
-  for (const name of requested) {
+  const requested = request.outputs ?? [];
+  if (requested.length === 0) return { feeds, rows: rows === -1 ? 1 : rows, outputs: outputNames, raw: raw.length > 0 };
+  const names = requested.map((o) => o.name);
+  for (const name of names) {
     if (!outputNames.includes(name)) {
-      throw invalid(`requested output tensor '${name}' does not exist in ${label}; its outputs are: ${outputNames.map((n) => `'${n}'`).join(', ')}`);
+      throw invalid(`requested output tensor '${name}' does not exist in ${label(model)}; its outputs are: ${outputNames.map((n) => `'${n}'`).join(', ')}`);
     }
   }
-  return { feeds, rows, outputs: requested.length > 0 ? requested : outputNames, raw: raw.length > 0 };
+  return { feeds, rows: rows === -1 ? 1 : rows, outputs: names, raw: raw.length > 0 };
+}
+
+const label = (model: LoadedModel) => `model '${model.name}' version ${model.version}`;
+
+/** A model's inputs by name and its output names, worked out once per loaded model. */
+const signatures = new WeakMap<LoadedModel, { inputsByName: Map<string, TensorMetadata>; outputNames: string[] }>();
+function signatureOf(model: LoadedModel) {
+  let signature = signatures.get(model);
+  if (!signature) {
+    signature = { inputsByName: new Map(model.inputs.map((i) => [i.name, i])), outputNames: model.outputs.map((o) => o.name) };
+    signatures.set(model, signature);
+  }
+  return signature;
 }
 
 /**

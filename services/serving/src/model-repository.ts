@@ -79,6 +79,18 @@ function fromOrt(model: string, name: string, value: ort.OnnxValue): HostTensor 
   return { datatype, shape: [...t.dims], data: t.data as HostTensor['data'] };
 }
 
+/** How onnxruntime sessions are created. */
+export interface SessionSettings {
+  /** Intra-op threads per session; 0 or unset: onnxruntime's default (one per core). */
+  intraOpThreads?: number;
+}
+
+function sessionOptions(settings: SessionSettings): ort.InferenceSession.SessionOptions {
+  if (!settings.intraOpThreads) return {};
+  // Inter-op threads only serve the parallel execution mode, which these sessions do not use.
+  return { intraOpNumThreads: settings.intraOpThreads, interOpNumThreads: 1 };
+}
+
 export class ModelNotFound extends InferError {
   constructor(message: string) {
     super('NOT_FOUND', message);
@@ -103,7 +115,10 @@ export class ModelRepository {
   private readonly inflight = new Map<LoadedModel, number>();
   private readonly retiring = new Map<LoadedModel, () => void>();
 
-  constructor(private readonly batching: BatcherOptions) {}
+  constructor(
+    private readonly batching: BatcherOptions,
+    private readonly sessions: SessionSettings = {},
+  ) {}
 
   /**
    * Loads (and optionally warms) a version. `activate` (default true): the version takes all
@@ -113,7 +128,7 @@ export class ModelRepository {
   async load(name: string, version: number, path: string, options: { warm?: boolean; activate?: boolean } = {}): Promise<LoadedModel> {
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(path);
+      session = await ort.InferenceSession.create(path, sessionOptions(this.sessions));
     } catch (error) {
       throw new Error(`model '${name}' version ${version}: cannot load ${path}: ${(error as Error).message}`);
     }

@@ -155,17 +155,25 @@ export class PredictionMessageWriter {
   private head = '';
   private tail = '';
   private modelJson = '""';
+  private headTime = Number.NaN;
+  private headModel = '';
 
   /** Starts a request: what every row of it shares is written once. */
   begin(batch: PredictionBatch, time = new Date()): void {
     this.batch = batch;
     this.inputs = columns(batch.inputs, true);
     this.outputs = columns(batch.outputs, false);
-    const model = JSON.stringify(batch.model);
-    this.head = `","type":"${TYPE}","time":"${time.toISOString()}","source":"${SOURCE}","subject":${model},"correlationId":"`;
+    // Consecutive requests of one model logged in the same millisecond share the head.
+    const ms = time.getTime();
+    if (ms !== this.headTime || batch.model !== this.headModel) {
+      const model = JSON.stringify(batch.model);
+      this.head = `","type":"${TYPE}","time":"${time.toISOString()}","source":"${SOURCE}","subject":${model},"correlationId":"`;
+      this.modelJson = model;
+      this.headTime = ms;
+      this.headModel = batch.model;
+    }
     this.tail =
       `,"latencyMs":${batch.latencyMs}` + (batch.requestId ? `,"requestKey":${JSON.stringify(batch.requestId)}` : '') + '}}';
-    this.modelJson = model;
   }
 
   /** The message for one row of the current request. */

@@ -72,9 +72,10 @@ export class PredictionLog {
     const chunk = this.options.chunk ?? 200;
     while (this.buffer.length > 0) {
       const messages: OutgoingMessage[] = [];
+      const time = new Date();
       while (this.buffer.length > 0 && messages.length < chunk) {
         const entry = this.buffer.shift()!;
-        this.writer.begin(entry);
+        this.writer.begin(entry, time);
         for (const row of entry.rows) {
           try {
             messages.push(this.writer.row(row));

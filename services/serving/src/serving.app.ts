@@ -64,7 +64,10 @@ export async function startServing(
 ): Promise<ServingApp> {
   assertLittleEndianHost();
   const log = options.logger === false ? silent : (options.logger ?? consoleLogger);
-  const repository = new ModelRepository({ maxBatch: config.SERVING_MAX_BATCH, delayUs: config.SERVING_BATCH_DELAY_US });
+  const repository = new ModelRepository(
+    { maxBatch: config.SERVING_MAX_BATCH, delayUs: config.SERVING_BATCH_DELAY_US },
+    { intraOpThreads: config.SERVING_INTRA_OP_THREADS },
+  );
   const bus = createEventBus(config, {
     service: 'serving',
     instanceId: workerInstanceId(config),

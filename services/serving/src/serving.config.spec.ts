@@ -20,10 +20,17 @@ describe('serving config', () => {
       SERVING_MODELS: [],
       SERVING_BATCH_DELAY_US: 500,
       SERVING_MAX_BATCH: 64,
+      SERVING_INTRA_OP_THREADS: 1,
       SERVING_MAX_MESSAGE_BYTES: 4 * 1024 * 1024,
       SERVING_LOG_SAMPLE_RATE: 1,
       SERVING_WORKERS: 1,
     });
+  });
+
+  it('SERVING_INTRA_OP_THREADS: 0 (onnxruntime default) or a thread count, named when negative', () => {
+    expect(loadServingConfig({ SERVING_INTRA_OP_THREADS: '0' }).SERVING_INTRA_OP_THREADS).toBe(0);
+    expect(loadServingConfig({ SERVING_INTRA_OP_THREADS: '4' }).SERVING_INTRA_OP_THREADS).toBe(4);
+    expect(problems({ SERVING_INTRA_OP_THREADS: '-1' }).message).toContain('SERVING_INTRA_OP_THREADS: expected a thread count >= 0');
   });
 
   it('SERVING_WORKERS: 1..64, named when out of range', () => {

@@ -43,6 +43,13 @@ export const servingEnvSchema = z
     SERVING_MODELS: modelListSchema,
     /** Triton's max_queue_delay_microseconds: how long a request waits for others to batch with. */
     SERVING_BATCH_DELAY_US: z.coerce.number().int().min(0, 'expected microseconds >= 0').max(1_000_000).default(500),
+    /**
+     * onnxruntime intra-op threads per session. 1: each run stays on the thread that calls it
+     * (onnxruntime-node runs sessions on the event-loop thread), no pool threads spinning
+     * between runs. 0: onnxruntime's default, a pool of one thread per core (helps only models
+     * whose single run is large enough to split).
+     */
+    SERVING_INTRA_OP_THREADS: z.coerce.number().int().min(0, 'expected a thread count >= 0 (0: onnxruntime default)').max(256).default(1),
     /** Most rows in one batched run. */
     SERVING_MAX_BATCH: z.coerce.number().int().positive('expected a positive number of rows').default(64),
     /** gRPC max receive message size; larger requests fail with RESOURCE_EXHAUSTED. */

@@ -165,11 +165,11 @@ export function fromContents(
     throw invalid(`input tensor '${tensor}': ${datatype} has no typed contents field; send it in raw_input_contents`);
   }
   const values = contents?.[info.contents] ?? [];
-  const misplaced = (Object.entries(contents ?? {}) as [string, unknown[]][]).find(
-    ([field, list]) => field !== info.contents && Array.isArray(list) && list.length > 0,
-  );
-  if (misplaced && values.length === 0) {
-    throw invalid(`input tensor '${tensor}': ${datatype} data must be in contents.${info.contents}, got contents.${misplaced[0]}`);
+  if (values.length === 0) {
+    const misplaced = (Object.entries(contents ?? {}) as [string, unknown[]][]).find(
+      ([field, list]) => field !== info.contents && Array.isArray(list) && list.length > 0,
+    );
+    if (misplaced) throw invalid(`input tensor '${tensor}': ${datatype} data must be in contents.${info.contents}, got contents.${misplaced[0]}`);
   }
   if (values.length !== count) {
     throw invalid(
@@ -183,7 +183,8 @@ export function fromContents(
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
     for (let i = 0; i < count; i++) data[i] = BigInt(values[i] as string | number);
   } else {
-    for (let i = 0; i < count; i++) data[i] = Number(values[i]);
+    // Same conversion as Number(value) per element (proto-loader gives numbers, booleans for BOOL).
+    (data as Float64Array).set(values as number[]);
   }
   return { datatype, shape, data };
 }
