@@ -157,6 +157,9 @@ export class DriftDetector {
   readonly windowSize: number;
   readonly datasetDriftShare: number;
   private readonly windows = new Map<string, FeatureWindow>();
+  /** The windows' features and windows as arrays: the per-row loop of add() runs on these. */
+  private readonly featureList: string[] = [];
+  private readonly windowList: FeatureWindow[] = [];
   private readonly methods = new Map<string, { method: DriftMethod; threshold: number }>();
   private rows = 0;
 
@@ -173,7 +176,10 @@ export class DriftDetector {
       const method = override?.method ?? defaultMethod(profile);
       validateMethod(feature, profile, method);
       this.methods.set(feature, { method, threshold: override?.threshold ?? DEFAULT_THRESHOLDS[method] });
-      this.windows.set(feature, new FeatureWindow(profile, capacity, options.random));
+      const window = new FeatureWindow(profile, capacity, options.random);
+      this.windows.set(feature, window);
+      this.featureList.push(feature);
+      this.windowList.push(window);
     }
     for (const feature of Object.keys(options.overrides ?? {})) {
       if (!(feature in reference.features)) throw new Error(`override for unknown feature "${feature}"`);
@@ -190,7 +196,8 @@ export class DriftDetector {
   }
 
   add(row: Record<string, Scalar>): DriftReport | undefined {
-    for (const [feature, window] of this.windows) window.add(row[feature]);
+    const features = this.featureList;
+    for (let k = 0; k < features.length; k++) this.windowList[k].add(row[features[k]]);
     this.rows++;
     if (this.rows < this.windowSize) return undefined;
     const report = this.evaluate();

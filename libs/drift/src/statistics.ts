@@ -1,5 +1,6 @@
 // Two-sample drift statistics on plain arrays, each matching a scipy reference
 // (checked in statistics.spec.ts against test/fixtures/drift/reference.py).
+import { BoundedCache } from './bounded-cache';
 import { chi2Sf, kolmogorovSf, normalSf } from './special';
 
 export interface TestResult {
@@ -85,6 +86,29 @@ function outerProbInside(m0: number, n0: number, g: number, h: number): number {
 export const KS_EXACT_MAX_N = 10_000;
 
 /**
+ * The exact two-sided KS p-value Pr(D_{n1,n2} >= h / lcm(n1, n2)) for h >= 1: O(n1 · n2) at
+ * worst, uncached. Symmetric in n1 and n2. May return a value outside [0, 1] when the
+ * recursion loses precision (the caller falls back then).
+ */
+export function ksExactPValue(n1: number, n2: number, h: number): number {
+  return n1 === n2 ? probOutsideSquare(n1, h) : outerProbInside(n1, n2, gcd(n1, n2), h);
+}
+
+/**
+ * Exact KS p-values already computed. D of samples of sizes n1, n2 only takes the values
+ * h / lcm(n1, n2), so the p-value is a pure function of (n1, n2, h): windows of one size
+ * against one reference keep hitting the same few hundred keys, and a hit returns the very
+ * number the recursion gave. Bounded (least recently used entries go first).
+ */
+export const ksExactPValueCache = new BoundedCache<string, number>(8192);
+
+/** ksExactPValue through ksExactPValueCache. */
+export function cachedKsExactPValue(n1: number, n2: number, h: number): number {
+  const key = n1 <= n2 ? `${n1},${n2},${h}` : `${n2},${n1},${h}`;
+  return ksExactPValueCache.getOrCompute(key, () => ksExactPValue(n1, n2, h));
+}
+
+/**
  * Two-sample two-sided Kolmogorov-Smirnov test on ascending samples.
  *
  * Matches scipy.stats.ks_2samp(a, b) with method='auto' — i.e. method='exact' whenever
@@ -104,7 +128,7 @@ export function ksTwoSample(a: ArrayLike<number>, b: ArrayLike<number>): TestRes
     const h = Math.round(raw * lcm);
     const d = h / lcm;
     if (h === 0) return { statistic: d, pValue: 1, exact: true };
-    const p = n1 === n2 ? probOutsideSquare(n1, h) : outerProbInside(n1, n2, g, h);
+    const p = cachedKsExactPValue(n1, n2, h);
     if (p >= 0 && p <= 1) return { statistic: d, pValue: p, exact: true };
   }
   const en = (n1 * n2) / (n1 + n2);
