@@ -1,6 +1,7 @@
 // Prints the feature store benchmark from the raw results in OUT (run.sh writes them).
 // usage: node report.mjs OUT
 import { existsSync, readFileSync } from 'node:fs';
+import { serverPhase } from './phase-metrics.mjs';
 
 const out = process.argv[2];
 const read = (name) => (existsSync(`${out}/${name}.json`) ? JSON.parse(readFileSync(`${out}/${name}.json`, 'utf8')) : undefined);
@@ -43,6 +44,20 @@ console.log('  client              keys/call  load            calls/s  entities/
 row('node ioredis', 1, `c=${conc}`, read('redis-b1'));
 row('node ioredis', 100, `c=${conc}`, read('redis-b100'));
 row('node ioredis', 1, `${rate}/s fixed`, read('redis-b1-rate'));
+console.log('\n(c) gRPC floor: floor-server.mjs (bare grpc-js + the same ioredis HMGET, none of our code) on the feature store\'s cpu, same load generators');
+row('ghz', 1, `${rate}/s fixed`, ghz('ghz-floor-b1-rate'));
+row('node grpc-js', 1, `${rate}/s fixed`, read('floor-b1-rate'));
+const floorLoop = read('floor-server');
+if (floorLoop) console.log(`  floor server's own event-loop delay over its life (perf_hooks, 1 ms resolution): p99 ${f(floorLoop.p99, 2)} ms, max ${f(floorLoop.max, 1)} ms`);
+
+console.log('\n  the feature store during its fixed-rate phases (its /metrics, scraped before and after each):');
+for (const [label, name] of [['ghz', 'ghz-b1-rate'], ['node grpc-js', 'grpc-b1-rate']]) {
+  const s = serverPhase(out, name);
+  if (s) {
+    console.log(`  ${label.padEnd(14)} event-loop delay p99 ${f(s.lagP99, 1)} ms, max ${f(s.lagMax, 1)} ms (10 ms resolution); GC ${s.gc.count} pauses, ${f(s.gc.seconds * 1e3, 1)} ms (${s.gc.major} major); handler > 2 ms: ${f(s.handlerOver2ms * 100, 2)} %`);
+  }
+}
+
 console.log('\n  ours (node grpc-js) / floor (node ioredis):   throughput   p50 latency   p99 latency');
 for (const [label, ours, floor] of [
   [`1 key, c=${conc}`, read('grpc-b1'), read('redis-b1')],
@@ -50,6 +65,13 @@ for (const [label, ours, floor] of [
   [`1 key, ${rate}/s`, read('grpc-b1-rate'), read('redis-b1-rate')],
 ]) {
   if (ours && floor) console.log(`  ${label.padEnd(44)}${pad(f(ours.rps / floor.rps, 2) + 'x', 11)}${pad(f(ours.p50 / floor.p50, 2) + 'x', 14)}${pad(f(ours.p99 / floor.p99, 2) + 'x', 14)}`);
+}
+console.log('  ours / gRPC floor, same client, same run:');
+for (const [label, ours, floor] of [
+  [`ghz, 1 key, ${rate}/s`, ghz('ghz-b1-rate'), ghz('ghz-floor-b1-rate')],
+  [`node grpc-js, 1 key, ${rate}/s`, read('grpc-b1-rate'), read('floor-b1-rate')],
+]) {
+  if (ours && floor) console.log(`  ${label.padEnd(44)}${pad(f(ours.rps / floor.rps, 2) + 'x', 11)}${pad(f(ours.p50 / floor.p50, 2) + 'x', 14)}${pad(f(ours.p99 / floor.p99, 2) + 'x', 14)}   (p99 ${f(ours.p99)} vs ${f(floor.p99)} ms)`);
 }
 
 if (fresh) {
@@ -61,6 +83,7 @@ const targets = [
   ['single-entity p99 at a fixed 1,000 reads/s (ghz) < 2 ms', ghz('ghz-b1-rate')?.p99, 2, rate === '1000'],
   ['single-entity p99 at a fixed 1,000 reads/s (node grpc-js) < 2 ms', read('grpc-b1-rate')?.p99, 2, rate === '1000'],
   ['ingest-to-online p99 < 1 s', fresh?.p99, 1000, fresh?.notVisible === 0],
+  ['  (reference, not ours) gRPC floor p99 at the same rate (ghz) < 2 ms', ghz('ghz-floor-b1-rate')?.p99, 2, rate === '1000'],
 ];
 console.log('\ntargets');
 for (const [label, value, limit, valid] of targets) {

@@ -67,6 +67,8 @@ type Log = { log(m: string): void; warn(m: string): void };
  */
 export class FeatureStoreService {
   private readonly views = new Map<string, FeatureView>();
+  /** Per view, what every online read needs, computed once: its feature names in column order, as a set. */
+  private readonly readShapes = new Map<string, { names: readonly string[]; known: ReadonlySet<string> }>();
   private readonly bySource = new Map<string, FeatureView[]>();
   readonly stats: FeatureStoreStats = { applied: 0, duplicates: 0, ignored: 0, rejected: {}, lateOnline: 0, lateEvents: 0, recomputedRows: 0, retrainWithoutView: 0 };
   /** Serializes the events of one entity of one view in this process (its window state). */
@@ -83,6 +85,8 @@ export class FeatureStoreService {
   ) {
     for (const view of views) {
       this.views.set(view.name, view);
+      const names = featureNames(view);
+      this.readShapes.set(view.name, { names, known: new Set(names) });
       this.bySource.set(view.source, [...(this.bySource.get(view.source) ?? []), view]);
       this.stats.rejected[view.name] = 0;
     }
@@ -171,29 +175,39 @@ export class FeatureStoreService {
     return stored;
   }
 
-  /** Latest values of many entities; entities without values have no row. */
-  async onlineFeatures(viewName: string, entityKeys: string[], features: string[] = []): Promise<{ view: FeatureView; names: string[]; results: OnlineResult[] }> {
+  /**
+   * Latest values of many entities; entities without values have no row. The online read
+   * path (one call per model request): no per-call schema parsing or name lists, only the
+   * checks a request can fail, each naming its field.
+   */
+  async onlineFeatures(viewName: string, entityKeys: string[], features: string[] = []): Promise<{ view: FeatureView; names: readonly string[]; results: OnlineResult[] }> {
     const view = this.view(viewName);
+    const shape = this.readShapes.get(view.name)!;
     if (entityKeys.length === 0) throw new InvalidRequestError('entity_keys', 'at least one entity key is required');
     if (entityKeys.length > MAX_ENTITY_KEYS) throw new InvalidRequestError('entity_keys', `at most ${MAX_ENTITY_KEYS} entity keys per call`);
-    const bad = entityKeys.findIndex((k) => typeof k !== 'string' || k === '');
-    if (bad >= 0) throw new InvalidRequestError(`entity_keys[${bad}]`, 'entity keys must be non-empty strings');
-    const all = featureNames(view);
-    const unknown = features.filter((f) => !all.includes(f));
-    if (unknown.length) throw new InvalidRequestError('features', `not features of view ${view.name}: ${unknown.join(', ')}`);
-    const names = features.length ? features : all;
+    for (let i = 0; i < entityKeys.length; i++) {
+      const key = entityKeys[i];
+      if (typeof key !== 'string' || key === '') throw new InvalidRequestError(`entity_keys[${i}]`, 'entity keys must be non-empty strings');
+    }
+    let names: readonly string[] = shape.names;
+    if (features.length > 0) {
+      const unknown = features.filter((f) => !shape.known.has(f));
+      if (unknown.length) throw new InvalidRequestError('features', `not features of view ${view.name}: ${unknown.join(', ')}`);
+      names = features;
+    }
     const rows = await this.online.get(view.name, entityKeys);
-    return {
-      view,
-      names,
-      results: entityKeys.map((entityKey, i) => {
-        const row = rows[i];
-        if (!row) return { entityKey };
-        const values: Record<string, Scalar> = {};
-        for (const n of names) values[n] = row.values[n] ?? null;
-        return { entityKey, row: { eventTimeMs: row.eventTimeMs, values } };
-      }),
-    };
+    const results: OnlineResult[] = new Array(entityKeys.length);
+    for (let i = 0; i < entityKeys.length; i++) {
+      const row = rows[i];
+      if (!row) {
+        results[i] = { entityKey: entityKeys[i] };
+        continue;
+      }
+      const values: Record<string, Scalar> = {};
+      for (const n of names) values[n] = row.values[n] ?? null;
+      results[i] = { entityKey: entityKeys[i], row: { eventTimeMs: row.eventTimeMs, values } };
+    }
+    return { view, names, results };
   }
 
   /** Point-in-time rows: per entity row, the values as of its timestamp, never later. */

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { findProtoDir as findSharedProtoDir, loadProto } from '@mlops/grpc';
-import { FeatureStoreService, InvalidRequestError, UnknownViewError } from '../feature-store.service';
+import { FeatureStoreService, InvalidRequestError, UnknownViewError, type OnlineResult } from '../feature-store.service';
 import type { FeatureStoreMetrics } from '../metrics';
 import type { Scalar } from '../views/feature-row';
 
@@ -23,6 +23,14 @@ function toValue(value: Scalar): Record<string, unknown> {
   return { string_value: value };
 }
 
+function toEntityFeatures(result: OnlineResult): Record<string, unknown> {
+  const { entityKey, row } = result;
+  if (!row) return { entity_key: entityKey, status: 'NOT_FOUND', values: {}, event_time: '' };
+  const values: Record<string, unknown> = {};
+  for (const name in row.values) values[name] = toValue(row.values[name]);
+  return { entity_key: entityKey, status: 'PRESENT', event_time: new Date(row.eventTimeMs).toISOString(), values };
+}
+
 function toServiceError(error: unknown): Partial<grpc.ServiceError> {
   if (error instanceof UnknownViewError) return { code: grpc.status.NOT_FOUND, details: error.message };
   if (error instanceof InvalidRequestError) return { code: grpc.status.INVALID_ARGUMENT, details: error.message };
@@ -37,47 +45,49 @@ interface GetOnlineFeaturesRequest {
 
 /** The mlops.featurestore.v1.FeatureStoreService handlers. */
 export function featureStoreHandlers(service: FeatureStoreService, metrics: FeatureStoreMetrics = service.metrics): grpc.UntypedServiceImplementation {
-  const observe = (started: bigint, code: grpc.status) => {
-    const name = grpc.status[code];
-    metrics.onlineRequests.inc({ code: name });
-    metrics.onlineLatency.observe({ code: name }, Number(process.hrtime.bigint() - started) / 1e9);
+  // The metric children of each status code, bound once: no label hashing per call.
+  const byCode = new Map<grpc.status, { requests: { inc(): void }; latency: { observe(seconds: number): void } }>();
+  const observe = (startedMs: number, code: grpc.status) => {
+    let bound = byCode.get(code);
+    if (!bound) {
+      const labels = { code: grpc.status[code] };
+      bound = { requests: metrics.onlineRequests.labels(labels), latency: metrics.onlineLatency.labels(labels) };
+      byCode.set(code, bound);
+    }
+    bound.requests.inc();
+    bound.latency.observe((performance.now() - startedMs) / 1e3);
   };
+  const present = metrics.onlineEntities.labels({ status: 'present' });
+  const notFound = metrics.onlineEntities.labels({ status: 'not_found' });
+  const fail = (startedMs: number, error: unknown, callback: grpc.sendUnaryData<unknown>) => {
+    const serviceError = toServiceError(error);
+    observe(startedMs, serviceError.code ?? grpc.status.INTERNAL);
+    callback(serviceError);
+  };
+
   const getOnlineFeatures: grpc.handleUnaryCall<GetOnlineFeaturesRequest, unknown> = (call, callback) => {
-    const started = process.hrtime.bigint();
-    (async () => {
-      const request = call.request;
-      if (!request.feature_view) throw new InvalidRequestError('feature_view', 'a feature view name is required');
-      const { view, names, results } = await service.onlineFeatures(request.feature_view, request.entity_keys ?? [], request.features ?? []);
-      let present = 0;
-      for (const r of results) if (r.row) present++;
-      metrics.onlineEntities.inc({ status: 'present' }, present);
-      metrics.onlineEntities.inc({ status: 'not_found' }, results.length - present);
-      return {
-        feature_view: view.name,
-        feature_names: names,
-        results: results.map((r) =>
-          r.row
-            ? {
-                entity_key: r.entityKey,
-                status: 'PRESENT',
-                event_time: new Date(r.row.eventTimeMs).toISOString(),
-                values: Object.fromEntries(Object.entries(r.row.values).map(([k, v]) => [k, toValue(v)])),
-              }
-            : { entity_key: r.entityKey, status: 'NOT_FOUND', values: {}, event_time: '' },
-        ),
-      };
-    })().then(
-      (response) => {
+    const started = performance.now();
+    const request = call.request;
+    if (!request.feature_view) return fail(started, new InvalidRequestError('feature_view', 'a feature view name is required'), callback);
+    service.onlineFeatures(request.feature_view, request.entity_keys ?? [], request.features ?? []).then(
+      ({ view, names, results }) => {
+        let found = 0;
+        const entities = new Array<Record<string, unknown>>(results.length);
+        try {
+          for (let i = 0; i < results.length; i++) {
+            if (results[i].row) found++;
+            entities[i] = toEntityFeatures(results[i]);
+          }
+        } catch (error) {
+          return fail(started, error, callback);
+        }
+        present.inc(found);
+        notFound.inc(results.length - found);
         observe(started, grpc.status.OK);
-        callback(null, response);
+        callback(null, { feature_view: view.name, feature_names: names, results: entities });
       },
-      (error) => {
-        const serviceError = toServiceError(error);
-        observe(started, serviceError.code ?? grpc.status.INTERNAL);
-        callback(serviceError);
-      },
+      (error: unknown) => fail(started, error, callback),
     );
   };
   return { GetOnlineFeatures: getOnlineFeatures };
 }
-

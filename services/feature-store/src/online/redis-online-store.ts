@@ -8,6 +8,11 @@ if current and tonumber(current) > tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 't', ARGV[1], 'v', ARGV[2])
 return 1`;
 
+/** An HMGET t v reply as a row; undefined when the entity has none. */
+function toRow([t, v]: (string | null)[]): OnlineRow | undefined {
+  return t === null || v === null ? undefined : { eventTimeMs: Number(t), values: JSON.parse(v) };
+}
+
 /**
  * The distributed online store: one Redis hash per entity and view,
  * `<prefix>:<view>:<entity>` with `t` (event time, epoch ms) and `v` (JSON values).
@@ -44,13 +49,15 @@ export class RedisOnlineStore implements OnlineStore {
 
   async get(view: string, entityKeys: string[]): Promise<(OnlineRow | undefined)[]> {
     if (entityKeys.length === 0) return [];
+    // One key (the common online read) is one plain command: a pipeline object per call
+    // costs more than the command itself.
+    if (entityKeys.length === 1) return [toRow(await this.redis.hmget(this.key(view, entityKeys[0]), 't', 'v'))];
     const pipeline = this.redis.pipeline();
     for (const k of entityKeys) pipeline.hmget(this.key(view, k), 't', 'v');
     const results = (await pipeline.exec()) ?? [];
     return results.map(([error, value]) => {
       if (error) throw error;
-      const [t, v] = value as [string | null, string | null];
-      return t === null || v === null ? undefined : { eventTimeMs: Number(t), values: JSON.parse(v) };
+      return toRow(value as (string | null)[]);
     });
   }
 
