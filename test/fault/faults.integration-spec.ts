@@ -7,6 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { infraEnv } from '../infra/infra-env';
 import { FeatureStoreProcess, produceValidated, writeAmountView } from '../support/feature-store-process';
 import { restartServer } from '../support/infra-control';
+import { startGroupsAtEnd } from '../support/kafka-groups';
 import { freePort, ServiceProcess } from '../support/service-process';
 import { waitFor } from '../support/wait-for';
 
@@ -99,7 +100,10 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
     const ingestion = new ServiceProcess('ingestion', {
       BUS: 'kafka',
       KAFKA_BROKERS: infra.KAFKA_BROKERS,
-      DATABASE_URL: infra.DATABASE_URL,
+      // Its own contract store: with the shared Postgres this new group would subscribe to the
+      // raw topics of every source earlier tests registered and work through their history
+      // (about 20,000 records after the loop tests) before reaching this test's records.
+      DATABASE_URL: `sqlite:${join(dir, `${source}-ingestion.db`)}`,
       INGESTION_PORT: String(port),
       INGESTION_GROUP: `faults-${source}`,
       INSTANCE_ID: `ingestion-${randomUUID()}`,
@@ -119,7 +123,14 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
       expect(registered.status).toBe(200);
 
       const idsByRecord = new Map<string, Set<string>>();
-      const observer = kafka.consumer({ groupId: `faults-observer-${randomUUID()}`, readUncommitted: false });
+      // The observer starts at the end of data.validated: on the shared broker the topic holds
+      // every earlier test's history, which it would otherwise read through first.
+      const observerGroup = `faults-observer-${randomUUID()}`;
+      const groupAdmin = kafka.admin();
+      await groupAdmin.connect();
+      await startGroupsAtEnd(kafka, groupAdmin, { [observerGroup]: ['data.validated'] });
+      await groupAdmin.disconnect();
+      const observer = kafka.consumer({ groupId: observerGroup, readUncommitted: false });
       await observer.connect();
       await observer.subscribe({ topic: 'data.validated', fromBeginning: true });
       await observer.run({
@@ -167,6 +178,7 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
       report.push(
         `Kafka broker stopped after 500 of ${acknowledged} raw records, down ${outage.downMs} ms, back in ${outage.restartMs} ms (${failedSends} producer sends retried) -> ${idsByRecord.size} records validated (expected ${acknowledged}), ${twoIds} with more than one event id (expected 0)`,
       );
+      if (idsByRecord.size !== acknowledged) console.log(`ingestion output:\n${ingestion.output.join('').slice(-6_000)}`);
       expect({ validated: idsByRecord.size, twoIds }).toEqual({ validated: acknowledged, twoIds: 0 });
     } finally {
       await ingestion.stop();

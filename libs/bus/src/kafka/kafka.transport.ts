@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Kafka,
   logLevel,
@@ -171,9 +172,8 @@ export class KafkaTransport implements MessageTransport {
       heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
       readUncommitted: false,
     });
-    const txProducer = this.options.transactionalId
-      ? await this.newProducer(`${this.options.transactionalId}.${group}`)
-      : undefined;
+    const transactionalId = this.options.transactionalId ? `${this.options.transactionalId}.${group}` : undefined;
+    let txProducer = transactionalId ? await this.newProducer(transactionalId) : undefined;
 
     // kafkajs prefetches the next batch while a batch is still being handled, from the offset
     // resolved so far; while a transaction commits, that refetch can start at a message we
@@ -184,9 +184,29 @@ export class KafkaTransport implements MessageTransport {
     // commit is pending (kafkajs does not ask for stable offsets).
     const committed = new Map<string, bigint>();
     const inFlight = new Map<string, Promise<void>>();
-    consumer.on(consumer.events.CRASH, (e) =>
-      this.options.logger?.error(`kafka consumer ${group} crashed: ${e.payload.error.message}`),
-    );
+    let stopping = false;
+    consumer.on(consumer.events.CRASH, (e) => {
+      this.options.logger?.error(`kafka consumer ${group} crashed: ${e.payload.error.message}`);
+      // kafkajs restarts a crashed consumer only after a retriable error. Others leave it
+      // stopped for good: seen while the broker restarts ("Failed to find group coordinator"),
+      // after which the service consumed nothing more. Run it again ourselves.
+      if (!e.payload.restart && !stopping) void restartAfterCrash();
+    });
+    const restartAfterCrash = async () => {
+      for (let attempt = 1; !stopping; attempt++) {
+        await sleep(Math.min(30_000, 1_000 * attempt));
+        if (stopping) return;
+        try {
+          // kafkajs keeps the subscriptions of a crashed consumer; it needs a connection and run.
+          await consumer.connect();
+          await consumer.run(runConfig);
+          this.options.logger?.warn(`kafka consumer ${group} running again after its crash`);
+          return;
+        } catch (error) {
+          this.options.logger?.error(`kafka consumer ${group} could not run again (attempt ${attempt}): ${(error as Error).message}`);
+        }
+      }
+    };
 
     const handleBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
       const slot = `${batch.topic}:${batch.partition}`;
@@ -213,7 +233,17 @@ export class KafkaTransport implements MessageTransport {
       if (last === undefined) return;
       const next = (BigInt(last) + 1n).toString();
       if (txProducer) {
-        await this.commitTransaction(txProducer, group, outputs, { topic: batch.topic, partition: batch.partition, offset: next });
+        try {
+          await this.commitTransaction(txProducer, group, outputs, { topic: batch.topic, partition: batch.partition, offset: next });
+        } catch (error) {
+          // A transaction that could not be aborted (the broker was gone) leaves kafkajs's
+          // producer in state ABORTING for good. A new producer with the same transactional id
+          // fences the old one; the batch is then redelivered to it.
+          const broken = txProducer;
+          txProducer = await this.newProducer(transactionalId!);
+          await broken.disconnect().catch(() => undefined);
+          throw error;
+        }
         resolveOffset(last);
       } else {
         await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
@@ -221,19 +251,21 @@ export class KafkaTransport implements MessageTransport {
       committed.set(slot, BigInt(next));
     };
 
-    await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
-    await consumer.run({
+    const runConfig = {
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: (payload) => {
+      eachBatch: (payload: EachBatchPayload) => {
         const slot = `${payload.batch.topic}:${payload.batch.partition}`;
         const run = (inFlight.get(slot) ?? Promise.resolve()).catch(() => undefined).then(() => handleBatch(payload));
         inFlight.set(slot, run);
         return run;
       },
-    });
+    };
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
+    await consumer.run(runConfig);
     const stop = async () => {
+      stopping = true;
       await consumer.disconnect();
       await txProducer?.disconnect();
       this.closers.delete(stop);
