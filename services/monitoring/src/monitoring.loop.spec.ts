@@ -260,6 +260,30 @@ describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 3
     expect(verdict.data.reason).toMatch(/canary accuracy 0\.7 is worse than champion v1 0\.9 by 0\.2 \(tolerance 0\.05\)/);
   });
 
+  it('compares canary and champion on the same traffic: champion predictions from before the canary do not count', async () => {
+    h = new Harness(join(dir, 'same-period.db'));
+    await h.start();
+    await h.lineage('period', 1, uri);
+    await h.deployed('period', 1, 0.1);
+    await h.promoted('period', 1);
+    await waitFor(async () => (await h.status('period')).champion === 1, 'champion v1');
+    // 60 champion predictions, all right, made before the canary; their labels come while it runs
+    await h.predictAndLabel('period', 1, 60, { labelled: 0 });
+    await h.lineage('period', 2, uri);
+    await h.deployed('period', 2, 0.1, 'loop-period');
+    await waitFor(async () => (await h.status('period')).canary?.version === 2, 'canary v2');
+    await h.publish(
+      Array.from({ length: 60 }, (_, i) => createEvent('label.observed', { source: 'labels', subject: 'period', data: { predictionId: `period-1-${i}`, model: 'period', label: i % 2 } }) as AnyEvent),
+    );
+    await waitFor(async () => (await h.labelCount('period', 1)) >= 60, 'the late labels of the earlier champion predictions');
+    // on the traffic since the canary started: champion 0.7, canary 0.8
+    await h.predictAndLabel('period', 1, 60, { correct: 42 });
+    await h.predictAndLabel('period', 2, 60, { correct: 48 });
+    await h.predictAndLabel('period', 2, 40, { labelled: 0 });
+    const [verdict] = await waitFor(() => (h.of('canary.evaluated').length ? h.of('canary.evaluated') : undefined), 'canary.evaluated');
+    expect(verdict.data).toMatchObject({ verdict: 'promote', metric: 'accuracy', canaryValue: 0.8, championValue: 0.7 });
+  });
+
   it('with its predictions in but labels still on their way, waits for them and decides on them', async () => {
     h = new Harness(join(dir, 'late-labels.db'));
     await h.start();

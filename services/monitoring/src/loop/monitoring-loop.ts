@@ -556,7 +556,18 @@ export class MonitoringLoop {
       }
       folded.versions.get(key)!.counted++;
       const live = this.live.get(model);
-      const side = live?.row.status === 'watching' ? (live.row.version === version ? 'canary' : live.row.championVersion === version ? 'champion' : undefined) : undefined;
+      // Both sides on the same traffic period: a champion prediction made before the canary
+      // started (its label late, or processed late) belongs to the champion's past, not to
+      // the comparison; on a shifted stream that past flatters the champion.
+      const duringCanary = live !== undefined && prediction.at >= live.row.startedAt;
+      const side =
+        live?.row.status === 'watching' && duringCanary
+          ? live.row.version === version
+            ? 'canary'
+            : live.row.championVersion === version
+              ? 'champion'
+              : undefined
+          : undefined;
       if (live && side) {
         let comparison = folded.comparisons.get(model);
         if (!comparison) {
