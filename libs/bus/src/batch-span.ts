@@ -1,5 +1,5 @@
-import { context, SpanKind, SpanStatusCode, trace, type Link } from '@opentelemetry/api';
-import { extractTraceContext } from '@mlops/telemetry';
+import { context, SpanKind, trace, type Link } from '@opentelemetry/api';
+import { extractTraceContext, inSpan } from '@mlops/telemetry';
 import type { IncomingMessage } from './transport';
 
 /** OpenTelemetry's default limit of links per span; links past it would be dropped anyway. */
@@ -35,13 +35,5 @@ export async function withBatchConsumerSpan<T>(
       },
     },
   );
-  try {
-    return await context.with(trace.setSpan(context.active(), span), work);
-  } catch (error) {
-    span.recordException(error as Error);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-    throw error;
-  } finally {
-    span.end();
-  }
+  return inSpan(span, context.active(), work);
 }

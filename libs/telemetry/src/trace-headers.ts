@@ -27,7 +27,8 @@ export function extractTraceContext(headers: Headers): Context {
   return propagation.extract(context.active(), headers);
 }
 
-async function inSpan<T>(span: Span, parent: Context, work: () => Promise<T>): Promise<T> {
+/** Runs `work` with `span` active under `parent`; records a failure on the span; ends it. */
+export async function inSpan<T>(span: Span, parent: Context, work: () => Promise<T>): Promise<T> {
   try {
     return await context.with(trace.setSpan(parent, span), work);
   } catch (error) {
