@@ -12,6 +12,7 @@
 #
 # usage: flock /tmp/helpers/bench.lock bash bench/feature-store/tail.sh
 # env:   ENTITIES=2000 SECONDS_EACH=10 WARMUP_S=2 RATE=1000 INGEST_RATE=200 PIN=1 NICE=0 BUILD=1 OUT=<dir>
+#        GHZ_CONCURRENCY=16 (ghz workers; fewer hide server stalls: a closed-loop worker waits out a stall instead of sending)
 #        SERVER_NODE_ARGS="--trace-gc" (extra node flags of both servers; logs: $OUT/server.log, $OUT/floor-server.log)
 set -euo pipefail
 RUN_KIND=feature-store-tail
@@ -30,7 +31,7 @@ ghz_rate() {
   local name=$1 address=$2 data
   data=$(node -e 'const [v,n]=process.argv.slice(1);console.log(JSON.stringify({feature_view:v,entity_keys:[`e{{randomInt 0 ${n}}}`]}))' "$VIEW" "$ENTITIES")
   local common=(--insecure --cpus "$GHZ_CPUS" --proto proto/feature_store.proto --import-paths proto
-    --call mlops.featurestore.v1.FeatureStoreService.GetOnlineFeatures -d "$data" --connections 1 --duration-stop wait -c 16 --rps "$RATE")
+    --call mlops.featurestore.v1.FeatureStoreService.GetOnlineFeatures -d "$data" --connections 1 --duration-stop wait -c "${GHZ_CONCURRENCY:-16}" --rps "$RATE")
   timeout $((WARMUP_S + 30)) "${LOAD_CPU[@]}" "$GHZ" "${common[@]}" -z "${WARMUP_S}s" -O json -o /dev/null "$address"
   scrape "$name-before"
   timeout $((SECONDS_EACH + 30)) "${LOAD_CPU[@]}" "$GHZ" "${common[@]}" -z "${SECONDS_EACH}s" -O json -o "$OUT/$name.json" "$address"

@@ -59,7 +59,8 @@ stop_servers
 # (b) gRPC floor
 PORT=$(free_port)
 echo "[bench] echo server on 127.0.0.1:$PORT" >&2
-start_server echo node "$HERE/echo-server.mjs" "$PORT"
+# as many processes as ours (SERVING_WORKERS), so per-process overheads are compared like with like
+start_server echo node "$HERE/echo-server.mjs" "$PORT" "${SERVING_WORKERS:-1}"
 for rows in 1 100; do for c in $CONCURRENCIES; do ghz_run "echo-r$rows-c$c" "$PORT" "$rows" "$c"; done; done
 # the floor's tail at the same offered load as ours' half-peak runs: the baseline for the p99 target
 for rows in 1 100; do ghz_run "echo-half-r$rows" "$PORT" "$rows" "$HALF_CONCURRENCY" --rps "${HALF[$rows]}"; done
@@ -69,18 +70,21 @@ stop_servers
 if [[ ${PEER:-1} == 1 ]]; then
   PORT=$(free_port); HTTP_PORT=$(free_port)
   echo "[bench] MLServer peer on 127.0.0.1:$PORT" >&2
+  # with SERVING_WORKERS > 1 the peer gets as many inference workers unless PEER_PARALLEL_WORKERS says otherwise
+  export PEER_PARALLEL_WORKERS="${PEER_PARALLEL_WORKERS:-$(( ${SERVING_WORKERS:-1} > 1 ? ${SERVING_WORKERS:-1} : 0 ))}"
   start_server peer bash "$HERE/peer/start.sh" "$MODEL" m "$PORT" "$HTTP_PORT" "$OUT/peer"
   for rows in 1 100; do for c in $CONCURRENCIES; do ghz_run "peer-r$rows-c$c" "$PORT" "$rows" "$c"; done; done
   stop_servers
 fi
 
 node -e '
-const [out, conc, half, secs, warm, pin, ghzV, halfC, oursEnv, peerV, connections] = process.argv.slice(1);
+const [out, conc, half, secs, warm, pin, ghzV, halfC, oursEnv, peerV, connections, echoProcesses, peerWorkers] = process.argv.slice(1);
 const os = require("os");
 require("fs").writeFileSync(out + "/meta.json", JSON.stringify({
   date: new Date().toISOString(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version,
   concurrencies: conc.split(" ").map(Number), halfRps: JSON.parse(half), halfConcurrency: Number(halfC),
-  seconds: Number(secs), warmup: Number(warm), pin: pin === "1", ghz: ghzV, oursEnv, peer: peerV, connections: Number(connections) }));
+  seconds: Number(secs), warmup: Number(warm), pin: pin === "1", ghz: ghzV, oursEnv, peer: peerV, connections: Number(connections),
+  echoProcesses: Number(echoProcesses), peerWorkers: Number(peerWorkers) }));
 ' "$OUT" "$CONCURRENCIES" "{\"1\":${HALF[1]},\"100\":${HALF[100]}}" "$SECONDS_EACH" "$WARMUP_S" "$PIN" "$(go version -m "$GHZ" 2>/dev/null | awk '$1=="mod"{print $3}' | head -1)" "$HALF_CONCURRENCY" \
   "$OURS_ENV SERVING_LOG_SAMPLE_RATE=${SERVING_LOG_SAMPLE_RATE:-1(default)} SERVING_MAX_BATCH=${SERVING_MAX_BATCH:-64(default)} SERVING_BATCH_DELAY_US=${SERVING_BATCH_DELAY_US:-500(default)} SERVING_INTRA_OP_THREADS=${SERVING_INTRA_OP_THREADS:-1(default)} SERVING_WORKERS=${SERVING_WORKERS:-1(default)} BUS=in-process${DIST:+ DIST=$DIST}" \
-  "$( [[ ${PEER:-1} == 1 ]] && "$(bash "$HERE/peer/python.sh")" -c 'import mlserver, onnxruntime; print(f"mlserver {mlserver.__version__}, onnxruntime (python) {onnxruntime.__version__}")' || echo none)" "${CONNECTIONS:-1}"
+  "$( [[ ${PEER:-1} == 1 ]] && "$(bash "$HERE/peer/python.sh")" -c 'import mlserver, onnxruntime; print(f"mlserver {mlserver.__version__}, onnxruntime (python) {onnxruntime.__version__}")' || echo none)" "${CONNECTIONS:-1}" "${SERVING_WORKERS:-1}" "${PEER_PARALLEL_WORKERS:-0}"

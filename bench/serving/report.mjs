@@ -24,14 +24,14 @@ console.log(`  host: ${meta.cpus} cpus (${meta.cpuModel}), node ${meta.node}, on
 console.log(`  pinning: ${meta.pin ? 'server/model floor on cpu 0, ghz on cpu 1 (--cpus 1)' : 'none (server and ghz share both cpus)'}`);
 console.log(`  load: ghz, ${meta.seconds}s per point after ${meta.warmup}s warm-up, ${meta.connections ?? 1} HTTP/2 connection(s), --duration-stop wait, 127.0.0.1, typed fp32_contents, 30 features`);
 console.log(`  ours: ${meta.oursEnv}`);
-console.log(`  peer: ${meta.peer ?? 'none'} (bench/serving/peer/onnx_model.py, parallel_workers ${process.env.PEER_PARALLEL_WORKERS ?? 0}, 1 intra-op thread)`);
+console.log(`  peer: ${meta.peer ?? 'none'} (bench/serving/peer/onnx_model.py, parallel_workers ${meta.peerWorkers ?? 0}, 1 intra-op thread)`);
 console.log('');
 const header = `  ${pad('rows/req', 8)} ${pad('conc', 5)} ${pad('req/s', 9)} ${pad('rows/s', 10)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('errors', 7)}`;
 const line = (rows, c, r) =>
   `  ${pad(rows, 8)} ${pad(c, 5)} ${pad(f(r?.rps), 9)} ${pad(f(r && r.rps * rows), 10)} ${pad(f(r?.p50, 2), 8)} ${pad(f(r?.p99, 2), 8)} ${pad(r ? r.errors : 'n/a', 7)}`;
 const tables = [
   ['(a) ours: ModelInfer on dist/services/serving/src/main.js', 'ours'],
-  ['(b) gRPC floor: bare @grpc/grpc-js echo-server.mjs, canned response', 'echo'],
+  [`(b) gRPC floor: bare @grpc/grpc-js echo-server.mjs, canned response, ${meta.echoProcesses ?? 1} process(es)`, 'echo'],
   ['(e) peer: MLServer + onnxruntime (python), same ONNX file, same request files', 'peer'],
 ];
 for (const [title, prefix] of tables) {

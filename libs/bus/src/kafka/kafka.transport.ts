@@ -39,7 +39,8 @@ export interface KafkaTransportOptions {
   logger?: { warn(message: string): void; error(message: string): void };
 }
 
-const BENIGN_KAFKAJS_LOGS = /rebalanc|Topic creation errors|concurrent operation on the same transaction|coordinator is not available/i;
+const BENIGN_KAFKAJS_LOGS =
+  /rebalanc|Topic creation errors|concurrent operation on the same transaction|coordinator is not available|coordinator is not aware of this member/i;
 
 function toHeaders(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -103,8 +104,9 @@ export class KafkaTransport implements MessageTransport {
       logLevel: logLevel.WARN,
       logCreator: () => ({ level, log }) => {
         // kafkajs logs, at ERROR, responses it then handles itself: heartbeats during a
-        // rebalance, "already exists" from topic creation, and CONCURRENT_TRANSACTIONS
-        // while the previous transaction's markers are written (retried).
+        // rebalance, "already exists" from topic creation, CONCURRENT_TRANSACTIONS while the
+        // previous transaction's markers are written (retried), and UNKNOWN_MEMBER_ID from a
+        // member the group evicted (paused past its session timeout), which then rejoins.
         if (BENIGN_KAFKAJS_LOGS.test(`${log.message} ${log.error ?? ''}`)) return;
         const line = `kafkajs ${log.message}${log.error ? `: ${log.error}` : ''}`;
         if (level <= logLevel.ERROR) (options.logger?.error ?? console.error)(line);
