@@ -31,6 +31,8 @@ export function busContract(name: string, makeTransport: () => MessageTransport 
     const rawTopic = (label: string) => `contract.${label}.${randomUUID()}`;
 
     beforeAll(async () => {
+      // Sampled traces (as with an exporter), so the trace test below sees the sampled flag travel.
+      process.env.OTEL_TRACES_SAMPLER ??= 'parentbased_always_on';
       telemetry = startTelemetry('bus-contract');
       bus = new EventBus(await makeTransport(), { retry: FAST_RETRY });
     });
