@@ -72,9 +72,10 @@ export default tseslint.config(
     },
   },
   // The composition root (npm start) is the one place that imports services, so it gets
-  // the code rules but not the boundary rule.
+  // the code rules but not the boundary rule; so do the workspace-level tests, which start
+  // services as processes and reach them over the wire.
   {
-    files: ['platform/**/*.ts'],
+    files: ['platform/**/*.ts', 'test/**/*.ts'],
     languageOptions: {
       parser: tseslint.parser,
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },

@@ -69,7 +69,6 @@ describe('model interop: built-in and skl2onnx models through the registry into 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const upload = async (name: string, bytes: Uint8Array, signature: unknown): Promise<{ status: number; body: any }> => {
     const response = await fetch(`${registry.url}/models/${name}/versions?${new URLSearchParams({ signature: JSON.stringify(signature) })}`, {
       method: 'POST',
