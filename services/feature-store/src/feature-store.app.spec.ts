@@ -317,7 +317,27 @@ describe('feature store config', () => {
       FEATURE_STORE_GRPC_HOST: '127.0.0.1',
       FEATURE_STORE_ARTIFACT_ROOT: '.mlops/datasets',
       DATABASE_URL: 'sqlite:.mlops/feature-store.db',
+      FEATURE_STORE_ROLE: 'all',
     });
+  });
+
+  it('takes FEATURE_STORE_ROLE=serve only with a shared (Redis) online store', () => {
+    const redis = { ONLINE_STORE: 'redis', REDIS_URL: 'redis://h:6379' };
+    expect(loadFeatureStoreConfig({ ...redis, FEATURE_STORE_ROLE: 'serve' })).toMatchObject({ FEATURE_STORE_ROLE: 'serve' });
+    const problems = (env: NodeJS.ProcessEnv) => {
+      try {
+        loadFeatureStoreConfig(env);
+      } catch (e) {
+        return (e as ConfigError).problems;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(problems({ FEATURE_STORE_ROLE: 'serve' })).toEqual([
+      expect.objectContaining({ variable: 'FEATURE_STORE_ROLE', message: expect.stringContaining('ONLINE_STORE=redis') }),
+    ]);
+    expect(problems({ ...redis, FEATURE_STORE_ROLE: 'reader' })).toEqual([
+      expect.objectContaining({ variable: 'FEATURE_STORE_ROLE', message: expect.stringContaining('expected all or serve') }),
+    ]);
   });
 
   it('requires REDIS_URL only for ONLINE_STORE=redis, and names each bad variable', () => {

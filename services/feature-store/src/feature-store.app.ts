@@ -99,23 +99,25 @@ export async function startFeatureStore(
     );
 
     const subscriptions: Subscription[] = [];
-    subscriptions.push(
-      await bus.subscribeEvents({
-        group: config.FEATURE_STORE_GROUP,
-        types: ['data.validated'],
-        fromBeginning: true,
-        handle: (event) => service.applyValidated(event),
-      }),
-      await bus.subscribeEvents({
-        group: `${config.FEATURE_STORE_GROUP}.retrain`,
-        types: ['retrain.requested'],
-        fromBeginning: true,
-        handle: async (event, ctx) => {
-          const materialized = await service.onRetrainRequested(event);
-          if (materialized) ctx.publish(materialized);
-        },
-      }),
-    );
+    if (config.FEATURE_STORE_ROLE === 'all') {
+      subscriptions.push(
+        await bus.subscribeEvents({
+          group: config.FEATURE_STORE_GROUP,
+          types: ['data.validated'],
+          fromBeginning: true,
+          handle: (event) => service.applyValidated(event),
+        }),
+        await bus.subscribeEvents({
+          group: `${config.FEATURE_STORE_GROUP}.retrain`,
+          types: ['retrain.requested'],
+          fromBeginning: true,
+          handle: async (event, ctx) => {
+            const materialized = await service.onRetrainRequested(event);
+            if (materialized) ctx.publish(materialized);
+          },
+        }),
+      );
+    }
     cleanup.unshift(() => Promise.all(subscriptions.map((s) => s.stop())));
 
     const server = new grpc.Server({ 'grpc.max_receive_message_length': config.FEATURE_STORE_GRPC_MAX_MESSAGE_BYTES, ...securedServerOptions(config) });
@@ -134,7 +136,8 @@ export async function startFeatureStore(
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     logger.log(
       `feature store: HTTP ${url}, gRPC ${grpcAddress} (views: ${views.map((v) => v.name).join(', ')} from ${viewsFile}; ` +
-        `bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, online store: ${online.kind})`,
+        `bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, online store: ${online.kind}; ` +
+        `role: ${config.FEATURE_STORE_ROLE === 'all' ? 'all (consumes data.validated and retrain.requested)' : 'serve (reads only, consumes nothing)'})`,
     );
 
     let closing: Promise<void> | undefined;

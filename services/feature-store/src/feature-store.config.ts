@@ -34,12 +34,27 @@ export const featureStoreEnvSchema = z
     FEATURE_STORE_BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/, 'expected a size such as 512kb or 10mb').default('10mb'),
     /** Entities whose window state (incremental aggregations) is kept in memory; the least recently used are rebuilt from history. */
     FEATURE_STORE_WINDOW_CACHE_ENTITIES: z.coerce.number({ error: 'expected a positive integer' }).int().positive().default(100_000),
+    /**
+     * `all`: consumes data.validated and retrain.requested and serves reads. `serve`: serves
+     * reads (gRPC and HTTP) only, from the online store other instances write, so reads can be
+     * scaled, and kept off the cores that apply events, on their own.
+     */
+    FEATURE_STORE_ROLE: z.enum(['all', 'serve'], { error: 'expected all or serve' }).default('all'),
     INSTANCE_ID: z.string().min(1).optional(),
   })
   .and(onlineStoreEnvSchema)
   .and(databaseEnvSchema)
   .and(grpcSecurityEnvSchema)
-  .and(busEnvSchema);
+  .and(busEnvSchema)
+  .superRefine((config, ctx) => {
+    if (config.FEATURE_STORE_ROLE === 'serve' && config.ONLINE_STORE !== 'redis') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['FEATURE_STORE_ROLE'],
+        message: 'serve reads the online store that other instances write: it needs ONLINE_STORE=redis',
+      });
+    }
+  });
 
 export type FeatureStoreConfig = z.output<typeof featureStoreEnvSchema>;
 

@@ -147,4 +147,57 @@ describe('feature store on real Kafka, Postgres and Redis (own process, producti
     const again = await fetch(`${url}/datasets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ featureView: view }) });
     expect(await again.json()).toMatchObject({ hash: event.data.hash, changed: false });
   });
+
+  it('a FEATURE_STORE_ROLE=serve instance serves what the consuming instance writes, and joins no consumer group', async () => {
+    const [httpPort, grpcPort] = [await freePort(), await freePort()];
+    const serveGroup = `feature-store-serve-${run}`;
+    const reader = new ServiceProcess('feature-store', {
+      BUS: 'kafka',
+      KAFKA_BROKERS: infra.KAFKA_BROKERS,
+      DATABASE_URL: infra.DATABASE_URL,
+      ONLINE_STORE: 'redis',
+      REDIS_URL: infra.REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      FEATURE_VIEWS_FILE: join(dir, 'views.yaml'),
+      FEATURE_STORE_ARTIFACT_ROOT: join(dir, 'datasets-serve'),
+      FEATURE_STORE_HTTP_PORT: String(httpPort),
+      FEATURE_STORE_GRPC_PORT: String(grpcPort),
+      FEATURE_STORE_GROUP: serveGroup,
+      FEATURE_STORE_ROLE: 'serve',
+      INSTANCE_ID: `it-serve-${randomUUID()}`,
+    });
+    reader.start();
+    const Service = grpc.makeGenericClientConstructor(loadFeatureStoreService(findProtoDir()), 'FeatureStoreService');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const client = new Service(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+    const producer = kafka.producer();
+    try {
+      await reader.waitUntilReady(`http://127.0.0.1:${httpPort}/health/ready`);
+      await producer.connect();
+      const record = { user: 'served', ts: Date.parse('2026-04-02T00:00:00Z'), amount: 7 };
+      const event = createEvent('data.validated', { source: 'ingestion', subject: 'served', data: { source, recordId: 'served-1', contractVersion: 1, record } });
+      await producer.send({ topic: 'data.validated', messages: [{ key: 'served', value: JSON.stringify(event) }] });
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const response = await waitFor(async (): Promise<any> => {
+        const r = await new Promise<{ results: { status: string; values: Record<string, { number_value?: number }> }[] }>((done, fail) =>
+          client.GetOnlineFeatures({ feature_view: view, entity_keys: ['served'] }, (e: Error | null, out: never) => (e ? fail(e) : done(out))),
+        );
+        return r.results[0].status === 'PRESENT' ? r : undefined;
+      }, 'the consuming instance\'s value, read through the serve instance', 60_000);
+      expect(response.results[0].values.last_amount.number_value).toBe(7);
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
+        expect(groups).toContain(`feature-store-${run}`);
+        expect(groups.filter((g) => g.startsWith(serveGroup))).toEqual([]);
+      } finally {
+        await admin.disconnect();
+      }
+    } finally {
+      client.close();
+      await producer.disconnect();
+      await reader.stop();
+    }
+  });
 });
