@@ -25,6 +25,22 @@ describe('feature store on real Kafka, Postgres and Redis (own process, producti
   let consumer: Consumer;
   const materialized: { correlationId: string; data: { hash: string; rowCount: number; featureView: string } }[] = [];
 
+  /** One instance's environment: the shared Kafka, Postgres and Redis (one key prefix), the test's views. */
+  const instanceEnv = (httpPort: number, grpcPort: number, extra: Record<string, string>): Record<string, string> => ({
+    BUS: 'kafka',
+    KAFKA_BROKERS: infra.KAFKA_BROKERS,
+    DATABASE_URL: infra.DATABASE_URL,
+    ONLINE_STORE: 'redis',
+    REDIS_URL: infra.REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    FEATURE_VIEWS_FILE: join(dir, 'views.yaml'),
+    FEATURE_STORE_ARTIFACT_ROOT: join(dir, 'datasets'),
+    FEATURE_STORE_HTTP_PORT: String(httpPort),
+    FEATURE_STORE_GRPC_PORT: String(grpcPort),
+    INSTANCE_ID: `it-${randomUUID()}`,
+    ...extra,
+  });
+
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'feature-store-it-'));
     writeFileSync(
@@ -58,20 +74,7 @@ describe('feature store on real Kafka, Postgres and Redis (own process, producti
     const [httpPort, grpcPort] = [await freePort(), await freePort()];
     url = `http://127.0.0.1:${httpPort}`;
     grpcAddress = `127.0.0.1:${grpcPort}`;
-    service = new ServiceProcess('feature-store', {
-      BUS: 'kafka',
-      KAFKA_BROKERS: infra.KAFKA_BROKERS,
-      DATABASE_URL: infra.DATABASE_URL,
-      ONLINE_STORE: 'redis',
-      REDIS_URL: infra.REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      FEATURE_VIEWS_FILE: join(dir, 'views.yaml'),
-      FEATURE_STORE_ARTIFACT_ROOT: join(dir, 'datasets'),
-      FEATURE_STORE_HTTP_PORT: String(httpPort),
-      FEATURE_STORE_GRPC_PORT: String(grpcPort),
-      FEATURE_STORE_GROUP: `feature-store-${run}`,
-      INSTANCE_ID: `it-${randomUUID()}`,
-    });
+    service = new ServiceProcess('feature-store', instanceEnv(httpPort, grpcPort, { FEATURE_STORE_GROUP: `feature-store-${run}` }));
     service.start();
     await service.waitUntilReady(`${url}/health/ready`);
   });
@@ -151,21 +154,10 @@ describe('feature store on real Kafka, Postgres and Redis (own process, producti
   it('a FEATURE_STORE_ROLE=serve instance serves what the consuming instance writes, and joins no consumer group', async () => {
     const [httpPort, grpcPort] = [await freePort(), await freePort()];
     const serveGroup = `feature-store-serve-${run}`;
-    const reader = new ServiceProcess('feature-store', {
-      BUS: 'kafka',
-      KAFKA_BROKERS: infra.KAFKA_BROKERS,
-      DATABASE_URL: infra.DATABASE_URL,
-      ONLINE_STORE: 'redis',
-      REDIS_URL: infra.REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      FEATURE_VIEWS_FILE: join(dir, 'views.yaml'),
-      FEATURE_STORE_ARTIFACT_ROOT: join(dir, 'datasets-serve'),
-      FEATURE_STORE_HTTP_PORT: String(httpPort),
-      FEATURE_STORE_GRPC_PORT: String(grpcPort),
-      FEATURE_STORE_GROUP: serveGroup,
-      FEATURE_STORE_ROLE: 'serve',
-      INSTANCE_ID: `it-serve-${randomUUID()}`,
-    });
+    const reader = new ServiceProcess(
+      'feature-store',
+      instanceEnv(httpPort, grpcPort, { FEATURE_STORE_GROUP: serveGroup, FEATURE_STORE_ROLE: 'serve', FEATURE_STORE_ARTIFACT_ROOT: join(dir, 'datasets-serve') }),
+    );
     reader.start();
     const Service = grpc.makeGenericClientConstructor(loadFeatureStoreService(findProtoDir()), 'FeatureStoreService');
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
