@@ -31,9 +31,8 @@ export function busContract(name: string, makeTransport: () => MessageTransport 
     const rawTopic = (label: string) => `contract.${label}.${randomUUID()}`;
 
     beforeAll(async () => {
-      // Sampled traces (as with an exporter), so the trace test below sees the sampled flag travel.
-      process.env.OTEL_TRACES_SAMPLER ??= 'parentbased_always_on';
-      telemetry = startTelemetry('bus-contract');
+      // Sampled traces (the SDK's default, as with an exporter), so the trace test below sees the sampled flag travel.
+      telemetry = startTelemetry('bus-contract', { ...process.env, OTEL_TRACES_SAMPLER: process.env.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on' });
       bus = new EventBus(await makeTransport(), { retry: FAST_RETRY });
     });
     afterEach(async () => {
