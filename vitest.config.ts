@@ -41,6 +41,7 @@ export default defineConfig({
           globals: true,
           include: ['libs/**/*.integration-spec.ts', 'services/**/*.integration-spec.ts', 'test/**/*.integration-spec.ts'],
           globalSetup: ['test/infra/global-setup.ts'],
+          setupFiles: ['test/support/print-services-on-failure.ts'],
           pool: 'forks',
           poolOptions: { forks: { singleFork: true } },
           testTimeout: 120_000,

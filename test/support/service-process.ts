@@ -19,6 +19,8 @@ export async function freePort(): Promise<number> {
 
 /** A service started the way production starts it: its built entry point, its own process. */
 export class ServiceProcess {
+  /** Every process started in this test file, for the output printed when a test fails. */
+  static readonly started = new Set<ServiceProcess>();
   private child?: ChildProcess;
   readonly output: string[] = [];
 
@@ -41,6 +43,12 @@ export class ServiceProcess {
     const keep = (chunk: Buffer) => this.output.push(chunk.toString());
     this.child.stdout!.on('data', keep);
     this.child.stderr!.on('data', keep);
+    ServiceProcess.started.add(this);
+  }
+
+  /** The last `lines` lines this process printed. */
+  tail(lines: number): string {
+    return this.output.join('').split('\n').slice(-lines).join('\n');
   }
 
   /**
