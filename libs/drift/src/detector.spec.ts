@@ -1,17 +1,5 @@
 import { buildReferenceProfile, defaultMethod, DriftDetector, ksTwoSample, profileColumn, sortedCopy, type Scalar } from './index';
-
-/** Deterministic PRNG (mulberry32) and a normal sampler. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const normal = (r: () => number) => () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+import { normal, rng } from '../../../test/support/random';
 
 function rows(n: number, seed: number, shift = 0): Record<string, Scalar>[] {
   const r = rng(seed);

@@ -1,26 +1,15 @@
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
 import { ConfigError } from '@mlops/config';
 import { createEvent, type EventEnvelope } from '@mlops/contracts';
+import { normal, rng } from '../../../test/support/random';
 import { waitFor } from '../../../test/support/wait-for';
 import { startMonitoring, type MonitoringApp } from './monitoring.app';
 import { loadMonitoringConfig } from './monitoring.config';
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Inputs of a model: x, color shift when `shifted`; y, flag never do. */
 function inputs(n: number, seed: number, shifted = false) {
   const r = rng(seed);
-  const z = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  const z = normal(r);
   return Array.from({ length: n }, () => ({
     x: z() + (shifted ? 1 : 0),
     y: 3 + 2 * z(),

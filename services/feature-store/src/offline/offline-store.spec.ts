@@ -5,6 +5,7 @@ import { aggregate, extractViewEvent } from '../views/feature-row';
 import { CreateFeatureStore1763900000200 } from '../migrations/1763900000200-create-feature-store';
 import { DatasetEntity, FeatureRowEntity } from './feature-row.entity';
 import { OfflineStore } from './offline-store';
+import { rng } from '../../../../test/support/random';
 
 const [view] = parseFeatureViews(`
 featureViews:
@@ -111,14 +112,6 @@ describe('offline store (SQLite): history and point-in-time retrieval', () => {
 
 describe('offline store: incremental and late events against the naive recompute', () => {
   const M = 60_000;
-  /** mulberry32, so a failure reproduces. */
-  const random = (seed: number) => () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-
   async function open() {
     return openDataSource({ service: 'feature_store', url: 'sqlite::memory:', entities: [FeatureRowEntity, DatasetEntity], migrations: [CreateFeatureStore1763900000200] });
   }
@@ -144,7 +137,7 @@ describe('offline store: incremental and late events against the naive recompute
   it('matches the naive recompute on a random stream with 20% late events, across a restart', async () => {
     const dataSource = await open();
     try {
-      const next = random(42);
+      const next = rng(42);
       let clock = at(0);
       const records = Array.from({ length: 400 }, (_, i) => {
         clock += Math.floor(next() * 20 * M);

@@ -1,6 +1,7 @@
 import { aggregate } from '../views/feature-row';
 import { parseFeatureViews } from '../views/feature-view';
 import { aggregationsAt, WindowState } from './window-state';
+import { rng } from '../../../../test/support/random';
 
 const [view] = parseFeatureViews(`
 featureViews:
@@ -17,19 +18,9 @@ featureViews:
       - { name: mean_7d, function: mean, field: price, window: 7d }
 `);
 
-/** mulberry32: a small seeded generator, so a failure reproduces. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** An ascending stream: gaps from 0 ms (equal times) to 2 days, values of mixed magnitude, some null. */
 function stream(seed: number, n: number) {
-  const next = random(seed);
+  const next = rng(seed);
   let t = Date.parse('2026-01-01T00:00:00Z');
   const gaps = [0, 1, 999, 30_000, 60_000, 3_600_000, 86_400_000, 2 * 86_400_000];
   return Array.from({ length: n }, () => {
