@@ -167,6 +167,9 @@ export const payloadSchemas = {
     metric: z.string().optional(),
     canaryValue: z.number().optional(),
     championValue: z.number().optional(),
+    /** The confidence the verdict asked for, and the lower bound at it of how much worse the canary is. */
+    confidence: z.number().optional(),
+    shortfallBound: z.number().optional(),
   }),
 } satisfies Record<EventType, z.ZodType>;
 

@@ -91,6 +91,7 @@ export async function startMonitoring(
     canaryLabelWaitMs: config.MONITORING_CANARY_LABEL_WAIT_S * 1000,
     earlyLabelWaitMs: config.MONITORING_LABEL_EARLY_WAIT_S * 1000,
     canaryTolerance: config.MONITORING_CANARY_TOLERANCE,
+    canaryConfidence: config.MONITORING_CANARY_CONFIDENCE,
     cooldownSeconds: config.MONITORING_COOLDOWN_S,
     flushMs: config.MONITORING_STATE_FLUSH_MS,
     pendingMax: config.MONITORING_LABEL_PENDING_MAX,

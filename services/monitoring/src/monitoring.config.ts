@@ -68,6 +68,12 @@ export const monitoringEnvSchema = z
     MONITORING_CANARY_LABEL_WAIT_S: z.coerce.number().nonnegative().default(30),
     /** A canary worse than the champion by more than this (absolute, on the configured metric) is rolled back. */
     MONITORING_CANARY_TOLERANCE: share(0.05),
+    /**
+     * How sure the monitor must be that the canary is worse by more than the tolerance before it
+     * rolls back: 0.95 rolls back an equally good canary at most 5% of the time. 0.5 compares the
+     * point values alone.
+     */
+    MONITORING_CANARY_CONFIDENCE: z.coerce.number().min(0.5).lt(1).default(0.95),
     /** Canary prediction counts are written at most this often (and at shutdown). */
     MONITORING_STATE_FLUSH_MS: z.coerce.number().int().nonnegative().default(1_000),
   })

@@ -1,3 +1,4 @@
+import { probit } from 'simple-statistics';
 import type { PayloadInput } from '@mlops/contracts';
 import { HIGHER_IS_BETTER, type PerformanceAggregate, type PerformanceMetric } from '../performance/performance-aggregate';
 
@@ -12,17 +13,24 @@ export interface CanaryVerdictInput {
   metric: (kind: 'classification' | 'regression') => PerformanceMetric;
   minLabels: number;
   tolerance: number;
+  /** How sure the monitor must be that the shortfall exceeds the tolerance to roll back (0.5: on the point values alone). */
+  confidence: number;
 }
 
 const round = (x: number) => Number(x.toFixed(4));
 
 /**
- * The canary verdict: with enough labels on both sides, the canary may not be worse than
- * the champion by more than `tolerance` on the metric; without them it is promoted on its
- * predictions alone (nothing labels-based speaks against it), and the reason says so.
+ * The canary verdict: with enough labels on both sides, the canary is rolled back when it is
+ * worse than the champion by more than `tolerance` on the metric, beyond sampling error: the
+ * lower `confidence` bound of the shortfall (normal approximation, the two sides' standard
+ * errors combined) must exceed the tolerance. A canary short by no more than the tolerance is
+ * then rolled back at most about 1 - confidence of the time, however few labels decide; the
+ * price is that on few labels only a large shortfall is caught. Without enough labels it
+ * is promoted on its predictions alone (nothing labels-based speaks against it), and the reason
+ * says so.
  */
 export function canaryVerdict(input: CanaryVerdictInput): PayloadInput<'canary.evaluated'> {
-  const { model, version, championVersion, predictions, canary, champion, minLabels, tolerance } = input;
+  const { model, version, championVersion, predictions, canary, champion, minLabels, tolerance, confidence } = input;
   const base = { model, version, championVersion, predictions, labels: canary.labels };
   const kind = canary.kind ?? champion.kind;
   const enoughLabels = canary.labels >= minLabels && champion.labels >= minLabels;
@@ -40,19 +48,25 @@ export function canaryVerdict(input: CanaryVerdictInput): PayloadInput<'canary.e
     return { ...base, verdict: 'promote', metric, reason: `promoted on predictions alone: ${metric} is not defined for these labels (${predictions} predictions)` };
   }
   const shortfall = HIGHER_IS_BETTER[metric] ? championValue - canaryValue : canaryValue - championValue;
-  const values = { metric, canaryValue, championValue };
-  if (shortfall > tolerance) {
+  const canaryError = canary.standardError(metric);
+  const championError = champion.standardError(metric);
+  const known = canaryError !== undefined && championError !== undefined;
+  const bound = known ? shortfall - probit(confidence) * Math.hypot(canaryError, championError) : shortfall;
+  const values = { metric, canaryValue, championValue, confidence, shortfallBound: round(bound) };
+  const labels = `on ${canary.labels} and ${champion.labels} labels`;
+  const certainty = known ? `at ${confidence * 100}% confidence the shortfall is at least ${round(bound)}` : 'sampling error unknown for these stored labels';
+  if (bound > tolerance) {
     return {
       ...base,
       ...values,
       verdict: 'rollback',
-      reason: `canary ${metric} ${round(canaryValue)} is worse than champion v${championVersion} ${round(championValue)} by ${round(shortfall)} (tolerance ${tolerance}) on ${canary.labels} and ${champion.labels} labels`,
+      reason: `canary ${metric} ${round(canaryValue)} is worse than champion v${championVersion} ${round(championValue)} by ${round(shortfall)} (tolerance ${tolerance}) ${labels}; ${certainty}`,
     };
   }
   return {
     ...base,
     ...values,
     verdict: 'promote',
-    reason: `canary ${metric} ${round(canaryValue)} vs champion v${championVersion} ${round(championValue)}: within tolerance ${tolerance} on ${canary.labels} and ${champion.labels} labels`,
+    reason: `canary ${metric} ${round(canaryValue)} vs champion v${championVersion} ${round(championValue)}: not worse by more than tolerance ${tolerance} ${labels}; ${certainty}`,
   };
 }

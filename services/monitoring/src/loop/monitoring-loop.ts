@@ -30,6 +30,7 @@ export interface LoopOptions {
   /** How long a label that overtook its prediction (another topic) waits for it. */
   earlyLabelWaitMs: number;
   canaryTolerance: number;
+  canaryConfidence: number;
   cooldownSeconds: number;
   flushMs: number;
   pendingMax: number;
@@ -432,6 +433,7 @@ export class MonitoringLoop {
       metric: this.metricFor,
       minLabels: this.options.canaryMinLabels,
       tolerance: this.options.canaryTolerance,
+      confidence: this.options.canaryConfidence,
     });
     const event = causedBy({ correlationId: row.correlationId }, 'canary.evaluated', {
       id: uuidv5(`${row.deploymentEventId}/canary.evaluated`, VERDICT_NAMESPACE),

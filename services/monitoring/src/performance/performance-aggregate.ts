@@ -1,3 +1,4 @@
+import { standardError } from './standard-error';
 import type { PredictionOutcome } from './prediction-outcome';
 
 export type PerformanceMetric = 'accuracy' | 'f1' | 'roc_auc' | 'mae' | 'rmse';
@@ -22,6 +23,8 @@ export interface AggregateState {
   /** regression */
   absError: number;
   squaredError: number;
+  /** Sum of fourth powers of the errors, for RMSE's sampling error; absent in states stored before it was kept. */
+  quarticError?: number;
 }
 
 export interface AggregateOptions {
@@ -32,7 +35,7 @@ export interface AggregateOptions {
 }
 
 export function emptyAggregate(): AggregateState {
-  return { labels: 0, confusion: {}, positives: {}, negatives: {}, absError: 0, squaredError: 0 };
+  return { labels: 0, confusion: {}, positives: {}, negatives: {}, absError: 0, squaredError: 0, quarticError: 0 };
 }
 
 /**
@@ -79,6 +82,8 @@ export class PerformanceAggregate {
       const error = outcome.value - truth;
       s.absError += Math.abs(error);
       s.squaredError += error * error;
+      // A state stored without the sum keeps none rather than one over part of its labels.
+      if (s.quarticError !== undefined) s.quarticError += error ** 4;
     } else {
       const truth = String(label);
       const row = (s.confusion[truth] ??= {});
@@ -108,6 +113,11 @@ export class PerformanceAggregate {
 
   metric(name: PerformanceMetric): number | undefined {
     return this.metrics()[name];
+  }
+
+  /** How far `metric` may lie from the version's true value by sampling alone (see standard-error.ts). */
+  standardError(name: PerformanceMetric): number | undefined {
+    return standardError(this, name);
   }
 
   private accuracy(): number {
