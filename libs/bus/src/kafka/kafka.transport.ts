@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import {
   Kafka,
   logLevel,
@@ -19,6 +19,9 @@ import {
   type OutgoingMessage,
   type Subscription,
 } from '../transport';
+
+/** Longest run of message handling before a consumer lets the rest of the process have a turn. */
+const YIELD_AFTER_MS = 10;
 
 export interface KafkaTransportOptions {
   brokers: string[];
@@ -218,8 +221,16 @@ export class KafkaTransport implements MessageTransport {
       const fresh = batch.messages.filter((m) => BigInt(m.offset) >= floor);
       // One message per handler call, or consecutive slices of at most maxBatchSize.
       const size = onBatch ? Math.max(1, options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE) : 1;
+      let turnStarted = performance.now();
       for (let i = 0; i < fresh.length; i += size) {
         if (!isRunning() || isStale()) break;
+        // Handlers that finish without I/O (a backlog of predictions) would run a whole fetch
+        // back to back and hold the event loop for seconds: the service's other consumers,
+        // its database replies and its health checks would wait that long at every step.
+        if (performance.now() - turnStarted > YIELD_AFTER_MS) {
+          await nextTurn();
+          turnStarted = performance.now();
+        }
         const slice = fresh.slice(i, i + size).map((m) => this.incoming(batch.topic, batch.partition, m));
         const produced = onBatch ? await onBatch(slice) : await onMessage(slice[0]);
         const sliceLast = slice[slice.length - 1].offset;
