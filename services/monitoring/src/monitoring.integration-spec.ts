@@ -8,6 +8,7 @@ import { DataSource } from 'typeorm';
 import { createEventBus, type EventBus } from '@mlops/bus';
 import { createEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
 import { infraEnv } from '../../../test/infra/infra-env';
+import { startGroupsAtEnd } from '../../../test/support/kafka-groups';
 import { freePort, ServiceProcess } from '../../../test/support/service-process';
 import { waitFor } from '../../../test/support/wait-for';
 
@@ -24,6 +25,7 @@ describe('monitoring on Kafka and Postgres (own process, production entry point)
   const infra = infraEnv();
   const run = randomUUID().slice(0, 8);
   const model = `monitoring-it-${run}`;
+  const group = `monitoring-it-${run}`;
   const prefix = `monit_${run.replace(/-/g, '')}`;
   const kafka = new Kafka({ clientId: 'monitoring-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.WARN });
   const verdicts: EventEnvelope<'canary.evaluated'>[] = [];
@@ -63,7 +65,7 @@ describe('monitoring on Kafka and Postgres (own process, production entry point)
       KAFKA_BROKERS: infra.KAFKA_BROKERS,
       DATABASE_URL: infra.DATABASE_URL,
       MONITORING_PORT: String(port),
-      MONITORING_GROUP: `monitoring-it-${run}`,
+      MONITORING_GROUP: group,
       MONITORING_TABLE_PREFIX: prefix,
       MONITORING_CANARY_MIN_PREDICTIONS: '100',
       MONITORING_CANARY_MIN_LABELS: '50',
@@ -77,8 +79,16 @@ describe('monitoring on Kafka and Postgres (own process, production entry point)
     dir = mkdtempSync(join(tmpdir(), 'monitoring-it-'));
     const admin = kafka.admin();
     await admin.connect();
-    const topics = ['dataset.materialized', 'training.completed', 'model.registered', 'deployment.completed', 'model.promoted', 'model.rolled_back', 'prediction.logged', 'label.observed', 'canary.evaluated'];
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 3 })) });
+    const lifecycle = ['dataset.materialized', 'training.completed', 'model.registered', 'deployment.completed', 'model.promoted', 'model.rolled_back'];
+    // The service's groups start where the shared broker's history ends: replaying every
+    // earlier test's predictions first took longer than this test's waits (what an operator
+    // does with kafka-consumer-groups --reset-offsets --to-latest before a first deployment).
+    await startGroupsAtEnd(kafka, admin, {
+      [group]: ['prediction.logged'],
+      [`${group}.labels`]: ['label.observed'],
+      [`${group}.lifecycle`]: lifecycle,
+    });
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'canary.evaluated', numPartitions: 3 }] });
     await admin.disconnect();
     consumer = kafka.consumer({ groupId: `monitoring-it-observer-${run}` });
     await consumer.connect();
