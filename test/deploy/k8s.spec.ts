@@ -266,3 +266,37 @@ describe('the Kubernetes checks catch broken manifests (fixtures)', () => {
     expect(paths.some((p) => p.startsWith('spec.template.spec.containers.0.securityContext'))).toBe(true);
   });
 });
+
+describe('deploy/k8s: feature-store-online (read replicas of the feature store)', () => {
+  const name = 'feature-store-online';
+
+  it('runs the feature store image in the serve role, with an environment its config accepts, and no consumer identity', () => {
+    const { kind, spec } = workloadOf(name);
+    const c = spec.template.spec.containers[0];
+    expect(kind).toBe('Deployment');
+    expect(c.image).toMatch(/^mlops\/feature-store:\d+\.\d+\.\d+$/);
+    const env = resolvedEnv(name);
+    expect(env).toMatchObject({ FEATURE_STORE_ROLE: 'serve', ONLINE_STORE: 'redis' });
+    expect(env.INSTANCE_ID).toBeUndefined();
+    expect(envProblems(configs.get('feature-store')!, env)).toEqual([]);
+  });
+
+  it('reads the same stores as the feature-store StatefulSet: every shared setting equal, only the role differs', () => {
+    const { INSTANCE_ID, ...writer } = resolvedEnv('feature-store');
+    const { FEATURE_STORE_ROLE, ...reader } = resolvedEnv(name);
+    expect(INSTANCE_ID).toBe('feature-store-0');
+    expect(FEATURE_STORE_ROLE).toBe('serve');
+    expect(reader).toEqual(writer);
+  });
+
+  it('has its own Service, selecting only the reader pods, on the same ports, probed on the real health endpoints', () => {
+    const { spec } = workloadOf(name);
+    const pod = spec.template.metadata.labels;
+    expect(pod).toMatchObject(serviceOf(name).spec.selector);
+    expect(serviceOf('feature-store').spec.selector).not.toMatchObject(pod);
+    expect(serviceOf(name).spec.ports).toEqual(serviceOf('feature-store').spec.ports);
+    const c = spec.template.spec.containers[0];
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
+  });
+});
