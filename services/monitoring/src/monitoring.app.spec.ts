@@ -209,6 +209,7 @@ describe('monitoring config', () => {
       MONITORING_CANARY_MIN_PREDICTIONS: 100,
       MONITORING_CANARY_MIN_LABELS: 50,
       MONITORING_CANARY_TOLERANCE: 0.05,
+      MONITORING_CANARY_CONFIDENCE: 0.95,
       MONITORING_AUC_BINS: 1000,
     });
   });
@@ -216,11 +217,11 @@ describe('monitoring config', () => {
   it('names each bad variable', () => {
     let error: unknown;
     try {
-      loadMonitoringConfig({ MONITORING_WINDOW_SIZE: '0', MONITORING_COOLDOWN_S: '-1', MONITORING_TABLE_PREFIX: 'Bad-Prefix' });
+      loadMonitoringConfig({ MONITORING_WINDOW_SIZE: '0', MONITORING_COOLDOWN_S: '-1', MONITORING_TABLE_PREFIX: 'Bad-Prefix', MONITORING_CANARY_CONFIDENCE: '1' });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual(['MONITORING_COOLDOWN_S', 'MONITORING_TABLE_PREFIX', 'MONITORING_WINDOW_SIZE']);
+    expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual(['MONITORING_CANARY_CONFIDENCE', 'MONITORING_COOLDOWN_S', 'MONITORING_TABLE_PREFIX', 'MONITORING_WINDOW_SIZE']);
   });
 });

@@ -54,7 +54,7 @@ export function canaryVerdict(input: CanaryVerdictInput): PayloadInput<'canary.e
   const bound = known ? shortfall - probit(confidence) * Math.hypot(canaryError, championError) : shortfall;
   const values = { metric, canaryValue, championValue, confidence, shortfallBound: round(bound) };
   const labels = `on ${canary.labels} and ${champion.labels} labels`;
-  const certainty = known ? `at ${confidence * 100}% confidence the shortfall is at least ${round(bound)}` : 'sampling error unknown for these stored labels';
+  const certainty = known ? `at ${round(confidence * 100)}% confidence the shortfall is at least ${round(bound)}` : 'sampling error unknown for these stored labels';
   if (bound > tolerance) {
     return {
       ...base,
