@@ -1,14 +1,7 @@
-/** A deterministic PRNG (mulberry32): the same seed gives the same test data on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../services/trainer/src/builtin/random';
+
+/** A deterministic PRNG (the trainer's mulberry32): the same seed gives the same test data on every run. */
+export const rng = seededRandom;
 
 /** Standard normal draws from uniform ones (Box-Muller). */
 export const normal = (r: () => number) => () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());

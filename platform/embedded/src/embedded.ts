@@ -10,7 +10,7 @@ import { loadMonitoringConfig, startMonitoring, type MonitoringApp } from '@mlop
 import { loadRegistryConfig, startRegistry, type RegistryApp } from '@mlops/service-registry';
 import { loadServingConfig, startServing, type ServingApp } from '@mlops/service-serving';
 import { loadTrackingConfig, startTracking, type TrackingApp } from '@mlops/service-tracking';
-import { loadTrainerConfig, startTrainer, type TrainerApp } from '@mlops/service-trainer';
+import { loadTrainerConfig, seededRandom, startTrainer, type TrainerApp } from '@mlops/service-trainer';
 import { Traffic, type LabelledRows } from './traffic';
 
 export const MODEL = 'stream_model';
@@ -102,16 +102,9 @@ export interface EmbeddedSummary {
   driftBeforeShift: boolean;
 }
 
-/** Deterministic PRNG (mulberry32) and a standard normal from it. */
+/** Deterministic PRNG (the trainer's mulberry32) and a standard normal from it. */
 function random(seed: number): { uniform: () => number; normal: () => number } {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = seededRandom(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
   return { uniform, normal };
 }
