@@ -51,7 +51,7 @@ describe('canary verdict', () => {
     expect(verdict.reason).toContain(`at 95% confidence the shortfall is at least ${verdict.shortfallBound}`);
   });
 
-  it('rolls back an equally good canary at most about 1 - confidence of the time, a clearly worse one nearly always', () => {
+  it('rolls back a canary short by at most the tolerance less than 1 - confidence of the time, a clearly worse one nearly always', () => {
     const r = rng(7);
     const labelled = (accuracy: number, n: number) => {
       const aggregate = PerformanceAggregate.empty(options);
@@ -69,6 +69,8 @@ describe('canary verdict', () => {
     // the defaults: 50 labels each, tolerance 0.05
     expect(rollbacks(0.96, 0.95)).toBeLessThan(0.05);
     expect(rollbacks(0.96, 0.5)).toBeGreaterThan(0.05);
+    // short by exactly the tolerance: the bound the confidence promises (about 3.5% measured)
+    expect(rollbacks(0.91, 0.95, 4000)).toBeLessThan(0.05);
     // the price of that on 50 labels: a canary at 0.7 is caught about 9 times in 10, at 0.6 nearly always
     expect(rollbacks(0.7, 0.95)).toBeGreaterThan(0.85);
     expect(rollbacks(0.6, 0.95)).toBeGreaterThan(0.98);
