@@ -18,15 +18,23 @@ class TopicLog {
   base = 0;
   /** Position slots of the groups that read this topic. */
   readonly groups = new Set<string>();
-  readonly messages: StoredMessage[] = [];
+  /** Bytes of the values kept. */
+  bytes = 0;
+  /**
+   * Kept messages are `messages[head..]`. Trimmed ones are cut off the array in chunks: one
+   * splice per trim moved every kept message, each time a producer appended.
+   */
+  private readonly messages: (StoredMessage | undefined)[] = [];
+  private head = 0;
   private waiters: (() => void)[] = [];
 
   get end(): number {
-    return this.base + this.messages.length;
+    return this.base + this.messages.length - this.head;
   }
 
   append(message: StoredMessage): void {
     this.messages.push(message);
+    this.bytes += message.value.length;
   }
 
   wake(): void {
@@ -43,15 +51,29 @@ class TopicLog {
   }
 
   at(offset: number): StoredMessage | undefined {
-    return this.messages[offset - this.base];
+    return offset < this.base ? undefined : this.messages[this.head + offset - this.base];
+  }
+
+  /** The lowest offset from which the kept values take at most `bytes`, or `limit` if that is lower. */
+  offsetWithin(bytes: number, limit: number): number {
+    let offset = this.base;
+    for (let total = this.bytes; total > bytes && offset < limit; offset++) total -= this.at(offset)!.value.length;
+    return offset;
   }
 
   /** Drops messages below `offset`, keeping the log bounded. */
   trimBelow(offset: number): void {
-    const drop = Math.min(offset - this.base, this.messages.length);
-    if (drop > 0) {
-      this.messages.splice(0, drop);
-      this.base += drop;
+    const drop = Math.min(offset, this.end) - this.base;
+    if (drop <= 0) return;
+    for (let i = this.head; i < this.head + drop; i++) {
+      this.bytes -= this.messages[i]!.value.length;
+      this.messages[i] = undefined;
+    }
+    this.head += drop;
+    this.base += drop;
+    if (this.head >= 1_024 && this.head * 2 >= this.messages.length) {
+      this.messages.splice(0, this.head);
+      this.head = 0;
     }
   }
 }
@@ -59,6 +81,12 @@ class TopicLog {
 export interface InProcessTransportOptions {
   /** Messages kept per topic when no group has consumed them (like Kafka retention). */
   retainMessages?: number;
+  /**
+   * Bytes of values kept per topic when no group has consumed them (like Kafka's
+   * retention.bytes): 100,000 unread prediction.logged events of 1.3 KB held 130 MB, and the
+   * garbage collector's work on them cost serving a quarter of its 100-row throughput.
+   */
+  retainBytes?: number;
 }
 
 /**
@@ -75,9 +103,11 @@ export class InProcessTransport implements MessageTransport {
   private readonly active = new Set<string>();
   private readonly stops = new Set<() => Promise<void>>();
   private readonly retain: number;
+  private readonly retainBytes: number;
 
   constructor(options: InProcessTransportOptions = {}) {
     this.retain = options.retainMessages ?? 100_000;
+    this.retainBytes = options.retainBytes ?? 16 * 1024 * 1024;
   }
 
   private log(topic: string): TopicLog {
@@ -105,9 +135,11 @@ export class InProcessTransport implements MessageTransport {
 
   /** Keeps what any group still has to read, and at least the last 1,000 messages. */
   private trim(log: TopicLog): void {
+    const keep = log.end - 1_000;
+    if (log.base >= keep) return;
     const positions = [...log.groups].map((slot) => this.positions.get(slot)!);
-    const floor = positions.length > 0 ? Math.min(...positions) : log.end - this.retain;
-    log.trimBelow(Math.min(floor, log.end - 1_000));
+    const floor = positions.length > 0 ? Math.min(...positions) : Math.max(log.end - this.retain, log.offsetWithin(this.retainBytes, keep));
+    log.trimBelow(Math.min(floor, keep));
   }
 
   async consume(options: ConsumeOptions): Promise<Subscription> {
