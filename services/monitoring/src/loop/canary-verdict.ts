@@ -1,5 +1,6 @@
 import { probit } from 'simple-statistics';
 import type { PayloadInput } from '@mlops/contracts';
+import { standardError } from '../performance/standard-error';
 import { HIGHER_IS_BETTER, type PerformanceAggregate, type PerformanceMetric } from '../performance/performance-aggregate';
 
 export interface CanaryVerdictInput {
@@ -48,8 +49,8 @@ export function canaryVerdict(input: CanaryVerdictInput): PayloadInput<'canary.e
     return { ...base, verdict: 'promote', metric, reason: `promoted on predictions alone: ${metric} is not defined for these labels (${predictions} predictions)` };
   }
   const shortfall = HIGHER_IS_BETTER[metric] ? championValue - canaryValue : canaryValue - championValue;
-  const canaryError = canary.standardError(metric);
-  const championError = champion.standardError(metric);
+  const canaryError = standardError(canary, metric);
+  const championError = standardError(champion, metric);
   const known = canaryError !== undefined && championError !== undefined;
   const bound = known ? shortfall - probit(confidence) * Math.hypot(canaryError, championError) : shortfall;
   const values = { metric, canaryValue, championValue, confidence, shortfallBound: round(bound) };

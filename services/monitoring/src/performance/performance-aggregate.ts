@@ -1,4 +1,3 @@
-import { standardError } from './standard-error';
 import type { PredictionOutcome } from './prediction-outcome';
 
 export type PerformanceMetric = 'accuracy' | 'f1' | 'roc_auc' | 'mae' | 'rmse';
@@ -36,6 +35,24 @@ export interface AggregateOptions {
 
 export function emptyAggregate(): AggregateState {
   return { labels: 0, confusion: {}, positives: {}, negatives: {}, absError: 0, squaredError: 0, quarticError: 0 };
+}
+
+/** Every class seen as truth or prediction, with its right answers, truths and predictions. */
+export function classTotals(confusion: AggregateState['confusion']): Map<string, { right: number; truths: number; predictions: number }> {
+  const classes = new Map<string, { right: number; truths: number; predictions: number }>();
+  const of = (c: string) => {
+    let totals = classes.get(c);
+    if (!totals) classes.set(c, (totals = { right: 0, truths: 0, predictions: 0 }));
+    return totals;
+  };
+  for (const [truth, row] of Object.entries(confusion)) {
+    for (const [predicted, count] of Object.entries(row)) {
+      of(truth).truths += count;
+      of(predicted).predictions += count;
+      if (truth === predicted) of(truth).right += count;
+    }
+  }
+  return classes;
 }
 
 /**
@@ -115,11 +132,6 @@ export class PerformanceAggregate {
     return this.metrics()[name];
   }
 
-  /** How far `metric` may lie from the version's true value by sampling alone (see standard-error.ts). */
-  standardError(name: PerformanceMetric): number | undefined {
-    return standardError(this, name);
-  }
-
   private accuracy(): number {
     let correct = 0;
     for (const [truth, row] of Object.entries(this.state.confusion)) correct += row[truth] ?? 0;
@@ -128,17 +140,11 @@ export class PerformanceAggregate {
 
   /** Unweighted mean of per-class F1 over every class seen as truth or prediction (sklearn's average='macro'). */
   private macroF1(): number {
-    const confusion = this.state.confusion;
-    const classes = new Set<string>(Object.keys(confusion));
-    for (const row of Object.values(confusion)) for (const predicted of Object.keys(row)) classes.add(predicted);
+    const classes = classTotals(this.state.confusion);
     let sum = 0;
-    for (const c of classes) {
-      const tp = confusion[c]?.[c] ?? 0;
-      let predictedAsC = 0;
-      for (const row of Object.values(confusion)) predictedAsC += row[c] ?? 0;
-      const actualC = Object.values(confusion[c] ?? {}).reduce((a, b) => a + b, 0);
-      const denominator = predictedAsC + actualC;
-      sum += denominator === 0 ? 0 : (2 * tp) / denominator;
+    for (const { right, truths, predictions } of classes.values()) {
+      const denominator = truths + predictions;
+      sum += denominator === 0 ? 0 : (2 * right) / denominator;
     }
     return sum / classes.size;
   }

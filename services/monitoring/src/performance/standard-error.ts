@@ -1,4 +1,4 @@
-import type { PerformanceAggregate, PerformanceMetric } from './performance-aggregate';
+import { classTotals, type AggregateState, type PerformanceAggregate, type PerformanceMetric } from './performance-aggregate';
 
 /**
  * The standard error of a metric read from an aggregate's labels: how far it may lie from the
@@ -55,28 +55,19 @@ function aucError(auc: number, positives: number, negatives: number): number {
  * share of truths c and k_c the share of predictions c. Its gradient g over the cells gives
  * Var = (sum g^2 p - (sum g p)^2) / n.
  */
-function macroF1Error(confusion: Record<string, Record<string, number>>, n: number): number {
-  const classes = new Set<string>(Object.keys(confusion));
-  for (const row of Object.values(confusion)) for (const predicted of Object.keys(row)) classes.add(predicted);
-  const share = (truth: string, predicted: string) => (confusion[truth]?.[predicted] ?? 0) / n;
-  const denominator = new Map<string, number>();
-  for (const c of classes) {
-    let sum = 0;
-    for (const other of classes) sum += share(c, other) + share(other, c);
-    denominator.set(c, sum);
-  }
-  // d F1_c / d p_ij: 2/D_c when i = j = c, minus 2 p_cc / D_c^2 for each of i, j equal to c.
-  const falls = (c: string) => {
-    const d = denominator.get(c)!;
-    return d === 0 ? 0 : (2 * share(c, c)) / (d * d);
-  };
+function macroF1Error(confusion: AggregateState['confusion'], n: number): number {
+  const classes = classTotals(confusion);
+  // d F1_c / d p_ij: 2/D_c when i = j = c, minus 2 p_cc / D_c^2 for each of i, j equal to c
+  // (D_c = r_c + k_c; a class seen at all has D_c > 0).
+  const denominator = (c: string) => (classes.get(c)!.truths + classes.get(c)!.predictions) / n;
+  const falls = (c: string) => (2 * classes.get(c)!.right) / n / denominator(c) ** 2;
   let mean = 0;
   let square = 0;
   for (const [truth, row] of Object.entries(confusion)) {
     for (const [predicted, count] of Object.entries(row)) {
       const p = count / n;
       let gradient = -falls(truth) - falls(predicted);
-      if (truth === predicted) gradient += 2 / denominator.get(truth)!;
+      if (truth === predicted) gradient += 2 / denominator(truth);
       gradient /= classes.size;
       mean += gradient * p;
       square += gradient * gradient * p;
