@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import * as protoLoader from '@grpc/proto-loader';
+import { findProtoDir, PROTO_LOADER_OPTIONS } from '@mlops/grpc';
 import type { DynamicBatcher } from './batcher';
 import { decodeRequest, encodeResponse, requestKey, type InferRequestMessage } from './infer-request';
 import type { LoadedModel } from './model-repository';
@@ -154,6 +157,23 @@ describe('encodeResponse', () => {
     ]);
     expect(response.raw_output_contents[0].readBigInt64LE(8)).toBe(1n);
     expect(response.raw_output_contents[1].readFloatLE(4)).toBe(0.25);
+  });
+
+  it('encodes 64-bit integer outputs exactly through the protocol buffers of grpc_service.proto', () => {
+    const definition = protoLoader.loadSync(join(findProtoDir('grpc_service.proto', 'SERVING_PROTO_DIR'), 'grpc_service.proto'), PROTO_LOADER_OPTIONS);
+    const method = (definition['inference.GRPCInferenceService'] as protoLoader.ServiceDefinition).ModelInfer;
+    const labels = [0n, -1n, 9007199254740993n, -(2n ** 63n), 2n ** 63n - 1n];
+    const unsigned = [0n, 2n ** 64n - 1n, 2n ** 32n];
+    const wide = {
+      label: { datatype: 'INT64' as const, shape: [5], data: BigInt64Array.from(labels) },
+      count: { datatype: 'UINT64' as const, shape: [3], data: BigUint64Array.from(unsigned) },
+    };
+    const request = typed({ outputs: [{ name: 'label' }, { name: 'count' }] });
+    const wideModel = { ...model, outputs: [...model.outputs, { name: 'count', datatype: 'UINT64', shape: [-1] }] } as LoadedModel;
+    const bytes = method.responseSerialize(encodeResponse(wideModel, request, decodeRequest(wideModel, request), wide));
+    const decoded = method.responseDeserialize(bytes) as { outputs: { contents: { int64_contents: string[]; uint64_contents: string[] } }[] };
+    expect(decoded.outputs[0].contents.int64_contents).toEqual(labels.map(String));
+    expect(decoded.outputs[1].contents.uint64_contents).toEqual(unsigned.map(String));
   });
 });
 

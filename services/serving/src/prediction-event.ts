@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { EVENT_HEADERS, type OutgoingMessage } from '@mlops/bus';
 import { createEvent, type EventEnvelope } from '@mlops/contracts';
 import type { Feeds } from './batcher';
-import { elementCount, rowValues, type HostTensor } from './tensors';
+import { JsonBytes } from './json-bytes';
+import { elementCount, halfToNumber, rowValues, type HostTensor } from './tensors';
 
 const TYPE = 'prediction.logged';
 const SOURCE = 'serving';
@@ -56,104 +57,152 @@ export function validatedPredictionEvent(batch: PredictionBatch, row: number): E
   });
 }
 
-/** JSON of one element as the contract takes it, or undefined when it would break the contract (NaN, Infinity). */
-function jsonValue(t: HostTensor, i: number, boolAsNumber: boolean): string | undefined {
+/** JSON of a BOOL, BYTES or 64-bit integer element as the contract takes it. */
+function jsonValue(t: HostTensor, i: number, boolAsNumber: boolean): string {
   const v = t.data[i];
   if (typeof v === 'string') return JSON.stringify(v);
   if (t.datatype === 'BOOL') return boolAsNumber ? (v !== 0 ? '1' : '0') : v !== 0 ? 'true' : 'false';
-  const n = typeof v === 'bigint' ? Number(v) : v;
-  // For finite numbers String(n) is exactly what JSON.stringify writes.
-  return Number.isFinite(n) ? String(n) : undefined;
+  return String(v);
 }
 
-/** `,"<tensor>":` or `,"<tensor>[i]":` for each element of a row, cached per name and row size. */
-const keyCache = new Map<string, string[]>();
-function rowKeys(name: string, size: number): string[] {
+/** `,"<tensor>":` or `,"<tensor>[i]":` for each element of a row as UTF-8, cached per name and row size. */
+const keyCache = new Map<string, Buffer[]>();
+function rowKeys(name: string, size: number): Buffer[] {
   const id = `${size}\u0000${name}`;
   let keys = keyCache.get(id);
   if (!keys) {
-    keys = size === 1 ? [`,${JSON.stringify(name)}:`] : Array.from({ length: size }, (_, i) => `,${JSON.stringify(`${name}[${i}]`)}:`);
+    const text = size === 1 ? [`,${JSON.stringify(name)}:`] : Array.from({ length: size }, (_, i) => `,${JSON.stringify(`${name}[${i}]`)}:`);
+    keys = text.map((key) => Buffer.from(key, 'utf8'));
     if (keyCache.size < 10_000) keyCache.set(id, keys);
   }
   return keys;
 }
 
+/** How an element is written: float32 digits, FP16 bits decoded first, other numbers, or jsonValue. */
+type Kind = 'float32' | 'half' | 'number' | 'other';
+
+const kindOf = (datatype: HostTensor['datatype']): Kind =>
+  datatype === 'FP32' ? 'float32' : datatype === 'FP16' ? 'half' : OTHER.has(datatype) ? 'other' : 'number';
+const OTHER = new Set(['BOOL', 'BYTES', 'INT64', 'UINT64']);
+
 /** A tensor of the current request with what every row reuses: elements per row and their JSON keys. */
 interface Column {
   tensor: HostTensor;
   size: number;
-  keys: string[];
-  /** Float or 8-32 bit integer data: numbers to write as they are. */
-  plain: boolean;
+  keys: Buffer[];
+  kind: Kind;
 }
-
-const NOT_PLAIN = new Set(['BOOL', 'BYTES', 'INT64', 'UINT64']);
 
 const columns = (tensors: Feeds, perElementKeys: boolean): Column[] =>
   Object.entries(tensors).map(([name, tensor]) => {
     const size = elementCount(tensor.shape.slice(1));
-    return { tensor, size, keys: rowKeys(name, perElementKeys ? size : 1), plain: !NOT_PLAIN.has(tensor.datatype) };
+    return { tensor, size, keys: rowKeys(name, perElementKeys ? size : 1), kind: kindOf(tensor.datatype) };
   });
 
-/** Every key carries a leading comma; the first one is cut at the end. */
-function inputsJson(inputs: Column[], row: number): string | undefined {
-  let out = '';
-  for (const { tensor, size, keys, plain } of inputs) {
-    if (plain) {
-      const data = tensor.data as Float32Array;
-      for (let i = 0, at = row * size; i < size; i++, at++) {
-        const n = data[at];
-        // NaN and ±Infinity are the numbers for which n - n is not 0; the contract rejects them.
-        if (n - n !== 0) return undefined;
-        out += keys[i] + n;
+/**
+ * Inputs keep booleans and strings; outputs write booleans as 0/1, and inside an output array
+ * strings become numbers, as validatedPredictionEvent does.
+ */
+type Style = 'input' | 'output' | 'output-array';
+
+/** Writes element i of a column; false when the contract cannot take it (NaN, ±Infinity). */
+function writeElement(out: JsonBytes, column: Column, i: number, style: Style): boolean {
+  const v = column.tensor.data[i];
+  let n: number;
+  switch (column.kind) {
+    case 'float32':
+      n = v as number;
+      // NaN and ±Infinity are the numbers for which n - n is not 0.
+      if (n - n !== 0) return false;
+      out.float32(n);
+      return true;
+    case 'half':
+      n = halfToNumber(v as number);
+      if (n - n !== 0) return false;
+      out.float32(n);
+      return true;
+    case 'number':
+      n = v as number;
+      if (n - n !== 0) return false;
+      // For finite numbers String(n) is exactly what JSON.stringify writes.
+      out.ascii(String(n));
+      return true;
+    default:
+      if (style === 'output-array' && typeof v === 'string') {
+        n = Number(v);
+        if (n - n !== 0) return false;
+        out.ascii(String(n));
+        return true;
       }
-      continue;
-    }
-    for (let i = 0, at = row * size; i < size; i++, at++) {
-      const value = jsonValue(tensor, at, false);
-      if (value === undefined) return undefined;
-      out += keys[i] + value;
-    }
+      out.text(jsonValue(column.tensor, i, style !== 'input'));
+      return true;
   }
-  return `{${out.slice(1)}}`;
 }
 
-function outputsJson(outputs: Column[], row: number): string | undefined {
-  let out = '';
-  for (const { tensor, size, keys } of outputs) {
-    out += keys[0];
-    if (size === 1) {
-      const value = jsonValue(tensor, row, true);
-      if (value === undefined) return undefined;
-      out += value;
+/** `{"<key>":<value>,...}` of one row's inputs; false when an element cannot be written. */
+function writeInputs(out: JsonBytes, inputs: Column[], row: number): boolean {
+  out.ascii('{');
+  let first = true;
+  for (const column of inputs) {
+    const { size, keys } = column;
+    if (column.kind === 'float32') {
+      if (!out.keyedFloat32s(keys, column.tensor.data as Float32Array, row * size, size, first)) return false;
+      first &&= size === 0;
       continue;
     }
-    out += '[';
     for (let i = 0, at = row * size; i < size; i++, at++) {
-      // A multi-element output row is a number array: strings become numbers, as validatedPredictionEvent does.
-      const v = tensor.data[at];
-      const value = typeof v === 'string' ? (Number.isFinite(Number(v)) ? String(Number(v)) : undefined) : jsonValue(tensor, at, true);
-      if (value === undefined) return undefined;
-      out += (i === 0 ? '' : ',') + value;
+      // Every key carries a leading comma; the first key is written without it.
+      if (first) {
+        out.bytes(keys[i].subarray(1));
+        first = false;
+      } else out.bytes(keys[i]);
+      if (!writeElement(out, column, at, 'input')) return false;
     }
-    out += ']';
   }
-  return `{${out.slice(1)}}`;
+  out.ascii('}');
+  return true;
+}
+
+function writeOutputs(out: JsonBytes, outputs: Column[], row: number): boolean {
+  out.ascii('{');
+  let first = true;
+  for (const column of outputs) {
+    out.bytes(first ? column.keys[0].subarray(1) : column.keys[0]);
+    first = false;
+    const { size } = column;
+    if (size === 1) {
+      if (!writeElement(out, column, row, 'output')) return false;
+      continue;
+    }
+    out.ascii('[');
+    for (let i = 0, at = row * size; i < size; i++, at++) {
+      if (i > 0) out.ascii(',');
+      if (!writeElement(out, column, at, 'output-array')) return false;
+    }
+    out.ascii(']');
+  }
+  out.ascii('}');
+  return true;
 }
 
 /**
- * Builds prediction.logged messages straight as JSON, without a zod pass per row: the values
- * come from tensors the server decoded and checked itself, and the writer keeps to the
- * contract (finite numbers, strings, booleans). A row it cannot write that way (a NaN or
- * Infinity) goes through validatedPredictionEvent, which rejects it with the contract's error.
- * The spec checks both paths give the same events.
+ * Builds prediction.logged messages straight as JSON bytes, without a zod pass per row: the
+ * values come from tensors the server decoded and checked itself, and the writer keeps to the
+ * contract (finite numbers, strings, booleans). Float32 values are written as the shortest
+ * decimal that reads back as the same float32 (float32-decimal.ts), as rowValues gives them
+ * to the reference. A row it cannot write that way (a NaN or Infinity) goes through
+ * validatedPredictionEvent, which rejects it with the contract's error. The spec checks both
+ * paths give the same events.
  */
 export class PredictionMessageWriter {
+  private readonly out = new JsonBytes();
   private batch?: PredictionBatch;
   private inputs: Column[] = [];
   private outputs: Column[] = [];
   private head = '';
+  private middle = '';
   private tail = '';
+  private predictionIdHead = '';
   private modelJson = '""';
   private headTime = Number.NaN;
   private headModel = '';
@@ -172,6 +221,9 @@ export class PredictionMessageWriter {
       this.headTime = ms;
       this.headModel = batch.model;
     }
+    // `"<request id>:` without its closing quote: the row number and the quote follow (neither needs escaping).
+    this.predictionIdHead = batch.requestId ? `${JSON.stringify(batch.requestId).slice(0, -1)}:` : '';
+    this.middle = `,"model":${this.modelJson},"version":${batch.version},"inputs":`;
     this.tail =
       `,"latencyMs":${batch.latencyMs}` + (batch.requestId ? `,"requestKey":${JSON.stringify(batch.requestId)}` : '') + '}}';
   }
@@ -180,21 +232,24 @@ export class PredictionMessageWriter {
   row(row: number): OutgoingMessage {
     const batch = this.batch;
     if (!batch) throw new Error('PredictionMessageWriter.row before begin');
-    const inputs = inputsJson(this.inputs, row);
-    const outputs = inputs === undefined ? undefined : outputsJson(this.outputs, row);
-    if (inputs === undefined || outputs === undefined) {
+    const out = this.out;
+    const id = randomUUID();
+    out.ascii('{"id":"').ascii(id).text(this.head).ascii(id).ascii('","data":{"predictionId":');
+    if (this.predictionIdHead) out.text(this.predictionIdHead).ascii(`${row}"`);
+    else out.ascii(`"${randomUUID()}"`);
+    out.text(this.middle);
+    const written = writeInputs(out, this.inputs, row) && (out.ascii(',"outputs":'), writeOutputs(out, this.outputs, row));
+    if (!written) {
+      out.rewind(0);
       const event = validatedPredictionEvent(batch, row);
       return message(event.id, batch.model, JSON.stringify(event), batch.traceparent);
     }
-    const id = randomUUID();
-    const value =
-      `{"id":"${id}${this.head}${id}","data":{"predictionId":${JSON.stringify(predictionId(batch, row))},` +
-      `"model":${this.modelJson},"version":${batch.version},"inputs":${inputs},"outputs":${outputs}${this.tail}`;
-    return message(id, batch.model, value, batch.traceparent);
+    out.text(this.tail);
+    return message(id, batch.model, out.take(), batch.traceparent);
   }
 }
 
-function message(id: string, model: string, value: string, traceparent?: string): OutgoingMessage {
+function message(id: string, model: string, value: Buffer | string, traceparent?: string): OutgoingMessage {
   const headers: Record<string, string> = { [EVENT_HEADERS.id]: id, [EVENT_HEADERS.type]: TYPE, [EVENT_HEADERS.correlationId]: id };
   // Published later, in batches, outside the request: the request's context rides along here.
   if (traceparent) headers.traceparent = traceparent;

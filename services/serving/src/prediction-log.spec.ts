@@ -45,8 +45,9 @@ describe('PredictionMessageWriter (prediction.logged without a zod pass per row)
       });
     }
     const row1 = consumed((writer.begin(b), writer.row(1))).data;
-    expect(row1.inputs).toEqual({ 'input[0]': Math.fround(1e-7), 'input[1]': 0, 'input[2]': 7.25, flag: false, count: -9, text: 'é' });
-    expect(row1.outputs).toEqual({ label: 0, probabilities: [Math.fround(0.9), Math.fround(0.1)], ok: 1 });
+    // float32 values are logged as the shortest decimal that reads back as the same float32
+    expect(row1.inputs).toEqual({ 'input[0]': 1e-7, 'input[1]': 0, 'input[2]': 7.25, flag: false, count: -9, text: 'é' });
+    expect(row1.outputs).toEqual({ label: 0, probabilities: [0.9, 0.1], ok: 1 });
     expect(row1).toMatchObject({ predictionId: 'req-"1":1', requestKey: 'req-"1"', latencyMs: 1.625, version: 3 });
   });
 
@@ -64,6 +65,36 @@ describe('PredictionMessageWriter (prediction.logged without a zod pass per row)
     writer.begin(batch({ inputs }));
     expect(() => writer.row(0)).toThrow(/data\.inputs\.input/);
     expect(consumed(writer.row(1)).data.inputs).toEqual({ input: 1 });
+  });
+
+  it('writes every numeric datatype as the reference does: FP16 decoded from its bits, FP64 and small integers as they are', () => {
+    const writer = new PredictionMessageWriter();
+    const b = batch({
+      inputs: {
+        // FP16 bits: 0x3c00 = 1, 0xc100 = -2.5, 0x0001 = 2^-24 (the smallest subnormal), 0x7bff = 65504
+        half: { datatype: 'FP16', shape: [1, 4], data: Uint16Array.from([0x3c00, 0xc100, 0x0001, 0x7bff]) },
+        double: { datatype: 'FP64', shape: [1, 2], data: Float64Array.from([0.1, -1e300]) },
+        small: { datatype: 'INT8', shape: [1, 2], data: Int8Array.from([-128, 127]) },
+        wide: { datatype: 'UINT32', shape: [1], data: Uint32Array.from([4294967295]) },
+      },
+      outputs: { score: { datatype: 'FP16', shape: [1, 2], data: Uint16Array.from([0x3800, 0x3400]) } },
+    });
+    writer.begin(b);
+    const event = consumed(writer.row(0));
+    expect(event.data).toEqual(JSON.parse(JSON.stringify(validatedPredictionEvent(b, 0).data)));
+    expect(event.data.inputs).toEqual({
+      'half[0]': 1, 'half[1]': -2.5, 'half[2]': 2 ** -24, 'half[3]': 65504,
+      'double[0]': 0.1, 'double[1]': -1e300, 'small[0]': -128, 'small[1]': 127, wide: 4294967295,
+    });
+    expect(event.data.outputs).toEqual({ score: [0.5, 0.25] });
+  });
+
+  it('a non-finite output goes to the validated path too, and the writer carries on with the next row', () => {
+    const writer = new PredictionMessageWriter();
+    const outputs: Feeds = { y: { datatype: 'FP32', shape: [2, 2], data: Float32Array.from([1, Infinity, 2, 3]) } };
+    writer.begin(batch({ inputs: { x: { datatype: 'FP32', shape: [2], data: Float32Array.from([0.5, 0.25]) } }, outputs }));
+    expect(() => writer.row(0)).toThrow(/data\.outputs\.y/);
+    expect(consumed(writer.row(1)).data).toMatchObject({ inputs: { x: 0.25 }, outputs: { y: [2, 3] } });
   });
 });
 

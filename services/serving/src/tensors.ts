@@ -1,4 +1,5 @@
 import { endianness } from 'node:os';
+import { float32Decimal } from './float32-decimal';
 
 /** KServe v2 datatypes. */
 export const V2_DATATYPES = [
@@ -200,8 +201,19 @@ export function toContents(t: HostTensor): Partial<Record<ContentsField, unknown
   const data = t.data;
   if (Array.isArray(data)) return { [field]: data.map((s) => Buffer.from(s, 'utf8')) };
   if (t.datatype === 'BOOL') return { [field]: Array.from(data as Uint8Array, (v) => v !== 0) };
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return { [field]: Array.from(data, (v) => v.toString()) };
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return { [field]: int64Halves(data) };
   return { [field]: Array.from(data as Float32Array) };
+}
+
+/**
+ * 64-bit integers as their 32-bit halves ({ low, high }, little-endian like the whole server):
+ * protobufjs encodes those as they are, where a decimal string is parsed into a Long per value.
+ */
+function int64Halves(data: BigInt64Array | BigUint64Array): { low: number; high: number }[] {
+  const words = new Int32Array(data.buffer, data.byteOffset, data.length * 2);
+  const out = new Array<{ low: number; high: number }>(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = { low: words[2 * i], high: words[2 * i + 1] };
+  return out;
 }
 
 /** Elements [start, end) as a new tensor data (a copy). */
@@ -223,13 +235,34 @@ export function concatData(parts: TensorData[]): TensorData {
   return out;
 }
 
-/** Row i of a tensor's data as JSON-friendly values (for prediction events). */
+/** An IEEE 754 half-precision value from its 16 bits (FP16 data is kept as those bits). */
+export function halfToNumber(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/**
+ * Row i of a tensor's data as JSON-friendly values (for prediction events): FP16 decoded from
+ * its bits, FP32 as the shortest decimal that reads back as the same float32 (what the event
+ * writer writes), INT64 as a number.
+ */
 export function rowValues(t: HostTensor, row: number): (number | string | boolean)[] {
   const size = elementCount(t.shape.slice(1));
   const out: (number | string | boolean)[] = [];
   for (let i = row * size; i < (row + 1) * size; i++) {
     const v = t.data[i];
-    out.push(typeof v === 'bigint' ? Number(v) : t.datatype === 'BOOL' ? v !== 0 : (v as number | string));
+    if (typeof v === 'bigint') out.push(Number(v));
+    else if (typeof v === 'string') out.push(v);
+    else if (t.datatype === 'BOOL') out.push(v !== 0);
+    else if (t.datatype === 'FP16') out.push(float32Value(halfToNumber(v)));
+    else if (t.datatype === 'FP32') out.push(float32Value(v));
+    else out.push(v);
   }
   return out;
 }
+
+const float32Value = (n: number) => (Number.isFinite(n) ? Number(float32Decimal(n)) : n);
