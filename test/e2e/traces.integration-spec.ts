@@ -72,6 +72,15 @@ describe('OpenTelemetry traces across services (OTLP, real Kafka, one process pe
       INSTANCE_ID: `feature-store-${randomUUID()}`,
     });
     services.push(ingestion, featureStore);
+    // The new feature store starts at the end of its topics, not at other tests' history.
+    const kafka = new Kafka({ clientId: 'traces-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await startGroupsAtEnd(kafka, admin, {
+      [`feature-store-${run}`]: ['data.validated'],
+      [`feature-store-${run}.retrain`]: ['retrain.requested'],
+    });
+    await admin.disconnect();
     ingestion.start();
     featureStore.start();
     await ingestion.waitUntilReady(`${ingestionUrl}/health/ready`);
