@@ -78,13 +78,9 @@ export class JsonBytes {
     return true;
   }
 
-  /** Undoes writes back to a position from position(). */
-  rewind(position: number): void {
-    this.at = position;
-  }
-
-  position(): number {
-    return this.at;
+  /** Drops what was written since the last take(). */
+  discard(): void {
+    this.at = 0;
   }
 
   /** What was written since the last take(), as its own Buffer; the writer starts over. */

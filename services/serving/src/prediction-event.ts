@@ -240,7 +240,7 @@ export class PredictionMessageWriter {
     out.text(this.middle);
     const written = writeInputs(out, this.inputs, row) && (out.ascii(',"outputs":'), writeOutputs(out, this.outputs, row));
     if (!written) {
-      out.rewind(0);
+      out.discard();
       const event = validatedPredictionEvent(batch, row);
       return message(event.id, batch.model, JSON.stringify(event), batch.traceparent);
     }
