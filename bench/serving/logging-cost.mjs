@@ -1,7 +1,8 @@
 // CPU cost of prediction logging per row (not a timed test): the same 100-row request
 // (30 FP32 features, outputs label INT64 + probabilities FP32 [100,2], as the bench model)
-// published to an in-process bus (a) the old way, one createEvent (zod) + JSON.stringify per
-// row, and (b) the way PredictionLog does it now, PredictionMessageWriter straight to JSON.
+// published to an in-process bus (a) through the zod reference, one createEvent + JSON.stringify
+// per row (its FP32 values go through a decimal string each, like the writer's), and (b) the
+// way PredictionLog does it, PredictionMessageWriter straight to JSON bytes.
 // Reports process CPU time (user+system) per row, which other load on the machine disturbs
 // less than wall time. (c) is (b) without the bus: what building the JSON costs alone.
 // usage: npm run build && node bench/serving/logging-cost.mjs [ROUNDS]
