@@ -1,5 +1,12 @@
 import { writeAscii, writeFloat32 } from './float32-decimal';
 
+/** Copies bytes[from..] to out[at..]; returns the position after them. */
+function copyBytes(out: Uint8Array, at: number, bytes: Uint8Array, from: number): number {
+  // Keys are a few bytes: a loop beats a native copy call at that size.
+  for (let i = from; i < bytes.length; i++) out[at++] = bytes[i];
+  return at;
+}
+
 /**
  * JSON text built straight into bytes, for messages whose bulk is numbers: keys are copied
  * from pre-encoded bytes and float32 values written by writeFloat32, so no intermediate
@@ -37,11 +44,7 @@ export class JsonBytes {
   /** Pre-encoded bytes, e.g. a cached key. */
   bytes(bytes: Uint8Array): this {
     this.room(bytes.length);
-    const out = this.buffer;
-    let at = this.at;
-    // Keys are a few bytes: a loop beats a native copy call at that size.
-    for (let i = 0; i < bytes.length; i++) out[at++] = bytes[i];
-    this.at = at;
+    this.at = copyBytes(this.buffer, this.at, bytes, 0);
     return this;
   }
 
@@ -64,8 +67,7 @@ export class JsonBytes {
     const out = this.buffer;
     let at = this.at;
     for (let i = 0; i < count; i++) {
-      const key = keys[i];
-      for (let j = i === 0 && skipFirstComma ? 1 : 0; j < key.length; j++) out[at++] = key[j];
+      at = copyBytes(out, at, keys[i], i === 0 && skipFirstComma ? 1 : 0);
       const n = data[from + i];
       // NaN and ±Infinity are the numbers for which n - n is not 0.
       if (n - n !== 0) {

@@ -111,13 +111,9 @@ function writeElement(out: JsonBytes, column: Column, i: number, style: Style): 
   let n: number;
   switch (column.kind) {
     case 'float32':
-      n = v as number;
-      // NaN and ±Infinity are the numbers for which n - n is not 0.
-      if (n - n !== 0) return false;
-      out.float32(n);
-      return true;
     case 'half':
-      n = halfToNumber(v as number);
+      n = column.kind === 'half' ? halfToNumber(v as number) : (v as number);
+      // NaN and ±Infinity are the numbers for which n - n is not 0.
       if (n - n !== 0) return false;
       out.float32(n);
       return true;
