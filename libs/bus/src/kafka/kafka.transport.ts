@@ -205,7 +205,9 @@ export class KafkaTransport implements MessageTransport {
           // kafkajs keeps the subscriptions of a crashed consumer; it needs a connection and run.
           await consumer.connect();
           await consumer.run(runConfig);
-          this.options.logger?.warn(`kafka consumer ${group} running again after its crash`);
+          // stop() may have run while this joined the group; its disconnect came too early.
+          if (stopping) await consumer.disconnect();
+          else this.options.logger?.warn(`kafka consumer ${group} running again after its crash`);
           return;
         } catch (error) {
           this.options.logger?.error(`kafka consumer ${group} could not run again (attempt ${attempt}): ${(error as Error).message}`);
@@ -252,8 +254,10 @@ export class KafkaTransport implements MessageTransport {
           // A transaction that could not be aborted (the broker was gone) leaves kafkajs's
           // producer in state ABORTING for good. A new producer with the same transactional id
           // fences the old one; the batch is then redelivered to it.
+          // Once stopped, this subscription must not fence the producer of the one that
+          // replaced it (same group, same transactional id).
           const broken = txProducer;
-          txProducer = await this.newProducer(transactionalId!);
+          if (!stopping) txProducer = await this.newProducer(transactionalId!);
           await broken.disconnect().catch(() => undefined);
           throw error;
         }
