@@ -3,22 +3,25 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { applyOnce, openDataSource } from '@mlops/persistence';
 import { infraEnv } from '../../../test/infra/infra-env';
+import { startGroupsAtEnd } from '../../../test/support/kafka-groups';
 import { freePort, ServiceProcess } from '../../../test/support/service-process';
 import { waitFor } from '../../../test/support/wait-for';
 
 /**
  * Reads data.validated / data.rejected as a downstream service would: read_committed, and
- * applying each event id once (its effect and the id commit together in Postgres).
+ * applying each event id once (its effect and the id commit together in Postgres). It starts
+ * at the topics' current end, so a broker holding earlier runs' events is not replayed.
  */
 async function observe(kafka: Kafka, source: string, db?: { dataSource: DataSource; service: string }) {
   const validated: { id: string; recordId: string }[] = [];
   const applied: string[] = [];
   const rejected: { reasons: { field: string }[] }[] = [];
+  const groupId = `observer-${randomUUID()}`;
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: ['data.validated', 'data.rejected'].map((topic) => ({ topic, numPartitions: 3 })) });
+  await startGroupsAtEnd(kafka, admin, { [groupId]: ['data.validated', 'data.rejected'] });
   await admin.disconnect();
-  const consumer = kafka.consumer({ groupId: `observer-${randomUUID()}`, readUncommitted: false });
+  const consumer = kafka.consumer({ groupId, readUncommitted: false });
   await consumer.connect();
   await consumer.subscribe({ topics: ['data.validated', 'data.rejected'], fromBeginning: true });
   await consumer.run({
