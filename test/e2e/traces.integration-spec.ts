@@ -8,9 +8,8 @@ import { inferenceClient, makeTestModels, type InferenceClient } from '../../ser
 import { infraEnv } from '../infra/infra-env';
 import { startGroupsAtEnd } from '../support/kafka-groups';
 import { interopPython } from '../support/python';
-import { OtlpReceiver, SPAN_KIND, type ReceivedSpan } from '../support/otlp-receiver';
+import { OtlpReceiver, SPAN_KIND } from '../support/otlp-receiver';
 import { freePort, ServiceProcess } from '../support/service-process';
-import { waitFor } from '../support/wait-for';
 
 /**
  * Traces across processes, exported over OTLP/HTTP to a receiver in the test exactly as
@@ -110,18 +109,18 @@ describe('OpenTelemetry traces across services (OTLP, real Kafka, one process pe
     });
     expect(await response.json()).toMatchObject({ accepted: 1 });
 
-    const byName = (spans: ReceivedSpan[], service: string, name: string) => spans.find((s) => s.service === service && s.name === name);
-    const spans = await waitFor(() => {
-      const trace = otlp.trace(callerTrace);
-      return byName(trace, 'feature-store', 'process data.validated') ? trace : undefined;
-    }, 'the feature store consumer span in the caller trace', 60_000);
-
-    const server = byName(spans, 'ingestion', `POST /sources/:source/records`);
-    const publish = byName(spans, 'ingestion', 'publish data.validated');
-    const consume = byName(spans, 'feature-store', 'process data.validated');
+    const [server, publish, consume] = await otlp.waitForSpans(
+      callerTrace,
+      [
+        { service: 'ingestion', name: 'POST /sources/:source/records' },
+        { service: 'ingestion', name: 'publish data.validated' },
+        { service: 'feature-store', name: 'process data.validated' },
+      ],
+      60_000,
+    );
     expect(server).toMatchObject({ kind: SPAN_KIND.SERVER, parentSpanId: callerSpan });
-    expect(publish).toMatchObject({ kind: SPAN_KIND.PRODUCER, parentSpanId: server!.spanId });
-    expect(consume).toMatchObject({ kind: SPAN_KIND.CONSUMER, parentSpanId: publish!.spanId, attributes: { 'messaging.consumer.group.name': expect.stringContaining('feature-store') } });
+    expect(publish).toMatchObject({ kind: SPAN_KIND.PRODUCER, parentSpanId: server.spanId });
+    expect(consume).toMatchObject({ kind: SPAN_KIND.CONSUMER, parentSpanId: publish.spanId, attributes: { 'messaging.consumer.group.name': expect.stringContaining('feature-store') } });
   });
 
   it('follows a prediction from the gRPC call through prediction.logged into the monitor, parent to child', async () => {
@@ -172,17 +171,21 @@ describe('OpenTelemetry traces across services (OTLP, real Kafka, one process pe
       const request = { model_name: `churn_${run}`, inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], contents: { fp32_contents: Array.from({ length: 30 }, (_, i) => i / 30) } }] };
       await new Promise((done, fail) => client.ModelInfer(request, metadata, (e: Error | null, r: unknown) => (e ? fail(e) : done(r))));
 
-      const spans = await waitFor(() => {
-        const trace = otlp.trace(callerTrace);
-        return trace.some((s) => s.service === 'monitoring' && s.name === 'process prediction.logged') ? trace : undefined;
-      }, 'the monitor consumer span in the caller trace', 90_000).catch((error) => {
-        console.log(otlp.trace(callerTrace).map((s) => `${s.service} ${s.name} ${s.spanId} <- ${s.parentSpanId}`).join('\n'), serving.output.join('').slice(-3000), monitoring.output.join('').slice(-3000));
-        throw error;
-      });
-      const infer = spans.find((s) => s.service === 'serving' && s.name === 'inference.GRPCInferenceService/ModelInfer');
-      const consume = spans.find((s) => s.service === 'monitoring' && s.name === 'process prediction.logged');
+      const [infer, consume] = await otlp
+        .waitForSpans(
+          callerTrace,
+          [
+            { service: 'serving', name: 'inference.GRPCInferenceService/ModelInfer' },
+            { service: 'monitoring', name: 'process prediction.logged' },
+          ],
+          90_000,
+        )
+        .catch((error) => {
+          console.log(serving.output.join('').slice(-3000), monitoring.output.join('').slice(-3000));
+          throw error;
+        });
       expect(infer).toMatchObject({ kind: SPAN_KIND.SERVER, parentSpanId: callerSpan });
-      expect(consume).toMatchObject({ kind: SPAN_KIND.CONSUMER, parentSpanId: infer!.spanId });
+      expect(consume).toMatchObject({ kind: SPAN_KIND.CONSUMER, parentSpanId: infer.spanId });
     } finally {
       client.close();
       rmSync(models.dir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { waitFor } from './wait-for';
 
 /** One span as received over OTLP/HTTP (JSON encoding), with the service that sent it. */
 export interface ReceivedSpan {
@@ -74,6 +75,24 @@ export class OtlpReceiver {
   /** The spans of one trace, parent links resolvable within it. */
   trace(traceId: string): ReceivedSpan[] {
     return this.spans.filter((s) => s.traceId === traceId);
+  }
+
+  /**
+   * Waits until every named span of the trace has arrived and returns them in that order.
+   * Each process exports its spans in batches of its own, so a consumer's span can arrive
+   * before the span of the producer that caused it.
+   */
+  async waitForSpans(traceId: string, wanted: readonly { service: string; name: string }[], timeoutMs: number): Promise<ReceivedSpan[]> {
+    const find = () => wanted.map((w) => this.trace(traceId).find((s) => s.service === w.service && s.name === w.name));
+    const complete = (found: (ReceivedSpan | undefined)[]): found is ReceivedSpan[] => found.every((s) => s !== undefined);
+    const names = wanted.map((w) => `${w.service} "${w.name}"`).join(', ');
+    return waitFor(() => {
+      const found = find();
+      return complete(found) ? found : undefined;
+    }, `${names} in trace ${traceId}`, timeoutMs).catch((error: Error) => {
+      const received = this.trace(traceId).map((s) => `${s.service} "${s.name}" ${s.spanId} <- ${s.parentSpanId}`);
+      throw new Error(`${error.message}; received: ${received.join('; ') || 'none'}`);
+    });
   }
 
   async stop(): Promise<void> {
