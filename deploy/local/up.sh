@@ -10,6 +10,16 @@ export MLOPS_LOCAL_DIR MLOPS_RUN_ID="${MLOPS_RUN_ID:-$$}"
 trap 'rm -f "$MLOPS_LOCAL_DIR/.apt-updated.$MLOPS_RUN_ID"' EXIT
 mkdir -p "$MLOPS_LOCAL_DIR"
 
+# A port in the ephemeral range can be taken by a client connection's source port while its
+# server is down for a restart (the fault tests restart servers); the server then cannot bind it.
+if read -r ephemeral_low ephemeral_high < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null; then
+  for port in "${KAFKA_PORT:-19092}" "${KAFKA_CONTROLLER_PORT:-19093}" "${KAFKA_SASL_PORT:-19094}" "${PG_PORT:-15432}" "${REDIS_PORT:-16379}"; do
+    if (( port >= ephemeral_low && port <= ephemeral_high )); then
+      log "WARNING: port $port is in the ephemeral range $ephemeral_low-$ephemeral_high; a restart of its server may fail to bind it. Prefer a port below $ephemeral_low."
+    fi
+  done
+fi
+
 # kcat: used by kafka.sh's readiness probe and by tests.
 apt_install_if_missing kcat kcat
 
