@@ -83,12 +83,11 @@ export class OtlpReceiver {
    * before the span of the producer that caused it.
    */
   async waitForSpans(traceId: string, wanted: readonly { service: string; name: string }[], timeoutMs: number): Promise<ReceivedSpan[]> {
-    const find = () => wanted.map((w) => this.trace(traceId).find((s) => s.service === w.service && s.name === w.name));
-    const complete = (found: (ReceivedSpan | undefined)[]): found is ReceivedSpan[] => found.every((s) => s !== undefined);
     const names = wanted.map((w) => `${w.service} "${w.name}"`).join(', ');
     return waitFor(() => {
-      const found = find();
-      return complete(found) ? found : undefined;
+      const trace = this.trace(traceId);
+      const found = wanted.map((w) => trace.find((s) => s.service === w.service && s.name === w.name));
+      return found.every((s) => s !== undefined) ? (found as ReceivedSpan[]) : undefined;
     }, `${names} in trace ${traceId}`, timeoutMs).catch((error: Error) => {
       const received = this.trace(traceId).map((s) => `${s.service} "${s.name}" ${s.spanId} <- ${s.parentSpanId}`);
       throw new Error(`${error.message}; received: ${received.join('; ') || 'none'}`);
