@@ -25,7 +25,10 @@ export interface EventEnvelope<T extends EventType = EventType> {
   data: PayloadOf<T>;
 }
 
-export type AnyEvent = { [T in EventType]: EventEnvelope<T> }[EventType];
+/** The event of one of the types T, as a union that narrows on `type`. */
+export type EventOf<T extends EventType> = { [K in T]: EventEnvelope<K> }[T];
+
+export type AnyEvent = EventOf<EventType>;
 
 export interface ContractIssue {
   /** Dotted path of the offending field, e.g. `data.version`. */
