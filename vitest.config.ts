@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // swc (not esbuild) compiles the tests so NestJS gets decorator metadata.
 const alias = {
   ...Object.fromEntries(
-    ['bus', 'config', 'contracts', 'drift', 'grpc', 'http', 'metrics', 'persistence', 'runtime', 'telemetry'].map((lib) => [
+    ['bus', 'config', 'contracts', 'drift', 'errors', 'grpc', 'http', 'metrics', 'persistence', 'runtime', 'telemetry'].map((lib) => [
       `@mlops/${lib}`,
       resolve(__dirname, `libs/${lib}/src/index.ts`),
     ]),

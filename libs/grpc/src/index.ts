@@ -1,2 +1,3 @@
 export * from './proto';
 export * from './security';
+export * from './grpc-status';

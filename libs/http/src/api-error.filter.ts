@@ -1,13 +1,14 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { ApiError, type FieldIssue } from './api-error';
+import { DomainError } from '@mlops/errors';
+import { ApiError, apiErrorOf, type FieldIssue } from './api-error';
 
 /** Maps a service's own (domain) errors to what the client sees; undefined for others. */
 export type ErrorTranslation = (error: unknown) => ApiError | undefined;
 
 /**
  * Every error as `{error_code, message, issues?}` with the status of its code (MLflow's
- * codes, so a malformed body is MALFORMED_REQUEST); 5xx are logged. `translate` maps the
- * service's domain errors, which know nothing of HTTP.
+ * codes, so a malformed body is MALFORMED_REQUEST); 5xx are logged. Domain errors
+ * (`@mlops/errors`) map by their kind; `translate` may map a service's other errors first.
  */
 @Catch()
 export class ApiErrorFilter implements ExceptionFilter {
@@ -29,7 +30,7 @@ export class ApiErrorFilter implements ExceptionFilter {
   }
 
   private describe(error: unknown): [number, { error_code: string; message: string; issues?: FieldIssue[] }] {
-    const api = error instanceof ApiError ? error : this.translate(error);
+    const api = error instanceof ApiError ? error : (this.translate(error) ?? (error instanceof DomainError ? apiErrorOf(error) : undefined));
     if (api) return [api.status, { error_code: api.code, message: api.message, ...(api.issues ? { issues: api.issues } : {}) }];
     if (error instanceof HttpException) {
       const status = error.getStatus();
