@@ -53,7 +53,7 @@ describe('architecture (Nx project graph)', () => {
 });
 
 describe('checkArchitecture (fixtures)', () => {
-  const lib = (root: string, tags = ['type:lib', 'scope:shared']): GraphProject => ({ type: 'lib', data: { root, tags } });
+  const lib = (root: string, tags = ['type:lib', 'scope:shared', root === 'libs/bus' ? 'layer:infra' : 'layer:core']): GraphProject => ({ type: 'lib', data: { root, tags } });
   const app = (root: string, tags: string[]): GraphProject => ({ type: 'app', data: { root, tags } });
 
   const base = (): ProjectGraphJson => ({
@@ -96,7 +96,7 @@ describe('checkArchitecture (fixtures)', () => {
 
   it('reports an app depending on a lib that is not scope:shared', () => {
     const graph = base();
-    graph.nodes['ingestion-internal'] = lib('libs/ingestion-internal', ['type:lib', 'scope:ingestion']);
+    graph.nodes['ingestion-internal'] = lib('libs/ingestion-internal', ['type:lib', 'scope:ingestion', 'layer:core']);
     graph.dependencies.registry.push({ source: 'registry', target: 'ingestion-internal', type: 'static' });
     expect(checkArchitecture(graph)).toEqual([
       expect.objectContaining({ rule: 'app-depends-on-non-shared', project: 'registry', target: 'ingestion-internal' }),
@@ -115,7 +115,30 @@ describe('checkArchitecture (fixtures)', () => {
 
   it('reports a project under libs/ that is not tagged type:lib', () => {
     const graph = base();
-    graph.nodes.untagged = lib('libs/untagged', []);
+    graph.nodes.untagged = lib('libs/untagged', ['layer:core']);
     expect(checkArchitecture(graph)).toEqual([expect.objectContaining({ rule: 'lib-must-be-lib', project: 'untagged' })]);
+  });
+
+  it('reports a lib with no layer or two', () => {
+    const graph = base();
+    graph.nodes.unlayered = lib('libs/unlayered', ['type:lib', 'scope:shared']);
+    graph.nodes.twice = lib('libs/twice', ['type:lib', 'scope:shared', 'layer:core', 'layer:edge']);
+    expect(checkArchitecture(graph).map((v) => [v.rule, v.project])).toEqual([
+      ['lib-needs-one-layer', 'unlayered'],
+      ['lib-needs-one-layer', 'twice'],
+    ]);
+  });
+
+  it('reports a core lib depending on any lib, and a lib depending on a higher layer', () => {
+    const graph = base();
+    graph.nodes.http = lib('libs/http', ['type:lib', 'scope:shared', 'layer:edge']);
+    graph.nodes.errors = lib('libs/errors');
+    graph.dependencies.contracts.push({ source: 'contracts', target: 'errors', type: 'static' });
+    graph.dependencies.bus.push({ source: 'bus', target: 'http', type: 'static' });
+    graph.dependencies.http = [{ source: 'http', target: 'bus', type: 'static' }];
+    expect(checkArchitecture(graph).map((v) => [v.rule, v.project, v.target])).toEqual([
+      ['lib-depends-on-higher-layer', 'contracts', 'errors'],
+      ['lib-depends-on-higher-layer', 'bus', 'http'],
+    ]);
   });
 });

@@ -5,7 +5,11 @@
 //    (not scope:shared); every project under libs/ is tagged type:lib;
 //  - no app depends on another app;
 //  - libs depend only on libs;
-//  - apps depend only on scope:shared libs.
+//  - apps depend only on scope:shared libs;
+//  - every lib has one layer tag, and depends only on its own layer or those below it:
+//    layer:core (contracts, errors, config, drift) on no workspace lib, layer:infra
+//    (bus, persistence, telemetry, metrics) on core and infra, layer:edge (http, grpc,
+//    runtime: the Nest, HTTP and gRPC wrappers) on any lib.
 // The same rules are enforced per import by @nx/enforce-module-boundaries in
 // eslint.config.mjs; this check works on the whole graph Nx computes.
 
@@ -28,7 +32,14 @@ export interface ProjectGraphJson {
 }
 
 export interface Violation {
-  rule: 'service-must-be-app' | 'lib-must-be-lib' | 'app-depends-on-app' | 'lib-depends-on-non-lib' | 'app-depends-on-non-shared';
+  rule:
+    | 'service-must-be-app'
+    | 'lib-must-be-lib'
+    | 'app-depends-on-app'
+    | 'lib-depends-on-non-lib'
+    | 'app-depends-on-non-shared'
+    | 'lib-needs-one-layer'
+    | 'lib-depends-on-higher-layer';
   project: string;
   target?: string;
   message: string;
@@ -38,6 +49,10 @@ const tagsOf = (p: GraphProject): string[] => p.data.tags ?? [];
 const isApp = (p: GraphProject): boolean => tagsOf(p).includes('type:app');
 const isLib = (p: GraphProject): boolean => tagsOf(p).includes('type:lib');
 const isShared = (p: GraphProject): boolean => tagsOf(p).includes('scope:shared');
+/** Library layers, lowest first; a lib may depend on libs of its own layer or a lower one, except core on none. */
+export const LAYERS = ['core', 'infra', 'edge'] as const;
+const layersOf = (p: GraphProject): string[] => tagsOf(p).filter((t) => t.startsWith('layer:')).map((t) => t.slice('layer:'.length));
+const rank = (layer: string): number => (LAYERS as readonly string[]).indexOf(layer);
 const under = (p: GraphProject, dir: string): boolean => p.data.root === dir || p.data.root.startsWith(`${dir}/`);
 
 /** Edges between workspace projects (external `npm:` nodes are ignored). */
@@ -68,6 +83,16 @@ export function checkArchitecture(graph: ProjectGraphJson): Violation[] {
         message: `${name} (${project.data.root}) must be tagged type:lib; tags: [${tagsOf(project).join(', ')}]`,
       });
     }
+    if (isLib(project)) {
+      const layers = layersOf(project);
+      if (layers.length !== 1 || rank(layers[0]!) < 0) {
+        violations.push({
+          rule: 'lib-needs-one-layer',
+          project: name,
+          message: `${name} must have exactly one tag of ${LAYERS.map((l) => `layer:${l}`).join(', ')}; tags: [${tagsOf(project).join(', ')}]`,
+        });
+      }
+    }
   }
 
   for (const edge of internalEdges(graph)) {
@@ -95,6 +120,17 @@ export function checkArchitecture(graph: ProjectGraphJson): Violation[] {
         target: edge.target,
         message: `lib ${edge.source} depends on ${edge.target}, which is not tagged type:lib`,
       });
+    }
+    if (isLib(source) && isLib(target)) {
+      const [from, to] = [layersOf(source)[0] ?? '', layersOf(target)[0] ?? ''];
+      if (rank(from) >= 0 && rank(to) >= 0 && (from === 'core' || rank(to) > rank(from))) {
+        violations.push({
+          rule: 'lib-depends-on-higher-layer',
+          project: edge.source,
+          target: edge.target,
+          message: `lib ${edge.source} (layer:${from}) depends on ${edge.target} (layer:${to}); ${from === 'core' ? 'core libs depend on no workspace lib' : `layer:${from} may depend only on ${LAYERS.slice(0, rank(from) + 1).join(', ')}`}`,
+        });
+      }
     }
   }
 
