@@ -19,12 +19,19 @@ const optionalSecret = z.string().min(1).optional();
  * so the embedded mode starts with an empty environment.
  */
 export const busEnvSchema = z.discriminatedUnion('BUS', [
-  z.object({ BUS: z.literal('in-process') }),
+  z.object({
+    /** `in-process` (embedded: every service in one process) or `kafka`; default kafka when KAFKA_BROKERS is set, else in-process. */
+    BUS: z.literal('in-process'),
+  }),
   z.object({
     BUS: z.literal('kafka'),
+    /** Comma-separated `host:port` of the Kafka brokers, e.g. `kafka-1:9092,kafka-2:9092`. */
     KAFKA_BROKERS: brokerList,
+    /** The Kafka client id (default: the service's name). */
     KAFKA_CLIENT_ID: z.string().min(1).optional(),
+    /** TLS to the brokers. */
     KAFKA_SSL: z.stringbool().default(false),
+    /** SASL authentication: plain, scram-sha-256 or scram-sha-512; needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD. */
     KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
     KAFKA_SASL_USERNAME: optionalSecret,
     KAFKA_SASL_PASSWORD: optionalSecret,
@@ -49,6 +56,7 @@ export function withBusDefault(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 export const databaseEnvSchema = z.object({
+  /** `postgres://user:pass@host:port/db` (distributed) or `sqlite:<file>` (embedded). */
   DATABASE_URL: z
     .string()
     .regex(/^(postgres(ql)?:\/\/|sqlite:)/, 'expected postgres://user:pass@host:port/db or sqlite:<file> or sqlite::memory:')
