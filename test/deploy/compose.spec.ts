@@ -91,8 +91,10 @@ describe('docker-compose.yml: infrastructure', () => {
     }
   });
 
-  it('runs Kafka 3.9.x (kafkajs 2.2.4 cannot talk to Kafka 4, deploy/local/README.md)', () => {
-    expect(compose.services.kafka.image).toMatch(/^apache\/kafka:3\.9\.\d+$/);
+  it('runs the Kafka version deploy/local tests kafkajs against (deploy/local/kafka/pom.xml)', () => {
+    const pinned = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(read('deploy/local/kafka/pom.xml'))?.[1];
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(compose.services.kafka.image).toBe(`apache/kafka:${pinned}`);
   });
 
   it('gives every service that others wait for as healthy a healthcheck', () => {
@@ -145,7 +147,7 @@ describe('the compose checks catch drift (fixtures)', () => {
   });
 
   it('finds a service missing from a compose file', () => {
-    const partial = loadCompose('services:\n  kafka:\n    image: apache/kafka:3.9.1\n');
+    const partial = loadCompose('services:\n  kafka:\n    image: apache/kafka:4.4.0\n');
     expect(services.filter((service) => !(service in partial.services))).toEqual(services);
   });
 });
