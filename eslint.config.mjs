@@ -45,6 +45,8 @@ const testFiles = [
 ];
 const testHelperImports = ['^(\\.\\./)+test/(support|infra)/'];
 
+const kafkajsBanned = 'kafkajs only in libs/bus: use @mlops/bus (EventBus, or the Kafka ops kit: KafkaAdminKit, startGroupsAtEnd, KafkaRawProducer, observeKafka)';
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**'] },
   {
@@ -86,6 +88,20 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': [
         'warn',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  // kafkajs stays behind the bus port: only libs/bus imports it (its adapter and the Kafka ops
+  // kit tests, test support and benchmarks use), so the Kafka client can be swapped there alone.
+  {
+    files: ['**/*.ts', '**/*.mjs', '**/*.cjs', '**/*.js'],
+    ignores: ['libs/bus/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'kafkajs', message: kafkajsBanned }], patterns: [{ group: ['kafkajs/*'], message: kafkajsBanned }] }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.name='require'][arguments.0.value=/^kafkajs/]", message: kafkajsBanned },
+        { selector: "ImportExpression[source.value=/^kafkajs/]", message: kafkajsBanned },
       ],
     },
   },
