@@ -59,6 +59,10 @@ const serviceWiringFiles = ['services/*/src/*.app.ts', 'services/*/src/*.module.
 const banned = (name, message) => ({ name, message });
 const noHttp = banned('@mlops/http', 'domain code throws @mlops/errors; only http/ controllers and the wiring use @mlops/http');
 const noOrm = banned('typeorm', 'domain code reaches tables through a repository (store/, *.repository.ts)');
+const kafkajsBanned =
+  'kafkajs only in libs/bus: use @mlops/bus (EventBus, or the Kafka ops kit: KafkaAdminKit, startGroupsAtEnd, KafkaRawProducer, observeKafka)';
+
+const noKafkajs = { name: 'kafkajs', message: kafkajsBanned };
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**'] },
@@ -104,18 +108,33 @@ export default tseslint.config(
       ],
     },
   },
+  // kafkajs stays behind the bus port: only libs/bus imports it (its adapter and the Kafka ops
+  // kit tests, test support and benchmarks use), so the Kafka client can be swapped there alone.
+  {
+    files: ['**/*.ts', '**/*.mjs', '**/*.cjs', '**/*.js'],
+    ignores: ['libs/bus/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'kafkajs', message: kafkajsBanned }], patterns: [{ group: ['kafkajs/*'], message: kafkajsBanned }] }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.name='require'][arguments.0.value=/^kafkajs/]", message: kafkajsBanned },
+        { selector: "ImportExpression[source.value=/^kafkajs/]", message: kafkajsBanned },
+      ],
+    },
+  },
+  // (A later block's no-restricted-imports replaces an earlier one's, so these repeat the kafkajs ban.)
   {
     files: ['services/*/src/**/*.ts'],
     ignores: [...serviceEdgeFiles, ...serviceStoreFiles, ...serviceWiringFiles, ...testFiles.map((glob) => `services/${glob}`), 'services/*/src/**/test/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [noHttp, noOrm] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [noHttp, noOrm, noKafkajs] }] },
   },
   {
     files: serviceEdgeFiles,
-    rules: { 'no-restricted-imports': ['error', { paths: [noOrm] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [noOrm, noKafkajs] }] },
   },
   {
     files: serviceStoreFiles,
-    rules: { 'no-restricted-imports': ['error', { paths: [noHttp] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [noHttp, noKafkajs] }] },
   },
   {
     files: testFiles.flatMap((glob) => [`libs/${glob}`, `services/${glob}`]),

@@ -1,12 +1,12 @@
 // data.validated events of the benchmark's source, built with the platform's own contracts
-// (dist/libs/contracts), and a kafkajs producer on the benchmark's brokers.
+// (dist/libs/contracts), and a producer on the benchmark's brokers (dist/libs/bus's KafkaRawProducer).
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { ROOT } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const { createEvent } = require(resolve(ROOT, 'dist/libs/contracts/src/index.js'));
-const { Kafka, logLevel } = require('kafkajs');
+const { KafkaRawProducer } = require(resolve(ROOT, 'dist/libs/bus/src/index.js'));
 
 export function validated(source, record) {
   return createEvent('data.validated', {
@@ -18,9 +18,7 @@ export function validated(source, record) {
 
 export const message = (event) => ({ key: event.subject, value: JSON.stringify(event) });
 
-export async function producer(clientId) {
-  const kafka = new Kafka({ clientId, brokers: process.env.KAFKA_BROKERS.split(','), logLevel: logLevel.WARN });
-  const p = kafka.producer({ allowAutoTopicCreation: false });
-  await p.connect();
-  return p;
+/** send(topic, messages) acknowledged by all replicas; close() when done. */
+export function producer(clientId) {
+  return KafkaRawProducer.connect({ clientId, brokers: process.env.KAFKA_BROKERS.split(','), logLevel: 'warn' }, { idempotent: false });
 }

@@ -65,13 +65,13 @@ for (let i = 0; i < total && Date.now() < deadline; i++) {
   const amount = 1_000_000 + i;
   const sentAt = performance.now();
   pending.set(user, { ts, amount, sentAt });
-  await p.send({ topic: 'data.validated', messages: [message(validated(a.source, { user, ts, amount, page: '/fresh' }))] });
+  await p.send('data.validated', [message(validated(a.source, { user, ts, amount, page: '/fresh' }))]);
   sent++;
 }
 while (pending.size > 0 && Date.now() < deadline) await sleep(10);
 polling = false;
 await poller;
-await p.disconnect();
+await p.close();
 client.close();
 const result = summarize(latencies, (Date.now() - origin) / 1000, { sent, visible: latencies.length, notVisible: pending.size, rate: Number(a.rate) });
 writeFileSync(a.out, JSON.stringify(result));

@@ -23,8 +23,8 @@ while (Date.now() < until) {
     const user = `e${(sent * 7919) % entities}`;
     batch.push(message(validated(a.source, { user, ts: Date.now(), amount: sent % 1000, page: '/ingest' })));
   }
-  if (batch.length) await p.send({ topic: 'data.validated', messages: batch });
+  if (batch.length) await p.send('data.validated', batch);
   await sleep(50);
 }
-await p.disconnect();
+await p.close();
 console.error(`[bench] ingest: ${sent} events in ${((Date.now() - origin) / 1000).toFixed(1)} s`);

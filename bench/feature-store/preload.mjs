@@ -21,10 +21,10 @@ for (let i = 0; i < n; i += 500) {
   for (let j = i; j < Math.min(n, i + 500); j++) {
     batch.push(message(validated(a.source, { user: `e${j}`, ts: Date.now(), amount: j % 100, page: `/p${j % 7}` })));
   }
-  await p.send({ topic: 'data.validated', messages: batch });
+  await p.send('data.validated', batch);
 }
 const produced = Date.now();
-await p.disconnect();
+await p.close();
 const deadline = started + Number(a.timeout) * 1000;
 let applied = 0;
 while (Date.now() < deadline) {

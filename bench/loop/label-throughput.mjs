@@ -13,12 +13,11 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 const require = createRequire(import.meta.url);
 const dist = (p) => require(resolve(import.meta.dirname, '../../dist', p));
-const { createEventBus } = dist('libs/bus/src/index.js');
+const { createEventBus, KafkaAdminKit, startGroupsAtEnd } = dist('libs/bus/src/index.js');
 const { createEvent } = dist('libs/contracts/src/index.js');
 const current = dist('services/monitoring/src/index.js');
 // BASE_DIST=<dir>: also measure another build's monitor (e.g. the code before batching, built elsewhere).
 const base = process.env.BASE_DIST ? require(resolve(process.env.BASE_DIST, 'services/monitoring/src/index.js')) : undefined;
-const { Kafka, logLevel } = require('kafkajs');
 const { DataSource } = require('typeorm');
 
 const N = Number(process.env.LABELS ?? 4_000);
@@ -31,35 +30,8 @@ if (!KAFKA_BROKERS || !DATABASE_URL?.startsWith('postgres')) {
   process.exit(1);
 }
 const brokers = KAFKA_BROKERS.split(',');
-const kafka = new Kafka({ clientId: 'label-bench', brokers, logLevel: logLevel.NOTHING });
+const kafka = { clientId: 'label-bench', brokers, logLevel: 'nothing' };
 const LIFECYCLE = ['dataset.materialized', 'training.completed', 'model.registered', 'deployment.completed', 'model.promoted', 'model.rolled_back'];
-
-/**
- * New groups start at the end of the shared topics (other tests' history is not replayed): one
- * short-lived member per group joins, commits the current end of each topic and leaves.
- */
-async function startGroupsAtEnd(admin, topicsByGroup) {
-  const ends = new Map();
-  for (const topic of new Set(Object.values(topicsByGroup).flat())) {
-    ends.set(topic, (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high })));
-  }
-  await Promise.all(
-    Object.entries(topicsByGroup).map(async ([groupId, topics]) => {
-      const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 10_000 });
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topics, fromBeginning: false });
-        const joined = new Promise((done) => consumer.on(consumer.events.GROUP_JOIN, () => done()));
-        await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
-        await joined;
-        consumer.pause(topics.map((topic) => ({ topic })));
-        await consumer.commitOffsets(topics.flatMap((topic) => ends.get(topic).map((p) => ({ topic, ...p }))));
-      } finally {
-        await consumer.disconnect();
-      }
-    }),
-  );
-}
 
 const verbose = (message) => process.env.VERBOSE && console.error(`${new Date().toISOString()} ${message}`);
 
@@ -76,12 +48,10 @@ async function measure(mode, batchMax, producer, { startMonitoring, loadMonitori
   const model = `label-bench-${run}`;
   const group = `label-bench-${run}`;
   const prefix = `lblbench_${run}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  const existing = new Set(await admin.listTopics());
-  const missing = ['prediction.logged', 'label.observed', ...LIFECYCLE].filter((t) => !existing.has(t));
-  if (missing.length > 0) await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: 3 })) });
-  await startGroupsAtEnd(admin, { [group]: ['prediction.logged'], [`${group}.labels`]: ['label.observed'], [`${group}.lifecycle`]: LIFECYCLE });
+  const admin = new KafkaAdminKit(kafka);
+  // New groups start at the end of the shared topics (other tests' history is not replayed);
+  // missing topics are created.
+  await startGroupsAtEnd(kafka, { [group]: ['prediction.logged'], [`${group}.labels`]: ['label.observed'], [`${group}.lifecycle`]: LIFECYCLE });
   verbose(`${mode}: groups at the end; starting the monitor`);
   const app = await startMonitoring(
     loadMonitoringConfig({
@@ -133,7 +103,7 @@ async function measure(mode, batchMax, producer, { startMonitoring, loadMonitori
     await db.destroy();
     verbose(`${mode}: tables dropped`);
     await admin.deleteGroups([group, `${group}.labels`, `${group}.lifecycle`]).catch(() => undefined);
-    await admin.disconnect();
+    await admin.close();
   }
 }
 

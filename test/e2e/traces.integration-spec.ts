@@ -3,10 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { Kafka, logLevel } from 'kafkajs';
+import { startGroupsAtEnd, type KafkaKitOptions } from '@mlops/bus';
 import { inferenceClient, makeTestModels, type InferenceClient } from '../../services/serving/test/models';
 import { infraEnv } from '../infra/infra-env';
-import { startGroupsAtEnd } from '../support/kafka-groups';
 import { interopPython } from '../support/python';
 import { OtlpReceiver, SPAN_KIND } from '../support/otlp-receiver';
 import { freePort, ServiceProcess } from '../support/service-process';
@@ -17,6 +16,7 @@ import { freePort, ServiceProcess } from '../support/service-process';
  */
 describe('OpenTelemetry traces across services (OTLP, real Kafka, one process per service)', () => {
   const infra = infraEnv();
+  const kafka: KafkaKitOptions = { clientId: 'traces-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: 'nothing' };
   const run = `tr${Date.now()}`;
   const source = `orders_${run}`;
   const otlp = new OtlpReceiver();
@@ -72,14 +72,10 @@ describe('OpenTelemetry traces across services (OTLP, real Kafka, one process pe
     });
     services.push(ingestion, featureStore);
     // The new feature store starts at the end of its topics, not at other tests' history.
-    const kafka = new Kafka({ clientId: 'traces-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await startGroupsAtEnd(kafka, admin, {
+    await startGroupsAtEnd(kafka, {
       [`feature-store-${run}`]: ['data.validated'],
       [`feature-store-${run}.retrain`]: ['retrain.requested'],
     });
-    await admin.disconnect();
     ingestion.start();
     featureStore.start();
     await ingestion.waitUntilReady(`${ingestionUrl}/health/ready`);
@@ -128,16 +124,12 @@ describe('OpenTelemetry traces across services (OTLP, real Kafka, one process pe
     const [grpcPort, monitoringPort] = [await freePort(), await freePort()];
     const monitoringGroup = `monitoring-${run}`;
     // The new monitor starts at the end of prediction.logged, not at other tests' history.
-    const kafka = new Kafka({ clientId: 'traces-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await startGroupsAtEnd(kafka, admin, {
+    await startGroupsAtEnd(kafka, {
       [monitoringGroup]: ['prediction.logged'],
       [`${monitoringGroup}.labels`]: ['label.observed'],
       [`${monitoringGroup}.lifecycle`]: ['dataset.materialized', 'training.completed', 'model.registered', 'deployment.completed', 'model.promoted', 'model.rolled_back'],
       [`serving-${run}`]: ['deployment.requested', 'model.promoted', 'model.rolled_back'],
     });
-    await admin.disconnect();
     const serving = new ServiceProcess('serving', {
       ...tracing('serving'),
       BUS: 'kafka',

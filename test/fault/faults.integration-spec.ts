@@ -3,11 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
+import { KafkaAdminKit, KafkaRawProducer, observeKafka, startGroupsAtEnd, type KafkaKitOptions } from '@mlops/bus';
 import { infraEnv } from '../infra/infra-env';
 import { FeatureStoreProcess, produceValidated, writeAmountView } from '../support/feature-store-process';
 import { restartServer } from '../support/infra-control';
-import { startGroupsAtEnd } from '../support/kafka-groups';
 import { freePort, ServiceProcess } from '../support/service-process';
 import { waitFor } from '../support/wait-for';
 
@@ -17,7 +16,7 @@ import { waitFor } from '../support/wait-for';
  */
 describe('fault injection (real Kafka, Postgres, Redis; services as processes)', () => {
   const infra = infraEnv();
-  const kafka = new Kafka({ clientId: 'faults', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 2_000 } });
+  const kafka: KafkaKitOptions = { clientId: 'faults', brokers: infra.KAFKA_BROKERS.split(','), logLevel: 'nothing', retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 2_000 } };
   const report: string[] = [];
   let dir: string;
   afterAll(() => {
@@ -26,10 +25,8 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
   });
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'faults-'));
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: ['data.validated', 'data.validated.dlq', 'data.rejected', 'retrain.requested', 'dataset.materialized'].map((topic) => ({ topic, numPartitions: 3 })) });
-    await admin.disconnect();
+    const admin = new KafkaAdminKit(kafka);
+    await admin.createTopics(['data.validated', 'data.validated.dlq', 'data.rejected', 'retrain.requested', 'dataset.materialized']).finally(() => admin.close());
   });
 
   function featureStore(source: string): FeatureStoreProcess {
@@ -38,13 +35,12 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
   }
 
   async function dlqCount(source: string): Promise<number> {
-    const consumer = kafka.consumer({ groupId: `faults-dlq-${randomUUID()}` });
     let count = 0;
-    await consumer.connect();
-    await consumer.subscribe({ topic: 'data.validated.dlq', fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void (message.value?.toString().includes(`"source":"${source}"`) && count++) });
+    const consumer = await observeKafka(kafka, { group: `faults-dlq-${randomUUID()}`, topics: ['data.validated.dlq'], fromBeginning: true }, (message) => {
+      if (message.value.toString().includes(`"source":"${source}"`)) count++;
+    });
     await sleep(3_000);
-    await consumer.disconnect();
+    await consumer.stop();
     return count;
   }
 
@@ -52,8 +48,7 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
     const source = `kill_${Date.now()}`;
     const store = featureStore(source);
     await store.start();
-    const producer = kafka.producer({ idempotent: true });
-    await producer.connect();
+    const producer = await KafkaRawProducer.connect(kafka, { idempotent: true });
     let killedAt = 0;
     try {
       const acknowledged = await produceValidated(producer, source, 2_000, 100, 100, async (sent) => {
@@ -63,7 +58,7 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
           await store.start();
         }
       });
-      await producer.disconnect();
+      await producer.close();
       const rows = await waitFor(async () => ((await store.rows()) === acknowledged ? acknowledged : undefined), `${acknowledged} history rows`, 90_000).catch(async () => store.rows());
       report.push(`kill -9 feature store after ${killedAt} of ${acknowledged} events, restarted with the same INSTANCE_ID -> ${rows} history rows (expected ${acknowledged})`);
       expect(rows).toBe(acknowledged);
@@ -76,14 +71,13 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
     const source = `pg_${Date.now()}`;
     const store = featureStore(source);
     await store.start();
-    const producer = kafka.producer({ idempotent: true });
-    await producer.connect();
+    const producer = await KafkaRawProducer.connect(kafka, { idempotent: true });
     let outage = { downMs: 0, restartMs: 0 };
     try {
       const acknowledged = await produceValidated(producer, source, 1_500, 100, 100, async (sent) => {
         if (sent === 500) outage = await restartServer('postgres', 2_000);
       });
-      await producer.disconnect();
+      await producer.close();
       const rows = await waitFor(async () => ((await store.rows()) === acknowledged ? acknowledged : undefined), `${acknowledged} history rows`, 120_000).catch(async () => store.rows());
       const dead = await dlqCount(source);
       report.push(`Postgres stopped (fast shutdown) after 500 of ${acknowledged} events, down ${outage.downMs} ms, back in ${outage.restartMs} ms -> ${rows} history rows (expected ${acknowledged}), ${dead} dead letters (expected 0)`);
@@ -108,10 +102,8 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
       INGESTION_GROUP: `faults-${source}`,
       INSTANCE_ID: `ingestion-${randomUUID()}`,
     });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `raw.${source}`, numPartitions: 3 }] });
-    await admin.disconnect();
+    const admin = new KafkaAdminKit(kafka);
+    await admin.createTopics([`raw.${source}`]).finally(() => admin.close());
     ingestion.start();
     try {
       await ingestion.waitUntilReady(`${url}/health/ready`, 90_000);
@@ -126,26 +118,17 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
       // The observer starts at the end of data.validated: on the shared broker the topic holds
       // every earlier test's history, which it would otherwise read through first.
       const observerGroup = `faults-observer-${randomUUID()}`;
-      const groupAdmin = kafka.admin();
-      await groupAdmin.connect();
-      await startGroupsAtEnd(kafka, groupAdmin, { [observerGroup]: ['data.validated'] });
-      await groupAdmin.disconnect();
-      const observer = kafka.consumer({ groupId: observerGroup, readUncommitted: false });
-      await observer.connect();
-      await observer.subscribe({ topic: 'data.validated', fromBeginning: true });
-      await observer.run({
-        eachMessage: async ({ message }) => {
-          const event = JSON.parse(message.value!.toString());
-          if (event.data.source !== source) return;
-          const ids = idsByRecord.get(event.data.recordId) ?? new Set<string>();
-          idsByRecord.set(event.data.recordId, ids.add(event.id));
-        },
+      await startGroupsAtEnd(kafka, { [observerGroup]: ['data.validated'] });
+      const observer = await observeKafka(kafka, { group: observerGroup, topics: ['data.validated'], fromBeginning: true }, (message) => {
+        const event = JSON.parse(message.value.toString());
+        if (event.data.source !== source) return;
+        const ids = idsByRecord.get(event.data.recordId) ?? new Set<string>();
+        idsByRecord.set(event.data.recordId, ids.add(event.id));
       });
 
       // Not idempotent: a producer whose sequence state an outage broke would be refused for
       // ever (OutOfOrderSequence); a record sent twice keeps its id, which is what is checked.
-      const producer = kafka.producer();
-      await producer.connect();
+      const producer = await KafkaRawProducer.connect(kafka, { idempotent: false });
       const total = 1_500;
       let acknowledged = 0;
       let outage = { downMs: 0, restartMs: 0 };
@@ -156,7 +139,7 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
         // producer's duty; a record sent twice keeps its id, so it is validated once.
         for (;;) {
           try {
-            await producer.send({ topic: `raw.${source}`, messages });
+            await producer.send(`raw.${source}`, messages);
             break;
           } catch {
             failedSends++;
@@ -171,9 +154,9 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
         }
         await sleep(100);
       }
-      await producer.disconnect();
+      await producer.close();
       await waitFor(() => idsByRecord.size === acknowledged, `${acknowledged} validated records`, 120_000).catch(() => undefined);
-      await observer.disconnect();
+      await observer.stop();
       const twoIds = [...idsByRecord.values()].filter((ids) => ids.size > 1).length;
       report.push(
         `Kafka broker stopped after 500 of ${acknowledged} raw records, down ${outage.downMs} ms, back in ${outage.restartMs} ms (${failedSends} producer sends retried) -> ${idsByRecord.size} records validated (expected ${acknowledged}), ${twoIds} with more than one event id (expected 0)`,

@@ -3,12 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { KafkaAdminKit, KafkaRawProducer, startGroupsAtEnd, type KafkaKitOptions } from '@mlops/bus';
 import { Traffic } from '../../platform/embedded/src/traffic';
 import { call, inferenceClient, makeTestModels, type TestModels } from '../../services/serving/test/models';
 import { infraEnv } from '../infra/infra-env';
 import { FeatureStoreProcess, produceValidated, writeAmountView } from '../support/feature-store-process';
-import { startGroupsAtEnd } from '../support/kafka-groups';
 import { interopPython } from '../support/python';
 import { freePort, ServiceProcess } from '../support/service-process';
 import { waitFor } from '../support/wait-for';
@@ -31,12 +30,12 @@ interface GroupSample {
  */
 describe('slow consumer: a feature store frozen past its session timeout, then resumed', () => {
   const infra = infraEnv();
-  const kafka = new Kafka({ clientId: 'slow-consumer', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 2_000 } });
+  const kafka: KafkaKitOptions = { clientId: 'slow-consumer', brokers: infra.KAFKA_BROKERS.split(','), logLevel: 'nothing', retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 2_000 } };
   const run = `slow_${Date.now().toString(36)}`;
   const report: string[] = [];
   let dir: string;
   let models: TestModels | undefined;
-  let admin: Admin;
+  let admin: KafkaAdminKit;
   let serving: ServiceProcess | undefined;
   let traffic: Traffic | undefined;
   const stores: FeatureStoreProcess[] = [];
@@ -45,9 +44,8 @@ describe('slow consumer: a feature store frozen past its session timeout, then r
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'slow-consumer-'));
     models = makeTestModels(interopPython());
-    admin = kafka.admin();
-    await admin.connect();
-    await startGroupsAtEnd(kafka, admin, {
+    admin = new KafkaAdminKit(kafka);
+    await startGroupsAtEnd(kafka, {
       [`${run}-feature-store`]: ['data.validated'],
       [`${run}-feature-store.retrain`]: ['retrain.requested'],
       [`${run}-serving`]: ['deployment.requested', 'model.promoted', 'model.rolled_back'],
@@ -65,7 +63,7 @@ describe('slow consumer: a feature store frozen past its session timeout, then r
       await store.stop();
     }
     await serving?.stop();
-    await admin?.disconnect().catch(() => undefined);
+    await admin?.close().catch(() => undefined);
     if (!passed) for (const store of stores) console.log(`\n----- feature store ${store.instanceId} output -----\n${store.output().slice(-20_000)}`);
     console.log(`\nslow consumer report\n${report.map((l) => `  ${l}`).join('\n')}\n`);
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -108,19 +106,18 @@ describe('slow consumer: a feature store frozen past its session timeout, then r
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const [described] = (await admin.describeGroups([group]).catch(() => ({ groups: [] }))).groups;
-        if (described) samples.push({ at: Date.now(), state: described.state, members: described.members.length });
+        const [described] = await admin.describeGroups([group]).catch(() => []);
+        if (described) samples.push({ at: Date.now(), state: described.state, members: described.members });
         await sleep(250);
       }
     })();
     const stableWith = (members: number) => async () => {
-      const [described] = (await admin.describeGroups([group])).groups;
-      return described.state === 'Stable' && described.members.length === members;
+      const [described] = await admin.describeGroups([group]);
+      return described.state === 'Stable' && described.members === members;
     };
     await waitFor(stableWith(2), 'both instances in the group', 60_000);
 
-    const producer = kafka.producer({ idempotent: true });
-    await producer.connect();
+    const producer = await KafkaRawProducer.connect(kafka, { idempotent: true });
     const freeze = { at: 0, sentAtFreeze: 0, rebalancedAfterMs: 0, frozenMs: 0, sentAtThaw: 0 };
     let sent = 0;
     let thawed: Promise<void> | undefined;
@@ -144,14 +141,14 @@ describe('slow consumer: a feature store frozen past its session timeout, then r
       thawed.catch(() => undefined);
     });
     await thawed;
-    await producer.disconnect();
-    const ends = await admin.fetchTopicOffsets('data.validated');
+    await producer.close();
+    const ends = await admin.topicEndOffsets('data.validated');
 
     await waitFor(stableWith(2), 'the thawed instance back in the group', 60_000).catch(() => undefined);
     const caughtUp = await waitFor(
       async () => {
-        const [committed] = await admin.fetchOffsets({ groupId: group, topics: ['data.validated'] });
-        return ends.every((end) => Number(committed.partitions.find((p) => p.partition === end.partition)?.offset ?? -1) >= Number(end.high));
+        const committed = await admin.committedOffsets(group, 'data.validated');
+        return ends.every((end) => Number(committed.find((p) => p.partition === end.partition)?.offset ?? -1) >= Number(end.offset));
       },
       'the group to commit past the last event produced',
       90_000,

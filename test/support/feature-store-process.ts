@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Producer } from 'kafkajs';
+import type { KafkaRawProducer } from '@mlops/bus';
 import { createEvent } from '@mlops/contracts';
 import { infraEnv } from '../infra/infra-env';
 import { freePort, ServiceProcess } from './service-process';
@@ -94,7 +94,7 @@ export class FeatureStoreProcess {
  * `batch`, `pauseMs` apart; calls `onBatch` with the count acknowledged so far after each.
  * Resolves with how many Kafka acknowledged.
  */
-export async function produceValidated(producer: Producer, source: string, total: number, batch: number, pauseMs: number, onBatch?: (sent: number) => Promise<void>): Promise<number> {
+export async function produceValidated(producer: KafkaRawProducer, source: string, total: number, batch: number, pauseMs: number, onBatch?: (sent: number) => Promise<void>): Promise<number> {
   let acknowledged = 0;
   for (let start = 0; start < total; start += batch) {
     const events = Array.from({ length: Math.min(batch, total - start) }, (_, k) => {
@@ -105,7 +105,7 @@ export async function produceValidated(producer: Producer, source: string, total
         data: { source, recordId: `r${i}`, contractVersion: 1, record: { user: `u${i % 50}`, ts: Date.UTC(2026, 0, 1) + i * 1_000, amount: i } },
       });
     });
-    await producer.send({ topic: 'data.validated', messages: events.map((e) => ({ key: e.subject, value: JSON.stringify(e) })) });
+    await producer.send('data.validated', events.map((e) => ({ key: e.subject, value: JSON.stringify(e) })));
     acknowledged += events.length;
     await onBatch?.(acknowledged);
     await sleep(pauseMs);

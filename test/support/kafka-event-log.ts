@@ -1,4 +1,4 @@
-import type { Consumer, Kafka } from 'kafkajs';
+import { observeKafka, type KafkaKitOptions, type Subscription } from '@mlops/bus';
 import { decodeEvent, type AnyEvent, type EventType } from '@mlops/contracts';
 
 export interface ObservedEvent {
@@ -8,37 +8,31 @@ export interface ObservedEvent {
 }
 
 /**
- * Records the platform's events as any outside consumer sees them on Kafka (kafkajs,
+ * Records the platform's events as any outside consumer sees them on Kafka (observeKafka,
  * read_committed: a transaction's outputs only once committed), keeping those `keep` accepts.
  * The group should be started at the end of its topics (startGroupsAtEnd) before start().
  */
 export class KafkaEventLog {
   readonly events: ObservedEvent[] = [];
-  private consumer?: Consumer;
+  private subscription?: Subscription;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly kafka: KafkaKitOptions,
     private readonly group: string,
     readonly types: readonly EventType[],
     private readonly keep: (event: AnyEvent) => boolean,
   ) {}
 
   async start(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: this.group, readUncommitted: false, sessionTimeout: 10_000 });
-    this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...this.types], fromBeginning: false });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        if (!message.value) return;
-        let event: AnyEvent;
-        try {
-          event = decodeEvent(message.value);
-        } catch {
-          return; // not an event of the contract: no test here is about it
-        }
-        if (this.keep(event)) this.events.push({ event, receivedAt: Date.now() });
-      },
+    this.subscription = await observeKafka(this.kafka, { group: this.group, topics: this.types, fromBeginning: false }, (message) => {
+      if (message.value.length === 0) return;
+      let event: AnyEvent;
+      try {
+        event = decodeEvent(message.value);
+      } catch {
+        return; // not an event of the contract: no test here is about it
+      }
+      if (this.keep(event)) this.events.push({ event, receivedAt: Date.now() });
     });
   }
 
@@ -56,6 +50,6 @@ export class KafkaEventLog {
   }
 
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+    await this.subscription?.stop();
   }
 }

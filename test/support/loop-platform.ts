@@ -2,14 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { expect } from 'vitest';
+import { KafkaAdminKit, KafkaRawProducer, startGroupsAtEnd, type KafkaKitOptions } from '@mlops/bus';
 import { createEvent, type AnyEvent, type EventType } from '@mlops/contracts';
 import { FEATURES, SyntheticStream } from '../../platform/embedded/src/embedded';
 import { Traffic } from '../../platform/embedded/src/traffic';
 import { infraEnv } from '../infra/infra-env';
 import { KafkaEventLog } from './kafka-event-log';
-import { startGroupsAtEnd } from './kafka-groups';
 import { freePort, ServiceProcess } from './service-process';
 import { waitFor } from './wait-for';
 
@@ -82,7 +81,7 @@ export class LoopPlatform {
   readonly model = `model_${this.run}`;
   readonly view = `view_${this.run}`;
   readonly source = `src_${this.run}`;
-  readonly kafka: Kafka;
+  readonly kafka: KafkaKitOptions;
   readonly report: string[] = [];
   readonly url: Record<'ingestion' | 'featureStore' | 'registry' | 'monitoring' | 'loop', string> = { ingestion: '', featureStore: '', registry: '', monitoring: '', loop: '' };
   grpcAddress = '';
@@ -90,8 +89,7 @@ export class LoopPlatform {
   private readonly started = Date.now();
   private stepStart = this.started;
   private dir = '';
-  private admin?: Admin;
-  private producer?: Producer;
+  private producer?: KafkaRawProducer;
   private traffic?: Traffic;
   private eventLog?: KafkaEventLog;
 
@@ -102,7 +100,7 @@ export class LoopPlatform {
    */
   constructor(private readonly options: { idempotentProducer?: boolean } = {}) {
     const infra = infraEnv();
-    this.kafka = new Kafka({ clientId: this.run, brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 200 } });
+    this.kafka = { clientId: this.run, brokers: infra.KAFKA_BROKERS.split(','), logLevel: 'nothing', retry: { retries: 10, initialRetryTime: 200 } };
   }
 
   /** The platform's events of this run as an outside consumer sees them on Kafka. */
@@ -145,12 +143,11 @@ export class LoopPlatform {
     );
 
     const group = (service: string) => this.group(service);
-    this.admin = this.kafka.admin();
-    await this.admin.connect();
     // Every consumer group of this run starts at the current end of the shared topics. Ingestion
     // consumes raw.<source> of every source with a contract in the shared database, so all of them.
-    const rawTopics = (await this.admin.listTopics()).filter((t) => t.startsWith('raw.') && !t.endsWith('.dlq'));
-    await startGroupsAtEnd(this.kafka, this.admin, {
+    const admin = new KafkaAdminKit(this.kafka);
+    const rawTopics = (await admin.listTopics().finally(() => admin.close())).filter((t) => t.startsWith('raw.') && !t.endsWith('.dlq'));
+    await startGroupsAtEnd(this.kafka, {
       [group('ingestion')]: [...rawTopics, `raw.${this.source}`],
       [group('feature-store')]: ['data.validated'],
       [group('feature-store.retrain')]: ['retrain.requested'],
@@ -287,8 +284,7 @@ export class LoopPlatform {
 
     this.eventLog = new KafkaEventLog(this.kafka, group('observer'), OBSERVED, this.ofThisRun);
     await this.eventLog.start();
-    this.producer = this.kafka.producer({ idempotent: this.options.idempotentProducer ?? true });
-    await this.producer.connect();
+    this.producer = await KafkaRawProducer.connect(this.kafka, { idempotent: this.options.idempotentProducer ?? true });
   }
 
   /**
@@ -314,13 +310,13 @@ export class LoopPlatform {
     const target = (await this.applied()) + count;
     for (let sent = 0; sent < count; sent += 250) {
       const records = Array.from({ length: Math.min(250, count - sent) }, () => stream.record());
-      await this.producer!.send({ topic: `raw.${this.source}`, acks: -1, messages: records.map((r) => ({ key: String(r.entity), value: JSON.stringify(r) })) });
+      await this.producer!.send(`raw.${this.source}`, records.map((r) => ({ key: String(r.entity), value: JSON.stringify(r) })));
     }
     await waitFor(async () => (await this.applied()) >= target, `${count} records of raw.${this.source} in feature view ${this.view}`, 60_000);
   }
 
   private async produceEvent(event: AnyEvent): Promise<void> {
-    await this.producer!.send({ topic: event.type, acks: -1, messages: [{ key: event.subject, value: JSON.stringify(event) }] });
+    await this.producer!.send(event.type, [{ key: event.subject, value: JSON.stringify(event) }]);
   }
 
   /**
@@ -374,14 +370,13 @@ export class LoopPlatform {
         // Long enough for serving's prediction.logged to reach monitoring before its label.
         delayMs: 1_000,
         publish: async (labels) => {
-          await this.producer!.send({
-            topic: 'label.observed',
-            acks: -1,
-            messages: labels.map((l) => {
+          await this.producer!.send(
+            'label.observed',
+            labels.map((l) => {
               const event = createEvent('label.observed', { source: 'loop-e2e', subject: this.model, data: { predictionId: l.predictionId, model: this.model, label: l.label } });
               return { key: this.model, value: JSON.stringify(event) };
             }),
-          });
+          );
         },
       },
     });
@@ -516,8 +511,7 @@ export class LoopPlatform {
     await this.traffic?.stop().catch(() => undefined);
     this.traffic?.close();
     await this.eventLog?.stop().catch(() => undefined);
-    await this.producer?.disconnect().catch(() => undefined);
-    await this.admin?.disconnect().catch(() => undefined);
+    await this.producer?.close().catch(() => undefined);
     await Promise.all([...this.services.values()].map((s) => s.process.stop()));
     if (!passed) {
       for (const [name, s] of this.services) console.log(`\n----- ${name} output -----\n${s.process.output.join('').slice(-20_000)}`);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { createEventBus, KafkaAdminKit, observeKafka, type KafkaKitOptions, type Subscription } from '@mlops/bus';
 import { createEvent } from '@mlops/contracts';
 import { infraEnv } from '../../../test/infra/infra-env';
 import { freePort, ServiceProcess } from '../../../test/support/service-process';
@@ -13,7 +13,8 @@ import { RedisOnlineStore } from './online/redis-online-store';
 
 describe('feature store on real Kafka, Postgres and Redis (own process, production entry point)', () => {
   const infra = infraEnv();
-  const kafka = new Kafka({ clientId: 'feature-store-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.WARN });
+  const kafka: KafkaKitOptions = { clientId: 'feature-store-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: 'warn' };
+  const publisher = () => createEventBus({ BUS: 'kafka', KAFKA_BROKERS: kafka.brokers, KAFKA_SSL: false }, { service: 'feature-store-it' });
   const run = `it${Date.now()}`;
   const source = `clicks_${run}`;
   const view = `clicks_${run}`;
@@ -22,7 +23,7 @@ describe('feature store on real Kafka, Postgres and Redis (own process, producti
   let service: ServiceProcess;
   let url: string;
   let grpcAddress: string;
-  let consumer: Consumer;
+  let consumer: Subscription;
   const materialized: { correlationId: string; data: { hash: string; rowCount: number; featureView: string } }[] = [];
 
   /** One instance's environment: the shared Kafka, Postgres and Redis (one key prefix), the test's views. */
@@ -54,21 +55,11 @@ describe('feature store on real Kafka, Postgres and Redis (own process, producti
     aggregations: [{ name: amount_sum_24h, function: sum, field: amount, window: 24h }]
 `,
     );
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: ['data.validated', 'retrain.requested', 'dataset.materialized'].map((topic) => ({ topic, numPartitions: 3 })),
-    });
-    await admin.disconnect();
-    consumer = kafka.consumer({ groupId: `observer-${randomUUID()}`, readUncommitted: false });
-    await consumer.connect();
-    await consumer.subscribe({ topics: ['dataset.materialized'], fromBeginning: false });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const event = JSON.parse(message.value!.toString());
-        if (event.data.featureView === view) materialized.push(event);
-      },
+    const admin = new KafkaAdminKit(kafka);
+    await admin.createTopics(['data.validated', 'retrain.requested', 'dataset.materialized']).finally(() => admin.close());
+    consumer = await observeKafka(kafka, { group: `observer-${randomUUID()}`, topics: ['dataset.materialized'] }, (message) => {
+      const event = JSON.parse(message.value.toString());
+      if (event.data.featureView === view) materialized.push(event);
     });
 
     const [httpPort, grpcPort] = [await freePort(), await freePort()];
@@ -79,7 +70,7 @@ describe('feature store on real Kafka, Postgres and Redis (own process, producti
     await service.waitUntilReady(`${url}/health/ready`);
   });
   afterAll(async () => {
-    await consumer?.disconnect();
+    await consumer?.stop();
     await service?.stop();
     const redis = await new RedisOnlineStore(infra.REDIS_URL, prefix).connect();
     await redis.clear();
@@ -88,8 +79,7 @@ describe('feature store on real Kafka, Postgres and Redis (own process, producti
   });
 
   it('applies data.validated from Kafka to Redis (gRPC) and Postgres, and materializes on retrain.requested', async () => {
-    const producer = kafka.producer();
-    await producer.connect();
+    const producer = publisher();
     const t0 = Date.parse('2026-04-01T00:00:00Z');
     const events = [
       { user: 'a', ts: t0, amount: 1 },
@@ -99,7 +89,7 @@ describe('feature store on real Kafka, Postgres and Redis (own process, producti
       createEvent('data.validated', { source: 'ingestion', subject: record.user, data: { source, recordId: `r${i}`, contractVersion: 1, record } }),
     );
     // The first event twice: a redelivery is applied once.
-    await producer.send({ topic: 'data.validated', messages: [...events, events[0]].map((e) => ({ key: e.subject, value: JSON.stringify(e) })) });
+    await producer.publish([...events, events[0]]);
 
     const Service = grpc.makeGenericClientConstructor(loadFeatureStoreService(findProtoDir()), 'FeatureStoreService');
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -118,7 +108,7 @@ describe('feature store on real Kafka, Postgres and Redis (own process, producti
       // A late event for a (between its two events): history takes it, a's newer row and the
       // online aggregation are recomputed, the online row stays the newest event's.
       const late = createEvent('data.validated', { source: 'ingestion', subject: 'a', data: { source, recordId: 'late', contractVersion: 1, record: { user: 'a', ts: t0 + 30_000, amount: 10 } } });
-      await producer.send({ topic: 'data.validated', messages: [{ key: 'a', value: JSON.stringify(late) }] });
+      await producer.publish(late);
       const after = await waitFor(async () => {
         const r = await get(['a']);
         return r.results[0].values.amount_sum_24h?.number_value === 13 ? r : undefined;
@@ -143,8 +133,8 @@ describe('feature store on real Kafka, Postgres and Redis (own process, producti
       correlationId: `loop-${run}`,
       data: { model: 'churn', featureView: view, reason: 'drift' },
     });
-    await producer.send({ topic: 'retrain.requested', messages: [{ key: 'churn', value: JSON.stringify(retrain) }] });
-    await producer.disconnect();
+    await producer.publish(retrain);
+    await producer.close();
     const event = await waitFor(() => materialized.find((e) => e.correlationId === `loop-${run}`), 'dataset.materialized', 60_000);
     expect(event.data.rowCount).toBe(4);
     const again = await fetch(`${url}/datasets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ featureView: view }) });
@@ -162,13 +152,12 @@ describe('feature store on real Kafka, Postgres and Redis (own process, producti
     const Service = grpc.makeGenericClientConstructor(loadFeatureStoreService(findProtoDir()), 'FeatureStoreService');
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const client = new Service(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
-    const producer = kafka.producer();
+    const producer = publisher();
     try {
       await reader.waitUntilReady(`http://127.0.0.1:${httpPort}/health/ready`);
-      await producer.connect();
       const record = { user: 'served', ts: Date.parse('2026-04-02T00:00:00Z'), amount: 7 };
       const event = createEvent('data.validated', { source: 'ingestion', subject: 'served', data: { source, recordId: 'served-1', contractVersion: 1, record } });
-      await producer.send({ topic: 'data.validated', messages: [{ key: 'served', value: JSON.stringify(event) }] });
+      await producer.publish(event);
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const response = await waitFor(async (): Promise<any> => {
         const r = await new Promise<{ results: { status: string; values: Record<string, { number_value?: number }> }[] }>((done, fail) =>
@@ -177,18 +166,17 @@ describe('feature store on real Kafka, Postgres and Redis (own process, producti
         return r.results[0].status === 'PRESENT' ? r : undefined;
       }, 'the consuming instance\'s value, read through the serve instance', 60_000);
       expect(response.results[0].values.last_amount.number_value).toBe(7);
-      const admin = kafka.admin();
-      await admin.connect();
+      const admin = new KafkaAdminKit(kafka);
       try {
-        const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
+        const groups = await admin.listGroups();
         expect(groups).toContain(`feature-store-${run}`);
         expect(groups.filter((g) => g.startsWith(serveGroup))).toEqual([]);
       } finally {
-        await admin.disconnect();
+        await admin.close();
       }
     } finally {
       client.close();
-      await producer.disconnect();
+      await producer.close();
       await reader.stop();
     }
   });

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
+import { KafkaRawProducer, observeKafka, startGroupsAtEnd, type KafkaKitOptions, type Subscription } from '@mlops/bus';
 import { applyOnce, openDataSource } from '@mlops/persistence';
 import { infraEnv } from '../../../test/infra/infra-env';
-import { startGroupsAtEnd } from '../../../test/support/kafka-groups';
 import { freePort, ServiceProcess } from '../../../test/support/service-process';
 import { waitFor } from '../../../test/support/wait-for';
 
@@ -12,38 +11,30 @@ import { waitFor } from '../../../test/support/wait-for';
  * applying each event id once (its effect and the id commit together in Postgres). It starts
  * at the topics' current end, so a broker holding earlier runs' events is not replayed.
  */
-async function observe(kafka: Kafka, source: string, db?: { dataSource: DataSource; service: string }) {
+async function observe(kafka: KafkaKitOptions, source: string, db?: { dataSource: DataSource; service: string }) {
   const validated: { id: string; recordId: string }[] = [];
   const applied: string[] = [];
   const rejected: { reasons: { field: string }[] }[] = [];
   const groupId = `observer-${randomUUID()}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await startGroupsAtEnd(kafka, admin, { [groupId]: ['data.validated', 'data.rejected'] });
-  await admin.disconnect();
-  const consumer = kafka.consumer({ groupId, readUncommitted: false });
-  await consumer.connect();
-  await consumer.subscribe({ topics: ['data.validated', 'data.rejected'], fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ topic, message }) => {
-      const event = JSON.parse(message.value!.toString());
-      if (event.data.source !== source) return;
-      if (topic === 'data.validated') {
-        validated.push({ id: event.id, recordId: event.data.recordId });
-        if (db) {
-          const outcome = await applyOnce(db.dataSource, db.service, 'observer', event.id, async () => event.data.recordId);
-          if (outcome.applied) applied.push(outcome.result);
-        }
-      } else rejected.push(event.data);
-    },
+  await startGroupsAtEnd(kafka, { [groupId]: ['data.validated', 'data.rejected'] });
+  const consumer = await observeKafka(kafka, { group: groupId, topics: ['data.validated', 'data.rejected'], fromBeginning: true }, async ({ topic, value }) => {
+    const event = JSON.parse(value.toString());
+    if (event.data.source !== source) return;
+    if (topic === 'data.validated') {
+      validated.push({ id: event.id, recordId: event.data.recordId });
+      if (db) {
+        const outcome = await applyOnce(db.dataSource, db.service, 'observer', event.id, async () => event.data.recordId);
+        if (outcome.applied) applied.push(outcome.result);
+      }
+    } else rejected.push(event.data);
   });
   return { validated, applied, rejected, consumer };
 }
 
 describe('ingestion on real Kafka and Postgres (own process, production entry point)', () => {
   const infra = infraEnv();
-  const kafka = new Kafka({ clientId: 'ingestion-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.WARN });
-  const consumers: Consumer[] = [];
+  const kafka: KafkaKitOptions = { clientId: 'ingestion-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: 'warn' };
+  const consumers: Subscription[] = [];
   let ingestion: ServiceProcess;
   let url: string;
   const observerService = `obs${Date.now()}`;
@@ -69,7 +60,7 @@ describe('ingestion on real Kafka and Postgres (own process, production entry po
   afterAll(async () => {
     await observerDb?.query(`DROP TABLE IF EXISTS ${observerService}_processed_events, ${observerService}_migrations`);
     await observerDb?.destroy();
-    await Promise.all(consumers.map((c) => c.disconnect()));
+    await Promise.all(consumers.map((c) => c.stop()));
     await ingestion.stop();
   });
 
@@ -104,15 +95,14 @@ describe('ingestion on real Kafka and Postgres (own process, production entry po
     const seen = await observe(kafka, source, { dataSource: observerDb, service: observerService });
     consumers.push(seen.consumer);
 
-    const producer = kafka.producer();
-    await producer.connect();
+    const producer = await KafkaRawProducer.connect(kafka);
     const produceAll = (async () => {
       for (let start = 0; start < total; start += 100) {
         const messages = Array.from({ length: 100 }, (_, i) => ({
           key: String((start + i) % 17),
           value: JSON.stringify({ id: start + i, value: start + i }),
         }));
-        await producer.send({ topic: `raw.${source}`, messages, acks: -1 });
+        await producer.send(`raw.${source}`, messages);
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
@@ -123,7 +113,7 @@ describe('ingestion on real Kafka and Postgres (own process, production entry po
     await ingestion.kill();
     const atKill = seen.validated.length;
     await produceAll;
-    await producer.disconnect();
+    await producer.close();
     expect(atKill).toBeLessThan(total);
     console.log(`killed ingestion (SIGKILL) after ${atKill} of ${total} records were validated; restarting`);
 

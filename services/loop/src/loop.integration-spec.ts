@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
-import { eventMessage } from '@mlops/bus';
+import { createEventBus, KafkaAdminKit, observeKafka, type EventBus, type KafkaKitOptions, type Subscription } from '@mlops/bus';
 import { createEvent, type AnyEvent, type EventType, type PayloadInput } from '@mlops/contracts';
 import { infraEnv } from '../../../test/infra/infra-env';
 import { freePort, ServiceProcess } from '../../../test/support/service-process';
@@ -16,23 +15,20 @@ import { LOOP_EVENT_TYPES } from './loop.service';
  */
 describe('loop controller on real Kafka and Postgres (own process, production entry point)', () => {
   const infra = infraEnv();
-  const kafka = new Kafka({ clientId: 'loop-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+  const kafka: KafkaKitOptions = { clientId: 'loop-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: 'nothing' };
   const run = randomUUID().slice(0, 8);
   const model = `loop-it-${run}`;
   const other = `loop-it-gate-${run}`;
   const group = `loop-it-${randomUUID()}`;
   const retrains: AnyEvent[] = [];
   let service: ServiceProcess;
-  let observer: Consumer;
-  let producer: Producer;
+  let observer: Subscription;
+  let producer: EventBus;
   let url: string;
   let env: Record<string, string>;
 
   const send = async (...events: AnyEvent[]) => {
-    for (const e of events) {
-      const m = eventMessage(e);
-      await producer.send({ topic: m.topic, messages: [{ key: m.key, value: m.value as string, headers: m.headers }] });
-    }
+    for (const e of events) await producer.publish(e);
   };
   const event = <T extends EventType>(type: T, correlationId: string, data: PayloadInput<T>) =>
     createEvent(type, { source: 'loop-it', subject: (data as { model: string }).model, correlationId, data } as never) as AnyEvent;
@@ -76,22 +72,14 @@ describe('loop controller on real Kafka and Postgres (own process, production en
   const loopOf = async (cid: string) => (await get(`/api/loops/${cid}`)).body.loop as LoopDetail | undefined;
 
   beforeAll(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: LOOP_EVENT_TYPES.map((topic) => ({ topic, numPartitions: 3 })) });
-    await admin.disconnect();
+    const admin = new KafkaAdminKit(kafka);
+    await admin.createTopics(LOOP_EVENT_TYPES).finally(() => admin.close());
 
-    observer = kafka.consumer({ groupId: `loop-it-observer-${randomUUID()}` });
-    await observer.connect();
-    await observer.subscribe({ topics: ['retrain.requested'], fromBeginning: true });
-    await observer.run({
-      eachMessage: async ({ message }) => {
-        const e = JSON.parse(message.value!.toString()) as AnyEvent;
-        if (e.type === 'retrain.requested' && [model, other].includes(e.data.model)) retrains.push(e);
-      },
+    observer = await observeKafka(kafka, { group: `loop-it-observer-${randomUUID()}`, topics: ['retrain.requested'], fromBeginning: true }, (message) => {
+      const e = JSON.parse(message.value.toString()) as AnyEvent;
+      if (e.type === 'retrain.requested' && [model, other].includes(e.data.model)) retrains.push(e);
     });
-    producer = kafka.producer();
-    await producer.connect();
+    producer = createEventBus({ BUS: 'kafka', KAFKA_BROKERS: kafka.brokers, KAFKA_SSL: false }, { service: 'loop-it' });
 
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
@@ -113,8 +101,8 @@ describe('loop controller on real Kafka and Postgres (own process, production en
   });
   afterAll(async () => {
     await service?.stop();
-    await observer?.disconnect();
-    await producer?.disconnect();
+    await observer?.stop();
+    await producer?.close();
   });
 
   it('two drift events for one model back to back: one loop, one retrain.requested on Kafka, the other drift debounced', async () => {

@@ -3,12 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { createEventBus, type EventBus } from '@mlops/bus';
+import { createEventBus, observeKafka, startGroupsAtEnd, type EventBus, type KafkaKitOptions, type Subscription } from '@mlops/bus';
 import { createEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
 import { infraEnv } from '../../../test/infra/infra-env';
-import { startGroupsAtEnd } from '../../../test/support/kafka-groups';
 import { freePort, ServiceProcess } from '../../../test/support/service-process';
 import { waitFor } from '../../../test/support/wait-for';
 
@@ -27,9 +25,9 @@ describe('monitoring on Kafka and Postgres (own process, production entry point)
   const model = `monitoring-it-${run}`;
   const group = `monitoring-it-${run}`;
   const prefix = `monit_${run.replace(/-/g, '')}`;
-  const kafka = new Kafka({ clientId: 'monitoring-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.WARN });
+  const kafka: KafkaKitOptions = { clientId: 'monitoring-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: 'warn' };
   const verdicts: EventEnvelope<'canary.evaluated'>[] = [];
-  let consumer: Consumer;
+  let consumer: Subscription;
   let producer: EventBus;
   let monitoring: ServiceProcess;
   let url: string;
@@ -77,27 +75,18 @@ describe('monitoring on Kafka and Postgres (own process, production entry point)
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'monitoring-it-'));
-    const admin = kafka.admin();
-    await admin.connect();
     const lifecycle = ['dataset.materialized', 'training.completed', 'model.registered', 'deployment.completed', 'model.promoted', 'model.rolled_back'];
     // The service's groups start where the shared broker's history ends: replaying every
     // earlier test's predictions first took longer than this test's waits (what an operator
     // does with kafka-consumer-groups --reset-offsets --to-latest before a first deployment).
-    await startGroupsAtEnd(kafka, admin, {
+    await startGroupsAtEnd(kafka, {
       [group]: ['prediction.logged'],
       [`${group}.labels`]: ['label.observed'],
       [`${group}.lifecycle`]: lifecycle,
     });
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'canary.evaluated', numPartitions: 3 }] });
-    await admin.disconnect();
-    consumer = kafka.consumer({ groupId: `monitoring-it-observer-${run}` });
-    await consumer.connect();
-    await consumer.subscribe({ topics: ['canary.evaluated'], fromBeginning: false });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const event = JSON.parse(message.value!.toString()) as EventEnvelope<'canary.evaluated'>;
-        if (event.data.model === model) verdicts.push(event);
-      },
+    consumer = await observeKafka(kafka, { group: `monitoring-it-observer-${run}`, topics: ['canary.evaluated'] }, (message) => {
+      const event = JSON.parse(message.value.toString()) as EventEnvelope<'canary.evaluated'>;
+      if (event.data.model === model) verdicts.push(event);
     });
     producer = createEventBus({ BUS: 'kafka', KAFKA_BROKERS: infra.KAFKA_BROKERS.split(','), KAFKA_SSL: false }, { service: 'monitoring-it' });
     const port = await freePort();
@@ -107,7 +96,7 @@ describe('monitoring on Kafka and Postgres (own process, production entry point)
   }, 90_000);
 
   afterAll(async () => {
-    await consumer?.disconnect();
+    await consumer?.stop();
     await producer?.close();
     await monitoring?.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -3,8 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
-import { eventMessage } from '@mlops/bus';
+import { createEventBus, observeKafka, startGroupsAtEnd, type EventBus, type KafkaKitOptions, type Subscription } from '@mlops/bus';
 import { createEvent, type EventEnvelope } from '@mlops/contracts';
 import { infraEnv } from '../../../test/infra/infra-env';
 import { interopPython } from '../../../test/support/python';
@@ -25,13 +24,13 @@ interface Seen {
  */
 describe('registry on real Kafka and Postgres (own process, production entry point)', () => {
   const infra = infraEnv();
-  const kafka = new Kafka({ clientId: 'registry-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+  const kafka: KafkaKitOptions = { clientId: 'registry-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: 'nothing' };
   const model = `it-${randomUUID().slice(0, 8)}`;
   const group = `registry-it-${randomUUID()}`;
   const seen: Seen[] = [];
   let registry: ServiceProcess;
-  let observer: Consumer;
-  let producer: Producer;
+  let observer: Subscription;
+  let producer: EventBus;
   let url: string;
   let gateDir: string;
   let artifactRoot: string;
@@ -46,13 +45,7 @@ describe('registry on real Kafka and Postgres (own process, production entry poi
       data: { jobId: `job-${randomUUID().slice(0, 8)}`, model, runId: `run-${randomUUID().slice(0, 8)}`, artifactUri: artifact, metrics: { accuracy: 0.9 }, params: {}, ...extra },
     });
   const send = async (...events: ReturnType<typeof completed>[]) => {
-    await producer.send({
-      topic: 'training.completed',
-      messages: events.map((e) => {
-        const m = eventMessage(e);
-        return { key: m.key, value: m.value as string, headers: m.headers };
-      }),
-    });
+    await producer.publish(events);
   };
 
   beforeAll(async () => {
@@ -61,28 +54,16 @@ describe('registry on real Kafka and Postgres (own process, production entry poi
     artifactRoot = mkdtempSync(join(tmpdir(), 'registry-it-artifacts-'));
 
     const topics = ['training.completed', 'training.completed.dlq', 'model.registered', 'deployment.requested', 'model.promoted'];
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 3 })) });
     // A new consumer group reads from the beginning: start this one at the end, so events
     // other runs left on the topic (whose artifacts are gone) are not replayed.
     // (Right after a topic is created its leaders may still be moving: retried until they answer.)
-    const ends = await waitFor(() => admin.fetchTopicOffsets('training.completed'), 'training.completed offsets');
-    await admin.setOffsets({ groupId: group, topic: 'training.completed', partitions: ends.map((p) => ({ partition: p.partition, offset: p.offset })) });
-    await admin.disconnect();
+    await startGroupsAtEnd(kafka, { [group]: ['training.completed'] });
 
-    observer = kafka.consumer({ groupId: `registry-it-observer-${randomUUID()}`, readUncommitted: false });
-    await observer.connect();
-    await observer.subscribe({ topics: topics.slice(1), fromBeginning: true });
-    await observer.run({
-      eachMessage: async ({ topic, message }) => {
-        const value = message.value!.toString();
-        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-        seen.push({ topic, event: topic.endsWith('.dlq') ? { raw: value } : JSON.parse(value), headers });
-      },
+    observer = await observeKafka(kafka, { group: `registry-it-observer-${randomUUID()}`, topics: topics.slice(1), fromBeginning: true }, (message) => {
+      const value = message.value.toString();
+      seen.push({ topic: message.topic, event: message.topic.endsWith('.dlq') ? { raw: value } : JSON.parse(value), headers: message.headers });
     });
-    producer = kafka.producer();
-    await producer.connect();
+    producer = createEventBus({ BUS: 'kafka', KAFKA_BROKERS: kafka.brokers, KAFKA_SSL: false }, { service: 'registry-it' });
 
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
@@ -101,8 +82,8 @@ describe('registry on real Kafka and Postgres (own process, production entry poi
     await registry.waitUntilReady(`${url}/health/ready`);
   }, 120_000);
   afterAll(async () => {
-    await observer?.disconnect();
-    await producer?.disconnect();
+    await observer?.stop();
+    await producer?.close();
     await registry?.stop();
     for (const dir of [gateDir, artifactRoot]) if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -2,7 +2,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { createEventBus, KafkaAdminKit, observeKafka, type EventBus, type KafkaKitOptions, type Subscription } from '@mlops/bus';
 import { createEvent } from '@mlops/contracts';
 import { infraEnv } from '../../../test/infra/infra-env';
 import { interopPython } from '../../../test/support/python';
@@ -15,28 +15,23 @@ const ROOT = resolve(__dirname, '../../..');
 /** serving as production runs it: dist/services/serving/src/main.js, its own process, BUS=kafka. */
 describe('serving on real Kafka (own process, production entry point)', () => {
   const infra = infraEnv();
-  const kafka = new Kafka({ clientId: 'serving-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.WARN });
+  const kafka: KafkaKitOptions = { clientId: 'serving-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: 'warn' };
   let models: TestModels;
   let serving: ServiceProcess;
   let address: string;
   let client: InferenceClient;
-  let consumer: Consumer;
-  let producer: Producer;
+  let consumer: Subscription;
+  let producer: EventBus;
   const seen: { type: string; data: Record<string, unknown> }[] = [];
 
   beforeAll(async () => {
     models = makeTestModels(interopPython());
-    const admin = kafka.admin();
-    await admin.connect();
-    const topics = ['prediction.logged', 'deployment.requested', 'deployment.completed'];
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 3 })) });
-    await admin.disconnect();
-    consumer = kafka.consumer({ groupId: `serving-observer-${randomUUID()}` });
-    await consumer.connect();
-    await consumer.subscribe({ topics: ['prediction.logged', 'deployment.completed'], fromBeginning: false });
-    await consumer.run({ eachMessage: async ({ message }) => void seen.push(JSON.parse(message.value!.toString())) });
-    producer = kafka.producer();
-    await producer.connect();
+    const admin = new KafkaAdminKit(kafka);
+    await admin.createTopics(['prediction.logged', 'deployment.requested', 'deployment.completed']).finally(() => admin.close());
+    consumer = await observeKafka(kafka, { group: `serving-observer-${randomUUID()}`, topics: ['prediction.logged', 'deployment.completed'] }, ({ value }) => {
+      seen.push(JSON.parse(value.toString()));
+    });
+    producer = createEventBus({ BUS: 'kafka', KAFKA_BROKERS: kafka.brokers, KAFKA_SSL: false }, { service: 'serving-it' });
 
     const port = await freePort();
     address = `127.0.0.1:${port}`;
@@ -63,8 +58,8 @@ describe('serving on real Kafka (own process, production entry point)', () => {
   afterAll(async () => {
     client?.close();
     await serving?.stop();
-    await consumer?.disconnect();
-    await producer?.disconnect();
+    await consumer?.stop();
+    await producer?.close();
   });
 
   it('serves the official tritonclient and logs each predicted row to Kafka', async () => {
@@ -88,7 +83,7 @@ describe('serving on real Kafka (own process, production entry point)', () => {
       subject: 'churn',
       data: { model: 'churn', version, artifactUri: models.logregV2, strategy: 'full' },
     });
-    await producer.send({ topic: event.type, messages: [{ key: event.subject, value: JSON.stringify(event) }] });
+    await producer.publish(event);
     await waitFor(
       () => seen.find((e) => e.type === 'deployment.completed' && e.data.version === version && e.data.status === 'serving'),
       'deployment.completed',
@@ -107,7 +102,7 @@ describe('serving on real Kafka (own process, production entry point)', () => {
       subject: 'churn',
       data: { model: 'churn', version, artifactUri: models.logregV1, strategy: 'canary', canaryShare: 0.5 },
     });
-    await producer.send({ topic: event.type, messages: [{ key: event.subject, value: JSON.stringify(event) }] });
+    await producer.publish(event);
     const done = await waitFor(
       () => seen.find((e) => e.type === 'deployment.completed' && e.data.version === version),
       'deployment.completed for the canary',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { createEventBus, KafkaAdminKit, observeKafka, type EventBus, type KafkaKitOptions, type Subscription } from '@mlops/bus';
 import { createEvent } from '@mlops/contracts';
 import { infraEnv } from '../../../test/infra/infra-env';
 import { interopPython } from '../../../test/support/python';
@@ -14,14 +14,14 @@ import { call, inferenceClient, makeTestModels, type TestModels } from '../test/
  */
 describe('serving with 2 worker processes on one port (real Kafka)', () => {
   const infra = infraEnv();
-  const kafka = new Kafka({ clientId: 'serving-workers-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.WARN });
+  const kafka: KafkaKitOptions = { clientId: 'serving-workers-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: 'warn' };
   // A model name of its own: a restarted worker replays the whole deployment topic.
   const model = `churn-${randomUUID().slice(0, 8)}`;
   let models: TestModels;
   let serving: ServiceProcess;
   let address: string;
-  let consumer: Consumer;
-  let producer: Producer;
+  let consumer: Subscription;
+  let producer: EventBus;
   const completed: { model: string; version: number; status: string }[] = [];
 
   const output = () => serving.output.join('');
@@ -52,22 +52,13 @@ describe('serving with 2 worker processes on one port (real Kafka)', () => {
 
   beforeAll(async () => {
     models = makeTestModels(interopPython());
-    const admin = kafka.admin();
-    await admin.connect();
-    const topics = ['prediction.logged', 'deployment.requested', 'deployment.completed', 'model.promoted', 'model.rolled_back'];
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 3 })) });
-    await admin.disconnect();
-    consumer = kafka.consumer({ groupId: `serving-workers-observer-${randomUUID()}` });
-    await consumer.connect();
-    await consumer.subscribe({ topics: ['deployment.completed'], fromBeginning: false });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const event = JSON.parse(message.value!.toString());
-        if (event.data.model === model) completed.push(event.data);
-      },
+    const admin = new KafkaAdminKit(kafka);
+    await admin.createTopics(['prediction.logged', 'deployment.requested', 'deployment.completed', 'model.promoted', 'model.rolled_back']).finally(() => admin.close());
+    consumer = await observeKafka(kafka, { group: `serving-workers-observer-${randomUUID()}`, topics: ['deployment.completed'] }, (message) => {
+      const event = JSON.parse(message.value.toString());
+      if (event.data.model === model) completed.push(event.data);
     });
-    producer = kafka.producer();
-    await producer.connect();
+    producer = createEventBus({ BUS: 'kafka', KAFKA_BROKERS: kafka.brokers, KAFKA_SSL: false }, { service: 'serving-workers-it' });
 
     const port = await freePort();
     address = `127.0.0.1:${port}`;
@@ -84,24 +75,22 @@ describe('serving with 2 worker processes on one port (real Kafka)', () => {
     serving.start();
     await waitFor(() => workerPids().size === 2, 'both workers listening', 60_000);
     // One consumer group per worker; a deployment sent before both have their partitions would be missed.
-    const groups = kafka.admin();
-    await groups.connect();
+    const groups = new KafkaAdminKit(kafka);
     await waitFor(
       async () => {
-        const { groups: described } = await groups.describeGroups([`${group}-worker-0`, `${group}-worker-1`]);
-        return described.every((g) => g.state === 'Stable' && g.members.length === 1);
+        const described = await groups.describeGroups([`${group}-worker-0`, `${group}-worker-1`]);
+        return described.every((g) => g.state === 'Stable' && g.members === 1);
       },
       'both worker consumer groups stable',
       60_000,
-    );
-    await groups.disconnect();
+    ).finally(() => groups.close());
     // The group is stable before the member has fetched its start offsets.
     await new Promise((r) => setTimeout(r, 1_000));
   });
   afterAll(async () => {
     await serving?.stop();
-    await consumer?.disconnect();
-    await producer?.disconnect();
+    await consumer?.stop();
+    await producer?.close();
   });
 
   it('starts a primary and two workers on the same port', async () => {
@@ -116,7 +105,7 @@ describe('serving with 2 worker processes on one port (real Kafka)', () => {
       subject: model,
       data: { model, version: 5, artifactUri: models.logregV2, strategy: 'full' },
     });
-    await producer.send({ topic: event.type, messages: [{ key: event.subject, value: JSON.stringify(event) }] });
+    await producer.publish(event);
     await waitFor(() => deployedLines(5) === 2, 'both workers to deploy version 5');
     await waitFor(() => completed.some((c) => c.version === 5), 'deployment.completed');
     expect(completed).toEqual([{ model, version: 5, status: 'serving', trafficShare: 1 }]);

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { observeKafka, type KafkaKitOptions, type Subscription } from '@mlops/bus';
 import { infraEnv } from '../../../test/infra/infra-env';
 import { interopPython } from '../../../test/support/python';
 import { freePort, ServiceProcess } from '../../../test/support/service-process';
@@ -21,9 +21,9 @@ interface RunFinished {
 /** The unmodified mlflow Python client against the production entry point on Postgres and Kafka. */
 describe('tracking with the official mlflow client (own process, Postgres, Kafka)', () => {
   const infra = infraEnv();
-  const kafka = new Kafka({ clientId: 'tracking-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.WARN });
+  const kafka: KafkaKitOptions = { clientId: 'tracking-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: 'warn' };
   const finished: RunFinished[] = [];
-  let consumer: Consumer;
+  let consumer: Subscription;
   let tracking: ServiceProcess;
   let url: string;
   let artifactRoot: string;
@@ -44,14 +44,9 @@ describe('tracking with the official mlflow client (own process, Postgres, Kafka
     const python = interopPython(); // creates the venv (pip) before any timing matters
     expect(python).toBeTruthy();
     artifactRoot = mkdtempSync(join(tmpdir(), 'tracking-it-artifacts-'));
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'run.finished', numPartitions: 3 }] });
-    await admin.disconnect();
-    consumer = kafka.consumer({ groupId: `tracking-it-${randomUUID()}` });
-    await consumer.connect();
-    await consumer.subscribe({ topics: ['run.finished'], fromBeginning: false });
-    await consumer.run({ eachMessage: async ({ message }) => void finished.push(JSON.parse(message.value!.toString())) });
+    consumer = await observeKafka(kafka, { group: `tracking-it-${randomUUID()}`, topics: ['run.finished'] }, ({ value }) => {
+      finished.push(JSON.parse(value.toString()));
+    });
 
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
@@ -67,7 +62,7 @@ describe('tracking with the official mlflow client (own process, Postgres, Kafka
     await tracking.waitUntilReady(`${url}/health/ready`);
   });
   afterAll(async () => {
-    await consumer?.disconnect();
+    await consumer?.stop();
     await tracking?.stop();
     rmSync(artifactRoot, { recursive: true, force: true });
   });

@@ -2,8 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
-import { eventMessage } from '@mlops/bus';
+import { createEventBus, observeKafka, startGroupsAtEnd, type EventBus, type KafkaKitOptions, type Subscription } from '@mlops/bus';
 import { createEvent, type EventEnvelope } from '@mlops/contracts';
 import { infraEnv } from '../../../test/infra/infra-env';
 import { freePort, ServiceProcess } from '../../../test/support/service-process';
@@ -16,14 +15,14 @@ import { onnxAccuracy, SCHEMA, writeSeparableDataset, type SyntheticDataset } fr
  */
 describe('trainer on real Kafka (own process, production entry point)', () => {
   const infra = infraEnv();
-  const kafka = new Kafka({ clientId: 'trainer-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+  const kafka: KafkaKitOptions = { clientId: 'trainer-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: 'nothing' };
   const model = `it-${randomUUID().slice(0, 8)}`;
   const group = `trainer-it-${randomUUID()}`;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const seen: { topic: string; event: EventEnvelope<any> }[] = [];
   let trainer: ServiceProcess;
-  let observer: Consumer;
-  let producer: Producer;
+  let observer: Subscription;
+  let producer: EventBus;
   let url: string;
   let dir: string;
   let dataset: SyntheticDataset;
@@ -45,34 +44,20 @@ describe('trainer on real Kafka (own process, production entry point)', () => {
         schema: SCHEMA,
       },
     });
-  const send = (...events: ReturnType<typeof materialized>[]) =>
-    producer.send({
-      topic: 'dataset.materialized',
-      messages: events.map((e) => {
-        const m = eventMessage(e);
-        return { key: m.key, value: m.value as string, headers: m.headers };
-      }),
-    });
+  const send = (...events: ReturnType<typeof materialized>[]) => producer.publish(events);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'trainer-it-'));
     dataset = writeSeparableDataset(join(dir, 'data.arrow'));
     const topics = ['dataset.materialized', 'training.started', 'training.completed', 'training.failed'];
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 3 })) });
     // A new group reads from the beginning: start this one at the end, so datasets other
     // runs announced (long deleted) are not trained on.
-    const ends = await waitFor(() => admin.fetchTopicOffsets('dataset.materialized'), 'dataset.materialized offsets');
-    await admin.setOffsets({ groupId: group, topic: 'dataset.materialized', partitions: ends.map((p) => ({ partition: p.partition, offset: p.offset })) });
-    await admin.disconnect();
+    await startGroupsAtEnd(kafka, { [group]: ['dataset.materialized'] });
 
-    observer = kafka.consumer({ groupId: `trainer-it-observer-${randomUUID()}` });
-    await observer.connect();
-    await observer.subscribe({ topics: topics.slice(1), fromBeginning: true });
-    await observer.run({ eachMessage: async ({ topic, message }) => void seen.push({ topic, event: JSON.parse(message.value!.toString()) }) });
-    producer = kafka.producer();
-    await producer.connect();
+    observer = await observeKafka(kafka, { group: `trainer-it-observer-${randomUUID()}`, topics: topics.slice(1), fromBeginning: true }, ({ topic, value }) => {
+      seen.push({ topic, event: JSON.parse(value.toString()) });
+    });
+    producer = createEventBus({ BUS: 'kafka', KAFKA_BROKERS: kafka.brokers, KAFKA_SSL: false }, { service: 'trainer-it' });
 
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
@@ -90,8 +75,8 @@ describe('trainer on real Kafka (own process, production entry point)', () => {
     await trainer.waitUntilReady(`${url}/health/ready`);
   }, 120_000);
   afterAll(async () => {
-    await observer?.disconnect();
-    await producer?.disconnect();
+    await observer?.stop();
+    await producer?.close();
     await trainer?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

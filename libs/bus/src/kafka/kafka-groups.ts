@@ -1,5 +1,22 @@
-import { waitFor } from './wait-for';
-import type { Admin, Kafka } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KafkaAdminKit, type PartitionOffset } from './kafka-admin-kit';
+import { kitKafka, type KafkaKitOptions } from './kafka-kit-client';
+
+/** How long a topic created a moment ago may take to answer for its end offsets. */
+const END_OFFSETS_TIMEOUT_MS = 30_000;
+
+async function endOffsets(admin: KafkaAdminKit, topic: string): Promise<PartitionOffset[]> {
+  const deadline = Date.now() + END_OFFSETS_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return await admin.topicEndOffsets(topic);
+    } catch (error) {
+      // A topic created a moment ago may not have its leader yet (NOT_LEADER_FOR_PARTITION): retry.
+      if (Date.now() > deadline) throw new Error(`the end offsets of ${topic}: ${(error as Error).message}`);
+      await sleep(50);
+    }
+  }
+}
 
 /**
  * Commits, for each new consumer group, the current end of each topic it will read. On the
@@ -11,20 +28,17 @@ import type { Admin, Kafka } from 'kafkajs';
  * One short-lived member per group joins, commits every topic's end at once and leaves
  * (kafkajs's admin.setOffsets does the same per topic, waiting out a full fetch each time).
  */
-export async function startGroupsAtEnd(kafka: Kafka, admin: Admin, topicsByGroup: Record<string, readonly string[]>): Promise<void> {
+export async function startGroupsAtEnd(options: KafkaKitOptions, topicsByGroup: Record<string, readonly string[]>): Promise<void> {
   const topics = [...new Set(Object.values(topicsByGroup).flat())];
-  const existing = new Set(await admin.listTopics());
-  const missing = topics.filter((t) => !existing.has(t));
-  if (missing.length > 0) await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: 3 })) });
-  const ends = new Map<string, { partition: number; offset: string }[]>();
-  for (const topic of topics) {
-    // A topic created a moment ago may not have its leader yet (NOT_LEADER_FOR_PARTITION): retry.
-    const offsets = await waitFor(() => admin.fetchTopicOffsets(topic), `the end offsets of ${topic}`, 30_000);
-    ends.set(
-      topic,
-      offsets.map((p) => ({ partition: p.partition, offset: p.high })),
-    );
+  const admin = new KafkaAdminKit(options);
+  const ends = new Map<string, PartitionOffset[]>();
+  try {
+    await admin.createTopics(topics);
+    for (const topic of topics) ends.set(topic, await endOffsets(admin, topic));
+  } finally {
+    await admin.close();
   }
+  const kafka = kitKafka(options);
   await Promise.all(
     Object.entries(topicsByGroup).map(async ([groupId, groupTopics]) => {
       const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 10_000 });
