@@ -1,5 +1,6 @@
-export { startMonitoring, type MonitoringApp } from './monitoring.app';
+export { startMonitoring, type MonitoringApp, type MonitoringEntryPoints } from './monitoring.app';
 export { loadMonitoringConfig, type MonitoringConfig } from './monitoring.config';
-export { MonitoringService, type WindowResult } from './monitoring.service';
-export { MonitoringLoop } from './loop/monitoring-loop';
+export { MonitoringModule } from './monitoring.module';
+export { monitoringSettings, type MonitoringSettings } from './monitoring.settings';
+export { DriftWatch, type WindowResult } from './drift/drift-watch';
 export { PerformanceAggregate, type PerformanceMetric } from './performance/performance-aggregate';

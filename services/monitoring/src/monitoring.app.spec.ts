@@ -1,6 +1,6 @@
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
 import { ConfigError } from '@mlops/config';
-import { createEvent, type EventEnvelope } from '@mlops/contracts';
+import { createEvent, decodeEvent, type EventEnvelope } from '@mlops/contracts';
 import { normal, rng } from '../../../test/support/random';
 import { waitFor } from '../../../test/support/wait-for';
 import { startMonitoring, type MonitoringApp } from './monitoring.app';
@@ -62,10 +62,10 @@ describe('monitoring service (embedded: in-process bus)', () => {
       { inProcess: transport, logger: false, now: () => clock, defaultMetrics: false },
     );
     producer = new EventBus(transport);
-    subscription = await producer.subscribeEvents({
+    subscription = await producer.subscribe({
       group: 'observer',
-      types: ['drift.detected'],
-      handle: async (e) => void drifts.push(e as EventEnvelope<'drift.detected'>),
+      topics: ['drift.detected'],
+      handle: async (m) => void drifts.push(decodeEvent(m.value) as EventEnvelope<'drift.detected'>),
     });
     const put = await http('/models/churn/versions/1/reference', { method: 'PUT', body: { rows: inputs(1000, 1) } });
     expect(put.status).toBe(200);

@@ -1,23 +1,52 @@
-import { Logger, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createEventBus, type EventBus, type InProcessTransport, type Subscription } from '@mlops/bus';
-import type { AnyEvent } from '@mlops/contracts';
-import { monitoringErrors } from './http/http-errors';
-import { MonitoringController } from './http/monitoring.controller';
-import { MONITORING_LOOP, MONITORING_METRICS, MONITORING_SERVICE } from './http/tokens';
-import { MonitoringLoop } from './loop/monitoring-loop';
+import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
+import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
+import { startBusConsumers } from '@mlops/runtime';
+import { CanaryWatch } from './canary/canary-watch';
+import { DriftWatch } from './drift/drift-watch';
 import { MonitoringMetrics } from './metrics';
 import type { MonitoringConfig } from './monitoring.config';
-import { MonitoringService } from './monitoring.service';
-import { MonitoringStore } from './store/monitoring.store';
+import { MonitoringModule } from './monitoring.module';
+import { monitoringSettings } from './monitoring.settings';
+import type { MonitoringLog } from './monitoring.tokens';
+import type { EarlyLabels } from './performance/early-labels';
+import { LabelJoin } from './performance/label-join';
+import type { PendingPredictions } from './performance/pending-predictions';
+import { VersionPerformance } from './performance/version-performance';
+import { PredictionIntake } from './predictions/prediction-intake';
+import { ReferenceResolver } from './references/reference-resolver';
+import { MonitoringStatus } from './status/monitoring-status';
+import { openMonitoringDatabase } from './store/monitoring-database';
+import { MonitoringRepository } from './store/monitoring.repository';
+
+/**
+ * The monitor's entry points as one object (what MonitoringLoop offered before it was split
+ * by use case); tests and bench/loop drive them directly. Each delegates to its owner.
+ */
+export interface MonitoringEntryPoints {
+  readonly pending: PendingPredictions;
+  readonly early: EarlyLabels;
+  readonly unmatchedLabels: number;
+  onPrediction: PredictionIntake['onPrediction'];
+  onLabel: LabelJoin['onLabel'];
+  onLabels: LabelJoin['onLabels'];
+  onLineage: ReferenceResolver['onLineage'];
+  onDeployment: CanaryWatch['onDeployment'];
+  onChampionChange: CanaryWatch['onChampionChange'];
+  setReference: ReferenceResolver['setReference'];
+  performanceOf: VersionPerformance['performanceOf'];
+  modelStatus: MonitoringStatus['modelStatus'];
+  status: MonitoringStatus['status'];
+}
 
 export interface MonitoringApp {
   app: INestApplication;
-  service: MonitoringService;
-  loop: MonitoringLoop;
-  store: MonitoringStore;
+  /** Drift windows and their references. */
+  service: DriftWatch;
+  loop: MonitoringEntryPoints;
+  store: MonitoringRepository;
   metrics: MonitoringMetrics;
   bus: EventBus;
   /** The bound HTTP address, e.g. http://127.0.0.1:3007 */
@@ -25,23 +54,36 @@ export interface MonitoringApp {
   close(): Promise<void>;
 }
 
-@Module({})
-class MonitoringModule {
-  static with(providers: { service: MonitoringService; loop: MonitoringLoop; metrics: MonitoringMetrics }): DynamicModule {
-    return {
-      module: MonitoringModule,
-      controllers: [MonitoringController],
-      providers: [
-        { provide: MONITORING_SERVICE, useValue: providers.service },
-        { provide: MONITORING_LOOP, useValue: providers.loop },
-        { provide: MONITORING_METRICS, useValue: providers.metrics },
-      ],
-    };
-  }
+function entryPoints(app: INestApplication): MonitoringEntryPoints {
+  const [intake, labels, references, canaries, performance, status] = [
+    app.get(PredictionIntake),
+    app.get(LabelJoin),
+    app.get(ReferenceResolver),
+    app.get(CanaryWatch),
+    app.get(VersionPerformance),
+    app.get(MonitoringStatus),
+  ];
+  return {
+    pending: labels.pending,
+    early: labels.early,
+    get unmatchedLabels() {
+      return labels.unmatchedLabels;
+    },
+    onPrediction: (event) => intake.onPrediction(event),
+    onLabel: (event) => labels.onLabel(event),
+    onLabels: (events) => labels.onLabels(events),
+    onLineage: (event) => references.onLineage(event),
+    onDeployment: (event) => canaries.onDeployment(event),
+    onChampionChange: (event) => canaries.onChampionChange(event),
+    setReference: (model, version, body) => references.setReference(model, version, body),
+    performanceOf: (model, version) => performance.performanceOf(model, version),
+    modelStatus: (model) => status.modelStatus(model),
+    status: () => status.status(),
+  };
 }
 
 /**
- * Wires the monitoring service: its store (Postgres or SQLite), the consumers
+ * Starts the monitoring service: its store (Postgres or SQLite), the consumers
  * (prediction.logged -> drift windows, label join and canary counts; label.observed ->
  * performance; lineage and deployment events -> references, champions, canaries), the
  * drift.detected / performance.degraded / canary.evaluated producer, HTTP API, /metrics.
@@ -50,114 +92,52 @@ export async function startMonitoring(
   config: MonitoringConfig,
   options: { inProcess?: InProcessTransport; logger?: boolean; now?: () => number; defaultMetrics?: boolean } = {},
 ): Promise<MonitoringApp> {
+  const settings = monitoringSettings(config);
   const log = new Logger('monitoring');
   const quiet = options.logger === false;
-  const loopLog = quiet
+  const domainLog: MonitoringLog = quiet
     ? { log: () => undefined, warn: () => undefined, error: (m: string) => log.error(m) }
     : { log: (m: string) => log.log(m), warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) };
   const metrics = new MonitoringMetrics(options.defaultMetrics ?? true);
-  const store = await MonitoringStore.open(config.DATABASE_URL, config.MONITORING_TABLE_PREFIX);
+  const database = await openMonitoringDatabase(settings.database.url, settings.database.tablePrefix);
   const bus = createEventBus(config, {
     service: 'monitoring',
     inProcess: options.inProcess,
     logger: { warn: (m) => log.warn(m), error: (m) => log.error(m) },
   });
-  let loop: MonitoringLoop | undefined;
-  const service = new MonitoringService(
-    {
-      windowSize: config.MONITORING_WINDOW_SIZE,
-      cooldownSeconds: config.MONITORING_COOLDOWN_S,
-      datasetDriftShare: config.MONITORING_DATASET_DRIFT_SHARE,
-      referenceFromFirst: config.MONITORING_REFERENCE_FROM_FIRST,
-      now: options.now,
-      onReferenceLearned: (model, version, body) => loop?.referenceLearned(model, version, body),
-    },
-    metrics,
+
+  const app = await NestFactory.create<NestExpressApplication>(
+    MonitoringModule.forRoot(settings, { database, bus, metrics, now: options.now ?? Date.now, log: domainLog }),
+    { logger: quiet ? false : ['log', 'warn', 'error'] },
   );
-  loop = new MonitoringLoop(service, store, bus, metrics, {
-    referenceRows: config.MONITORING_REFERENCE_ROWS,
-    outputs: {
-      label: config.MONITORING_LABEL_OUTPUT,
-      probabilities: config.MONITORING_PROBABILITY_OUTPUT,
-      prediction: config.MONITORING_PREDICTION_OUTPUT,
-    },
-    aggregate: { aucBins: config.MONITORING_AUC_BINS, positiveLabel: config.MONITORING_POSITIVE_LABEL },
-    classificationMetric: config.MONITORING_CLASSIFICATION_METRIC,
-    regressionMetric: config.MONITORING_REGRESSION_METRIC,
-    performanceTolerance: config.MONITORING_PERFORMANCE_TOLERANCE,
-    performanceMinLabels: config.MONITORING_PERFORMANCE_MIN_LABELS,
-    canaryMinPredictions: config.MONITORING_CANARY_MIN_PREDICTIONS,
-    canaryMinLabels: config.MONITORING_CANARY_MIN_LABELS,
-    canaryLabelWaitMs: config.MONITORING_CANARY_LABEL_WAIT_S * 1000,
-    earlyLabelWaitMs: config.MONITORING_LABEL_EARLY_WAIT_S * 1000,
-    canaryTolerance: config.MONITORING_CANARY_TOLERANCE,
-    canaryConfidence: config.MONITORING_CANARY_CONFIDENCE,
-    cooldownSeconds: config.MONITORING_COOLDOWN_S,
-    flushMs: config.MONITORING_STATE_FLUSH_MS,
-    pendingMax: config.MONITORING_LABEL_PENDING_MAX,
-    labelTtlMs: config.MONITORING_LABEL_TTL_S * 1000,
-    now: options.now,
-    log: loopLog,
-  });
-  const running = loop;
-  metrics.labelJoin = () => ({ pending: running.pending.size, evicted: running.pending.evictedUnlabelled });
-  await running.start();
-
-  const app = await NestFactory.create<NestExpressApplication>(MonitoringModule.with({ service, loop: running, metrics }), {
-    logger: quiet ? false : ['log', 'warn', 'error'],
-  });
-  configureHttpApp(app, { service: 'monitoring', filter: new ApiErrorFilter('monitoring', monitoringErrors), apiToken: config.API_TOKEN, metrics: metrics.registry });
-  app.useBodyParser('json', { limit: config.MONITORING_BODY_LIMIT });
-  await app.listen(config.MONITORING_PORT, config.MONITORING_HOST);
+  configureHttpApp(app, { service: 'monitoring', filter: new ApiErrorFilter('monitoring'), apiToken: settings.http.apiToken, metrics: metrics.registry });
+  app.useBodyParser('json', { limit: settings.http.bodyLimit });
+  // Listening initializes the module first: the stored state is loaded (StateRestore) before
+  // the HTTP server and the bus consumers start.
+  await app.listen(settings.http.port, settings.http.host);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-
-  const group = config.MONITORING_GROUP;
-  const subscriptions: Subscription[] = [
-    await bus.subscribeEvents({
-      group,
-      types: ['prediction.logged'],
-      handle: async (event) => {
-        await running.onPrediction(event);
-      },
-    }),
-    // A batch of labels is one transaction (a transaction per label kept up with about 120/s).
-    await bus.subscribeEventBatches({
-      group: `${group}.labels`,
-      types: ['label.observed'],
-      maxBatchSize: config.MONITORING_LABEL_BATCH_MAX,
-      handleBatch: async (events) => {
-        await running.onLabels(events);
-      },
-    }),
-    await bus.subscribeEvents({
-      group: `${group}.lifecycle`,
-      types: ['dataset.materialized', 'training.completed', 'model.registered', 'deployment.completed', 'model.promoted', 'model.rolled_back'],
-      handle: async (event) => {
-        const e = event as AnyEvent;
-        if (e.type === 'deployment.completed') await running.onDeployment(e);
-        else if (e.type === 'model.promoted' || e.type === 'model.rolled_back') await running.onChampionChange(e);
-        else if (e.type === 'dataset.materialized' || e.type === 'training.completed' || e.type === 'model.registered') await running.onLineage(e);
-      },
-    }),
-  ];
+  const server = await startBusConsumers(app, bus, {
+    group: settings.bus.group,
+    groups: { labels: { maxBatchSize: settings.bus.labelBatchMax } },
+  });
   log.log(
-    `monitoring listening on ${url} (bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, window: ${config.MONITORING_WINDOW_SIZE})`,
+    `monitoring listening on ${url} (bus: ${bus.transport.kind}, database: ${settings.database.url.split(':')[0]}, window: ${settings.drift.windowSize})`,
   );
 
   return {
     app,
-    service,
-    loop: running,
-    store,
+    service: app.get(DriftWatch),
+    loop: entryPoints(app),
+    store: app.get(MonitoringRepository),
     metrics,
     bus,
     url,
     close: async () => {
-      for (const subscription of subscriptions) await subscription.stop();
-      await running.stop();
+      // The consumers stop first; closing the app then writes the canary counts (CanaryCountFlush).
+      await server.close();
       await app.close();
       await bus.close();
-      await store.close();
+      await database.dataSource.destroy();
     },
   };
 }

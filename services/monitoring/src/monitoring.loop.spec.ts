@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
-import { createEvent, type AnyEvent, type EventEnvelope, type EventType } from '@mlops/contracts';
+import { createEvent, decodeEvent, type AnyEvent, type EventEnvelope, type EventType } from '@mlops/contracts';
 import { waitFor } from '../../../test/support/wait-for';
 import { startMonitoring, type MonitoringApp } from './monitoring.app';
 import { loadMonitoringConfig } from './monitoring.config';
@@ -53,10 +53,10 @@ class Harness {
     );
     // closing a service closes the shared in-process transport's subscriptions: the
     // observer subscribes again, and its group continues where it was
-    this.observer = await this.producer.subscribeEvents({
+    this.observer = await this.producer.subscribe({
       group: 'observer',
-      types: ['canary.evaluated', 'performance.degraded'],
-      handle: async (e) => void this.seen.push(e as AnyEvent),
+      topics: ['canary.evaluated', 'performance.degraded'],
+      handle: async (m) => void this.seen.push(decodeEvent(m.value)),
     });
   }
 
@@ -439,12 +439,12 @@ describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 3
         }) as AnyEvent,
       );
     const drifts: AnyEvent[] = [];
-    const watch = await h.producer.subscribeEvents({ group: 'drift-watch', types: ['drift.detected'], handle: async (e) => void drifts.push(e as AnyEvent) });
+    const watch = await h.producer.subscribe({ group: 'drift-watch', topics: ['drift.detected'], handle: async (m) => void drifts.push(decodeEvent(m.value)) });
     await h.publish(shifted(100, 0));
     await waitFor(() => drifts.length === 1, 'the first drift.detected');
     await watch.stop();
     await h.restart();
-    const again = await h.producer.subscribeEvents({ group: 'drift-watch', types: ['drift.detected'], handle: async (e) => void drifts.push(e as AnyEvent) });
+    const again = await h.producer.subscribe({ group: 'drift-watch', topics: ['drift.detected'], handle: async (m) => void drifts.push(decodeEvent(m.value)) });
     expect((await fetch(`${h.monitor.url}/models/drifty/versions/1/reference`).then(json)).referenceSource).toBe('http');
     await h.publish(shifted(100, 100));
     await waitFor(() => h.monitor.service.drift('drifty'), 'a window after the restart');

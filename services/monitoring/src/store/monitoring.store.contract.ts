@@ -1,24 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { MonitoringStore } from './monitoring.store';
+import { openMonitoringDatabase, type MonitoringDatabase } from './monitoring-database';
+import { MonitoringRepository } from './monitoring.repository';
 
 const TABLES = ['outbox', 'cooldowns', 'performance', 'canaries', 'champions', 'versions', 'runs', 'datasets', 'references', 'processed_events', 'migrations'];
 
 /**
- * MonitoringStore.onceEach, the batch form of "apply an event once", on every database the
+ * MonitoringRepository.onceEach, the batch form of "apply an event once", on every database the
  * monitor runs on (SQLite in the unit tier, Postgres in the integration tier).
  */
 export function onceEachContract(name: string, makeUrl: () => string, { concurrentInstances = true } = {}) {
   describe(`monitoring store, a batch of events applied once: ${name}`, () => {
     const prefix = `mstore_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-    const stores: MonitoringStore[] = [];
+    const databases: MonitoringDatabase[] = [];
     const open = async () => {
-      const store = await MonitoringStore.open(makeUrl(), prefix);
-      stores.push(store);
-      return store;
+      const database = await openMonitoringDatabase(makeUrl(), prefix);
+      databases.push(database);
+      return new MonitoringRepository(database);
     };
     afterAll(async () => {
-      await Promise.all(stores.map((s) => s.close()));
+      await Promise.all(databases.map((d) => d.dataSource.destroy()));
       const db = new DataSource(makeUrl().startsWith('postgres') ? { type: 'postgres', url: makeUrl() } : { type: 'better-sqlite3', database: makeUrl().slice('sqlite:'.length) });
       await db.initialize();
       for (const table of TABLES) await db.query(`DROP TABLE IF EXISTS "${prefix}_${table}"`);
@@ -26,7 +27,7 @@ export function onceEachContract(name: string, makeUrl: () => string, { concurre
     });
 
     /** Applies a batch: one performance row per batch, counting the ids it was told are new. */
-    const applyBatch = (store: MonitoringStore, model: string, ids: string[]) =>
+    const applyBatch = (store: MonitoringRepository, model: string, ids: string[]) =>
       store.onceEach('labels', ids, async (tx, fresh) => {
         const rows = await tx.manager.query(`SELECT state FROM "${prefix}_performance" WHERE model = '${model}'`);
         const count = (rows[0] ? Number(JSON.parse(rows[0].state).count) : 0) + fresh.size;
@@ -34,7 +35,7 @@ export function onceEachContract(name: string, makeUrl: () => string, { concurre
         return [...fresh].sort();
       });
 
-    const countOf = async (store: MonitoringStore, model: string) =>
+    const countOf = async (store: MonitoringRepository, model: string) =>
       Number(JSON.parse((await store.load()).performance.find((p) => p.model === model)!.state).count);
 
     it('hands over only the ids not applied before, and marks them with the effect', async () => {

@@ -1,35 +1,15 @@
-import { z } from 'zod';
-import { createEvent, issuesOf, type ContractIssue, type EventEnvelope } from '@mlops/contracts';
-import { buildReferenceProfile, DriftDetector, METHOD_KIND, type DriftMethod, type DriftReport, type FeatureOverride, type Scalar } from '@mlops/drift';
-import type { MonitoringMetrics } from './metrics';
-
-export class NotFound extends Error {
-  override name = 'NotFound';
-}
-
-export class InvalidRequest extends Error {
-  constructor(readonly issues: ContractIssue[]) {
-    super(issues.map((i) => `${i.field || '(body)'}: ${i.message}`).join('; '));
-    this.name = 'InvalidRequest';
-  }
-}
-
-const scalar = z.union([z.number(), z.string(), z.boolean(), z.null()]);
-const methods = Object.keys(METHOD_KIND) as [DriftMethod, ...DriftMethod[]];
-
-export const referenceBodySchema = z
-  .object({
-    rows: z.array(z.record(z.string(), scalar)).min(1).optional(),
-    columns: z.record(z.string(), z.array(scalar).min(1)).optional(),
-    /** Per-feature test/threshold overrides; default tests follow Evidently. */
-    features: z
-      .record(z.string(), z.object({ method: z.enum(methods).optional(), threshold: z.number().positive().optional(), ignore: z.boolean().optional() }))
-      .optional(),
-    datasetDriftShare: z.number().gt(0).max(1).optional(),
-  })
-  .refine((b) => (b.rows === undefined) !== (b.columns === undefined), { message: 'give exactly one of rows or columns' });
-
-export type ReferenceBody = z.input<typeof referenceBodySchema>;
+import { Inject, Injectable } from '@nestjs/common';
+import { createEvent, issuesOf, type EventEnvelope } from '@mlops/contracts';
+import { buildReferenceProfile, DriftDetector, type DriftReport, type FeatureOverride, type Scalar } from '@mlops/drift';
+import { NotFoundError } from '@mlops/errors';
+import { invalidRequest } from '../invalid-request';
+import { MonitoringMetrics } from '../metrics';
+import { MONITORING_SETTINGS, type MonitoringSettings } from '../monitoring.settings';
+import { CLOCK, MONITORING_LOG, type Clock, type MonitoringLog } from '../monitoring.tokens';
+import { Cooldowns } from '../state/cooldowns';
+import { Outbox } from '../state/outbox';
+import { WriteLane } from '../state/write-lane';
+import { referenceBodySchema, type ReferenceBody, type ReferenceSource } from './reference-body';
 
 export interface WindowResult {
   model: string;
@@ -55,34 +35,38 @@ interface VersionState {
   windows: number;
 }
 
-export type ReferenceSource = 'http' | 'first-predictions' | 'training-dataset';
-
-export interface MonitoringOptions {
-  windowSize: number;
-  cooldownSeconds: number;
-  datasetDriftShare: number;
-  /** 0: reference only via setReference; N: learn it from the first N predictions of a version. */
-  referenceFromFirst: number;
-  now?: () => number;
-  /** Called when a version learned its reference from its first predictions (to store it). */
-  onReferenceLearned?: (model: string, version: number, body: ReferenceBody) => void;
+/** What one prediction changed in the drift windows. */
+export interface DriftObservation {
+  /** The drift.detected to publish (see `publish`). */
+  drift?: EventEnvelope<'drift.detected'>;
+  /** The reference the version just learned from its first predictions (to store). */
+  learned?: ReferenceBody;
 }
+
+/** The usual outcome (shared: the per-prediction path allocates nothing for it). */
+const NOTHING: DriftObservation = Object.freeze({});
 
 /**
  * Drift monitoring state in memory: per model version a reference profile and a tumbling
- * count window; per model a cooldown so one drift episode publishes one drift.detected.
+ * count window; per model a cooldown (Cooldowns) so one drift episode publishes one
+ * drift.detected.
  */
-export class MonitoringService {
+@Injectable()
+export class DriftWatch {
   private readonly versions = new Map<string, VersionState>();
-  private readonly lastPublished = new Map<string, number>();
   private readonly lastResult = new Map<string, WindowResult>();
-  private readonly now: () => number;
+  private readonly options: MonitoringSettings['drift'];
 
   constructor(
-    private readonly options: MonitoringOptions,
+    @Inject(MONITORING_SETTINGS) settings: MonitoringSettings,
     private readonly metrics: MonitoringMetrics,
+    private readonly cooldowns: Cooldowns,
+    private readonly lane: WriteLane,
+    private readonly outbox: Outbox,
+    @Inject(CLOCK) private readonly now: Clock,
+    @Inject(MONITORING_LOG) private readonly log: MonitoringLog,
   ) {
-    this.now = options.now ?? Date.now;
+    this.options = settings.drift;
   }
 
   private state(model: string, version: number): VersionState {
@@ -101,14 +85,14 @@ export class MonitoringService {
    */
   setReference(model: string, version: number, body: unknown, source: ReferenceSource = 'http') {
     const parsed = referenceBodySchema.safeParse(body);
-    if (!parsed.success) throw new InvalidRequest(issuesOf(parsed.error));
+    if (!parsed.success) throw invalidRequest(issuesOf(parsed.error));
     const { rows, columns, features, datasetDriftShare } = parsed.data;
     const state = this.state(model, version);
     try {
       const data = rows ? { rows } : { columns: columns! };
       this.install(state, data, features, datasetDriftShare);
     } catch (error) {
-      throw new InvalidRequest([{ field: '', message: (error as Error).message }]);
+      throw invalidRequest([{ field: '', message: (error as Error).message }]);
     }
     state.referenceSource = source;
     return { ...this.describe(state), body: parsed.data as ReferenceBody };
@@ -116,11 +100,6 @@ export class MonitoringService {
 
   hasReference(model: string, version: number): boolean {
     return this.versions.get(`${model}\u0000${version}`)?.detector !== undefined;
-  }
-
-  /** Restores a stored drift cooldown (after a restart). */
-  restoreCooldown(model: string, lastPublishedAt: number): void {
-    this.lastPublished.set(model, lastPublishedAt);
   }
 
   private install(
@@ -142,7 +121,7 @@ export class MonitoringService {
 
   reference(model: string, version: number) {
     const state = this.versions.get(`${model}\u0000${version}`);
-    if (!state?.detector) throw new NotFound(`model ${model} version ${version} has no reference`);
+    if (!state?.detector) throw new NotFoundError(`model ${model} version ${version} has no reference`);
     return this.describe(state);
   }
 
@@ -159,8 +138,8 @@ export class MonitoringService {
     };
   }
 
-  /** Applies one prediction; returns the drift.detected event to publish, if any. */
-  onPrediction(event: EventEnvelope<'prediction.logged'>): EventEnvelope<'drift.detected'> | undefined {
+  /** Applies one prediction to its version's window (O(1) until the window is full). */
+  onPrediction(event: EventEnvelope<'prediction.logged'>): DriftObservation {
     const { model, version, inputs } = event.data;
     const state = this.state(model, version);
     this.metrics.predictions.inc({ model, version: String(version) });
@@ -171,19 +150,19 @@ export class MonitoringService {
           const learned = { rows: state.learning };
           this.install(state, learned);
           state.referenceSource = 'first-predictions';
-          this.options.onReferenceLearned?.(model, version, learned);
+          return { learned };
         }
       }
-      return undefined;
+      return NOTHING;
     }
     state.windowStart ??= event.time;
     state.windowEnd = event.time;
     const report = state.detector.add(inputs);
-    if (!report) return undefined;
+    if (!report) return NOTHING;
     const window = { start: state.windowStart, end: state.windowEnd, size: report.rows };
     state.windowStart = undefined;
     state.windows++;
-    return this.onWindow(state, window, report);
+    return { drift: this.onWindow(state, window, report) };
   }
 
   private onWindow(state: VersionState, window: WindowResult['window'], report: DriftReport) {
@@ -196,8 +175,7 @@ export class MonitoringService {
       this.metrics.featureDrifted.set({ model, version: v, feature: f.feature }, f.drifted ? 1 : 0);
     }
     const now = this.now();
-    const last = this.lastPublished.get(model);
-    const cooling = last !== undefined && now - last < this.options.cooldownSeconds * 1000;
+    const cooling = this.cooldowns.cooling(Cooldowns.drift(model), now);
     const publish = report.datasetDrift.drifted && !cooling;
     this.lastResult.set(model, {
       model,
@@ -209,7 +187,7 @@ export class MonitoringService {
       suppressedByCooldown: report.datasetDrift.drifted && cooling,
     });
     if (!publish) return undefined;
-    this.lastPublished.set(model, now);
+    this.cooldowns.record(Cooldowns.drift(model), now);
     this.metrics.driftEvents.inc({ model });
     return createEvent('drift.detected', {
       source: 'monitoring',
@@ -231,10 +209,18 @@ export class MonitoringService {
     });
   }
 
+  /** Stores the model's drift cooldown (from `now`) with the drift.detected in the outbox, then publishes it. */
+  publish(drift: EventEnvelope<'drift.detected'>, now: number): Promise<void> {
+    const { model, version } = drift.data;
+    const stored = this.lane.run(() => this.outbox.decide((tx) => tx.saveCooldown({ key: Cooldowns.drift(model), lastAt: now }), [drift]));
+    this.log.warn(`drift detected for ${model} v${version}: ${drift.data.features.filter((f) => f.drifted).map((f) => f.feature).join(', ')}`);
+    return stored;
+  }
+
   /** The last evaluated window of the model (any version). */
   drift(model: string): WindowResult {
     const result = this.lastResult.get(model);
-    if (!result) throw new NotFound(`no drift window evaluated yet for model ${model}`);
+    if (!result) throw new NotFoundError(`no drift window evaluated yet for model ${model}`);
     return result;
   }
 }

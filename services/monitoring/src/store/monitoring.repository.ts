@@ -1,9 +1,8 @@
+import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { applyOnce, inTransaction, openDataSource, processedEventsSchema } from '@mlops/persistence';
+import { applyOnce, inTransaction, processedEventsSchema } from '@mlops/persistence';
 import type { EventEnvelope } from '@mlops/contracts';
-import { createMonitoringTables } from './create-monitoring-tables.migration';
 import {
-  monitoringEntities,
   type CanaryRow,
   type ChampionRow,
   type CooldownRow,
@@ -15,6 +14,7 @@ import {
   type RunRow,
   type VersionRow,
 } from './entities';
+import { MONITORING_DATABASE, type MonitoringDatabase } from './monitoring-database';
 
 /** Everything a restarted monitor reloads. */
 export interface StoredState {
@@ -73,22 +73,16 @@ export class StoreTransaction {
  * references, lineage facts, champions, canaries, performance aggregates, cooldowns and an
  * outbox of decided events. Live drift windows and predictions awaiting labels stay in memory.
  */
-export class MonitoringStore {
-  private constructor(
-    readonly dataSource: DataSource,
-    private readonly prefix: string,
-    private readonly tables: MonitoringEntities,
-  ) {}
+@Injectable()
+export class MonitoringRepository {
+  readonly dataSource: DataSource;
+  private readonly prefix: string;
+  private readonly tables: MonitoringEntities;
 
-  static async open(url: string, prefix: string): Promise<MonitoringStore> {
-    const tables = monitoringEntities(prefix);
-    const dataSource = await openDataSource({
-      service: prefix,
-      url,
-      entities: Object.values(tables),
-      migrations: [createMonitoringTables(prefix)],
-    });
-    return new MonitoringStore(dataSource, prefix, tables);
+  constructor(@Inject(MONITORING_DATABASE) database: MonitoringDatabase) {
+    this.dataSource = database.dataSource;
+    this.prefix = database.prefix;
+    this.tables = database.tables;
   }
 
   async load(): Promise<StoredState> {
@@ -165,9 +159,5 @@ export class MonitoringStore {
   /** Canary prediction counts are written in the background (see MONITORING_STATE_FLUSH_MS). */
   async saveCanaryPredictions(model: string, version: number, predictions: number): Promise<void> {
     await this.transaction((tx) => tx.manager.update(this.tables.canaries, { model, version, status: 'watching' }, { predictions }));
-  }
-
-  close(): Promise<void> {
-    return this.dataSource.destroy();
   }
 }
