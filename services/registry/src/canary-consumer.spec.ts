@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
-import { createEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
+import { createEvent, decodeEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
+import type { DomainError } from '@mlops/errors';
+import { apiErrorOf } from '@mlops/http';
 import { interopPython } from '../../../test/support/python';
 import { waitFor } from '../../../test/support/wait-for';
 import { startRegistry, type RegistryApp } from './registry.app';
@@ -57,10 +59,10 @@ describe('registry canary consumer: canary verdicts and the first champion (in-p
       { inProcess: transport, logger: false },
     );
     observer = new EventBus(transport);
-    subscription = await observer.subscribeEvents({
+    subscription = await observer.subscribe({
       group: 'observer',
-      types: ['model.registered', 'model.promoted', 'model.rolled_back'],
-      handle: async (e) => void seen.push(e as AnyEvent),
+      topics: ['model.registered', 'model.promoted', 'model.rolled_back'],
+      handle: async (m) => void seen.push(decodeEvent(m.value)),
     });
   }, 120_000);
   afterAll(async () => {
@@ -111,7 +113,8 @@ describe('registry canary consumer: canary verdicts and the first champion (in-p
     expect(rolled.data).toEqual({ model: 'roll', version: v2, restoredVersion: v1, reason: event.data.reason });
     expect(rolled.correlationId).toBe('r2');
     expect(await champion('roll')).toBe(v1);
-    await expect(registry.service.getByAlias('roll', 'challenger')).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
+    // The domain's NotFoundError as the HTTP client sees it.
+    await expect(registry.service.getByAlias('roll', 'challenger').catch((error: DomainError) => Promise.reject(apiErrorOf(error)))).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
 
     // A redelivered verdict republishes the same event (same id), nothing else changes.
     await observer.publish(event);

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
-import { createEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
+import { createEvent, decodeEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
 import { interopPython } from '../../../test/support/python';
 import { waitFor } from '../../../test/support/wait-for';
 import { startRegistry, type RegistryApp } from './registry.app';
@@ -87,10 +87,10 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
       }),
       { inProcess: transport, logger: false },
     );
-    subscription = await new EventBus(transport).subscribeEvents({
+    subscription = await new EventBus(transport).subscribe({
       group: 'observer',
-      types: ['model.registered', 'deployment.requested', 'model.promoted', 'model.rolled_back'],
-      handle: async (e) => void seen.push(e as AnyEvent),
+      topics: ['model.registered', 'deployment.requested', 'model.promoted', 'model.rolled_back'],
+      handle: async (m) => void seen.push(decodeEvent(m.value)),
     });
   }, 120_000);
   afterAll(async () => {

@@ -1,20 +1,17 @@
-import { Logger, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
+import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
 import { openDataSource } from '@mlops/persistence';
+import { startBusConsumers } from '@mlops/runtime';
 import { ContentStore } from './artifacts/artifact-store';
-import { ApiErrorFilter, configureHttpApp, databaseAnswers, HealthController, readinessCheck } from '@mlops/http';
-import type { DataSource } from 'typeorm';
-import { ModelsController } from './http/models.controller';
-import { MlflowRegistryController } from './http/registry.controller';
-import { REGISTRY_SERVICE } from './http/tokens';
 import { CreateRegistryTables1763900000400 } from './migrations/1763900000400-create-registry-tables';
 import type { RegistryConfig } from './registry.config';
+import { RegistryModule } from './registry.module';
 import { RegistryService } from './registry.service';
+import { registrySettings } from './registry.settings';
 import { registryEntities } from './store/entities';
-import { TrainingConsumer } from './training-consumer';
-import { CanaryConsumer } from './canary-consumer';
 
 export interface RegistryApp {
   app: INestApplication;
@@ -25,29 +22,16 @@ export interface RegistryApp {
   close(): Promise<void>;
 }
 
-@Module({})
-class RegistryModule {
-  static with(providers: { service: RegistryService; dataSource: DataSource }): DynamicModule {
-    return {
-      module: RegistryModule,
-      controllers: [MlflowRegistryController, ModelsController, HealthController],
-      providers: [
-        { provide: REGISTRY_SERVICE, useValue: providers.service },
-        readinessCheck(databaseAnswers(providers.dataSource)),
-      ],
-    };
-  }
-}
-
 /**
  * Wires the registry from validated config: database, bus, content-addressed artifact store,
- * HTTP API and the training.completed consumer (the quality gate).
+ * HTTP API and the consumers (training.completed through the quality gate; canary verdicts).
  */
 export async function startRegistry(
   config: RegistryConfig,
   options: { inProcess?: InProcessTransport; logger?: boolean } = {},
 ): Promise<RegistryApp> {
   const log = new Logger('registry');
+  const settings = registrySettings(config);
   const dataSource = await openDataSource({
     service: 'registry',
     url: config.DATABASE_URL,
@@ -61,16 +45,8 @@ export async function startRegistry(
     inProcess: options.inProcess,
     logger: { warn: (m) => log.warn(m), error: (m) => log.error(m) },
   });
-  const service = new RegistryService(dataSource, bus, new ContentStore(config.REGISTRY_ARTIFACT_ROOT), {
-    metric: config.REGISTRY_GATE_METRIC,
-    lowerIsBetter: config.REGISTRY_LOWER_IS_BETTER,
-    tolerance: config.REGISTRY_GATE_TOLERANCE,
-    holdoutPath: config.REGISTRY_HOLDOUT_PATH,
-    canaryShare: config.REGISTRY_CANARY_SHARE,
-    importRoots: config.REGISTRY_IMPORT_ROOTS,
-  });
 
-  const app = await NestFactory.create<NestExpressApplication>(RegistryModule.with({ service, dataSource }), {
+  const app = await NestFactory.create<NestExpressApplication>(RegistryModule.forRoot(settings, { dataSource, bus }), {
     logger: options.logger === false ? false : ['log', 'warn', 'error'],
     bodyParser: false,
   });
@@ -80,22 +56,19 @@ export async function startRegistry(
   await app.listen(config.REGISTRY_PORT, config.REGISTRY_HOST);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 
-  const consumer = new TrainingConsumer(service, bus, config.REGISTRY_GROUP);
-  await consumer.start();
-  const canary = new CanaryConsumer(service, bus, `${config.REGISTRY_GROUP}.canary`, { log: (m) => log.log(m), warn: (m) => log.warn(m) });
-  await canary.start();
+  // training.completed in REGISTRY_GROUP, canary verdicts in `<REGISTRY_GROUP>.canary`.
+  const consumers = await startBusConsumers(app, bus, { group: settings.consumers.group });
   log.log(
-    `registry listening on ${url} (bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, artifacts: ${service.store.root}, gate: ${config.REGISTRY_GATE_METRIC}${config.REGISTRY_HOLDOUT_PATH ? ' on holdout' : ' as reported'})`,
+    `registry listening on ${url} (bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, artifacts: ${app.get(ContentStore).root}, gate: ${config.REGISTRY_GATE_METRIC}${config.REGISTRY_HOLDOUT_PATH ? ' on holdout' : ' as reported'})`,
   );
 
   return {
     app,
-    service,
+    service: app.get(RegistryService),
     bus,
     url,
     close: async () => {
-      await consumer.stop();
-      await canary.stop();
+      await consumers.close();
       await app.close();
       await bus.close();
       await dataSource.destroy();

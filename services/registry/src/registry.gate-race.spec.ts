@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { InProcessTransport } from '@mlops/bus';
 import { createEvent } from '@mlops/contracts';
 import { interopPython } from '../../../test/support/python';
+import { QualityGate } from './gate/quality-gate';
 import { startRegistry, type RegistryApp } from './registry.app';
 import { loadRegistryConfig } from './registry.config';
 
@@ -43,11 +44,11 @@ describe('registry gate: the champion changes while a candidate is scored', () =
     await service.registerVersion({ name: 'race', bytes: readFileSync(join(gateDir, 'good.onnx')), source: 'upload' });
 
     // While the candidate (the same bad model) is scored against v1, v2 is promoted.
-    const target = service as unknown as { evaluate: (...args: unknown[]) => Promise<unknown> };
-    const evaluate = target.evaluate.bind(service);
+    const gate = registry.app.get(QualityGate);
+    const evaluate = gate.evaluate.bind(gate);
     const championsScored: (number | null)[] = [];
-    const spy = vi.spyOn(target, 'evaluate').mockImplementation(async (candidate, champion) => {
-      championsScored.push((champion as { version: number } | null)?.version ?? null);
+    const spy = vi.spyOn(gate, 'evaluate').mockImplementation(async (candidate, champion) => {
+      championsScored.push(champion?.version ?? null);
       const decision = await evaluate(candidate, champion);
       if (championsScored.length === 1) await service.promote('race', 2, 'promoted during the gate');
       return decision;

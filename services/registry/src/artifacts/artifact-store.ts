@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { invalid, notFound } from '@mlops/http';
+import { InvalidInputError, NotFoundError } from '@mlops/errors';
 
 const SHA256 = /^[a-f0-9]{64}$/;
 
@@ -20,9 +20,9 @@ export class ContentStore {
 
   /** The absolute path of an artifact by its hash (which must be a sha256 hex digest). */
   pathOf(hash: string): string {
-    if (!SHA256.test(hash)) throw invalid(`"${hash}" is not a sha256 hex digest`);
+    if (!SHA256.test(hash)) throw new InvalidInputError(`"${hash}" is not a sha256 hex digest`);
     const path = resolve(this.root, 'sha256', hash.slice(0, 2), `${hash}.onnx`);
-    if (!path.startsWith(this.root + sep)) throw invalid(`artifact "${hash}" escapes the artifact root`);
+    if (!path.startsWith(this.root + sep)) throw new InvalidInputError(`artifact "${hash}" escapes the artifact root`);
     return path;
   }
 
@@ -51,7 +51,7 @@ export class ContentStore {
     try {
       return await readFile(this.pathOf(hash));
     } catch {
-      throw notFound(`artifact sha256:${hash} is not in the store`);
+      throw new NotFoundError(`artifact sha256:${hash} is not in the store`);
     }
   }
 }
@@ -59,6 +59,6 @@ export class ContentStore {
 /** A file path from an artifactUri: a plain path or a file:// URI. */
 export function filePathOf(uri: string): string {
   if (uri.startsWith('file://')) return decodeURIComponent(new URL(uri).pathname);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) throw invalid(`artifactUri ${uri}: only file paths and file:// URIs are supported`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) throw new InvalidInputError(`artifactUri ${uri}: only file paths and file:// URIs are supported`);
   return uri;
 }

@@ -1,9 +1,12 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { invalid } from '@mlops/http';
+import { ModelAliases } from '../aliases/model-aliases';
+import { Lineage } from '../catalog/lineage';
+import { ModelCatalog } from '../catalog/model-catalog';
+import { VersionRegistrar } from '../catalog/version-registrar';
+import { QualityGate } from '../gate/quality-gate';
 import { parseSignature } from '../onnx/onnx-model';
-import { RegistryService } from '../registry.service';
 import { message, metricsOf, optionalString, requiredScalar, type Message } from './request';
-import { REGISTRY_SERVICE } from './tokens';
 
 /** A query parameter, or the `x-mlops-<name>` header (dashes for underscores). */
 function field(query: Message, headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
@@ -16,7 +19,13 @@ function field(query: Message, headers: Record<string, string | string[] | undef
 /** The registry's own routes: raw ONNX upload, the gate, promotion/rollback and lineage. */
 @Controller()
 export class ModelsController {
-  constructor(@Inject(REGISTRY_SERVICE) private readonly registry: RegistryService) {}
+  constructor(
+    private readonly catalog: ModelCatalog,
+    private readonly registrar: VersionRegistrar,
+    private readonly aliases: ModelAliases,
+    private readonly gates: QualityGate,
+    private readonly lineages: Lineage,
+  ) {}
 
   /**
    * POST /models/:name/versions with the ONNX bytes as application/octet-stream. Lineage and
@@ -33,7 +42,7 @@ export class ModelsController {
   ) {
     if (!Buffer.isBuffer(body)) throw invalid('send the ONNX model as the request body with content-type application/octet-stream');
     const signature = field(query, headers, 'signature');
-    const version = await this.registry.registerVersion({
+    const version = await this.registrar.registerVersion({
       name,
       bytes: body,
       source: 'upload',
@@ -49,34 +58,34 @@ export class ModelsController {
 
   @Get('models/:name/versions/:version')
   async version(@Param('name') name: string, @Param('version') version: string) {
-    return { model_version: await this.registry.getVersion(name, version) };
+    return { model_version: await this.catalog.getVersion(name, version) };
   }
 
   @Get('models/:name/versions/:version/gate')
   gate(@Param('name') name: string, @Param('version') version: string) {
-    return this.registry.gateDecision(name, version);
+    return this.gates.gateDecision(name, version);
   }
 
   @Get('models/:name/versions/:version/lineage')
   lineage(@Param('name') name: string, @Param('version') version: string) {
-    return this.registry.lineage(name, version);
+    return this.lineages.lineage(name, version);
   }
 
   @Post('models/:name/promote')
   @HttpCode(200)
   promote(@Param('name') name: string, @Body() raw: unknown) {
     const body = message(raw);
-    return this.registry.promote(name, requiredScalar(body, 'version'), optionalString(body, 'reason') ?? 'promoted');
+    return this.aliases.promote(name, requiredScalar(body, 'version'), optionalString(body, 'reason') ?? 'promoted');
   }
 
   @Post('models/:name/rollback')
   @HttpCode(200)
   rollback(@Param('name') name: string, @Body() raw: unknown) {
-    return this.registry.rollback(name, message(raw).reason);
+    return this.aliases.rollback(name, message(raw).reason);
   }
 
   @Get('lineage/datasets/:hash')
   datasetLineage(@Param('hash') hash: string) {
-    return this.registry.datasetLineage(hash);
+    return this.lineages.datasetLineage(hash);
   }
 }

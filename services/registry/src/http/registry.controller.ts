@@ -1,25 +1,30 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ModelAliases } from '../aliases/model-aliases';
+import { ModelCatalog } from '../catalog/model-catalog';
+import { VersionRegistrar } from '../catalog/version-registrar';
 import { parseSignature } from '../onnx/onnx-model';
-import { RegistryService } from '../registry.service';
 import { keyValues, message, metricsOf, optionalInt, optionalString, requiredScalar, requiredString, type Message } from './request';
-import { REGISTRY_SERVICE } from './tokens';
 
 /** MLflow's model registry REST API (model_registry.proto), the routes that fit this store. */
 @Controller(['api/2.0/mlflow', 'ajax-api/2.0/mlflow'])
 export class MlflowRegistryController {
-  constructor(@Inject(REGISTRY_SERVICE) private readonly registry: RegistryService) {}
+  constructor(
+    private readonly catalog: ModelCatalog,
+    private readonly registrar: VersionRegistrar,
+    private readonly aliases: ModelAliases,
+  ) {}
 
   @Post('registered-models/create')
   @HttpCode(200)
   async createModel(@Body() raw: unknown) {
     const body = message(raw);
-    const model = await this.registry.createRegisteredModel(requiredString(body, 'name'), optionalString(body, 'description') ?? '', keyValues(body, 'tags'));
+    const model = await this.catalog.createRegisteredModel(requiredString(body, 'name'), optionalString(body, 'description') ?? '', keyValues(body, 'tags'));
     return { registered_model: model };
   }
 
   @Get('registered-models/get')
   async getModel(@Query() query: Message) {
-    return { registered_model: await this.registry.getRegisteredModel(requiredString(query, 'name')) };
+    return { registered_model: await this.catalog.getRegisteredModel(requiredString(query, 'name')) };
   }
 
   @Get('registered-models/search')
@@ -31,14 +36,14 @@ export class MlflowRegistryController {
   @HttpCode(200)
   searchModels(@Body() raw: unknown) {
     const body = message(raw);
-    return this.registry.searchRegisteredModels(optionalString(body, 'filter'), optionalInt(body, 'max_results'));
+    return this.catalog.searchRegisteredModels(optionalString(body, 'filter'), optionalInt(body, 'max_results'));
   }
 
   @Post('model-versions/create')
   @HttpCode(200)
   async createVersion(@Body() raw: unknown) {
     const body = message(raw);
-    const version = await this.registry.createVersionFromSource({
+    const version = await this.registrar.createVersionFromSource({
       name: requiredString(body, 'name'),
       source: requiredString(body, 'source'),
       runId: optionalString(body, 'run_id'),
@@ -52,7 +57,7 @@ export class MlflowRegistryController {
 
   @Get('model-versions/get')
   async getVersion(@Query() query: Message) {
-    return { model_version: await this.registry.getVersion(requiredString(query, 'name'), requiredScalar(query, 'version')) };
+    return { model_version: await this.catalog.getVersion(requiredString(query, 'name'), requiredScalar(query, 'version')) };
   }
 
   @Get('model-versions/search')
@@ -64,14 +69,14 @@ export class MlflowRegistryController {
   @HttpCode(200)
   searchVersions(@Body() raw: unknown) {
     const body = message(raw);
-    return this.registry.searchVersions(optionalString(body, 'filter'), optionalInt(body, 'max_results'));
+    return this.catalog.searchVersions(optionalString(body, 'filter'), optionalInt(body, 'max_results'));
   }
 
   @Post('registered-models/alias')
   @HttpCode(200)
   async setAlias(@Body() raw: unknown) {
     const body = message(raw);
-    await this.registry.setAlias(requiredString(body, 'name'), requiredString(body, 'alias'), requiredScalar(body, 'version'));
+    await this.aliases.setAlias(requiredString(body, 'name'), requiredString(body, 'alias'), requiredScalar(body, 'version'));
     return {};
   }
 
@@ -79,12 +84,12 @@ export class MlflowRegistryController {
   @Delete('registered-models/alias')
   async deleteAlias(@Query() query: Message, @Body() raw: unknown) {
     const body = { ...message(raw), ...query };
-    await this.registry.deleteAlias(requiredString(body, 'name'), requiredString(body, 'alias'));
+    await this.aliases.deleteAlias(requiredString(body, 'name'), requiredString(body, 'alias'));
     return {};
   }
 
   @Get('registered-models/alias')
   async getByAlias(@Query() query: Message) {
-    return { model_version: await this.registry.getByAlias(requiredString(query, 'name'), requiredString(query, 'alias')) };
+    return { model_version: await this.aliases.getByAlias(requiredString(query, 'name'), requiredString(query, 'alias')) };
   }
 }

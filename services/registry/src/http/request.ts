@@ -1,5 +1,5 @@
 import { invalid } from '@mlops/http';
-import type { KeyValue } from '../registry.service';
+import type { KeyValue } from '../catalog/catalog.types';
 
 /** Reading MLflow request messages: protobuf JSON sends int64 as numbers or strings. */
 export type Message = Record<string, unknown>;

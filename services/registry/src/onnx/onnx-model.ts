@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { invalid } from '@mlops/http';
+import { InvalidInputError } from '@mlops/errors';
 
 export interface TensorSpec {
   name: string;
@@ -38,7 +38,7 @@ export function normaliseDatatype(datatype: string): string {
 
 function specs(list: readonly ort.InferenceSession.ValueMetadata[], kind: string): TensorSpec[] {
   return list.map((m) => {
-    if (!m.isTensor) throw invalid(`${kind} '${m.name}' is not a tensor; only tensor inputs/outputs are supported`);
+    if (!m.isTensor) throw new InvalidInputError(`${kind} '${m.name}' is not a tensor; only tensor inputs/outputs are supported`);
     // ort reports a symbolic or unknown dimension as a string (its name, or '').
     return { name: m.name, datatype: ORT_TO_V2[m.type] ?? m.type.toUpperCase(), shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
   });
@@ -50,7 +50,7 @@ export async function openModel(bytes: Uint8Array): Promise<{ session: ort.Infer
   try {
     session = await ort.InferenceSession.create(bytes);
   } catch (error) {
-    throw invalid(`not a valid ONNX model: onnxruntime cannot load it (${(error as Error).message.split('\n')[0]})`);
+    throw new InvalidInputError(`not a valid ONNX model: onnxruntime cannot load it (${(error as Error).message.split('\n')[0]})`);
   }
   try {
     return { session, signature: { inputs: specs(session.inputMetadata, 'input'), outputs: specs(session.outputMetadata, 'output') } };
@@ -67,20 +67,20 @@ export function parseSignature(value: unknown, where = 'signature'): Signature {
     try {
       parsed = JSON.parse(value);
     } catch {
-      throw invalid(`${where} is not valid JSON`);
+      throw new InvalidInputError(`${where} is not valid JSON`);
     }
   }
   const object = parsed as Record<string, unknown> | null;
   if (!object || typeof object !== 'object' || !Array.isArray(object.inputs) || !Array.isArray(object.outputs)) {
-    throw invalid(`${where} must be an object {inputs: [...], outputs: [...]}`);
+    throw new InvalidInputError(`${where} must be an object {inputs: [...], outputs: [...]}`);
   }
   const list = (items: unknown[], kind: string): TensorSpec[] =>
     items.map((item, i) => {
       const t = item as Record<string, unknown> | null;
-      if (!t || typeof t.name !== 'string' || !t.name) throw invalid(`${where}.${kind}[${i}].name must be a non-empty string`);
-      if (typeof t.datatype !== 'string' || !t.datatype) throw invalid(`${where}.${kind}[${i}].datatype must be a string such as FP32`);
+      if (!t || typeof t.name !== 'string' || !t.name) throw new InvalidInputError(`${where}.${kind}[${i}].name must be a non-empty string`);
+      if (typeof t.datatype !== 'string' || !t.datatype) throw new InvalidInputError(`${where}.${kind}[${i}].datatype must be a string such as FP32`);
       if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d))) {
-        throw invalid(`${where}.${kind}[${i}].shape must be a list of integers (-1 for a dynamic dimension)`);
+        throw new InvalidInputError(`${where}.${kind}[${i}].shape must be a list of integers (-1 for a dynamic dimension)`);
       }
       return { name: t.name, datatype: normaliseDatatype(t.datatype), shape: t.shape as number[] };
     });

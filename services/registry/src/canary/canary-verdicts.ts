@@ -1,0 +1,80 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { v5 as uuidv5 } from 'uuid';
+import { causedBy, type EventEnvelope } from '@mlops/contracts';
+import { NotFoundError } from '@mlops/errors';
+import { ModelAliases } from '../aliases/model-aliases';
+import { CHALLENGER, CHAMPION, SERVICE } from '../registry.names';
+
+const EVENT_ID_NAMESPACE = 'c4e2a9b1-7d3f-4a6e-8b5c-2f1d0e9a8b7c';
+
+/**
+ * Acts on the monitor's canary verdicts and on first deployments:
+ *  - canary.evaluated `promote` -> the version becomes champion (model.promoted, as promote() does);
+ *  - canary.evaluated `rollback` -> model.rolled_back with the monitor's reason; the champion
+ *    stays and the version loses `challenger` (serving drops the canary on that event);
+ *  - deployment.completed (serving) of a model with no champion yet -> that version becomes
+ *    champion: the first model has nothing to be compared with.
+ * Idempotent: promotion is a no-op once the version is champion, and a redelivered rollback
+ * verdict returns the same model.rolled_back (same event id), which consumers apply once.
+ */
+@Injectable()
+export class CanaryVerdicts {
+  private readonly log = new Logger(SERVICE);
+
+  constructor(private readonly aliases: ModelAliases) {}
+
+  /** The first version serving a model with no champion becomes its champion. */
+  async onDeployed(event: EventEnvelope<'deployment.completed'>): Promise<void> {
+    const { model, version, status } = event.data;
+    if (status !== 'serving') return;
+    if ((await this.champion(model)) !== undefined) return;
+    await this.aliases.promote(model, version, 'first model: no champion to compare with');
+    this.log.log(`model '${model}' version ${version} is champion: the first deployed version`);
+  }
+
+  /** Promotes or rolls back the canary; returns model.rolled_back when the canary (not the champion) is dropped. */
+  async onVerdict(event: EventEnvelope<'canary.evaluated'>): Promise<EventEnvelope<'model.rolled_back'> | undefined> {
+    const { model, version, verdict, reason } = event.data;
+    const champion = await this.champion(model);
+    if (champion !== undefined && champion > version) {
+      this.log.warn(`canary verdict '${verdict}' for '${model}' version ${version} ignored: version ${champion} is already champion`);
+      return undefined;
+    }
+    if (verdict === 'promote') {
+      await this.aliases.promote(model, version, `canary promoted: ${reason}`);
+      return undefined;
+    }
+    if (champion === version) {
+      // The verdict came after the version became champion: restore the one before it.
+      await this.aliases.rollback(model, `canary rolled back: ${reason}`);
+      return undefined;
+    }
+    await this.dropChallenger(model, version);
+    const rolledBack = causedBy(event, 'model.rolled_back', {
+      id: uuidv5(`${event.id}/model.rolled_back`, EVENT_ID_NAMESPACE),
+      source: SERVICE,
+      subject: model,
+      data: { model, version, restoredVersion: champion, reason },
+    });
+    this.log.log(`model '${model}' canary version ${version} rolled back (${reason}); champion stays ${champion ?? 'unset'}`);
+    return rolledBack;
+  }
+
+  private async champion(model: string): Promise<number | undefined> {
+    try {
+      return Number((await this.aliases.getByAlias(model, CHAMPION)).version);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  private async dropChallenger(model: string, version: number): Promise<void> {
+    try {
+      const challenger = await this.aliases.getByAlias(model, CHALLENGER);
+      if (Number(challenger.version) === version) await this.aliases.deleteAlias(model, CHALLENGER);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+  }
+}

@@ -1,0 +1,119 @@
+import { Injectable } from '@nestjs/common';
+import { AlreadyExistsError, NotFoundError } from '@mlops/errors';
+import type { Signature } from '../onnx/onnx-model';
+import { AliasRepository } from '../store/alias.repository';
+import type { ModelVersionRow, RegisteredModelRow } from '../store/entities';
+import { ModelVersionRepository } from '../store/model-version.repository';
+import { RegisteredModelRepository } from '../store/registered-model.repository';
+import { RegistryTransactions, type RegistryTx } from '../store/registry.transactions';
+import { dedupe, type KeyValue } from './catalog.types';
+import { validName, validVersion } from './names';
+import { matches, parseFilter } from './search-filter';
+
+/**
+ * Registered models and their versions as MLflow shows them: lookups, search, and creating
+ * a model (the one owner of registry_models; versions are added by VersionRegistrar).
+ */
+@Injectable()
+export class ModelCatalog {
+  constructor(
+    private readonly models: RegisteredModelRepository,
+    private readonly versions: ModelVersionRepository,
+    private readonly aliases: AliasRepository,
+    private readonly transactions: RegistryTransactions,
+  ) {}
+
+  // ---- registered models ---------------------------------------------------------------
+
+  async createRegisteredModel(nameValue: unknown, description = '', tags: KeyValue[] = []) {
+    const name = validName(nameValue);
+    await this.transactions.run(async (tx) => {
+      if (await this.models.exists(tx, name)) throw new AlreadyExistsError(`Registered Model (name=${name}) already exists.`);
+      const now = Date.now();
+      await this.models.insert(tx, { name, description, creationTime: now, lastUpdatedTime: now }, dedupe(tags));
+    });
+    return this.getRegisteredModel(name);
+  }
+
+  /** A new version's model: registered with it if new, else its last update time moves. */
+  async touchForNewVersion(tx: RegistryTx, name: string, now: number): Promise<void> {
+    if (!(await this.models.exists(tx, name))) await this.models.insert(tx, { name, description: '', creationTime: now, lastUpdatedTime: now });
+    else await this.models.touch(tx, name, now);
+  }
+
+  /** The model's row; NotFoundError when there is none. */
+  async model(name: unknown, tx?: RegistryTx): Promise<RegisteredModelRow> {
+    const row = await this.models.find(validName(name), tx);
+    if (!row) throw new NotFoundError(`Registered Model with name=${String(name)} not found`);
+    return row;
+  }
+
+  async getRegisteredModel(nameValue: unknown) {
+    const row = await this.model(nameValue);
+    const [tags, aliases, latest] = await Promise.all([this.models.tags(row.name), this.aliases.ofModel(row.name), this.versions.latest(row.name)]);
+    return {
+      name: row.name,
+      creation_timestamp: row.creationTime,
+      last_updated_timestamp: row.lastUpdatedTime,
+      description: row.description,
+      tags: tags.map((t) => ({ key: t.key, value: t.value })),
+      aliases: aliases.map((a) => ({ alias: a.alias, version: String(a.version) })),
+      latest_versions: latest ? [await this.versionJson(latest)] : [],
+    };
+  }
+
+  async searchRegisteredModels(filter?: string, maxResults = 100) {
+    const clauses = parseFilter(filter, ['name']);
+    const rows = await this.models.all();
+    const hits = rows.filter((r) => clauses.every((c) => matches(r.name, c.op, c.value))).slice(0, maxResults);
+    return { registered_models: await Promise.all(hits.map((r) => this.getRegisteredModel(r.name))) };
+  }
+
+  // ---- versions ------------------------------------------------------------------------
+
+  /** The version's row; NotFoundError when there is none. */
+  async version(name: unknown, version: unknown, tx?: RegistryTx): Promise<ModelVersionRow> {
+    const row = await this.versions.find(validName(name), validVersion(version), tx);
+    if (!row) throw new NotFoundError(`Model Version (name=${String(name)}, version=${String(version)}) not found`);
+    return row;
+  }
+
+  async versionJson(row: ModelVersionRow) {
+    const [tags, aliases] = await Promise.all([this.versions.tags(row.name, row.version), this.aliases.ofVersion(row.name, row.version)]);
+    return {
+      name: row.name,
+      version: String(row.version),
+      creation_timestamp: row.creationTime,
+      last_updated_timestamp: row.lastUpdatedTime,
+      current_stage: 'None',
+      description: row.description,
+      source: row.source,
+      run_id: row.runId ?? '',
+      status: row.status,
+      tags: tags.map((t) => ({ key: t.key, value: t.value })),
+      aliases: aliases.map((a) => a.alias),
+      // Beyond MLflow's ModelVersion: what the gate, serving and lineage need.
+      artifact_hash: row.artifactHash,
+      artifact_uri: row.artifactUri,
+      signature: JSON.parse(row.signature) as Signature,
+      metrics: JSON.parse(row.metrics) as Record<string, number>,
+      dataset_id: row.datasetId,
+      dataset_hash: row.datasetHash,
+      code_version: row.codeVersion,
+    };
+  }
+
+  async getVersion(name: unknown, version: unknown) {
+    return this.versionJson(await this.version(name, version));
+  }
+
+  async searchVersions(filter?: string, maxResults = 1000) {
+    const clauses = parseFilter(filter, ['name', 'run_id', 'dataset_hash']);
+    const column = { name: 'name', run_id: 'runId', dataset_hash: 'datasetHash' } as const;
+    const rows = await this.versions.all();
+    const hits = rows
+      .filter((r) => clauses.every((c) => matches(r[column[c.key as keyof typeof column]], c.op, c.value)))
+      .slice(0, maxResults);
+    return { model_versions: await Promise.all(hits.map((r) => this.versionJson(r))) };
+  }
+}

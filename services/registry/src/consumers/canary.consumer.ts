@@ -1,0 +1,24 @@
+import type { EventOf } from '@mlops/contracts';
+import { BusConsumer, OnEvent } from '@mlops/runtime';
+import { CanaryVerdicts } from '../canary/canary-verdicts';
+
+/** Both handlers read in `<REGISTRY_GROUP>.canary`: one subscription, apart from training.completed. */
+const CANARY_GROUP = 'canary';
+
+/** The monitor's canary verdicts and serving's deployments, for the champion alias. */
+@BusConsumer()
+export class CanaryConsumer {
+  constructor(private readonly verdicts: CanaryVerdicts) {}
+
+  /** Promotes or rolls back the canary; a dropped canary's model.rolled_back is published with the ack. */
+  @OnEvent('canary.evaluated', { group: CANARY_GROUP })
+  onVerdict(event: EventOf<'canary.evaluated'>) {
+    return this.verdicts.onVerdict(event);
+  }
+
+  /** The first version serving a model with no champion becomes champion. */
+  @OnEvent('deployment.completed', { group: CANARY_GROUP })
+  onDeployed(event: EventOf<'deployment.completed'>) {
+    return this.verdicts.onDeployed(event);
+  }
+}

@@ -1,0 +1,131 @@
+import { readFile } from 'node:fs/promises';
+import { Inject, Injectable } from '@nestjs/common';
+import { NotFoundError } from '@mlops/errors';
+import { ContentStore } from '../artifacts/artifact-store';
+import { ModelCatalog } from '../catalog/model-catalog';
+import { holdoutAccuracy, openModel, type Holdout } from '../onnx/onnx-model';
+import { REGISTRY_SETTINGS, type RegistrySettings } from '../registry.settings';
+import type { GateDecisionRow, ModelVersionRow } from '../store/entities';
+import { GateDecisionRepository } from '../store/gate-decision.repository';
+import type { RegistryTx } from '../store/registry.transactions';
+
+/** A gate decision before it is recorded against a version. */
+export type GateDecision = Omit<GateDecisionRow, 'name' | 'version'>;
+
+/** A candidate as the gate sees it: its onnxruntime session and the metrics training reported. */
+export interface GateCandidate {
+  session: Awaited<ReturnType<typeof openModel>>['session'];
+  metrics: Record<string, number>;
+}
+
+/**
+ * The quality gate: candidate vs champion on REGISTRY_GATE_METRIC, both scored the same way
+ * (on the holdout, or as reported by training), and the decisions (registry_gate_decisions).
+ */
+@Injectable()
+export class QualityGate {
+  private readonly gate: RegistrySettings['gate'];
+
+  constructor(
+    private readonly decisions: GateDecisionRepository,
+    private readonly catalog: ModelCatalog,
+    private readonly store: ContentStore,
+    @Inject(REGISTRY_SETTINGS) settings: RegistrySettings,
+  ) {
+    this.gate = settings.gate;
+  }
+
+  /** Candidate vs champion on the configured metric; both scored the same way. */
+  async evaluate(candidate: GateCandidate, champion: ModelVersionRow | null): Promise<GateDecision> {
+    const metric = this.gate.metric;
+    const higherIsBetter = !this.gate.lowerIsBetter.includes(metric);
+    const tolerance = this.gate.tolerance;
+    const holdout = metric === 'accuracy' ? await this.readHoldout() : undefined;
+    const base = { metric, tolerance, higherIsBetter, decidedAt: Date.now() };
+    let candidateScore: number | undefined;
+    let championScore: number | undefined;
+    let basis: string;
+    if (holdout) {
+      basis = 'holdout';
+      candidateScore = await holdoutAccuracy(candidate.session, holdout);
+      if (champion) {
+        const { session } = await openModel(await this.store.read(champion.artifactHash));
+        try {
+          championScore = await holdoutAccuracy(session, holdout);
+        } finally {
+          await session.release().catch(() => undefined);
+        }
+      }
+    } else {
+      basis = 'reported';
+      candidateScore = candidate.metrics[metric];
+      if (champion) championScore = (JSON.parse(champion.metrics) as Record<string, number>)[metric];
+    }
+    const how = basis === 'holdout' ? `accuracy on the holdout ${this.gate.holdoutPath} (${holdout!.labels.length} rows)` : `${metric} as reported by training`;
+    const record = (passed: boolean, reason: string) => ({
+      ...base,
+      passed,
+      basis: champion ? basis : 'no-champion',
+      candidateScore: candidateScore ?? null,
+      championVersion: champion?.version ?? null,
+      championScore: championScore ?? null,
+      reason,
+    });
+    if (!champion) return record(true, `no champion yet: the candidate passes (candidate ${how}: ${candidateScore ?? 'n/a'})`);
+    if (candidateScore === undefined || !Number.isFinite(candidateScore)) {
+      return record(false, `the candidate has no ${metric} (${how}); it cannot be compared with champion version ${champion.version}`);
+    }
+    if (championScore === undefined || !Number.isFinite(championScore)) {
+      return record(true, `champion version ${champion.version} has no ${metric} (${how}); the candidate passes`);
+    }
+    const passed = higherIsBetter ? candidateScore >= championScore - tolerance : candidateScore <= championScore + tolerance;
+    const direction = higherIsBetter ? 'higher is better' : 'lower is better';
+    return record(
+      passed,
+      `${how}: candidate ${candidateScore} vs champion version ${champion.version} ${championScore} (${direction}, tolerance ${tolerance}): ${passed ? 'pass' : 'reject'}`,
+    );
+  }
+
+  /** Records the decision made for a newly registered version, in its registration transaction. */
+  async record(tx: RegistryTx, row: ModelVersionRow, decision: GateDecision): Promise<void> {
+    await this.decisions.insert(tx, { name: row.name, version: row.version, ...decision });
+  }
+
+  /** The decision recorded for a version, if it was registered from training.completed. */
+  decisionOf(row: ModelVersionRow): Promise<GateDecisionRow | null> {
+    return this.decisions.find(row.name, row.version);
+  }
+
+  /** GET /models/:name/versions/:version/gate */
+  async gateDecision(name: unknown, version: unknown) {
+    const row = await this.catalog.version(name, version);
+    const decision = await this.decisionOf(row);
+    if (!decision) throw new NotFoundError(`model "${row.name}" version ${row.version} has no gate decision (it was not registered from training.completed)`);
+    return gateJson(decision);
+  }
+
+  private async readHoldout(): Promise<Holdout | undefined> {
+    if (!this.gate.holdoutPath) return undefined;
+    const parsed = JSON.parse(await readFile(this.gate.holdoutPath, 'utf8')) as Holdout;
+    if (!Array.isArray(parsed.inputs) || !Array.isArray(parsed.labels)) throw new Error(`${this.gate.holdoutPath}: expected {inputs: number[][], labels: number[]}`);
+    return parsed;
+  }
+}
+
+export function gateJson(d: GateDecisionRow) {
+  return {
+    model: d.name,
+    version: d.version,
+    passed: d.passed,
+    decision: d.passed ? 'pass' : 'reject',
+    metric: d.metric,
+    basis: d.basis,
+    higher_is_better: d.higherIsBetter,
+    tolerance: d.tolerance,
+    candidate_score: d.candidateScore,
+    champion_version: d.championVersion,
+    champion_score: d.championScore,
+    reason: d.reason,
+    decided_at: d.decidedAt,
+  };
+}

@@ -1,0 +1,65 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { EventBus } from '@mlops/bus';
+import { databaseAnswers, HealthController, readinessCheck } from '@mlops/http';
+import { BusModule } from '@mlops/runtime';
+import { DataSource } from 'typeorm';
+import { ModelAliases } from './aliases/model-aliases';
+import { ContentStore } from './artifacts/artifact-store';
+import { CanaryVerdicts } from './canary/canary-verdicts';
+import { Lineage } from './catalog/lineage';
+import { ModelCatalog } from './catalog/model-catalog';
+import { VersionRegistrar } from './catalog/version-registrar';
+import { CanaryConsumer } from './consumers/canary.consumer';
+import { TrainingConsumer } from './consumers/training.consumer';
+import { QualityGate } from './gate/quality-gate';
+import { ModelsController } from './http/models.controller';
+import { MlflowRegistryController } from './http/registry.controller';
+import { RegistryService } from './registry.service';
+import { REGISTRY_SETTINGS, type RegistrySettings } from './registry.settings';
+import { AliasRepository } from './store/alias.repository';
+import { GateDecisionRepository } from './store/gate-decision.repository';
+import { ModelVersionRepository } from './store/model-version.repository';
+import { RegisteredModelRepository } from './store/registered-model.repository';
+import { RegistryTransactions } from './store/registry.transactions';
+import { TrainingRegistration } from './training/training-registration';
+
+/** What startRegistry opens before the app: the database and the bus. */
+export interface RegistryRuntime {
+  dataSource: DataSource;
+  bus: EventBus;
+}
+
+/**
+ * The registry: catalog (models, versions, artifacts), aliases (promote, rollback), the
+ * quality gate, the HTTP API and the bus consumers (training.completed; canary verdicts).
+ */
+@Module({})
+export class RegistryModule {
+  static forRoot(settings: RegistrySettings, runtime: RegistryRuntime): DynamicModule {
+    return {
+      module: RegistryModule,
+      imports: [BusModule.forRoot(runtime.bus)],
+      // TrainingConsumer first: its group subscribes first, as before the module.
+      controllers: [MlflowRegistryController, ModelsController, HealthController, TrainingConsumer, CanaryConsumer],
+      providers: [
+        { provide: REGISTRY_SETTINGS, useValue: settings },
+        { provide: DataSource, useValue: runtime.dataSource },
+        readinessCheck(databaseAnswers(runtime.dataSource)),
+        { provide: ContentStore, useFactory: (s: RegistrySettings) => new ContentStore(s.artifacts.root), inject: [REGISTRY_SETTINGS] },
+        RegistryTransactions,
+        RegisteredModelRepository,
+        ModelVersionRepository,
+        AliasRepository,
+        GateDecisionRepository,
+        ModelCatalog,
+        VersionRegistrar,
+        Lineage,
+        ModelAliases,
+        QualityGate,
+        TrainingRegistration,
+        CanaryVerdicts,
+        RegistryService,
+      ],
+    };
+  }
+}

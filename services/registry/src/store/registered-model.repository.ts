@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ModelTagEntity, RegisteredModelEntity, type ModelTagRow, type RegisteredModelRow } from './entities';
+import type { RegistryTx } from './registry.transactions';
+
+/** registry_models and registry_model_tags. */
+@Injectable()
+export class RegisteredModelRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  find(name: string, tx: RegistryTx = this.dataSource.manager): Promise<RegisteredModelRow | null> {
+    return tx.findOne(RegisteredModelEntity, { where: { name } });
+  }
+
+  exists(tx: RegistryTx, name: string): Promise<boolean> {
+    return tx.exists(RegisteredModelEntity, { where: { name } });
+  }
+
+  /** Every model, by name. */
+  all(): Promise<RegisteredModelRow[]> {
+    return this.dataSource.getRepository(RegisteredModelEntity).find({ order: { name: 'ASC' } });
+  }
+
+  async insert(tx: RegistryTx, row: RegisteredModelRow, tags: Omit<ModelTagRow, 'name'>[] = []): Promise<void> {
+    await tx.insert(RegisteredModelEntity, row);
+    if (tags.length) await tx.insert(ModelTagEntity, tags.map((t) => ({ name: row.name, ...t })));
+  }
+
+  async touch(tx: RegistryTx, name: string, lastUpdatedTime: number): Promise<void> {
+    await tx.update(RegisteredModelEntity, { name }, { lastUpdatedTime });
+  }
+
+  /** The model's tags, by key. */
+  tags(name: string): Promise<ModelTagRow[]> {
+    return this.dataSource.getRepository(ModelTagEntity).find({ where: { name }, order: { key: 'ASC' } });
+  }
+}
