@@ -5,7 +5,7 @@ import type { EventBus } from '@mlops/bus';
 import { createEvent } from '@mlops/contracts';
 import { inTransaction } from '@mlops/persistence';
 import { proxiedPath, type ArtifactStore, type FileInfo } from './artifacts/artifact-store';
-import { invalid, ApiError, notFound } from '@mlops/http';
+import { AlreadyExistsError, DomainError, InvalidInputError, NotFoundError } from '@mlops/errors';
 import { ATTRIBUTES, parseFilter, parseOrderBy, type Clause, type OrderBy } from './search/search-filter';
 import { createRunLogStore } from './store/create-run-log-store';
 import { RUN_NAME_TAG, type RunLogStore } from './store/run-log-store';
@@ -67,21 +67,21 @@ const metricJson = (m: LatestMetricRow) => ({
 const KEY_PATTERN = /^[\p{L}\p{N}_/.\- :]+$/u;
 
 function validateKey(kind: string, key: unknown): string {
-  if (typeof key !== 'string' || key.length === 0) throw invalid(`${kind} key must be a non-empty string`);
-  if (key.length > LIMITS.keyLength) throw invalid(`${kind} key "${key.slice(0, 40)}..." is longer than ${LIMITS.keyLength} characters`);
+  if (typeof key !== 'string' || key.length === 0) throw new InvalidInputError(`${kind} key must be a non-empty string`);
+  if (key.length > LIMITS.keyLength) throw new InvalidInputError(`${kind} key "${key.slice(0, 40)}..." is longer than ${LIMITS.keyLength} characters`);
   if (!KEY_PATTERN.test(key)) {
-    throw invalid(`invalid ${kind} name "${key}": names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colons (:) and slashes (/)`);
+    throw new InvalidInputError(`invalid ${kind} name "${key}": names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colons (:) and slashes (/)`);
   }
   if (key.split('/').some((part) => part === '..' || part === '.') || key.startsWith('/')) {
-    throw invalid(`invalid ${kind} name "${key}": it may not be an absolute path or contain "." or ".." segments`);
+    throw new InvalidInputError(`invalid ${kind} name "${key}": it may not be an absolute path or contain "." or ".." segments`);
   }
   return key;
 }
 
 function validateValue(kind: string, key: string, value: unknown, max: number): string {
-  if (value === undefined || value === null) throw invalid(`missing value for ${kind} "${key}"`);
+  if (value === undefined || value === null) throw new InvalidInputError(`missing value for ${kind} "${key}"`);
   const text = String(value);
-  if (text.length > max) throw invalid(`${kind} "${key}" has a value of ${text.length} characters; the limit is ${max}`);
+  if (text.length > max) throw new InvalidInputError(`${kind} "${key}" has a value of ${text.length} characters; the limit is ${max}`);
   return text;
 }
 
@@ -100,7 +100,7 @@ function decodeToken(token: string | undefined): number {
   } catch {
     /* fall through */
   }
-  throw invalid(`invalid page_token "${token}"`);
+  throw new InvalidInputError(`invalid page_token "${token}"`);
 }
 const encodeToken = (offset: number) => Buffer.from(JSON.stringify({ offset } satisfies PageToken)).toString('base64url');
 
@@ -139,13 +139,13 @@ export class TrackingService {
 
   private parseExperimentId(id: unknown): number {
     const text = String(id ?? '');
-    if (!/^\d{1,9}$/.test(text)) throw notFound(`no experiment with id "${text}"`);
+    if (!/^\d{1,9}$/.test(text)) throw new NotFoundError(`no experiment with id "${text}"`);
     return Number(text);
   }
 
   async createExperiment(name: unknown, artifactLocation?: unknown, tags: KeyValue[] = []): Promise<string> {
-    if (typeof name !== 'string' || !name.trim()) throw invalid('experiment name must be a non-empty string');
-    if (name.length > 256) throw invalid('experiment name is longer than 256 characters');
+    if (typeof name !== 'string' || !name.trim()) throw new InvalidInputError('experiment name must be a non-empty string');
+    if (name.length > 256) throw new InvalidInputError('experiment name is longer than 256 characters');
     for (const tag of tags) {
       validateKey('tag', tag.key);
       validateValue('tag', tag.key, tag.value, LIMITS.tagValueLength);
@@ -154,7 +154,7 @@ export class TrackingService {
     try {
       return await inTransaction(this.dataSource, async (manager) => {
         if (await manager.exists(ExperimentEntity, { where: { name } })) {
-          throw new ApiError('RESOURCE_ALREADY_EXISTS', `experiment "${name}" already exists`);
+          throw new AlreadyExistsError(`experiment "${name}" already exists`);
         }
         const result = await manager.insert(ExperimentEntity, {
           name,
@@ -172,10 +172,10 @@ export class TrackingService {
         return String(id);
       });
     } catch (error) {
-      if (error instanceof ApiError) throw error;
+      if (error instanceof DomainError) throw error;
       // A concurrent create of the same name loses on the unique index.
       if (await this.dataSource.getRepository(ExperimentEntity).exists({ where: { name } })) {
-        throw new ApiError('RESOURCE_ALREADY_EXISTS', `experiment "${name}" already exists`);
+        throw new AlreadyExistsError(`experiment "${name}" already exists`);
       }
       throw error;
     }
@@ -189,21 +189,21 @@ export class TrackingService {
   async getExperiment(id: unknown) {
     const experimentId = this.parseExperimentId(id);
     const row = await this.dataSource.getRepository(ExperimentEntity).findOne({ where: { experimentId } });
-    if (!row) throw notFound(`no experiment with id "${String(id)}"`);
+    if (!row) throw new NotFoundError(`no experiment with id "${String(id)}"`);
     return this.experimentJson(row, await this.experimentTags(experimentId));
   }
 
   async getExperimentByName(name: unknown) {
-    if (typeof name !== 'string' || !name) throw invalid('experiment_name is required');
+    if (typeof name !== 'string' || !name) throw new InvalidInputError('experiment_name is required');
     const row = await this.dataSource.getRepository(ExperimentEntity).findOne({ where: { name } });
-    if (!row) throw notFound(`could not find experiment with name "${name}"`);
+    if (!row) throw new NotFoundError(`could not find experiment with name "${name}"`);
     return this.experimentJson(row, await this.experimentTags(row.experimentId));
   }
 
   async searchExperiments(options: { maxResults?: number; pageToken?: string; viewType?: unknown; filter?: string }) {
     if (options.filter && options.filter.trim()) {
       const match = /^\s*(?:attributes\.)?name\s*(=|LIKE|ILIKE)\s*'([^']*)'\s*$/i.exec(options.filter);
-      if (!match) throw invalid(`experiment filters support only "name = '...'" and "name LIKE '...'", got "${options.filter}"`);
+      if (!match) throw new InvalidInputError(`experiment filters support only "name = '...'" and "name LIKE '...'", got "${options.filter}"`);
     }
     const max = Math.min(options.maxResults ?? 1000, LIMITS.maxSearchResults);
     const offset = decodeToken(options.pageToken);
@@ -227,11 +227,11 @@ export class TrackingService {
 
   async setExperimentLifecycle(id: unknown, stage: 'active' | 'deleted'): Promise<void> {
     const experimentId = this.parseExperimentId(id);
-    if (experimentId === 0 && stage === 'deleted') throw invalid('the default experiment 0 cannot be deleted');
+    if (experimentId === 0 && stage === 'deleted') throw new InvalidInputError('the default experiment 0 cannot be deleted');
     const result = await this.dataSource
       .getRepository(ExperimentEntity)
       .update({ experimentId }, { lifecycleStage: stage, lastUpdateTime: Date.now() });
-    if (!result.affected) throw notFound(`no experiment with id "${String(id)}"`);
+    if (!result.affected) throw new NotFoundError(`no experiment with id "${String(id)}"`);
   }
 
   private stageFilter(viewType: unknown): string | undefined {
@@ -239,7 +239,7 @@ export class TrackingService {
     if (view === 'ACTIVE_ONLY' || view === '1') return 'active';
     if (view === 'DELETED_ONLY' || view === '2') return 'deleted';
     if (view === 'ALL' || view === '3') return undefined;
-    throw invalid(`invalid view type "${String(viewType)}"`);
+    throw new InvalidInputError(`invalid view type "${String(viewType)}"`);
   }
 
   // ---- runs --------------------------------------------------------------------------
@@ -260,9 +260,9 @@ export class TrackingService {
   }
 
   private async runRow(runId: unknown, manager: EntityManager = this.dataSource.manager): Promise<RunRow> {
-    if (typeof runId !== 'string' || !runId) throw invalid('run_id is required');
+    if (typeof runId !== 'string' || !runId) throw new InvalidInputError('run_id is required');
     const run = await manager.findOne(RunEntity, { where: { runUuid: runId } });
-    if (!run) throw notFound(`run with id=${runId} not found`);
+    if (!run) throw new NotFoundError(`run with id=${runId} not found`);
     return run;
   }
 
@@ -309,14 +309,14 @@ export class TrackingService {
     const experiment = await this.dataSource
       .getRepository(ExperimentEntity)
       .findOne({ where: { experimentId: this.parseExperimentId(input.experimentId ?? '0') } });
-    if (!experiment) throw notFound(`no experiment with id "${String(input.experimentId)}"`);
+    if (!experiment) throw new NotFoundError(`no experiment with id "${String(input.experimentId)}"`);
     if (experiment.lifecycleStage !== 'active') {
-      throw invalid(`experiment "${experiment.name}" is deleted; restore it or use another one`);
+      throw new InvalidInputError(`experiment "${experiment.name}" is deleted; restore it or use another one`);
     }
     const tagged = input.tags.find((t) => t.key === RUN_NAME_TAG)?.value;
     const given = typeof input.runName === 'string' && input.runName ? input.runName : undefined;
     if (given && tagged && given !== tagged) {
-      throw invalid(`run_name "${given}" and the ${RUN_NAME_TAG} tag "${tagged}" differ`);
+      throw new InvalidInputError(`run_name "${given}" and the ${RUN_NAME_TAG} tag "${tagged}" differ`);
     }
     const name = given ?? tagged ?? randomRunName();
     const runUuid = randomUUID().replace(/-/g, '');
@@ -385,7 +385,7 @@ export class TrackingService {
 
   private assertActive(run: RunRow): void {
     if (run.lifecycleStage !== 'active') {
-      throw invalid(`the run ${run.runUuid} must be in the 'active' state; current state is ${run.lifecycleStage}`);
+      throw new InvalidInputError(`the run ${run.runUuid} must be in the 'active' state; current state is ${run.lifecycleStage}`);
     }
   }
 
@@ -393,7 +393,7 @@ export class TrackingService {
     const run = await this.runRow(runId);
     this.assertActive(run);
     const result = await this.dataSource.getRepository(TagEntity).delete({ runUuid: run.runUuid, key: String(key) });
-    if (!result.affected) throw notFound(`no tag with name: ${String(key)} in run with id ${run.runUuid}`);
+    if (!result.affected) throw new NotFoundError(`no tag with name: ${String(key)} in run with id ${run.runUuid}`);
   }
 
   // ---- logging -----------------------------------------------------------------------
@@ -404,16 +404,16 @@ export class TrackingService {
     const params = batch.params ?? [];
     const tags = batch.tags ?? [];
     if (metrics.length > LIMITS.metricsPerBatch) {
-      throw invalid(`A batch logging request can contain at most ${LIMITS.metricsPerBatch} metrics. Got ${metrics.length} metrics.`);
+      throw new InvalidInputError(`A batch logging request can contain at most ${LIMITS.metricsPerBatch} metrics. Got ${metrics.length} metrics.`);
     }
     if (params.length > LIMITS.paramsPerBatch) {
-      throw invalid(`A batch logging request can contain at most ${LIMITS.paramsPerBatch} params. Got ${params.length} params.`);
+      throw new InvalidInputError(`A batch logging request can contain at most ${LIMITS.paramsPerBatch} params. Got ${params.length} params.`);
     }
     if (tags.length > LIMITS.tagsPerBatch) {
-      throw invalid(`A batch logging request can contain at most ${LIMITS.tagsPerBatch} tags. Got ${tags.length} tags.`);
+      throw new InvalidInputError(`A batch logging request can contain at most ${LIMITS.tagsPerBatch} tags. Got ${tags.length} tags.`);
     }
     if (metrics.length + params.length + tags.length > LIMITS.entitiesPerBatch) {
-      throw invalid(`A batch logging request can contain at most ${LIMITS.entitiesPerBatch} metrics, params and tags in total.`);
+      throw new InvalidInputError(`A batch logging request can contain at most ${LIMITS.entitiesPerBatch} metrics, params and tags in total.`);
     }
     for (const key of new Set(metrics.map((m) => m.key))) validateKey('metric', key);
     for (const p of params) {
@@ -428,12 +428,12 @@ export class TrackingService {
     for (const p of params) {
       const before = seenParams.get(p.key);
       if (before !== undefined && before !== p.value) {
-        throw invalid(`duplicate param key "${p.key}" with different values ("${before}", "${p.value}") in one batch`);
+        throw new InvalidInputError(`duplicate param key "${p.key}" with different values ("${before}", "${p.value}") in one batch`);
       }
       seenParams.set(p.key, p.value);
     }
 
-    if (typeof runId !== 'string' || !runId) throw invalid('run_id is required');
+    if (typeof runId !== 'string' || !runId) throw new InvalidInputError('run_id is required');
     await this.runLog.logBatch(runId, {
       metrics: metrics.map((m) => ({
         runUuid: runId,
@@ -450,7 +450,7 @@ export class TrackingService {
 
   async metricHistory(runId: unknown, key: unknown, maxResults?: number, pageToken?: string) {
     const run = await this.runRow(runId);
-    if (typeof key !== 'string' || !key) throw invalid('metric_key is required');
+    if (typeof key !== 'string' || !key) throw new InvalidInputError('metric_key is required');
     const offset = decodeToken(pageToken);
     const take = maxResults ? Math.min(maxResults, 25_000) : undefined;
     const rows = await this.dataSource.getRepository(MetricEntity).find({
@@ -473,7 +473,7 @@ export class TrackingService {
     const orderBy = parseOrderBy(input.orderBy);
     const max = input.maxResults ?? LIMITS.defaultSearchResults;
     if (!Number.isInteger(max) || max < 1 || max > LIMITS.maxSearchResults) {
-      throw invalid(`Invalid value ${max} for parameter 'max_results' supplied. It must be at most ${LIMITS.maxSearchResults}`);
+      throw new InvalidInputError(`Invalid value ${max} for parameter 'max_results' supplied. It must be at most ${LIMITS.maxSearchResults}`);
     }
     const offset = decodeToken(input.pageToken);
     const experimentIds = input.experimentIds.map((id) => this.parseExperimentId(id));
@@ -560,7 +560,7 @@ export function parseStatus(value: unknown): RunStatus {
   const text = String(value);
   const status = byNumber[text] ?? text.toUpperCase();
   if (!(RUN_STATUSES as readonly string[]).includes(status)) {
-    throw invalid(`invalid run status "${text}"; expected one of ${RUN_STATUSES.join(', ')}`);
+    throw new InvalidInputError(`invalid run status "${text}"; expected one of ${RUN_STATUSES.join(', ')}`);
   }
   return status as RunStatus;
 }

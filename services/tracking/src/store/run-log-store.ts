@@ -1,4 +1,4 @@
-import { invalid, notFound } from '@mlops/http';
+import { InvalidInputError, NotFoundError } from '@mlops/errors';
 import type { KeyValueRow, LatestMetricRow, MetricRow } from './entities';
 
 export type RunLogRow = Omit<MetricRow, 'id'>;
@@ -27,16 +27,16 @@ export const RUN_NAME_TAG = 'mlflow.runName';
 
 /** `lifecycleStage` as read inside the write transaction; undefined when there is no such run. */
 export function assertRunLoggable(runId: string, lifecycleStage: string | undefined): void {
-  if (lifecycleStage === undefined) throw notFound(`run with id=${runId} not found`);
+  if (lifecycleStage === undefined) throw new NotFoundError(`run with id=${runId} not found`);
   if (lifecycleStage !== 'active') {
-    throw invalid(`the run ${runId} must be in the 'active' state; current state is ${lifecycleStage}`);
+    throw new InvalidInputError(`the run ${runId} must be in the 'active' state; current state is ${lifecycleStage}`);
   }
 }
 
 /** MLflow params are write-once: logging the same value again is fine, another value is not. */
 export function assertParamUnchanged(runId: string, key: string, stored: string | undefined, value: string): void {
   if (stored !== value) {
-    throw invalid(
+    throw new InvalidInputError(
       `Changing param values is not allowed. Param with key='${key}' was already logged with value='${stored}' for run ID='${runId}'. Attempted logging new value '${value}'.`,
     );
   }
