@@ -30,7 +30,7 @@ export class RunService {
     private readonly bus: EventBus,
   ) {}
 
-  /** The run, or INVALID_PARAMETER_VALUE without an id and RESOURCE_DOES_NOT_EXIST for an unknown one. */
+  /** The run; InvalidInputError without an id, NotFoundError for an unknown one. */
   async requireRun(runId: unknown, tx?: RunTx): Promise<RunRow> {
     if (typeof runId !== 'string' || !runId) throw new InvalidInputError('run_id is required');
     const run = await this.runs.find(runId, tx);

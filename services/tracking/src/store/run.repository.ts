@@ -28,9 +28,9 @@ export class RunRepository {
 
   /** The run and its tags, in one transaction. */
   async insert(run: RunRow, tags: KeyValue[]): Promise<void> {
-    await inTransaction(this.dataSource, async (manager) => {
-      await manager.insert(RunEntity, run);
-      await manager.insert(TagEntity, tags.map((t) => ({ runUuid: run.runUuid, ...t })));
+    await this.transaction(async (tx) => {
+      await tx.insert(RunEntity, run);
+      await tx.insert(TagEntity, tags.map((t) => ({ runUuid: run.runUuid, ...t })));
     });
   }
 
