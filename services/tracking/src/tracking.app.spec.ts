@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
 import { ConfigError } from '@mlops/config';
-import type { EventEnvelope } from '@mlops/contracts';
+import { decodeEvent, type EventEnvelope } from '@mlops/contracts';
 import { waitFor } from '../../../test/support/wait-for';
 import { startTracking, type TrackingApp } from './tracking.app';
 import { loadTrackingConfig } from './tracking.config';
@@ -45,10 +45,13 @@ describe('tracking service (embedded: in-process bus, SQLite, MLflow REST API)',
       loadTrackingConfig({ DATABASE_URL: 'sqlite::memory:', TRACKING_PORT: '0', TRACKING_ARTIFACT_ROOT: artifactRoot }),
       { inProcess: transport, logger: false },
     );
-    subscription = await new EventBus(transport).subscribeEvents({
+    subscription = await new EventBus(transport).subscribe({
       group: 'observer',
-      types: ['run.finished'],
-      handle: async (e) => void finished.push(e),
+      topics: ['run.finished'],
+      handle: async (m) => {
+        const event = decodeEvent(m.value);
+        if (event.type === 'run.finished') finished.push(event);
+      },
     });
   });
   afterAll(async () => {

@@ -1,17 +1,14 @@
-import { Logger, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
+import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
 import { openDataSource } from '@mlops/persistence';
 import { ArtifactStore } from './artifacts/artifact-store';
-import { ArtifactsController } from './http/artifacts.controller';
-import { ApiErrorFilter, configureHttpApp, databaseAnswers, HealthController, readinessCheck } from '@mlops/http';
-import type { DataSource } from 'typeorm';
-import { MlflowHealthController, TrackingController } from './http/tracking.controller';
-import { TRACKING_SERVICE } from './http/tokens';
 import { CreateTrackingTables1763900000200 } from './migrations/1763900000200-create-tracking-tables';
 import { trackingEntities } from './store/entities';
 import type { TrackingConfig } from './tracking.config';
+import { TrackingModule } from './tracking.module';
 import { TrackingService } from './tracking.service';
 
 export interface TrackingApp {
@@ -21,20 +18,6 @@ export interface TrackingApp {
   /** The bound HTTP address, e.g. http://127.0.0.1:5000 (what MLFLOW_TRACKING_URI points at). */
   url: string;
   close(): Promise<void>;
-}
-
-@Module({})
-class TrackingModule {
-  static with(providers: { service: TrackingService; dataSource: DataSource }): DynamicModule {
-    return {
-      module: TrackingModule,
-      controllers: [TrackingController, ArtifactsController, HealthController, MlflowHealthController],
-      providers: [
-        { provide: TRACKING_SERVICE, useValue: providers.service },
-        readinessCheck(databaseAnswers(providers.dataSource)),
-      ],
-    };
-  }
 }
 
 /** JSON bodies everywhere except artifact uploads, which stream to disk whatever their type. */
@@ -66,9 +49,8 @@ export async function startTracking(
     inProcess: options.inProcess,
     logger: { warn: (m) => log.warn(m), error: (m) => log.error(m) },
   });
-  const service = new TrackingService(dataSource, bus, new ArtifactStore(config.TRACKING_ARTIFACT_ROOT));
 
-  const app = await NestFactory.create<NestExpressApplication>(TrackingModule.with({ service, dataSource }), {
+  const app = await NestFactory.create<NestExpressApplication>(TrackingModule.forRoot(config, { dataSource, bus }), {
     logger: options.logger === false ? false : ['log', 'warn', 'error'],
     bodyParser: false,
   });
@@ -77,12 +59,12 @@ export async function startTracking(
   await app.listen(config.TRACKING_PORT, config.TRACKING_HOST);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   log.log(
-    `tracking listening on ${url} (bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, artifacts: ${service.artifacts.root})`,
+    `tracking listening on ${url} (bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, artifacts: ${app.get(ArtifactStore).root})`,
   );
 
   return {
     app,
-    service,
+    service: app.get(TrackingService),
     bus,
     url,
     close: async () => {

@@ -4,7 +4,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
-import { invalid, notFound } from '@mlops/http';
+import { InvalidInputError, NotFoundError } from '@mlops/errors';
 
 export interface FileInfo {
   path: string;
@@ -17,10 +17,10 @@ export interface FileInfo {
  * absolute paths, no `.`/`..` segments, no backslashes or NUL; returns it normalised.
  */
 export function safeRelativePath(path: string): string {
-  if (path.includes('\0') || path.includes('\\')) throw invalid(`invalid artifact path "${path}"`);
-  if (/^[a-zA-Z]:/.test(path) || path.startsWith('/')) throw invalid(`invalid artifact path "${path}": it must be relative`);
+  if (path.includes('\0') || path.includes('\\')) throw new InvalidInputError(`invalid artifact path "${path}"`);
+  if (/^[a-zA-Z]:/.test(path) || path.startsWith('/')) throw new InvalidInputError(`invalid artifact path "${path}": it must be relative`);
   const segments = path.split('/').filter((s) => s !== '');
-  if (segments.some((s) => s === '..' || s === '.')) throw invalid(`invalid artifact path "${path}": it may not contain "." or ".." segments`);
+  if (segments.some((s) => s === '..' || s === '.')) throw new InvalidInputError(`invalid artifact path "${path}": it may not contain "." or ".." segments`);
   return segments.join('/');
 }
 
@@ -36,13 +36,13 @@ export class ArtifactStore {
   locate(path: string): string {
     const relative = safeRelativePath(path);
     const absolute = resolve(this.root, relative);
-    if (absolute !== this.root && !absolute.startsWith(this.root + sep)) throw invalid(`artifact path "${path}" escapes the artifact root`);
+    if (absolute !== this.root && !absolute.startsWith(this.root + sep)) throw new InvalidInputError(`artifact path "${path}" escapes the artifact root`);
     return absolute;
   }
 
   async put(path: string, body: Readable): Promise<void> {
     const target = this.locate(path);
-    if (target === this.root) throw invalid('an artifact needs a file path');
+    if (target === this.root) throw new InvalidInputError('an artifact needs a file path');
     await mkdir(dirname(target), { recursive: true });
     const temp = join(dirname(target), `.upload-${randomUUID()}`);
     try {
@@ -57,7 +57,7 @@ export class ArtifactStore {
   async open(path: string): Promise<{ stream: ReadStream; size: number }> {
     const target = this.locate(path);
     const info = await stat(target).catch(() => undefined);
-    if (!info?.isFile()) throw notFound(`artifact "${path}" does not exist`);
+    if (!info?.isFile()) throw new NotFoundError(`artifact "${path}" does not exist`);
     return { stream: createReadStream(target), size: info.size };
   }
 

@@ -1,9 +1,8 @@
-import { Controller, Get, HttpCode, Inject, Put, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Put, Query, Req, Res } from '@nestjs/common';
 import type { Readable, Writable } from 'node:stream';
 import { invalid } from '@mlops/http';
-import { TrackingService } from '../tracking.service';
+import { ArtifactStore } from '../artifacts/artifact-store';
 import { optionalString, type Message } from './request';
-import { TRACKING_SERVICE } from './tokens';
 
 /** The parts of Express's request and response these routes use (no @types/express here). */
 type Request = Readable & { path: string };
@@ -27,24 +26,24 @@ function artifactPath(request: Request): string {
  */
 @Controller(['api/2.0/mlflow-artifacts', 'ajax-api/2.0/mlflow-artifacts'])
 export class ArtifactsController {
-  constructor(@Inject(TRACKING_SERVICE) private readonly tracking: TrackingService) {}
+  constructor(private readonly artifacts: ArtifactStore) {}
 
   @Get('artifacts')
   async list(@Query() query: Message) {
-    const files = await this.tracking.artifacts.list(optionalString(query, 'path') ?? '');
+    const files = await this.artifacts.list(optionalString(query, 'path') ?? '');
     return { files };
   }
 
   @Put('artifacts/*path')
   @HttpCode(200)
   async upload(@Req() request: Request) {
-    await this.tracking.artifacts.put(artifactPath(request), request);
+    await this.artifacts.put(artifactPath(request), request);
     return {};
   }
 
   @Get('artifacts/*path')
   async download(@Req() request: Request, @Res() response: Response) {
-    const { stream, size } = await this.tracking.artifacts.open(artifactPath(request));
+    const { stream, size } = await this.artifacts.open(artifactPath(request));
     response.status(200).set({ 'content-type': 'application/octet-stream', 'content-length': String(size) });
     stream.pipe(response);
   }

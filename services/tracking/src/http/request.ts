@@ -1,5 +1,5 @@
 import { invalid } from '@mlops/http';
-import type { KeyValue, MetricInput } from '../tracking.service';
+import type { KeyValue, MetricInput } from '../runs/run';
 
 /** Reading MLflow request messages: protobuf JSON sends int64 as numbers or strings. */
 export type Message = Record<string, unknown>;

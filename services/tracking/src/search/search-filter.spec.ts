@@ -1,4 +1,5 @@
-import { ApiError } from '@mlops/http';
+import { InvalidInputError } from '@mlops/errors';
+import { apiErrorOf } from '@mlops/http';
 import { parseFilter, parseOrderBy } from './search-filter';
 
 describe('MLflow search filter', () => {
@@ -40,8 +41,8 @@ describe('MLflow search filter', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(ApiError);
-    expect((error as ApiError).code).toBe('INVALID_PARAMETER_VALUE');
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(apiErrorOf(error as InvalidInputError).code).toBe('INVALID_PARAMETER_VALUE');
   });
 
   it('parses order_by with an optional direction', () => {
@@ -51,6 +52,6 @@ describe('MLflow search filter', () => {
       { kind: 'param', key: 'learning rate', ascending: true },
       { kind: 'attribute', key: 'start_time', ascending: false },
     ]);
-    expect(() => parseOrderBy(['metrics.acc SIDEWAYS'])).toThrow(ApiError);
+    expect(() => parseOrderBy(['metrics.acc SIDEWAYS'])).toThrow(InvalidInputError);
   });
 });

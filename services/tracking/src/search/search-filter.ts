@@ -1,4 +1,4 @@
-import { invalid } from '@mlops/http';
+import { InvalidInputError } from '@mlops/errors';
 
 export type EntityKind = 'metric' | 'param' | 'tag' | 'attribute';
 
@@ -61,13 +61,13 @@ function tokenize(input: string): Token[] {
       i++;
     } else if (c === "'" || c === '"') {
       const end = input.indexOf(c, i + 1);
-      if (end < 0) throw invalid(`unterminated string in filter at position ${i}: ${input}`);
+      if (end < 0) throw new InvalidInputError(`unterminated string in filter at position ${i}: ${input}`);
       tokens.push({ type: 'string', text: input.slice(i + 1, end) });
       i = end + 1;
     } else if (/[<>!=]/.test(c)) {
       const two = input.slice(i, i + 2);
       const op = ['>=', '<=', '!=', '=='].includes(two) ? two : c;
-      if (op === '!') throw invalid(`unexpected "!" in filter at position ${i}`);
+      if (op === '!') throw new InvalidInputError(`unexpected "!" in filter at position ${i}`);
       tokens.push({ type: 'op', text: op === '==' ? '=' : op });
       i += op.length;
     } else if (c === '(' || c === ')' || c === ',') {
@@ -83,14 +83,14 @@ function tokenize(input: string): Token[] {
       while (i < input.length && !/[\s<>!=(),'"]/.test(input[i])) {
         if (input[i] === '`') {
           const end = input.indexOf('`', i + 1);
-          if (end < 0) throw invalid(`unterminated back-quote in filter at position ${i}`);
+          if (end < 0) throw new InvalidInputError(`unterminated back-quote in filter at position ${i}`);
           text += input.slice(i + 1, end);
           i = end + 1;
         } else {
           text += input[i++];
         }
       }
-      if (!text) throw invalid(`unexpected character "${input[i]}" in filter at position ${i}`);
+      if (!text) throw new InvalidInputError(`unexpected character "${input[i]}" in filter at position ${i}`);
       tokens.push({ type: 'ident', text });
     }
   }
@@ -103,14 +103,14 @@ export function parseIdentifier(text: string): { kind: EntityKind; key: string }
   const prefix = dot > 0 ? PREFIXES[text.slice(0, dot)] : undefined;
   if (prefix) {
     const key = text.slice(dot + 1);
-    if (!key) throw invalid(`"${text}" names no key`);
+    if (!key) throw new InvalidInputError(`"${text}" names no key`);
     if (prefix === 'attribute' && !(key in ATTRIBUTES)) {
-      throw invalid(`invalid attribute key "${key}"; expected one of ${Object.keys(ATTRIBUTES).join(', ')}`);
+      throw new InvalidInputError(`invalid attribute key "${key}"; expected one of ${Object.keys(ATTRIBUTES).join(', ')}`);
     }
     return { kind: prefix, key };
   }
   if (text in ATTRIBUTES) return { kind: 'attribute', key: text };
-  throw invalid(
+  throw new InvalidInputError(
     `invalid identifier "${text}": expected metrics.<key>, params.<key>, tags.<key> or attributes.<name>`,
   );
 }
@@ -130,47 +130,47 @@ export function parseFilter(filter: string | undefined): Clause[] {
   const next = () => tokens[i++];
   while (i < tokens.length) {
     const ident = next();
-    if (ident.type !== 'ident') throw invalid(`expected an identifier in filter "${filter}", got "${ident.text}"`);
+    if (ident.type !== 'ident') throw new InvalidInputError(`expected an identifier in filter "${filter}", got "${ident.text}"`);
     const { kind, key } = parseIdentifier(ident.text);
     let comparator: Comparator;
     const op = next();
-    if (!op) throw invalid(`filter "${filter}" ends after "${ident.text}"`);
+    if (!op) throw new InvalidInputError(`filter "${filter}" ends after "${ident.text}"`);
     if (op.type === 'op') comparator = op.text as Comparator;
     else if (op.type === 'ident' && ['LIKE', 'ILIKE', 'IN'].includes(op.text.toUpperCase())) comparator = op.text.toUpperCase() as Comparator;
     else if (op.type === 'ident' && op.text.toUpperCase() === 'NOT' && tokens[i]?.text.toUpperCase() === 'IN') {
       i++;
       comparator = 'NOT IN';
-    } else throw invalid(`expected a comparator after "${ident.text}" in filter "${filter}", got "${op.text}"`);
+    } else throw new InvalidInputError(`expected a comparator after "${ident.text}" in filter "${filter}", got "${op.text}"`);
 
     let value: Clause['value'];
     const numeric = kind === 'metric' || (kind === 'attribute' && ATTRIBUTES[key].numeric);
     if (comparator === 'IN' || comparator === 'NOT IN') {
       if (!(kind === 'attribute' && key === 'run_id') && kind !== 'param' && kind !== 'tag') {
-        throw invalid(`${comparator} is supported for attributes.run_id, params and tags, not "${ident.text}"`);
+        throw new InvalidInputError(`${comparator} is supported for attributes.run_id, params and tags, not "${ident.text}"`);
       }
-      if (next()?.text !== '(') throw invalid(`expected "(" after ${comparator} in filter "${filter}"`);
+      if (next()?.text !== '(') throw new InvalidInputError(`expected "(" after ${comparator} in filter "${filter}"`);
       const list: string[] = [];
       for (;;) {
         const item = next();
-        if (!item || item.type !== 'string') throw invalid(`expected a quoted string in the ${comparator} list of "${filter}"`);
+        if (!item || item.type !== 'string') throw new InvalidInputError(`expected a quoted string in the ${comparator} list of "${filter}"`);
         list.push(item.text);
         const sep = next();
         if (sep?.text === ')') break;
-        if (sep?.text !== ',') throw invalid(`expected "," or ")" in the ${comparator} list of "${filter}"`);
+        if (sep?.text !== ',') throw new InvalidInputError(`expected "," or ")" in the ${comparator} list of "${filter}"`);
       }
       value = list;
     } else {
       const raw = next();
-      if (!raw) throw invalid(`filter "${filter}" ends after the comparator`);
+      if (!raw) throw new InvalidInputError(`filter "${filter}" ends after the comparator`);
       if (numeric) {
-        if (!NUMERIC_OPS.includes(comparator)) throw invalid(`"${comparator}" cannot compare the numeric "${ident.text}"`);
-        if (raw.type !== 'number') throw invalid(`expected a number to compare "${ident.text}" with, got "${raw.text}"`);
+        if (!NUMERIC_OPS.includes(comparator)) throw new InvalidInputError(`"${comparator}" cannot compare the numeric "${ident.text}"`);
+        if (raw.type !== 'number') throw new InvalidInputError(`expected a number to compare "${ident.text}" with, got "${raw.text}"`);
         value = Number(raw.text);
       } else {
         if (!STRING_OPS.includes(comparator)) {
-          throw invalid(`"${comparator}" cannot compare "${ident.text}"; use one of ${STRING_OPS.join(', ')}`);
+          throw new InvalidInputError(`"${comparator}" cannot compare "${ident.text}"; use one of ${STRING_OPS.join(', ')}`);
         }
-        if (raw.type !== 'string') throw invalid(`expected a quoted string to compare "${ident.text}" with, got ${raw.text}`);
+        if (raw.type !== 'string') throw new InvalidInputError(`expected a quoted string to compare "${ident.text}" with, got ${raw.text}`);
         value = raw.text;
       }
     }
@@ -178,9 +178,9 @@ export function parseFilter(filter: string | undefined): Clause[] {
     const joiner = next();
     if (joiner === undefined) break;
     if (joiner.type !== 'ident' || joiner.text.toUpperCase() !== 'AND') {
-      throw invalid(`expected AND in filter "${filter}", got "${joiner.text}" (OR is not supported)`);
+      throw new InvalidInputError(`expected AND in filter "${filter}", got "${joiner.text}" (OR is not supported)`);
     }
-    if (i >= tokens.length) throw invalid(`filter "${filter}" ends with AND`);
+    if (i >= tokens.length) throw new InvalidInputError(`filter "${filter}" ends with AND`);
   }
   return clauses;
 }
@@ -189,10 +189,10 @@ export function parseFilter(filter: string | undefined): Clause[] {
 export function parseOrderBy(items: string[] | undefined): OrderBy[] {
   return (items ?? []).map((item) => {
     const match = /^\s*(.+?)(?:\s+(ASC|DESC))?\s*$/i.exec(item);
-    if (!match) throw invalid(`invalid order_by "${item}"`);
+    if (!match) throw new InvalidInputError(`invalid order_by "${item}"`);
     const identifier = match[1].replace(/`([^`]*)`/g, '$1');
     if (/\s/.test(identifier.replace(/^[^.]+\./, ''))) {
-      if (!/`/.test(match[1])) throw invalid(`invalid order_by "${item}": expected "<identifier> [ASC|DESC]"`);
+      if (!/`/.test(match[1])) throw new InvalidInputError(`invalid order_by "${item}": expected "<identifier> [ASC|DESC]"`);
     }
     const { kind, key } = parseIdentifier(identifier);
     return { kind, key, ascending: (match[2] ?? 'ASC').toUpperCase() === 'ASC' };

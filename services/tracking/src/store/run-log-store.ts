@@ -1,4 +1,4 @@
-import { invalid, notFound } from '@mlops/http';
+import { InvalidInputError, NotFoundError } from '@mlops/errors';
 import type { KeyValueRow, LatestMetricRow, MetricRow } from './entities';
 
 export type RunLogRow = Omit<MetricRow, 'id'>;
@@ -12,31 +12,30 @@ export interface RunLogBatch {
 
 /**
  * The write side of log-batch (and every single log-* route), one port with an adapter per
- * database: all of a batch is written in one transaction or nothing is.
+ * database: all of a batch is written in one transaction or nothing is. The module provides
+ * the adapter for its database (createRunLogStore) under this class.
  */
-export interface RunLogStore {
+export abstract class RunLogStore {
   /**
-   * Rejects (404) an unknown run, (400) a run that is not active or a param whose stored
-   * value differs; otherwise stores the metric history, the params, the tags (a
-   * `mlflow.runName` tag renames the run) and raises each key's latest metric.
+   * Rejects an unknown run (NotFoundError), a run that is not active or a param whose stored
+   * value differs (InvalidInputError); otherwise stores the metric history, the params, the
+   * tags (a `mlflow.runName` tag renames the run) and raises each key's latest metric.
    */
-  logBatch(runId: string, batch: RunLogBatch): Promise<void>;
+  abstract logBatch(runId: string, batch: RunLogBatch): Promise<void>;
 }
-
-export const RUN_NAME_TAG = 'mlflow.runName';
 
 /** `lifecycleStage` as read inside the write transaction; undefined when there is no such run. */
 export function assertRunLoggable(runId: string, lifecycleStage: string | undefined): void {
-  if (lifecycleStage === undefined) throw notFound(`run with id=${runId} not found`);
+  if (lifecycleStage === undefined) throw new NotFoundError(`run with id=${runId} not found`);
   if (lifecycleStage !== 'active') {
-    throw invalid(`the run ${runId} must be in the 'active' state; current state is ${lifecycleStage}`);
+    throw new InvalidInputError(`the run ${runId} must be in the 'active' state; current state is ${lifecycleStage}`);
   }
 }
 
 /** MLflow params are write-once: logging the same value again is fine, another value is not. */
 export function assertParamUnchanged(runId: string, key: string, stored: string | undefined, value: string): void {
   if (stored !== value) {
-    throw invalid(
+    throw new InvalidInputError(
       `Changing param values is not allowed. Param with key='${key}' was already logged with value='${stored}' for run ID='${runId}'. Attempted logging new value '${value}'.`,
     );
   }

@@ -1,8 +1,8 @@
 import type { Database, Statement, Transaction } from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import { inTransaction } from '@mlops/persistence';
+import { RUN_NAME_TAG } from '../runs/run';
 import {
-  RUN_NAME_TAG,
   assertParamUnchanged,
   assertRunLoggable,
   latestMetricUpsertSql,

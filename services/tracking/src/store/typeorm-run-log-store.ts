@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { inTransaction } from '@mlops/persistence';
+import { RUN_NAME_TAG } from '../runs/run';
 import {
-  RUN_NAME_TAG,
   assertParamUnchanged,
   assertRunLoggable,
   latestMetricUpsertSql,

@@ -1,1 +1,0 @@
-export const TRACKING_SERVICE = Symbol('TrackingService');
