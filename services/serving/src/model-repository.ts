@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { DynamicBatcher, type BatcherOptions, type Feeds } from './batcher';
-import { DATATYPES, InferError, v2DatatypeOf, type HostTensor, type V2Datatype } from './tensors';
+import { NotFoundError } from '@mlops/errors';
+import { DATATYPES, v2DatatypeOf, type HostTensor, type V2Datatype } from './tensors';
 
 export interface TensorMetadata {
   name: string;
@@ -75,7 +76,8 @@ function toOrt(t: HostTensor): ort.Tensor {
 function fromOrt(model: string, name: string, value: ort.OnnxValue): HostTensor {
   const t = value as ort.Tensor;
   const datatype = v2DatatypeOf(t.type);
-  if (!datatype) throw new InferError('INTERNAL', `model '${model}': output '${name}' has type ${t.type}, which the v2 protocol cannot carry`);
+  // Not a domain error: answered INTERNAL.
+  if (!datatype) throw new Error(`model '${model}': output '${name}' has type ${t.type}, which the v2 protocol cannot carry`);
   return { datatype, shape: [...t.dims], data: t.data as HostTensor['data'] };
 }
 
@@ -91,11 +93,8 @@ function sessionOptions(settings: SessionSettings): ort.InferenceSession.Session
   return { intraOpNumThreads: settings.intraOpThreads, interOpNumThreads: 1 };
 }
 
-export class ModelNotFound extends InferError {
-  constructor(message: string) {
-    super('NOT_FOUND', message);
-  }
-}
+/** No such model or version loaded here (gRPC NOT_FOUND, through grpcStatusOf). */
+export class ModelNotFoundError extends NotFoundError {}
 
 /**
  * The ONNX models this server holds: any number of models, each with any number of
@@ -285,7 +284,7 @@ export class ModelRepository {
   resolve(name: string, version = ''): LoadedModel {
     const versions = this.models.get(name);
     if (!versions || versions.size === 0) {
-      throw new ModelNotFound(`model '${name}' is not loaded (loaded: ${this.names().join(', ') || 'none'})`);
+      throw new ModelNotFoundError(`model '${name}' is not loaded (loaded: ${this.names().join(', ') || 'none'})`);
     }
     if (version === '') {
       const stable = this.routes.get(name)?.stable;
@@ -293,7 +292,7 @@ export class ModelRepository {
     }
     const model = /^\d+$/.test(version) ? versions.get(Number(version)) : undefined;
     if (!model) {
-      throw new ModelNotFound(`model '${name}' has no version '${version}' (loaded versions: ${[...versions.keys()].sort((a, b) => a - b).join(', ')})`);
+      throw new ModelNotFoundError(`model '${name}' has no version '${version}' (loaded versions: ${[...versions.keys()].sort((a, b) => a - b).join(', ')})`);
     }
     return model;
   }
