@@ -5,7 +5,7 @@ import { interopPython } from '../../../test/support/python';
 import { freePort } from '../../../test/support/service-process';
 import { waitFor } from '../../../test/support/wait-for';
 import { call, callError, float32Raw, inferenceClient, makeTestModels, type InferenceClient, type TestModels } from '../test/models';
-import { keyFraction } from './model-repository';
+import { keyFraction } from './traffic-split';
 import { startServing, type ServingApp } from './serving.app';
 import { loadServingConfig } from './serving.config';
 
