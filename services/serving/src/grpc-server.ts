@@ -159,17 +159,17 @@ function traceCarrier(metadata: grpc.Metadata): Record<string, string> {
 const OPEN_METHODS = ['/inference.GRPCInferenceService/ServerLive', '/inference.GRPCInferenceService/ServerReady'];
 
 export function createGrpcServer(
-  config: GrpcSecurityEnv & { SERVING_MAX_MESSAGE_BYTES: number },
+  settings: { maxMessageBytes: number; security: GrpcSecurityEnv },
   service: grpc.ServiceDefinition,
   handlers: grpc.UntypedServiceImplementation,
   metrics?: GrpcMetrics,
 ): grpc.Server {
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': config.SERVING_MAX_MESSAGE_BYTES,
+    'grpc.max_receive_message_length': settings.maxMessageBytes,
     'grpc.max_send_message_length': -1,
     // channelz (grpc-js's per-call introspection counters) is not served here; off, it costs nothing per call.
     'grpc.enable_channelz': 0,
-    ...securedServerOptions(config, OPEN_METHODS),
+    ...securedServerOptions(settings.security, OPEN_METHODS),
   });
   server.addService(service, metrics ? instrumentGrpcService(metrics, service, handlers) : handlers);
   return server;
