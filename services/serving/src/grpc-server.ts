@@ -1,12 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
-import { findProtoDir as findSharedProtoDir, loadProto, securedServerOptions, type GrpcSecurityEnv } from '@mlops/grpc';
+import { findProtoDir as findSharedProtoDir, grpcStatusOf, loadProto, securedServerOptions, type GrpcSecurityEnv } from '@mlops/grpc';
+import { DomainError } from '@mlops/errors';
 import { instrumentGrpcService, type GrpcMetrics } from '@mlops/metrics';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { extractTraceContext, injectTraceContext } from '@mlops/telemetry';
 import { decodeRequest, encodeResponse, requestKey, type InferRequestMessage } from './infer-request';
-import type { ModelRepository } from './model-repository';
+import { ModelNotFoundError, type ModelRepository } from './model-repository';
 import type { PredictionLog } from './prediction-log';
-import { InferError } from './tensors';
+import { invalid } from './tensors';
 import type { Feeds } from './batcher';
 
 export const PROTO_FILE = 'grpc_service.proto';
@@ -21,15 +22,13 @@ export function loadInferenceService(protoDir: string): grpc.ServiceDefinition {
   return pkg.inference.GRPCInferenceService.service;
 }
 
-const STATUS: Record<InferError['code'], grpc.status> = {
-  INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
-  NOT_FOUND: grpc.status.NOT_FOUND,
-  UNAVAILABLE: grpc.status.UNAVAILABLE,
-  INTERNAL: grpc.status.INTERNAL,
-};
-
+/**
+ * The status a failed call answers with: a domain error (InferError, ModelNotFoundError) by its
+ * kind through grpcStatusOf, the one place kinds become gRPC codes; anything else (onnxruntime,
+ * a bug) INTERNAL with its message.
+ */
 function toServiceError(error: unknown): Partial<grpc.ServiceError> {
-  if (error instanceof InferError) return { code: STATUS[error.code], details: error.message };
+  if (error instanceof DomainError) return grpcStatusOf(error);
   return { code: grpc.status.INTERNAL, details: (error as Error)?.message ?? String(error) };
 }
 
@@ -65,7 +64,7 @@ export function inferenceHandlers(
   /** One ModelInfer call; `traceparent` is the call's SERVER span, carried into prediction.logged. */
   const infer = async (request: InferRequestMessage, traceparent: string | undefined): Promise<unknown> => {
     const started = performance.now();
-    if (!request.model_name) throw new InferError('INVALID_ARGUMENT', 'model_name is required');
+    if (!request.model_name) throw invalid('model_name is required');
     const lease = repository.acquire(request.model_name, request.model_version, requestKey(request));
     const { model, route } = lease;
     try {
@@ -122,7 +121,7 @@ export function inferenceHandlers(
         repository.resolve(r.name, r.version);
         return { ready: true };
       } catch (error) {
-        if (error instanceof InferError && error.code === 'NOT_FOUND') return { ready: false };
+        if (error instanceof ModelNotFoundError) return { ready: false };
         throw error;
       }
     }),
@@ -160,17 +159,17 @@ function traceCarrier(metadata: grpc.Metadata): Record<string, string> {
 const OPEN_METHODS = ['/inference.GRPCInferenceService/ServerLive', '/inference.GRPCInferenceService/ServerReady'];
 
 export function createGrpcServer(
-  config: GrpcSecurityEnv & { SERVING_MAX_MESSAGE_BYTES: number },
+  settings: { maxMessageBytes: number; security: GrpcSecurityEnv },
   service: grpc.ServiceDefinition,
   handlers: grpc.UntypedServiceImplementation,
   metrics?: GrpcMetrics,
 ): grpc.Server {
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': config.SERVING_MAX_MESSAGE_BYTES,
+    'grpc.max_receive_message_length': settings.maxMessageBytes,
     'grpc.max_send_message_length': -1,
     // channelz (grpc-js's per-call introspection counters) is not served here; off, it costs nothing per call.
     'grpc.enable_channelz': 0,
-    ...securedServerOptions(config, OPEN_METHODS),
+    ...securedServerOptions(settings.security, OPEN_METHODS),
   });
   server.addService(service, metrics ? instrumentGrpcService(metrics, service, handlers) : handlers);
   return server;

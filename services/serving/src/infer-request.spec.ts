@@ -1,6 +1,7 @@
 import { join } from 'node:path';
+import { status } from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { findProtoDir, PROTO_LOADER_OPTIONS } from '@mlops/grpc';
+import { findProtoDir, grpcStatusOf, PROTO_LOADER_OPTIONS } from '@mlops/grpc';
 import type { DynamicBatcher } from './batcher';
 import { decodeRequest, encodeResponse, requestKey, type InferRequestMessage } from './infer-request';
 import type { LoadedModel } from './model-repository';
@@ -38,7 +39,7 @@ function invalidMessage(request: InferRequestMessage): string {
     decodeRequest(model, request);
   } catch (error) {
     expect(error).toBeInstanceOf(InferError);
-    expect((error as InferError).code).toBe('INVALID_ARGUMENT');
+    expect(grpcStatusOf(error).code).toBe(status.INVALID_ARGUMENT);
     return (error as Error).message;
   }
   throw new Error('the request was accepted');

@@ -1,5 +1,6 @@
 import type { Feeds } from './batcher';
-import type { LoadedModel, RouteName, TensorMetadata } from './model-repository';
+import type { LoadedModel, TensorMetadata } from './model-repository';
+import type { RouteName } from './traffic-split';
 import {
   formatShape,
   fromContents,

@@ -1,6 +1,8 @@
 import * as ort from 'onnxruntime-node';
 import { DynamicBatcher, type BatcherOptions, type Feeds } from './batcher';
-import { DATATYPES, InferError, v2DatatypeOf, type HostTensor, type V2Datatype } from './tensors';
+import { NotFoundError } from '@mlops/errors';
+import { DATATYPES, v2DatatypeOf, type HostTensor, type V2Datatype } from './tensors';
+import { keyFraction, TrafficSplit, type RouteName, type TrafficRoute } from './traffic-split';
 
 export interface TensorMetadata {
   name: string;
@@ -24,38 +26,11 @@ export interface LoadedModel {
   infer(feeds: Feeds, rows: number): Promise<Feeds>;
 }
 
-/** Which loaded version answers requests that name no version. */
-export interface TrafficRoute {
-  stable: number;
-  /** The challenger and the share (0..1) of unversioned requests it gets, sticky by request key. */
-  canary?: { version: number; share: number };
-}
-
-export type RouteName = 'stable' | 'canary';
-
 /** A model picked for one request; `release()` once the request is done (drain accounting). */
 export interface Lease {
   model: LoadedModel;
   route: RouteName;
   release(): void;
-}
-
-/**
- * A stable hash of a request key to [0, 1): FNV-1a (32-bit) over the UTF-8 bytes, then the
- * murmur3 finalizer so that keys differing only in their last characters spread evenly.
- */
-export function keyFraction(key: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of Buffer.from(key, 'utf8')) {
-    h ^= byte;
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) / 2 ** 32;
 }
 
 function tensorMetadata(model: string, list: readonly ort.InferenceSession.ValueMetadata[]): TensorMetadata[] {
@@ -75,7 +50,8 @@ function toOrt(t: HostTensor): ort.Tensor {
 function fromOrt(model: string, name: string, value: ort.OnnxValue): HostTensor {
   const t = value as ort.Tensor;
   const datatype = v2DatatypeOf(t.type);
-  if (!datatype) throw new InferError('INTERNAL', `model '${model}': output '${name}' has type ${t.type}, which the v2 protocol cannot carry`);
+  // Not a domain error: answered INTERNAL.
+  if (!datatype) throw new Error(`model '${model}': output '${name}' has type ${t.type}, which the v2 protocol cannot carry`);
   return { datatype, shape: [...t.dims], data: t.data as HostTensor['data'] };
 }
 
@@ -91,11 +67,8 @@ function sessionOptions(settings: SessionSettings): ort.InferenceSession.Session
   return { intraOpNumThreads: settings.intraOpThreads, interOpNumThreads: 1 };
 }
 
-export class ModelNotFound extends InferError {
-  constructor(message: string) {
-    super('NOT_FOUND', message);
-  }
-}
+/** No such model or version loaded here (gRPC NOT_FOUND, through grpcStatusOf). */
+export class ModelNotFoundError extends NotFoundError {}
 
 /**
  * The ONNX models this server holds: any number of models, each with any number of
@@ -103,21 +76,21 @@ export class ModelNotFound extends InferError {
  * is one Map assignment, after the session is loaded and warmed, so requests never see a
  * half-loaded model.
  *
- * Requests that name no version follow the model's route: the stable version, or a canary
- * beside it that gets `share` of them, chosen by a stable hash of the request key (the same
- * key always lands on the same side). Every change of route is one assignment. A version
+ * Requests that name no version follow the model's route (TrafficSplit): the stable version,
+ * or a canary beside it that gets `share` of them, chosen by a stable hash of the request key
+ * (the same key always lands on the same side). Every change of route is one assignment. A version
  * taken out of service (promotion drains the old stable, rollback drops the canary) leaves
  * the map at once and its session is released when its last in-flight request is done.
  */
 export class ModelRepository {
   private readonly models = new Map<string, Map<number, LoadedModel>>();
-  private readonly routes = new Map<string, TrafficRoute>();
   private readonly inflight = new Map<LoadedModel, number>();
   private readonly retiring = new Map<LoadedModel, () => void>();
 
   constructor(
     private readonly batching: BatcherOptions,
     private readonly sessions: SessionSettings = {},
+    private readonly traffic: TrafficSplit = new TrafficSplit(),
   ) {}
 
   /**
@@ -159,32 +132,25 @@ export class ModelRepository {
     versions.set(version, model);
     // Requests already running on a replaced session finish first.
     if (previous) this.retire(previous);
-    const route = this.routes.get(name);
-    if (options.activate !== false && (!route || (version > route.stable && !route.canary))) this.routes.set(name, { stable: version });
+    if (options.activate !== false) this.traffic.activate(name, version);
     return model;
   }
 
   /** The route of a model (a copy), undefined when it has none. */
   route(name: string): TrafficRoute | undefined {
-    const route = this.routes.get(name);
-    return route && { stable: route.stable, ...(route.canary ? { canary: { ...route.canary } } : {}) };
+    return this.traffic.route(name);
   }
 
   /** All unversioned traffic to a loaded version at once; a canary is dropped from the route (it stays loaded). */
   setStable(name: string, version: number): void {
     this.resolve(name, String(version));
-    this.routes.set(name, { stable: version });
+    this.traffic.setStable(name, version);
   }
 
   /** `share` of unversioned traffic to a loaded version beside the stable one. */
   setCanary(name: string, version: number, share: number): void {
     this.resolve(name, String(version));
-    const route = this.routes.get(name);
-    if (!route || route.stable === version) {
-      this.routes.set(name, { stable: version });
-      return;
-    }
-    this.routes.set(name, { stable: route.stable, canary: { version, share: Math.min(1, Math.max(0, share)) } });
+    this.traffic.setCanary(name, version, share);
   }
 
   /**
@@ -192,19 +158,14 @@ export class ModelRepository {
    * old stable version, or undefined when `version` is not this model's canary.
    */
   promoteCanary(name: string, version: number): number | undefined {
-    const route = this.routes.get(name);
-    if (!route?.canary || route.canary.version !== version) return undefined;
-    const old = route.stable;
-    this.routes.set(name, { stable: version });
-    if (old !== version) this.unload(name, old);
+    const old = this.traffic.promote(name, version);
+    if (old !== undefined && old !== version) this.unload(name, old);
     return old;
   }
 
   /** Drops the canary (drained and unloaded); stable keeps 100%. False when `version` is not the canary. */
   dropCanary(name: string, version: number): boolean {
-    const route = this.routes.get(name);
-    if (!route?.canary || route.canary.version !== version) return false;
-    this.routes.set(name, { stable: route.stable });
+    if (!this.traffic.drop(name, version)) return false;
     this.unload(name, version);
     return true;
   }
@@ -235,7 +196,7 @@ export class ModelRepository {
   acquire(name: string, version = '', key?: string): Lease {
     let model: LoadedModel;
     let route: RouteName = 'stable';
-    const current = this.routes.get(name);
+    const current = this.traffic.current(name);
     if (version === '' && current?.canary) {
       const fraction = key === undefined || key === '' ? Math.random() : keyFraction(key);
       if (fraction < current.canary.share) route = 'canary';
@@ -285,15 +246,15 @@ export class ModelRepository {
   resolve(name: string, version = ''): LoadedModel {
     const versions = this.models.get(name);
     if (!versions || versions.size === 0) {
-      throw new ModelNotFound(`model '${name}' is not loaded (loaded: ${this.names().join(', ') || 'none'})`);
+      throw new ModelNotFoundError(`model '${name}' is not loaded (loaded: ${this.names().join(', ') || 'none'})`);
     }
     if (version === '') {
-      const stable = this.routes.get(name)?.stable;
+      const stable = this.traffic.current(name)?.stable;
       return versions.get(stable ?? -1) ?? versions.get(Math.max(...versions.keys()))!;
     }
     const model = /^\d+$/.test(version) ? versions.get(Number(version)) : undefined;
     if (!model) {
-      throw new ModelNotFound(`model '${name}' has no version '${version}' (loaded versions: ${[...versions.keys()].sort((a, b) => a - b).join(', ')})`);
+      throw new ModelNotFoundError(`model '${name}' has no version '${version}' (loaded versions: ${[...versions.keys()].sort((a, b) => a - b).join(', ')})`);
     }
     return model;
   }
@@ -316,7 +277,7 @@ export class ModelRepository {
   async close(): Promise<void> {
     const all = [...this.all(), ...this.retiring.keys()];
     this.models.clear();
-    this.routes.clear();
+    this.traffic.clear();
     this.retiring.clear();
     await Promise.all(all.map((m) => m.session.release().catch(() => undefined)));
   }

@@ -109,11 +109,14 @@ describe('PredictionLog', () => {
     await log.flush();
     const events: EventEnvelope<'prediction.logged'>[] = [];
     const bus = new EventBus(transport);
-    const sub = await bus.subscribeEvents({
+    const sub = await bus.subscribe({
       group: `check-${Math.random()}`,
-      types: ['prediction.logged'],
+      topics: ['prediction.logged'],
       fromBeginning: true,
-      handle: async (e) => void events.push(e),
+      handle: async (m) => {
+        const e = decodeEvent(m.value);
+        if (e.type === 'prediction.logged') events.push(e);
+      },
     });
     await vi.waitFor(() => expect(events.length).toBe(log.stats.published));
     await sub.stop();

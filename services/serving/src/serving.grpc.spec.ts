@@ -1,11 +1,11 @@
 import { status } from '@grpc/grpc-js';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
-import { createEvent, type EventEnvelope } from '@mlops/contracts';
+import { createEvent, decodeEvent, type EventEnvelope } from '@mlops/contracts';
 import { interopPython } from '../../../test/support/python';
 import { freePort } from '../../../test/support/service-process';
 import { waitFor } from '../../../test/support/wait-for';
 import { call, callError, float32Raw, inferenceClient, makeTestModels, type InferenceClient, type TestModels } from '../test/models';
-import { keyFraction } from './model-repository';
+import { keyFraction } from './traffic-split';
 import { startServing, type ServingApp } from './serving.app';
 import { loadServingConfig } from './serving.config';
 
@@ -30,6 +30,18 @@ const typedInput = (rows: number[][], name = 'input') => ({
   shape: [rows.length, rows[0].length],
   contents: { fp32_contents: rows.flat() },
 });
+
+/** Collects the events of one type that `bus` sees, from a plain subscription decoded with the contract. */
+function collect<T extends 'prediction.logged' | 'deployment.completed'>(bus: EventBus, group: string, type: T, into: EventEnvelope<T>[]): Promise<Subscription> {
+  return bus.subscribe({
+    group,
+    topics: [type],
+    handle: async (m) => {
+      const event = decodeEvent(m.value);
+      if (event.type === type) into.push(event as EventEnvelope<T>);
+    },
+  });
+}
 
 function expectClose(actual: ArrayLike<number>, expected: number[], tolerance = 1e-5) {
   expect(actual.length).toBe(expected.length);
@@ -60,11 +72,7 @@ describe('serving: KServe v2 gRPC (in-process bus, real onnxruntime, sklearn mod
     );
     client = inferenceClient(serving.address);
     observer = new EventBus(transport);
-    subscription = await observer.subscribeEvents({
-      group: 'observer',
-      types: ['prediction.logged'],
-      handle: async (e) => void logged.push(e),
-    });
+    subscription = await collect(observer, 'observer', 'prediction.logged', logged);
   }, 60_000);
   afterAll(async () => {
     client?.close();
@@ -216,7 +224,7 @@ describe('serving: KServe v2 gRPC (in-process bus, real onnxruntime, sklearn mod
 
   it('hot-swaps on deployment.requested: loads and warms the artifact, then answers with the new version', async () => {
     const completed: EventEnvelope<'deployment.completed'>[] = [];
-    const watch = await observer.subscribeEvents({ group: 'deploy-observer', types: ['deployment.completed'], handle: async (e) => void completed.push(e) });
+    const watch = await collect(observer, 'deploy-observer', 'deployment.completed', completed);
     try {
       const request = { model_name: 'churn', inputs: [typedInput(models.expected.logreg_v1.rows)] };
       expect((await call<InferResponse>(client, 'ModelInfer', request)).model_version).toBe('2');
@@ -290,7 +298,7 @@ describe('serving: canary traffic split (deployment.requested canary, model.prom
     );
     client = inferenceClient(serving.address);
     observer = new EventBus(transport);
-    watch = await observer.subscribeEvents({ group: 'canary-observer', types: ['deployment.completed'], handle: async (e) => void completed.push(e) });
+    watch = await collect(observer, 'canary-observer', 'deployment.completed', completed);
   }, 60_000);
   afterAll(async () => {
     client?.close();

@@ -1,4 +1,5 @@
 import { endianness } from 'node:os';
+import { InvalidInputError } from '@mlops/errors';
 import { float32Decimal } from './float32-decimal';
 
 /** KServe v2 datatypes. */
@@ -87,17 +88,10 @@ export function assertLittleEndianHost(): void {
   if (endianness() !== 'LE') throw new Error('serving needs a little-endian host (raw tensor contents are little-endian)');
 }
 
-export class InferError extends Error {
-  constructor(
-    readonly code: 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'UNAVAILABLE' | 'INTERNAL',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'InferError';
-  }
-}
+/** A request that does not fit the model or the protocol (gRPC INVALID_ARGUMENT, through grpcStatusOf). */
+export class InferError extends InvalidInputError {}
 
-export const invalid = (message: string) => new InferError('INVALID_ARGUMENT', message);
+export const invalid = (message: string) => new InferError(message);
 
 export const elementCount = (shape: readonly number[]) => shape.reduce((n, d) => n * d, 1);
 export const formatShape = (shape: readonly number[]) => `[${shape.join(',')}]`;
@@ -197,7 +191,8 @@ export function toRaw(t: HostTensor): Buffer {
 
 export function toContents(t: HostTensor): Partial<Record<ContentsField, unknown[]>> {
   const field = DATATYPES[t.datatype].contents;
-  if (!field) throw new InferError('INTERNAL', `${t.datatype} output needs raw_output_contents; send the request with raw_input_contents`);
+  // Not a domain error: answered INTERNAL, as before.
+  if (!field) throw new Error(`${t.datatype} output needs raw_output_contents; send the request with raw_input_contents`);
   const data = t.data;
   if (Array.isArray(data)) return { [field]: data.map((s) => Buffer.from(s, 'utf8')) };
   if (t.datatype === 'BOOL') return { [field]: Array.from(data as Uint8Array, (v) => v !== 0) };

@@ -1,0 +1,100 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Inject, Injectable } from '@nestjs/common';
+import { causedBy, type EventOf, type PayloadOf } from '@mlops/contracts';
+import { ModelRepository } from './model-repository';
+import { SERVING_LOGGER, type ServingLogger } from './serving.logger';
+import { SERVING_SETTINGS, type ServingSettings } from './serving.settings';
+
+/** A file path from a deployment's artifactUri (a plain path or file://). */
+export function artifactPath(uri: string): string {
+  if (uri.startsWith('file://')) return fileURLToPath(uri);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) throw new Error(`artifactUri ${uri}: only file paths and file:// URIs are supported`);
+  return resolve(uri);
+}
+
+/**
+ * Puts model versions into service: SERVING_MODELS at start; then deployment.requested (hot
+ * swap or canary), model.promoted (the canary takes over) and model.rolled_back (it is dropped).
+ */
+@Injectable()
+export class DeploymentService {
+  /** Made at start-up, before the models load: a replayed event older than this was handled by a sibling already. */
+  private readonly startedAt = Date.now();
+
+  constructor(
+    @Inject(SERVING_SETTINGS) private readonly settings: ServingSettings,
+    @Inject(SERVING_LOGGER) private readonly log: ServingLogger,
+    private readonly repository: ModelRepository,
+  ) {}
+
+  /** Loads and warms every SERVING_MODELS entry. */
+  async loadConfigured(): Promise<void> {
+    for (const m of this.settings.models) {
+      const model = await this.repository.load(m.name, m.version, m.path, { warm: true });
+      this.log.log(`loaded model '${m.name}' version ${m.version} from ${m.path} (batching: ${model.batchable ? 'yes' : 'no, static batch dimension'})`);
+    }
+  }
+
+  /**
+   * deployment.requested: loads and warms the artifact, then routes all traffic to it (a full
+   * rollout, or the model's first version) or the canary share. Returns the deployment.completed
+   * this process reports, if any: of several workers, worker 0 reports for all and a worker that
+   * failed reports that too; a restarted worker replaying history reports nothing older than itself.
+   */
+  async deploy(event: EventOf<'deployment.requested'>): Promise<EventOf<'deployment.completed'> | undefined> {
+    const { model, version, artifactUri, strategy, canaryShare } = event.data;
+    const { repository, log } = this;
+    let status: 'serving' | 'failed' = 'serving';
+    let trafficShare = 0;
+    let error: string | undefined;
+    try {
+      await repository.load(model, version, artifactPath(artifactUri), { warm: true, activate: false });
+      const route = repository.route(model);
+      const stableLoaded = route !== undefined && repository.versions(model).includes(route.stable);
+      if (strategy === 'full' || !stableLoaded || route.stable === version) {
+        // The first version of a model (or a full rollout) takes all traffic at once.
+        repository.setStable(model, version);
+        trafficShare = 1;
+        log.log(`deployed model '${model}' version ${version} from ${artifactUri}: all traffic`);
+      } else {
+        repository.setCanary(model, version, canaryShare);
+        // A canary this one replaces is dropped.
+        if (route.canary && route.canary.version !== version) repository.unload(model, route.canary.version);
+        trafficShare = canaryShare;
+        log.log(`deployed model '${model}' version ${version} from ${artifactUri}: canary ${canaryShare} beside stable version ${route.stable}`);
+      }
+    } catch (err) {
+      status = 'failed';
+      error = (err as Error).message;
+      log.error(`deployment of '${model}' version ${version} failed: ${error}`);
+    }
+    const { replaying, reportsSuccess } = this.settings.deployments;
+    const replayed = replaying && Date.parse(event.time) < this.startedAt;
+    if (replayed || (status === 'serving' && !reportsSuccess)) return undefined;
+    return causedBy(event, 'deployment.completed', { source: 'serving', subject: model, data: { model, version, status, trafficShare, error } });
+  }
+
+  /** model.promoted: the canary becomes stable and the old stable is drained; a loaded non-canary version takes all traffic. */
+  promote({ model, version }: PayloadOf<'model.promoted'>): void {
+    const { repository, log } = this;
+    const old = repository.promoteCanary(model, version);
+    if (old !== undefined) return log.log(`model '${model}' version ${version} promoted: all traffic; version ${old} drained and unloaded`);
+    if (!repository.versions(model).includes(version)) return log.warn(`model '${model}' version ${version} promoted but not loaded here`);
+    if (repository.route(model)?.stable !== version) {
+      repository.setStable(model, version);
+      log.log(`model '${model}' version ${version} promoted: all traffic`);
+    }
+  }
+
+  /** model.rolled_back: a canary is dropped (stable keeps 100%); a rolled-back stable gives way to the restored version. */
+  rollBack({ model, version, restoredVersion, reason }: PayloadOf<'model.rolled_back'>): void {
+    const { repository, log } = this;
+    if (repository.dropCanary(model, version)) return log.log(`model '${model}' canary version ${version} rolled back (${reason}): dropped`);
+    const route = repository.route(model);
+    if (route?.stable === version && restoredVersion !== undefined && repository.versions(model).includes(restoredVersion)) {
+      repository.setStable(model, restoredVersion);
+      log.log(`model '${model}' version ${version} rolled back (${reason}): version ${restoredVersion} takes all traffic`);
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { EventBus } from '@mlops/bus';
+import { createMetricsRegistry, METRICS_REGISTRY } from '@mlops/metrics';
+import { BusModule } from '@mlops/runtime';
+import { DeploymentService } from './deployment.service';
+import { InferenceServer } from './inference-server';
+import { ModelRepository } from './model-repository';
+import { PredictionLog } from './prediction-log';
+import { ServingConsumer } from './serving.consumer';
+import { SERVING_LOGGER, type ServingLogger } from './serving.logger';
+import { SERVING_SETTINGS, type ServingSettings } from './serving.settings';
+import { TrafficSplit } from './traffic-split';
+
+/** What startServing makes before the module: the bus (opened from config) and where log lines go. */
+export interface ServingRuntime {
+  bus: EventBus;
+  logger: ServingLogger;
+}
+
+/**
+ * The serving service: the models (ModelRepository, routed by TrafficSplit), the prediction
+ * log, the deployment events (ServingConsumer -> DeploymentService) and the gRPC server
+ * (InferenceServer). ModelRepository and PredictionLog are made by factories from the
+ * settings: their constructors stay plain, as bench/serving/handler-cost.mjs builds them by hand.
+ */
+@Module({})
+export class ServingModule {
+  static forRoot(settings: ServingSettings, runtime: ServingRuntime): DynamicModule {
+    return {
+      module: ServingModule,
+      imports: [BusModule.forRoot(runtime.bus)],
+      controllers: [ServingConsumer],
+      providers: [
+        { provide: SERVING_SETTINGS, useValue: settings },
+        { provide: SERVING_LOGGER, useValue: runtime.logger },
+        { provide: METRICS_REGISTRY, useFactory: () => createMetricsRegistry({ service: 'serving' }) },
+        TrafficSplit,
+        {
+          provide: ModelRepository,
+          inject: [TrafficSplit],
+          useFactory: (traffic: TrafficSplit) => new ModelRepository(settings.batching, settings.sessions, traffic),
+        },
+        {
+          provide: PredictionLog,
+          inject: [EventBus],
+          useFactory: (bus: EventBus) => new PredictionLog(bus, { ...settings.predictions, logger: runtime.logger }),
+        },
+        DeploymentService,
+        InferenceServer,
+      ],
+    };
+  }
+}
