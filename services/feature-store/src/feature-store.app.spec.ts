@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { tableFromIPC } from 'apache-arrow';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
 import { ConfigError } from '@mlops/config';
-import { createEvent, type EventEnvelope } from '@mlops/contracts';
+import { createEvent, decodeEvent, type EventEnvelope } from '@mlops/contracts';
 import { waitFor } from '../../../test/support/wait-for';
 import { startFeatureStore, type FeatureStoreApp } from './feature-store.app';
 import { loadFeatureStoreConfig } from './feature-store.config';
@@ -84,7 +84,14 @@ describe('feature store (embedded: in-process bus, SQLite, in-memory online stor
     );
     producer = new EventBus(transport);
     subscriptions = [
-      await producer.subscribeEvents({ group: 'observer', types: ['dataset.materialized'], handle: async (e) => void materialized.push(e) }),
+      await producer.subscribe({
+        group: 'observer',
+        topics: ['dataset.materialized'],
+        handle: async (m) => {
+          const event = decodeEvent(m.value);
+          if (event.type === 'dataset.materialized') materialized.push(event);
+        },
+      }),
       await producer.subscribe({
         group: 'dlq-observer',
         topics: ['data.validated.dlq'],

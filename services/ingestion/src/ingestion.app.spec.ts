@@ -1,6 +1,6 @@
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
 import { ConfigError } from '@mlops/config';
-import type { AnyEvent, EventEnvelope } from '@mlops/contracts';
+import { decodeEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
 import { waitFor } from '../../../test/support/wait-for';
 import { startIngestion, type IngestionApp } from './ingestion.app';
 import { loadIngestionConfig } from './ingestion.config';
@@ -35,10 +35,10 @@ describe('ingestion service (embedded: in-process bus, SQLite)', () => {
       { inProcess: transport, logger: false },
     );
     observer = new EventBus(transport);
-    subscription = await observer.subscribeEvents({
+    subscription = await observer.subscribe({
       group: 'observer',
-      types: ['data.validated', 'data.rejected'],
-      handle: async (e) => void seen.push(e as AnyEvent),
+      topics: ['data.validated', 'data.rejected'],
+      handle: async (m) => void seen.push(decodeEvent(m.value)),
     });
     expect((await http('/sources/clicks/contract', { method: 'PUT', body: clicks })).status).toBe(200);
     expect((await http('/sources/numbers/contract', { method: 'PUT', body: noIds })).status).toBe(200);

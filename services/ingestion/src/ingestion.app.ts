@@ -1,16 +1,12 @@
-import { Logger, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
-import { ApiErrorFilter, configureHttpApp, databaseAnswers, HealthController, readinessCheck } from '@mlops/http';
-import type { DataSource } from 'typeorm';
+import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
 import { openDataSource } from '@mlops/persistence';
 import { DataContractEntity } from './contracts/data-contract.entity';
-import { DataContractRepository } from './contracts/data-contract.repository';
-import { IngestionController } from './http/ingestion.controller';
-import { ingestionErrors } from './http/http-errors';
-import { INGESTION_CONFIG, INGESTION_SERVICE } from './http/tokens';
 import type { IngestionConfig } from './ingestion.config';
+import { IngestionModule } from './ingestion.module';
 import { IngestionService } from './ingestion.service';
 import { CreateDataContracts1763900000100 } from './migrations/1763900000100-create-data-contracts';
 import { RawConsumer } from './raw-consumer';
@@ -22,21 +18,6 @@ export interface IngestionApp {
   /** The bound HTTP address, e.g. http://127.0.0.1:3001 */
   url: string;
   close(): Promise<void>;
-}
-
-@Module({})
-class IngestionModule {
-  static with(providers: { config: IngestionConfig; service: IngestionService; dataSource: DataSource }): DynamicModule {
-    return {
-      module: IngestionModule,
-      controllers: [IngestionController, HealthController],
-      providers: [
-        { provide: INGESTION_CONFIG, useValue: providers.config },
-        { provide: INGESTION_SERVICE, useValue: providers.service },
-        readinessCheck(databaseAnswers(providers.dataSource, () => ({ sources: providers.service.sources().length }))),
-      ],
-    };
-  }
 }
 
 /**
@@ -61,25 +42,22 @@ export async function startIngestion(
     inProcess: options.inProcess,
     logger: { warn: (m) => log.warn(m), error: (m) => log.error(m) },
   });
-  const service = new IngestionService(new DataContractRepository(dataSource), bus);
-  await service.loadContracts();
 
-  const app = await NestFactory.create<NestExpressApplication>(
-    IngestionModule.with({ config, service, dataSource }),
-    { logger: options.logger === false ? false : ['log', 'warn', 'error'] },
-  );
-  configureHttpApp(app, { service: 'ingestion', filter: new ApiErrorFilter('ingestion', ingestionErrors), apiToken: config.API_TOKEN });
+  const app = await NestFactory.create<NestExpressApplication>(IngestionModule.forRoot(config, { dataSource, bus, log }), {
+    logger: options.logger === false ? false : ['log', 'warn', 'error'],
+  });
+  configureHttpApp(app, { service: 'ingestion', filter: new ApiErrorFilter('ingestion'), apiToken: config.API_TOKEN });
   app.useBodyParser('json', { limit: config.INGESTION_BODY_LIMIT });
   await app.listen(config.INGESTION_PORT, config.INGESTION_HOST);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 
-  const raw = new RawConsumer(service, bus, config.INGESTION_GROUP, log);
+  const raw = app.get(RawConsumer);
   await raw.start();
   log.log(`ingestion listening on ${url} (bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]})`);
 
   return {
     app,
-    service,
+    service: app.get(IngestionService),
     bus,
     url,
     close: async () => {

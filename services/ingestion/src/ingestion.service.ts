@@ -1,26 +1,26 @@
 import { randomUUID } from 'node:crypto';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { v5 as uuidv5 } from 'uuid';
 import { createEvent, issuesOf, rawTopic, type AnyEvent, type ContractIssue, type EventEnvelope } from '@mlops/contracts';
-import type { EventBus } from '@mlops/bus';
+import { EventBus } from '@mlops/bus';
+import { InvalidInputError, NotFoundError } from '@mlops/errors';
 import { dataContractSchema, type RegisteredContract } from './contracts/data-contract';
-import type { DataContractRepository } from './contracts/data-contract.repository';
+import { DataContractRepository } from './contracts/data-contract.repository';
 import { compileValidator, type Validation } from './records/record-validator';
 
 const SERVICE = 'ingestion';
 /** Namespace for deterministic event ids: the same record of a source is the same event. */
 const EVENT_ID_NAMESPACE = '6f1c4c1e-9a57-4d2a-9c0e-3b1f0e7a2d11';
 
-export class UnknownSourceError extends Error {
+export class UnknownSourceError extends NotFoundError {
   constructor(readonly source: string) {
     super(`no data contract is registered for source "${source}"; PUT /sources/${source}/contract first`);
-    this.name = 'UnknownSourceError';
   }
 }
 
-export class InvalidContractError extends Error {
-  constructor(readonly issues: ContractIssue[]) {
-    super(`invalid data contract: ${issues.map((i) => `${i.field || '(root)'}: ${i.message}`).join('; ')}`);
-    this.name = 'InvalidContractError';
+export class InvalidContractError extends InvalidInputError {
+  constructor(issues: ContractIssue[]) {
+    super(`invalid data contract: ${issues.map((i) => `${i.field || '(root)'}: ${i.message}`).join('; ')}`, issues);
   }
 }
 
@@ -47,7 +47,8 @@ interface CompiledContract {
  * Validates records against their source's data contract and turns them into
  * `data.validated` events, or `data.rejected` events (the DLQ) that say which field failed.
  */
-export class IngestionService {
+@Injectable()
+export class IngestionService implements OnModuleInit {
   private readonly compiled = new Map<string, CompiledContract>();
   private readonly listeners = new Set<(sources: string[]) => void>();
 
@@ -55,6 +56,11 @@ export class IngestionService {
     private readonly contracts: DataContractRepository,
     private readonly bus: EventBus,
   ) {}
+
+  /** The registered contracts are loaded before the HTTP API and the raw consumer start. */
+  onModuleInit(): Promise<void> {
+    return this.loadContracts();
+  }
 
   async loadContracts(): Promise<void> {
     for (const registered of await this.contracts.allLatest()) this.cache(registered);
@@ -80,7 +86,11 @@ export class IngestionService {
   }
 
   async registerContract(source: string, input: unknown): Promise<{ registered: RegisteredContract; changed: boolean }> {
-    rawTopic(source); // validates the source name
+    try {
+      rawTopic(source); // validates the source name
+    } catch (error) {
+      throw new InvalidInputError((error as Error).message);
+    }
     const parsed = dataContractSchema.safeParse(input);
     if (!parsed.success) throw new InvalidContractError(issuesOf(parsed.error));
     const isNewSource = !this.compiled.has(source);

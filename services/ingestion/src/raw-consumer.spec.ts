@@ -46,7 +46,7 @@ describe('RawConsumer', () => {
   it('never runs two subscriptions at once when sources change while the first one is joining', async () => {
     const transport = new SlowJoiningTransport();
     const { service, add } = sourcesOf(['a']);
-    const raw = new RawConsumer(service, new EventBus(transport), 'ingestion', quietLog);
+    const raw = new RawConsumer(service, new EventBus(transport), { raw: { group: 'ingestion' } }, quietLog);
 
     const starting = raw.start();
     add('b'); // registered through the HTTP API before the first subscription has joined
@@ -64,7 +64,7 @@ describe('RawConsumer', () => {
   it('subscribes nothing after stop, even for a source added while stopping', async () => {
     const transport = new SlowJoiningTransport();
     const { service, add } = sourcesOf(['a']);
-    const raw = new RawConsumer(service, new EventBus(transport), 'ingestion', quietLog);
+    const raw = new RawConsumer(service, new EventBus(transport), { raw: { group: 'ingestion' } }, quietLog);
     await raw.start();
 
     const stopping = raw.stop();

@@ -1,10 +1,15 @@
-import type { EventBus, Subscription } from '@mlops/bus';
+import { Inject, Injectable } from '@nestjs/common';
+import { EventBus, type Subscription } from '@mlops/bus';
 import { rawTopic, sourceOfRawTopic } from '@mlops/contracts';
-import type { IngestionService } from './ingestion.service';
+import { IngestionService } from './ingestion.service';
+import { INGESTION_LOG, INGESTION_SETTINGS, type IngestionLog, type IngestionSettings } from './ingestion.settings';
 
 /**
  * Consumes `raw.<source>` for every source with a contract. A consumer's topic list is fixed
  * once it runs, so a new source restarts the subscription (positions are kept by the group).
+ * Raw topics carry any producer's JSON records, not events, so this is a plain bus
+ * subscription rather than an `@OnEvent` handler; startIngestion starts it once the HTTP
+ * API listens and stops it first on close.
  *
  * Every (re)subscription runs after the previous one has finished, the first included: the
  * HTTP API is up before the first subscription has joined its group, and a contract
@@ -12,17 +17,21 @@ import type { IngestionService } from './ingestion.service';
  * subscriptions share one group and one transactional id, so each fenced the other's
  * producer on every batch and neither made progress.
  */
+@Injectable()
 export class RawConsumer {
   private subscription?: Subscription;
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
+  private readonly group: string;
 
   constructor(
     private readonly service: IngestionService,
     private readonly bus: EventBus,
-    private readonly group: string,
-    private readonly log: { log(message: string): void; error(message: string): void },
-  ) {}
+    @Inject(INGESTION_SETTINGS) settings: Pick<IngestionSettings, 'raw'>,
+    @Inject(INGESTION_LOG) private readonly log: IngestionLog,
+  ) {
+    this.group = settings.raw.group;
+  }
 
   async start(): Promise<void> {
     this.service.onSourcesChanged(() => {

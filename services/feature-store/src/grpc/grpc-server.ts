@@ -1,7 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
-import { findProtoDir as findSharedProtoDir, loadProto } from '@mlops/grpc';
-import { FeatureStoreService, InvalidRequestError, UnknownViewError, type OnlineResult } from '../feature-store.service';
-import type { FeatureStoreMetrics } from '../metrics';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { bindServer, findProtoDir as findSharedProtoDir, grpcStatusOf, loadProto, securedServerOptions, serverCredentials } from '@mlops/grpc';
+import { InvalidRequestError } from '../feature-store.errors';
+import { FeatureStoreService, type OnlineResult } from '../feature-store.service';
+import { FEATURE_STORE_SETTINGS, type FeatureStoreSettings } from '../feature-store.settings';
+import { FeatureStoreMetrics } from '../metrics';
 import type { Scalar } from '../views/feature-row';
 
 export const PROTO_FILE = 'feature_store.proto';
@@ -31,12 +34,6 @@ function toEntityFeatures(result: OnlineResult): Record<string, unknown> {
   return { entity_key: entityKey, status: 'PRESENT', event_time: new Date(row.eventTimeMs).toISOString(), values };
 }
 
-function toServiceError(error: unknown): Partial<grpc.ServiceError> {
-  if (error instanceof UnknownViewError) return { code: grpc.status.NOT_FOUND, details: error.message };
-  if (error instanceof InvalidRequestError) return { code: grpc.status.INVALID_ARGUMENT, details: error.message };
-  return { code: grpc.status.INTERNAL, details: (error as Error)?.message ?? String(error) };
-}
-
 interface GetOnlineFeaturesRequest {
   feature_view: string;
   entity_keys: string[];
@@ -60,8 +57,8 @@ export function featureStoreHandlers(service: FeatureStoreService, metrics: Feat
   const present = metrics.onlineEntities.labels({ status: 'present' });
   const notFound = metrics.onlineEntities.labels({ status: 'not_found' });
   const fail = (startedMs: number, error: unknown, callback: grpc.sendUnaryData<unknown>) => {
-    const serviceError = toServiceError(error);
-    observe(startedMs, serviceError.code ?? grpc.status.INTERNAL);
+    const serviceError = grpcStatusOf(error);
+    observe(startedMs, serviceError.code);
     callback(serviceError);
   };
 
@@ -90,4 +87,33 @@ export function featureStoreHandlers(service: FeatureStoreService, metrics: Feat
     );
   };
   return { GetOnlineFeatures: getOnlineFeatures };
+}
+
+/**
+ * The gRPC online API on grpc-js itself (not a Nest microservice). startFeatureStore binds
+ * it before HTTP listens; it shuts down with the app.
+ */
+@Injectable()
+export class FeatureStoreGrpcServer implements OnModuleDestroy {
+  private server?: grpc.Server;
+
+  constructor(
+    private readonly store: FeatureStoreService,
+    private readonly metrics: FeatureStoreMetrics,
+    @Inject(FEATURE_STORE_SETTINGS) private readonly settings: Pick<FeatureStoreSettings, 'grpc'>,
+  ) {}
+
+  /** Binds host:port (port 0: any free one); resolves with host:bound port. */
+  async listen(): Promise<string> {
+    const { host, port, maxMessageBytes, protoDir, security } = this.settings.grpc;
+    this.server = new grpc.Server({ 'grpc.max_receive_message_length': maxMessageBytes, ...securedServerOptions(security) });
+    this.server.addService(loadFeatureStoreService(protoDir ?? findProtoDir()), featureStoreHandlers(this.store, this.metrics));
+    const bound = await bindServer(this.server, host, port, serverCredentials(security));
+    return `${host}:${bound}`;
+  }
+
+  onModuleDestroy(): Promise<void> {
+    const server = this.server;
+    return new Promise<void>((done) => (server ? server.tryShutdown(() => done()) : done()));
+  }
 }

@@ -1,13 +1,10 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { z } from 'zod';
-import type { DataSource } from 'typeorm';
-import type { EventBus } from '@mlops/bus';
+import { EventBus } from '@mlops/bus';
 import { issuesOf } from '@mlops/contracts';
-import { FeatureStoreService } from '../feature-store.service';
-import { DatasetEntity } from '../offline/feature-row.entity';
-import { featureNames, type FeatureView } from '../views/feature-view';
 import { invalidFields, notFound } from '@mlops/http';
-import { DATA_SOURCE, EVENT_BUS, FEATURE_STORE_SERVICE } from './tokens';
+import { FeatureStoreService } from '../feature-store.service';
+import { featureNames, type FeatureView } from '../views/feature-view';
 
 const time = z
   .union([z.iso.datetime({ offset: true }), z.number().int()], { error: 'expected an ISO-8601 time with offset or epoch milliseconds' })
@@ -49,9 +46,8 @@ const describeView = (view: FeatureView) => ({ ...view, featureNames: featureNam
 @Controller()
 export class FeatureStoreController {
   constructor(
-    @Inject(FEATURE_STORE_SERVICE) private readonly service: FeatureStoreService,
-    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
-    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    private readonly service: FeatureStoreService,
+    private readonly bus: EventBus,
   ) {}
 
   @Get('feature-views')
@@ -100,11 +96,9 @@ export class FeatureStoreController {
 
   @Get('datasets/:view/:version')
   async dataset(@Param('view') view: string, @Param('version') version: string) {
-    const found = Number.isInteger(Number(version))
-      ? await this.dataSource.getRepository(DatasetEntity).findOne({ where: { view, version: Number(version) } })
-      : null;
+    const found = Number.isInteger(Number(version)) ? await this.service.dataset(view, Number(version)) : undefined;
     if (!found) throw notFound(`dataset ${view} version ${version} does not exist`);
-    return { uri: found.uri, manifest: JSON.parse(found.manifest) };
+    return found;
   }
 
   @Get('stats')
@@ -119,8 +113,6 @@ export class FeatureStoreController {
 
   @Get('health/ready')
   async ready() {
-    await this.dataSource.query('SELECT 1');
-    await this.service.online.ping();
-    return { status: 'ok', featureViews: this.service.listViews().length, onlineStore: this.service.online.kind };
+    return { status: 'ok', ...(await this.service.ready()) };
   }
 }

@@ -1,12 +1,12 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { DataSource } from 'typeorm';
-import { inTransaction } from '@mlops/persistence';
-import { DatasetEntity } from '../offline/feature-row.entity';
-import type { EntityRow, OfflineStore } from '../offline/offline-store';
+import { Inject, Injectable } from '@nestjs/common';
+import { FEATURE_STORE_SETTINGS, type FeatureStoreSettings } from '../feature-store.settings';
+import { OfflineStore, type EntityRow } from '../offline/offline-store';
 import type { Scalar } from '../views/feature-row';
 import { featureNames, viewColumns, type FeatureView } from '../views/feature-view';
 import { encodeSnapshot, type ColumnStats } from './dataset-snapshot';
+import { DatasetRepository } from './dataset.repository';
 
 export interface MaterializeRequest {
   featureView: FeatureView;
@@ -50,15 +50,16 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * time, event id), so the same request over the same data gives the same hash, and a
  * snapshot identical to an earlier version of the view is that version.
  */
+@Injectable()
 export class Materializer {
   private readonly root: string;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly datasets: DatasetRepository,
     private readonly offline: OfflineStore,
-    artifactRoot: string,
+    @Inject(FEATURE_STORE_SETTINGS) settings: Pick<FeatureStoreSettings, 'datasets'>,
   ) {
-    this.root = resolve(artifactRoot);
+    this.root = resolve(settings.datasets.artifactRoot);
   }
 
   async rows(request: MaterializeRequest): Promise<Record<string, Scalar>[]> {
@@ -91,15 +92,13 @@ export class Materializer {
     const times = rows.map((r) => r.event_timestamp as number);
     const timeRange = times.length ? { from: iso(Math.min(...times)), to: iso(Math.max(...times)) } : undefined;
 
-    return inTransaction(this.dataSource, async (manager) => {
-      const repo = manager.getRepository(DatasetEntity);
-      const same = await repo.findOne({ where: { view: view.name, hash: snapshot.hash }, order: { version: 'ASC' } });
+    return this.datasets.transaction(async (tx) => {
+      const same = await this.datasets.withHash(tx, view.name, snapshot.hash);
       if (same) {
         const manifest = JSON.parse(same.manifest) as DatasetManifest;
         return { manifest, uri: same.uri, manifestUri: join(same.uri, '..', 'manifest.json'), changed: false };
       }
-      const latest = await repo.findOne({ where: { view: view.name }, order: { version: 'DESC' } });
-      const version = (latest?.version ?? 0) + 1;
+      const version = (await this.datasets.latestVersion(tx, view.name)) + 1;
       const dir = join(this.root, view.name, `v${version}`);
       const manifest: DatasetManifest = {
         datasetId: `${view.name}-v${version}`,
@@ -127,7 +126,7 @@ export class Materializer {
       const manifestUri = join(dir, 'manifest.json');
       writeAtomically(uri, snapshot.bytes);
       writeAtomically(manifestUri, JSON.stringify(manifest, null, 2));
-      await repo.insert({
+      await this.datasets.insert(tx, {
         view: view.name,
         version,
         hash: snapshot.hash,
@@ -138,6 +137,12 @@ export class Materializer {
       });
       return { manifest, uri, manifestUri, changed: true };
     });
+  }
+
+  /** A materialized version of a view (its Arrow file and manifest); undefined when there is none. */
+  async find(view: string, version: number): Promise<{ uri: string; manifest: DatasetManifest } | undefined> {
+    const found = await this.datasets.find(view, version);
+    return found ? { uri: found.uri, manifest: JSON.parse(found.manifest) as DatasetManifest } : undefined;
   }
 }
 

@@ -4,6 +4,7 @@ import { parseFeatureViews } from '../views/feature-view';
 import { aggregate, extractViewEvent } from '../views/feature-row';
 import { CreateFeatureStore1763900000200 } from '../migrations/1763900000200-create-feature-store';
 import { DatasetEntity, FeatureRowEntity } from './feature-row.entity';
+import { FeatureRowRepository } from './feature-row.repository';
 import { OfflineStore } from './offline-store';
 import { rng } from '../../../../test/support/random';
 
@@ -19,6 +20,9 @@ featureViews:
       - { name: spent_24h, function: sum, field: amount, window: 24h }
       - { name: avg_1h, function: mean, field: amount, window: 1h }
 `);
+
+/** An offline store over `dataSource` with the default window cache size. */
+const offlineStore = (dataSource: DataSource) => new OfflineStore(new FeatureRowRepository(dataSource), { offline: { windowCacheEntities: 100_000 } });
 
 const H = 3_600_000;
 const T0 = Date.parse('2026-03-01T00:00:00Z');
@@ -41,7 +45,7 @@ describe('offline store (SQLite): history and point-in-time retrieval', () => {
       entities: [FeatureRowEntity, DatasetEntity],
       migrations: [CreateFeatureStore1763900000200],
     });
-    store = new OfflineStore(dataSource);
+    store = offlineStore(dataSource);
     // a: balance 100 at t0, 200 at t0+2h (the later value a leaky join would return), 300 at t0+30h
     await apply('a1', { account: 'a', ts: at(0), balance: 100, tier: 'bronze', amount: 10 });
     await apply('a2', { account: 'a', ts: at(2), balance: 200, tier: 'silver', amount: 20 });
@@ -152,9 +156,9 @@ describe('offline store: incremental and late events against the naive recompute
           await applyOnce(dataSource, 'feature_store', 'test', r.id, (m) => store.append(m, view, r.id, extraction.event));
         }
       };
-      await applyAll(new OfflineStore(dataSource), records.slice(0, 250));
+      await applyAll(offlineStore(dataSource), records.slice(0, 250));
       // A new store (a restarted process): empty window states, rebuilt from the history.
-      const restarted = new OfflineStore(dataSource);
+      const restarted = offlineStore(dataSource);
       await applyAll(restarted, records.slice(250));
       expect(restarted.windows.rebuilds).toBeGreaterThan(0);
       await expectNaive(restarted, records);

@@ -1,17 +1,13 @@
-import { Between, In, LessThanOrEqual, type DataSource, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ApplyOnceResult } from '@mlops/persistence';
+import { FEATURE_STORE_SETTINGS, type FeatureStoreSettings } from '../feature-store.settings';
 import { longestWindowMs, type FeatureValues, type ViewEvent } from '../views/feature-row';
 import { aggregationsAt } from '../windows/window-state';
 import { WindowStateCache, type WindowSeedSource } from '../windows/window-state-cache';
 import type { FeatureView } from '../views/feature-view';
-import { FeatureRowEntity, type FeatureRowRecord } from './feature-row.entity';
+import { FeatureRowRepository, type FeatureRow, type FeatureRowTx, type StoredEvent } from './feature-row.repository';
 
-export interface FeatureRow {
-  view: string;
-  eventId: string;
-  entityKey: string;
-  eventTimeMs: number;
-  values: FeatureValues;
-}
+export type { FeatureRow, FeatureRowTx };
 
 export interface EntityRow {
   entityKey: string;
@@ -20,17 +16,6 @@ export interface EntityRow {
 }
 
 const CHUNK = 500;
-
-const toRow = (r: FeatureRowRecord): FeatureRow => ({
-  view: r.view,
-  eventId: r.eventId,
-  entityKey: r.entityKey,
-  eventTimeMs: Number(r.eventTimeMs),
-  values: JSON.parse(r.values),
-});
-
-/** Rows in the order every reader relies on: entity, event time, event id. */
-const ORDER = { entityKey: 'ASC', eventTimeMs: 'ASC', eventId: 'ASC' } as const;
 
 export interface AppendResult {
   /** The row of the applied event. */
@@ -41,8 +26,6 @@ export interface AppendResult {
   rewritten: FeatureRow[];
 }
 
-type StoredEvent = { eventId: string; eventTimeMs: number; inputs: Record<string, number | null>; values?: FeatureValues };
-
 /**
  * The offline store: the full history of a view's feature rows, one per applied event,
  * each holding the view's values as of that event's time, and the event's aggregation
@@ -51,14 +34,29 @@ type StoredEvent = { eventId: string; eventTimeMs: number; inputs: Record<string
  * and every row it changes, those with time in [t, t + longest window), is recomputed, so
  * point-in-time reads never miss a late event.
  */
+@Injectable()
 export class OfflineStore implements WindowSeedSource {
   readonly windows: WindowStateCache;
 
   constructor(
-    private readonly dataSource: DataSource,
-    options: { windowCacheEntities?: number } = {},
+    private readonly rows: FeatureRowRepository,
+    @Inject(FEATURE_STORE_SETTINGS) settings: Pick<FeatureStoreSettings, 'offline'>,
   ) {
-    this.windows = new WindowStateCache(this, options.windowCacheEntities);
+    this.windows = new WindowStateCache(this, settings.offline.windowCacheEntities);
+  }
+
+  /**
+   * Appends the row of one event once per `consumer` and event id, in one transaction with
+   * the processed id (a redelivery is not applied again: `applied` is false).
+   */
+  async appendOnce(consumer: string, view: FeatureView, eventId: string, event: ViewEvent): Promise<ApplyOnceResult<AppendResult>> {
+    try {
+      return await this.rows.applyOnce(consumer, eventId, (tx) => this.append(tx, view, eventId, event));
+    } catch (error) {
+      // The window state may hold the event of the rolled-back transaction.
+      this.windows.evict(view.name, event.entityKey);
+      throw error;
+    }
   }
 
   /**
@@ -66,32 +64,23 @@ export class OfflineStore implements WindowSeedSource {
    * caller's transaction (applyOnce), so the rows and the processed event id commit
    * together; when that transaction fails the caller must evict the entity's window state.
    */
-  async append(manager: EntityManager, view: FeatureView, eventId: string, event: ViewEvent): Promise<AppendResult> {
-    const state = await this.windows.get(manager, view, event.entityKey);
+  async append(tx: FeatureRowTx, view: FeatureView, eventId: string, event: ViewEvent): Promise<AppendResult> {
+    const state = await this.windows.get(tx, view, event.entityKey);
     if (event.eventTimeMs > state.latestMs) {
       state.push(event.eventTimeMs, event.inputs);
       const values = { ...event.features, ...state.valuesAt(event.eventTimeMs) };
-      await this.insert(manager, view, eventId, event, values);
+      await this.insert(tx, view, eventId, event, values);
       return { row: { view: view.name, eventId, entityKey: event.entityKey, eventTimeMs: event.eventTimeMs, values }, late: false, rewritten: [] };
     }
     // The cached state lacks this event; rebuilt from the store on the entity's next event.
     this.windows.evict(view.name, event.entityKey);
-    return this.appendLate(manager, view, eventId, event);
+    return this.appendLate(tx, view, eventId, event);
   }
 
-  private async appendLate(manager: EntityManager, view: FeatureView, eventId: string, event: ViewEvent): Promise<AppendResult> {
+  private async appendLate(tx: FeatureRowTx, view: FeatureView, eventId: string, event: ViewEvent): Promise<AppendResult> {
     const window = longestWindowMs(view);
     const t = event.eventTimeMs;
-    const stored: StoredEvent[] =
-      window === 0
-        ? []
-        : (
-            await manager.find(FeatureRowEntity, {
-              select: { eventId: true, eventTimeMs: true, inputs: true, values: true },
-              where: { view: view.name, entityKey: event.entityKey, eventTimeMs: Between(t - window + 1, t + window - 1) },
-              order: { eventTimeMs: 'ASC', eventId: 'ASC' },
-            })
-          ).map((r) => ({ eventId: r.eventId, eventTimeMs: Number(r.eventTimeMs), inputs: JSON.parse(r.inputs), values: JSON.parse(r.values) }));
+    const stored: StoredEvent[] = window === 0 ? [] : await this.rows.eventsBetween(tx, view.name, event.entityKey, t - window + 1, t + window - 1);
     const mine: StoredEvent = { eventId, eventTimeMs: t, inputs: event.inputs };
     const at = stored.findIndex((e) => e.eventTimeMs > t);
     const events = at < 0 ? [...stored, mine] : [...stored.slice(0, at), mine, ...stored.slice(at)];
@@ -104,64 +93,44 @@ export class OfflineStore implements WindowSeedSource {
     for (const [i, e] of affected.entries()) {
       if (e === mine) {
         const values = { ...event.features, ...aggregations[i] };
-        await this.insert(manager, view, eventId, event, values);
+        await this.insert(tx, view, eventId, event, values);
         row = { view: view.name, eventId, entityKey: event.entityKey, eventTimeMs: t, values };
         continue;
       }
       const features = Object.fromEntries(Object.entries(e.values!).filter(([name]) => !aggregationNames.has(name)));
       const values = { ...features, ...aggregations[i] };
-      await manager.update(FeatureRowEntity, { view: view.name, eventId: e.eventId }, { values: JSON.stringify(values) });
+      await this.rows.updateValues(tx, view.name, e.eventId, values);
       rewritten.push({ view: view.name, eventId: e.eventId, entityKey: event.entityKey, eventTimeMs: e.eventTimeMs, values });
     }
     // `mine` is always affected (its own time is >= t), so its row is set above.
     return { row: row!, late: true, rewritten };
   }
 
-  private async insert(manager: EntityManager, view: FeatureView, eventId: string, event: ViewEvent, values: FeatureValues): Promise<void> {
-    await manager.insert(FeatureRowEntity, {
-      view: view.name,
-      eventId,
-      entityKey: event.entityKey,
-      eventTimeMs: event.eventTimeMs,
-      values: JSON.stringify(values),
-      inputs: JSON.stringify(event.inputs),
-      recordedAt: new Date(),
-    });
+  private insert(tx: FeatureRowTx, view: FeatureView, eventId: string, event: ViewEvent, values: FeatureValues): Promise<void> {
+    return this.rows.insert(tx, { view: view.name, eventId, entityKey: event.entityKey, eventTimeMs: event.eventTimeMs, values, inputs: event.inputs });
   }
 
   /** The entity's events in (latest - longest window, latest], oldest first: seeds its window state. */
-  async latestWindow(manager: EntityManager, view: FeatureView, entityKey: string): Promise<{ eventTimeMs: number; inputs: Record<string, number | null> }[]> {
-    const latest = await manager
-      .createQueryBuilder()
-      .select('MAX(r.event_time_ms)', 'latest')
-      .from(FeatureRowEntity, 'r')
-      .where('r.view = :view AND r.entity_key = :entityKey', { view: view.name, entityKey })
-      .getRawOne<{ latest: string | number | null }>();
-    if (latest?.latest === null || latest?.latest === undefined) return [];
-    const to = Number(latest.latest);
+  async latestWindow(tx: FeatureRowTx, view: FeatureView, entityKey: string): Promise<{ eventTimeMs: number; inputs: Record<string, number | null> }[]> {
+    const to = await this.rows.latestEventTime(tx, view.name, entityKey);
+    if (to === undefined) return [];
     // At least the latest event itself, so a view without aggregations still knows its latest time.
     const from = to - Math.max(longestWindowMs(view), 1) + 1;
-    const rows = await manager.find(FeatureRowEntity, {
-      select: { eventTimeMs: true, inputs: true },
-      where: { view: view.name, entityKey, eventTimeMs: Between(from, to) },
-      order: { eventTimeMs: 'ASC', eventId: 'ASC' },
-    });
-    return rows.map((r) => ({ eventTimeMs: Number(r.eventTimeMs), inputs: JSON.parse(r.inputs) }));
+    return this.rows.inputsBetween(tx, view.name, entityKey, from, to);
   }
 
-  async row(view: string, eventId: string): Promise<FeatureRow | undefined> {
-    const found = await this.dataSource.getRepository(FeatureRowEntity).findOne({ where: { view, eventId } });
-    return found ? toRow(found) : undefined;
+  /** Throws when the database does not answer. */
+  ping(): Promise<void> {
+    return this.rows.ping();
+  }
+
+  row(view: string, eventId: string): Promise<FeatureRow | undefined> {
+    return this.rows.row(view, eventId);
   }
 
   /** Every row of a view with event time in [fromMs, toMs], in (entity, time, event id) order. */
-  async history(view: string, range: { fromMs?: number; toMs?: number } = {}): Promise<FeatureRow[]> {
-    const where: FindOptionsWhere<FeatureRowRecord> = { view };
-    if (range.fromMs !== undefined || range.toMs !== undefined) {
-      where.eventTimeMs = Between(range.fromMs ?? Number.MIN_SAFE_INTEGER, range.toMs ?? Number.MAX_SAFE_INTEGER);
-    }
-    const rows = await this.dataSource.getRepository(FeatureRowEntity).find({ where, order: ORDER });
-    return rows.map(toRow);
+  history(view: string, range: { fromMs?: number; toMs?: number } = {}): Promise<FeatureRow[]> {
+    return this.rows.history(view, range);
   }
 
   /**
@@ -175,11 +144,7 @@ export class OfflineStore implements WindowSeedSource {
     for (let i = 0; i < keys.length; i += CHUNK) {
       const chunk = keys.slice(i, i + CHUNK);
       const maxTs = Math.max(...entityRows.filter((r) => chunk.includes(r.entityKey)).map((r) => r.timestampMs));
-      const rows = await this.dataSource.getRepository(FeatureRowEntity).find({
-        where: { view, entityKey: In(chunk), eventTimeMs: LessThanOrEqual(maxTs) },
-        order: ORDER,
-      });
-      for (const r of rows.map(toRow)) {
+      for (const r of await this.rows.upTo(view, chunk, maxTs)) {
         if (!history.has(r.entityKey)) history.set(r.entityKey, []);
         history.get(r.entityKey)!.push(r);
       }

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { fieldTypeSchema, issuesOf, type ContractIssue } from '@mlops/contracts';
+import { InvalidInputError } from '@mlops/errors';
 
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -82,13 +83,13 @@ export const featureViewsFileSchema = z
     });
   });
 
-export class InvalidFeatureViewsError extends Error {
+/** The feature views file is not valid; `issues` name each offending field. */
+export class InvalidFeatureViewsError extends InvalidInputError {
   constructor(
     readonly file: string,
-    readonly issues: ContractIssue[],
+    override readonly issues: ContractIssue[],
   ) {
-    super(`invalid feature views in ${file}: ${issues.map((i) => `${i.field || '(root)'}: ${i.message}`).join('; ')}`);
-    this.name = 'InvalidFeatureViewsError';
+    super(`invalid feature views in ${file}: ${issues.map((i) => `${i.field || '(root)'}: ${i.message}`).join('; ')}`, issues);
   }
 }
 

@@ -1,11 +1,11 @@
-import type { EntityManager } from 'typeorm';
+import type { FeatureRowTx } from '../offline/feature-row.repository';
 import type { FeatureView } from '../views/feature-view';
 import { WindowState } from './window-state';
 
 /** Where a missing window state is rebuilt from: the entity's events in its latest window. */
 export interface WindowSeedSource {
   /** The entity's stored events with time in (latest - longest window, latest], oldest first. */
-  latestWindow(manager: EntityManager, view: FeatureView, entityKey: string): Promise<{ eventTimeMs: number; inputs: Record<string, number | null> }[]>;
+  latestWindow(tx: FeatureRowTx, view: FeatureView, entityKey: string): Promise<{ eventTimeMs: number; inputs: Record<string, number | null> }[]>;
 }
 
 /**
@@ -28,7 +28,7 @@ export class WindowStateCache {
     return `${view}\u0000${entityKey}`;
   }
 
-  async get(manager: EntityManager, view: FeatureView, entityKey: string): Promise<WindowState> {
+  async get(tx: FeatureRowTx, view: FeatureView, entityKey: string): Promise<WindowState> {
     const key = WindowStateCache.key(view.name, entityKey);
     const cached = this.states.get(key);
     if (cached) {
@@ -38,7 +38,7 @@ export class WindowStateCache {
       return cached;
     }
     const state = new WindowState(view);
-    for (const e of await this.source.latestWindow(manager, view, entityKey)) state.push(e.eventTimeMs, e.inputs);
+    for (const e of await this.source.latestWindow(tx, view, entityKey)) state.push(e.eventTimeMs, e.inputs);
     this.rebuilds++;
     this.states.set(key, state);
     while (this.states.size > this.capacity) this.states.delete(this.states.keys().next().value!);

@@ -1,4 +1,5 @@
-import type { DataSource } from 'typeorm';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { inTransaction } from '@mlops/persistence';
 import { dataContractSchema, type DataContract, type RegisteredContract } from './data-contract';
 import { DataContractEntity, type DataContractRow } from './data-contract.entity';
@@ -13,6 +14,7 @@ function toContract(row: DataContractRow): RegisteredContract {
 }
 
 /** Versioned data contracts per source in the service's own table. */
+@Injectable()
 export class DataContractRepository {
   constructor(private readonly dataSource: DataSource) {}
 

@@ -1,18 +1,17 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
 import { issuesOf } from '@mlops/contracts';
-import { IngestionService } from '../ingestion.service';
 import { invalidFields, tooLarge } from '@mlops/http';
-import { INGESTION_CONFIG, INGESTION_SERVICE } from './tokens';
-import type { IngestionConfig } from '../ingestion.config';
+import { IngestionService } from '../ingestion.service';
+import { INGESTION_SETTINGS, type IngestionSettings } from '../ingestion.settings';
 
 const batchSchema = z.object({ records: z.array(z.unknown(), { error: 'expected an array of records' }) });
 
 @Controller()
 export class IngestionController {
   constructor(
-    @Inject(INGESTION_SERVICE) private readonly service: IngestionService,
-    @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
+    private readonly service: IngestionService,
+    @Inject(INGESTION_SETTINGS) private readonly settings: Pick<IngestionSettings, 'records'>,
   ) {}
 
   @Get('sources')
@@ -42,8 +41,9 @@ export class IngestionController {
     const parsed = batchSchema.safeParse(body);
     if (!parsed.success) throw invalidFields(issuesOf(parsed.error));
     const { records } = parsed.data;
-    if (records.length > this.config.INGESTION_MAX_BATCH) {
-      throw tooLarge(`batch of ${records.length} records exceeds INGESTION_MAX_BATCH=${this.config.INGESTION_MAX_BATCH}`);
+    const { maxBatch } = this.settings.records;
+    if (records.length > maxBatch) {
+      throw tooLarge(`batch of ${records.length} records exceeds INGESTION_MAX_BATCH=${maxBatch}`);
     }
     return this.service.ingestBatch(source, records, idempotencyKey);
   }

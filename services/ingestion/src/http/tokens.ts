@@ -1,2 +1,0 @@
-export const INGESTION_SERVICE = Symbol('IngestionService');
-export const INGESTION_CONFIG = Symbol('IngestionConfig');
