@@ -25,6 +25,11 @@ const boundaryOptions = {
   depConstraints: [
     // libraries may depend only on libraries
     { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+    // library layers: core (contracts, errors, config, drift) depends on no workspace lib;
+    // infra (bus, persistence, telemetry, metrics) on core and infra; edge (http, grpc,
+    // runtime) on any lib. test/architecture.ts checks the same on the whole Nx graph.
+    { sourceTag: 'layer:core', notDependOnLibsWithTags: ['type:lib'] },
+    { sourceTag: 'layer:infra', onlyDependOnLibsWithTags: ['layer:core', 'layer:infra'] },
     // services may depend only on shared libraries, never on another service
     {
       sourceTag: 'type:app',
@@ -44,6 +49,16 @@ const testFiles = [
   '**/*.contract.ts',
 ];
 const testHelperImports = ['^(\\.\\./)+test/(support|infra)/'];
+
+// A service's domain code knows neither HTTP nor the ORM: it throws @mlops/errors and
+// reaches its tables through repositories. These are the files allowed to: the edges
+// (HTTP/gRPC), the stores (repositories, entities, migrations) and the wiring.
+const serviceEdgeFiles = ['services/*/src/**/http/**', 'services/*/src/**/grpc/**'];
+const serviceStoreFiles = ['services/*/src/**/store/**', 'services/*/src/**/*.repository.ts', 'services/*/src/**/*.entity.ts', 'services/*/src/**/migrations/**'];
+const serviceWiringFiles = ['services/*/src/*.app.ts', 'services/*/src/*.module.ts', 'services/*/src/main.ts', 'services/*/src/*.workers.ts', 'services/*/src/*.cluster.ts'];
+const banned = (name, message) => ({ name, message });
+const noHttp = banned('@mlops/http', 'domain code throws @mlops/errors; only http/ controllers and the wiring use @mlops/http');
+const noOrm = banned('typeorm', 'domain code reaches tables through a repository (store/, *.repository.ts)');
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**'] },
@@ -88,6 +103,19 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
       ],
     },
+  },
+  {
+    files: ['services/*/src/**/*.ts'],
+    ignores: [...serviceEdgeFiles, ...serviceStoreFiles, ...serviceWiringFiles, ...testFiles.map((glob) => `services/${glob}`), 'services/*/src/**/test/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [noHttp, noOrm] }] },
+  },
+  {
+    files: serviceEdgeFiles,
+    rules: { 'no-restricted-imports': ['error', { paths: [noOrm] }] },
+  },
+  {
+    files: serviceStoreFiles,
+    rules: { 'no-restricted-imports': ['error', { paths: [noHttp] }] },
   },
   {
     files: testFiles.flatMap((glob) => [`libs/${glob}`, `services/${glob}`]),
