@@ -5,10 +5,13 @@ export interface GateDecision {
   reason: string;
 }
 
-/** Where the loop asks for the registry's gate decision of a version (the registry emits no rejection event). */
-export interface GateLookup {
+/**
+ * Where the loop asks for the registry's gate decision of a version (the registry emits no
+ * rejection event). An abstract class so it is its own injection token.
+ */
+export abstract class GateLookup {
   /** undefined when the registry has no decision for the version (yet). */
-  decision(model: string, version: number): Promise<GateDecision | undefined>;
+  abstract decision(model: string, version: number): Promise<GateDecision | undefined>;
 }
 
 const gateResponse = z.object({ passed: z.boolean(), reason: z.string() });

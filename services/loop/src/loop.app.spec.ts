@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
-import { createEvent, type AnyEvent, type EventEnvelope, type EventType, type PayloadInput } from '@mlops/contracts';
+import { createEvent, decodeEvent, type AnyEvent, type EventEnvelope, type EventType, type PayloadInput } from '@mlops/contracts';
 import { waitFor } from '../../../test/support/wait-for';
 import type { GateDecision } from './gate-lookup';
 import { startLoop, type LoopApp } from './loop.app';
@@ -83,10 +83,13 @@ describe('loop controller (in-process bus, SQLite file, real HTTP)', () => {
     transport = new InProcessTransport();
     await start();
     observer = new EventBus(transport);
-    subscription = await observer.subscribeEvents({
+    subscription = await observer.subscribe({
       group: 'observer',
-      types: ['retrain.requested'],
-      handle: async (e) => void retrains.push(e as EventEnvelope<'retrain.requested'>),
+      topics: ['retrain.requested'],
+      handle: async (m) => {
+        const e = decodeEvent(m.value);
+        if (e.type === 'retrain.requested') retrains.push(e);
+      },
     });
   });
   afterAll(async () => {
@@ -256,7 +259,7 @@ describe('loop controller (in-process bus, SQLite file, real HTTP)', () => {
     transport = new InProcessTransport();
     await start();
     observer = new EventBus(transport);
-    subscription = await observer.subscribeEvents({ group: 'observer', types: ['retrain.requested'], handle: async () => undefined });
+    subscription = await observer.subscribe({ group: 'observer', topics: ['retrain.requested'], handle: async () => undefined });
     expect(await detail('loop-a')).toEqual(before);
   });
 });

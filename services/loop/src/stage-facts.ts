@@ -1,4 +1,5 @@
 import type { AnyEvent } from '@mlops/contracts';
+import type { StageRow } from './store/entities';
 
 export type Facts = Record<string, string | number | boolean | string[] | Record<string, number> | undefined>;
 
@@ -52,4 +53,18 @@ export function factsOf(event: AnyEvent): Facts {
 /** Drops undefined values so the stored JSON stays small and stable. */
 export function compact(facts: Facts): Facts {
   return Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined));
+}
+
+/** The stage row of a loop event (its key facts, not the whole payload). */
+export function stageOf(correlationId: string, event: AnyEvent, at: number, extra: { ignored?: boolean; note?: string } = {}): StageRow {
+  return {
+    correlationId,
+    type: event.type,
+    eventId: event.id,
+    source: event.source,
+    at,
+    facts: JSON.stringify(compact(factsOf(event))),
+    ignored: extra.ignored ?? false,
+    note: extra.note ?? null,
+  };
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
 import { ConfigError } from '@mlops/config';
-import { createEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
+import { createEvent, decodeEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
 import { waitFor } from '../../../test/support/wait-for';
 import { onnxAccuracy, writeSeparableDataset, SCHEMA, type SyntheticDataset } from './test/synthetic-dataset';
 import { startTrainer, type TrainerApp } from './trainer.app';
@@ -36,10 +36,10 @@ describe('trainer service (embedded: in-process bus, built-in trainer, HTTP jobs
       loadTrainerConfig({ TRAINER_PORT: '0', TRAINER_ARTIFACT_ROOT: join(dir, 'models'), TRAINER_TARGET: 'label', CODE_VERSION: 'abc123' }),
       { inProcess: transport, logger: false },
     );
-    subscription = await new EventBus(transport).subscribeEvents({
+    subscription = await new EventBus(transport).subscribe({
       group: 'observer',
-      types: ['training.started', 'training.completed', 'training.failed'],
-      handle: async (e) => void seen.push(e as AnyEvent),
+      topics: ['training.started', 'training.completed', 'training.failed'],
+      handle: async (m) => void seen.push(decodeEvent(m.value)),
     });
   });
   afterAll(async () => {

@@ -1,13 +1,14 @@
-import { Logger, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createEventBus, type EventBus, type InProcessTransport, type Subscription } from '@mlops/bus';
-import { ApiErrorFilter, configureHttpApp, HealthController, readinessCheck } from '@mlops/http';
-import { trainerErrors } from './http/http-errors';
-import { TrainerController } from './http/trainer.controller';
-import { TRAINER_SERVICE } from './http/tokens';
+import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
+import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
+import { startBusConsumers } from '@mlops/runtime';
 import type { TrainerConfig } from './trainer.config';
-import { SERVICE, TrainerService } from './trainer.service';
+import { TrainerModule } from './trainer.module';
+import { SERVICE } from './trainer.names';
+import { TrainerService } from './trainer.service';
+import { trainerSettings } from './trainer.settings';
 
 export interface TrainerApp {
   app: INestApplication;
@@ -15,17 +16,6 @@ export interface TrainerApp {
   bus: EventBus;
   url: string;
   close(): Promise<void>;
-}
-
-@Module({})
-class TrainerModule {
-  static with(service: TrainerService): DynamicModule {
-    return {
-      module: TrainerModule,
-      controllers: [TrainerController, HealthController],
-      providers: [{ provide: TRAINER_SERVICE, useValue: service }, readinessCheck(() => ({ trainer: service.trainerKind }))],
-    };
-  }
 }
 
 /**
@@ -38,25 +28,22 @@ export async function startTrainer(config: TrainerConfig, options: { inProcess?:
   const logger = quiet
     ? { log: () => undefined, warn: () => undefined, error: () => undefined }
     : { log: (m: string) => log.log(m), warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) };
+  const settings = trainerSettings(config);
   const bus = createEventBus(config, { service: SERVICE, instanceId: config.INSTANCE_ID, inProcess: options.inProcess, logger });
   const cleanup: (() => Promise<unknown>)[] = [() => bus.close()];
   try {
-    const service = new TrainerService(config, bus, logger);
-    cleanup.unshift(() => service.stop());
-    service.recover();
-    // Acknowledged once the job is recorded in the queue: training runs off the handler.
-    const subscription: Subscription = await bus.subscribeEvents({
-      group: config.TRAINER_GROUP,
-      types: ['dataset.materialized'],
-      handle: async (event) => void service.onDatasetMaterialized(event),
-    });
-    cleanup.unshift(() => subscription.stop());
-
-    const app = await NestFactory.create<NestExpressApplication>(TrainerModule.with(service), { logger: quiet ? false : ['log', 'warn', 'error'] });
-    configureHttpApp(app, { service: 'trainer', filter: new ApiErrorFilter('trainer', trainerErrors), apiToken: config.API_TOKEN });
+    const app = await NestFactory.create<NestExpressApplication>(TrainerModule.forRoot(settings, { bus, log: logger }), { logger: quiet ? false : ['log', 'warn', 'error'] });
+    // Closing the app stops the job queue (TrainerService), after the HTTP server.
     cleanup.unshift(() => app.close());
+    configureHttpApp(app, { service: 'trainer', filter: new ApiErrorFilter('trainer'), apiToken: config.API_TOKEN });
+    // As before the module: unfinished jobs of a previous run are resumed (TrainerService.onModuleInit),
+    // then dataset.materialized is consumed, then HTTP answers (ready means consuming).
+    await app.init();
+    const consumers = await startBusConsumers(app, bus, { group: settings.consumer.group });
+    cleanup.unshift(() => consumers.close());
     await app.listen(config.TRAINER_PORT, config.TRAINER_HOST);
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    const service = app.get(TrainerService);
     logger.log(`trainer listening on ${url} (bus: ${bus.transport.kind}, trainer: ${service.trainerKind}, artifacts: ${service.artifactRoot})`);
     return {
       app,

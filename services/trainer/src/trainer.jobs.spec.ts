@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Float64, Table, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
 import * as ort from 'onnxruntime-node';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
-import { createEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
+import { createEvent, decodeEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
 import { waitFor } from '../../../test/support/wait-for';
 import { seededRandom } from './builtin/random';
 import { startTrainer, type TrainerApp } from './trainer.app';
@@ -51,10 +51,10 @@ describe('trainer jobs: algorithm selection, a persisted queue off the bus handl
   const observe = async (transport: InProcessTransport) => {
     const seen: AnyEvent[] = [];
     subscriptions.push(
-      await new EventBus(transport).subscribeEvents({
+      await new EventBus(transport).subscribe({
         group: 'observer',
-        types: ['training.started', 'training.completed', 'training.failed'],
-        handle: async (e) => void seen.push(e as AnyEvent),
+        topics: ['training.started', 'training.completed', 'training.failed'],
+        handle: async (m) => void seen.push(decodeEvent(m.value)),
       }),
     );
     return seen;

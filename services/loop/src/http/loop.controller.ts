@@ -1,9 +1,8 @@
-import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { invalid } from '@mlops/http';
-import type { LoopService } from '../loop.service';
+import { LoopQueries } from '../queries/loop-queries';
 import { LOOP_OUTCOMES, LOOP_STATUSES } from '../store/entities';
-import { LOOP_SERVICE } from './tokens';
 
 const listQuery = z.object({
   model: z.string().min(1).max(200).optional(),
@@ -14,7 +13,7 @@ const listQuery = z.object({
 
 @Controller('api/loops')
 export class LoopController {
-  constructor(@Inject(LOOP_SERVICE) private readonly loops: LoopService) {}
+  constructor(private readonly loops: LoopQueries) {}
 
   /** GET /api/loops?model=&status=open|closed&outcome=&limit= : newest first. */
   @Get()

@@ -1,10 +1,9 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
-import { InvalidJobRequest, type JobRequest, type TrainerService } from '../trainer.service';
-import { TRAINER_SERVICE } from './tokens';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { InvalidJobRequest, TrainerService, type JobRequest } from '../trainer.service';
 
 @Controller()
 export class TrainerController {
-  constructor(@Inject(TRAINER_SERVICE) private readonly service: TrainerService) {}
+  constructor(private readonly service: TrainerService) {}
 
   /** Starts a job: {model, datasetUri, target?, params?}; 202 with the job (poll GET /jobs/:id). */
   @Post('jobs')

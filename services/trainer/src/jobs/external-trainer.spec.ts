@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
-import type { AnyEvent, EventEnvelope } from '@mlops/contracts';
+import { decodeEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
 import { interopPython } from '../../../../test/support/python';
 import { waitFor } from '../../../../test/support/wait-for';
 import { trainLinear } from '../builtin/linear-trainer';
@@ -28,10 +28,10 @@ describe('external trainer (TRAINER_COMMAND: DATASET_PATH/DATASET_CSV in, OUTPUT
     apps.push(app);
     const events: AnyEvent[] = [];
     subscriptions.push(
-      await new EventBus(transport).subscribeEvents({
+      await new EventBus(transport).subscribe({
         group: 'observer',
-        types: ['training.started', 'training.completed', 'training.failed'],
-        handle: async (e) => void events.push(e as AnyEvent),
+        topics: ['training.started', 'training.completed', 'training.failed'],
+        handle: async (m) => void events.push(decodeEvent(m.value)),
       }),
     );
     const run = async (model: string) => {

@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DEFAULT_PARAMS } from '../builtin/linear-trainer';
+import { writeCsv, type LoadedDataset } from './dataset';
+import type { Job, TrainingOutcome } from './job';
 
 export interface ExternalRun {
   command: string;
@@ -65,4 +68,43 @@ export async function runExternalTrainer(run: ExternalRun): Promise<{ metrics: R
     throw new ExternalTrainerError('metrics.json written by the external trainer must be a JSON object of metric names to numbers');
   }
   return { metrics: metrics as Record<string, unknown>, log };
+}
+
+const numericMetrics = (m: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(m).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
+
+/**
+ * Trains a job with TRAINER_COMMAND: the dataset as given (Arrow) and as CSV in its
+ * environment, with the job's params; records the command and the params.
+ */
+export async function trainWithCommand(
+  job: Pick<Job, 'jobId' | 'model' | 'target'>,
+  input: { datasetUri: string; dataset: LoadedDataset; params: Record<string, unknown> },
+  run: Pick<ExternalRun, 'command' | 'timeoutMs' | 'outputDir' | 'signal'>,
+): Promise<TrainingOutcome> {
+  const { dataset, params } = input;
+  const inputDir = join(run.outputDir, 'input');
+  mkdirSync(inputDir, { recursive: true });
+  const csv = join(inputDir, 'dataset.csv');
+  writeCsv(csv, dataset.data, job.target);
+  const result = await runExternalTrainer({
+    ...run,
+    env: {
+      DATASET_PATH: resolve(input.datasetUri),
+      DATASET_CSV: csv,
+      TARGET: job.target,
+      FEATURES: dataset.data.features.join(','),
+      OUTPUT_DIR: run.outputDir,
+      MODEL_NAME: job.model,
+      JOB_ID: job.jobId,
+      SEED: String(params.seed ?? DEFAULT_PARAMS.seed),
+      TRAINER_PARAMS: JSON.stringify(params),
+    },
+  });
+  rmSync(inputDir, { recursive: true, force: true });
+  return {
+    metrics: numericMetrics(result.metrics),
+    params: { command: run.command, ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])) },
+    steps: [],
+  };
 }

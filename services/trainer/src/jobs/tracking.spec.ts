@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
-import type { AnyEvent, EventEnvelope } from '@mlops/contracts';
+import { decodeEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
 import { waitFor } from '../../../../test/support/wait-for';
 import { writeSeparableDataset, type SyntheticDataset } from '../test/synthetic-dataset';
 import { startTrainer, type TrainerApp } from '../trainer.app';
@@ -46,7 +46,7 @@ describe('trainer -> tracking (TRACKING_URI: MLflow REST runs/create, log-batch,
     });
     apps.push(app);
     const events: AnyEvent[] = [];
-    subscriptions.push(await new EventBus(transport).subscribeEvents({ group: 'observer', types: ['training.completed', 'training.failed'], handle: async (e) => void events.push(e as AnyEvent) }));
+    subscriptions.push(await new EventBus(transport).subscribe({ group: 'observer', topics: ['training.completed', 'training.failed'], handle: async (m) => void events.push(decodeEvent(m.value)) }));
     return { app, events };
   }
 

@@ -1,1 +1,0 @@
-export const LOOP_SERVICE = Symbol('LoopService');

@@ -1,0 +1,28 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { LoopMetrics } from '../loop.metrics';
+import { LOOP_LOG, type LoopLog } from '../loop.settings';
+import type { LoopRow } from '../store/entities';
+import { LoopRepository, type LoopEnding, type LoopTx } from '../store/loop.repository';
+
+/** What to do once the transaction has committed (count, log): nothing of it for a rolled back effect. */
+export type AfterCommit = (() => void)[];
+
+/** Ends loops, with their outcome, for the events that end them and for the sweep. */
+@Injectable()
+export class LoopCloser {
+  constructor(
+    private readonly loops: LoopRepository,
+    private readonly metrics: LoopMetrics,
+    @Inject(LOOP_LOG) private readonly log: LoopLog,
+  ) {}
+
+  /** Closes an open loop; false when it was already closed. */
+  async end(tx: LoopTx, loop: Pick<LoopRow, 'correlationId' | 'model' | 'startedAt'>, ending: LoopEnding, committed: AfterCommit): Promise<boolean> {
+    if (!(await this.loops.close(tx, loop.correlationId, ending))) return false;
+    committed.push(() => {
+      this.metrics.loopEnded(loop.model, ending.outcome, ending.at - loop.startedAt);
+      this.log.log(`loop ${loop.correlationId} ended ${ending.outcome}: ${ending.reason}`);
+    });
+    return true;
+  }
+}

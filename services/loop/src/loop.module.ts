@@ -1,0 +1,54 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { databaseAnswers, HealthController, readinessCheck } from '@mlops/http';
+import { DataSource } from 'typeorm';
+import { GateLookup, RegistryGateLookup } from './gate-lookup';
+import { LoopController } from './http/loop.controller';
+import { LoopCloser } from './lifecycle/loop-closer';
+import { LoopEvents } from './lifecycle/loop-events';
+import { LoopConsumer } from './loop.consumer';
+import { LoopMetrics } from './loop.metrics';
+import { LoopService } from './loop.service';
+import { LOOP_CLOCK, LOOP_LOG, LOOP_SETTINGS, type LoopClock, type LoopLog, type LoopSettings } from './loop.settings';
+import { LoopQueries } from './queries/loop-queries';
+import { LoopRepository } from './store/loop.repository';
+import { LoopSweeper } from './timeouts/loop-sweeper';
+import { LoopTimeouts } from './timeouts/loop-timeouts';
+
+/** What startLoop makes before the app: the database, metrics, the clock and the logger. */
+export interface LoopRuntime {
+  dataSource: DataSource;
+  metrics: LoopMetrics;
+  now: LoopClock;
+  log: LoopLog;
+  /** startLoop's `gate` option; else the registry's gate route when LOOP_REGISTRY_URL is set. */
+  gate?: GateLookup;
+}
+
+/** The loop controller: its events, the sweep of timed-out loops and the HTTP API. */
+@Module({})
+export class LoopModule {
+  static forRoot(settings: LoopSettings, runtime: LoopRuntime): DynamicModule {
+    const registry = settings.registry;
+    const gate = runtime.gate ?? (registry.url ? new RegistryGateLookup(registry.url, registry.apiToken) : undefined);
+    return {
+      module: LoopModule,
+      controllers: [LoopController, HealthController, LoopConsumer],
+      providers: [
+        { provide: LOOP_SETTINGS, useValue: settings },
+        { provide: LOOP_CLOCK, useValue: runtime.now },
+        { provide: LOOP_LOG, useValue: runtime.log },
+        { provide: DataSource, useValue: runtime.dataSource },
+        { provide: LoopMetrics, useValue: runtime.metrics },
+        ...(gate ? [{ provide: GateLookup, useValue: gate }] : []),
+        readinessCheck(databaseAnswers(runtime.dataSource)),
+        LoopRepository,
+        LoopCloser,
+        LoopEvents,
+        LoopTimeouts,
+        LoopSweeper,
+        LoopQueries,
+        LoopService,
+      ],
+    };
+  }
+}

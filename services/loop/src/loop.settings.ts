@@ -1,0 +1,48 @@
+import { featureViewFor, type LoopConfig } from './loop.config';
+
+/** What the loop's parts read from the config, grouped by use case; made once at start. */
+export interface LoopSettings {
+  /** The consumer group of every loop event. */
+  consumer: { group: string };
+  /** Opening loops on drift.detected. */
+  drift: {
+    /** The feature view a model is retrained from. */
+    featureViewFor(model: string): string | undefined;
+    cooldownMs: number;
+  };
+  /** The sweep that ends loops waiting in vain. */
+  timeouts: { gateWaitMs: number; stallTimeoutMs: number; sweepIntervalMs: number };
+  /** Where the registry's gate decisions are asked for (LOOP_REGISTRY_URL), with the platform's API_TOKEN. */
+  registry: { url?: string; apiToken?: string };
+}
+
+/** Injection token of the LoopSettings. */
+export const LOOP_SETTINGS = Symbol('LoopSettings');
+
+/** Injection token of the clock (epoch ms); startLoop's `now` option, Date.now otherwise. */
+export const LOOP_CLOCK = Symbol('LoopClock');
+export type LoopClock = () => number;
+
+/** Injection token of the loop's logger (log and warn are silent when startLoop is asked for no logs). */
+export const LOOP_LOG = Symbol('LoopLog');
+export interface LoopLog {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export function loopSettings(config: LoopConfig): LoopSettings {
+  return {
+    consumer: { group: config.LOOP_GROUP },
+    drift: {
+      featureViewFor: (model) => featureViewFor(config.LOOP_FEATURE_VIEWS, model),
+      cooldownMs: config.LOOP_COOLDOWN_S * 1000,
+    },
+    timeouts: {
+      gateWaitMs: config.LOOP_GATE_WAIT_S * 1000,
+      stallTimeoutMs: config.LOOP_STALL_TIMEOUT_S * 1000,
+      sweepIntervalMs: config.LOOP_SWEEP_INTERVAL_MS,
+    },
+    registry: { url: config.LOOP_REGISTRY_URL, apiToken: config.API_TOKEN },
+  };
+}

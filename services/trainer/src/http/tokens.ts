@@ -1,1 +1,0 @@
-export const TRAINER_SERVICE = Symbol('TrainerService');

@@ -1,0 +1,93 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import * as ort from 'onnxruntime-node';
+import { builtinParams, trainBuiltin } from '../builtin/builtin-training';
+import { readModel, type Signature } from '../onnx/graph';
+import { TRAINER_SETTINGS, type TrainerSettings } from '../trainer.settings';
+import { loadDataset } from './dataset';
+import { trainWithCommand } from './external-trainer';
+import type { Job, JobRequest } from './job';
+import { RunLogger } from './run-logger';
+
+/** A job's trained model and what is recorded of it. */
+export interface TrainedModel {
+  runId: string;
+  artifactUri: string;
+  metrics: Record<string, number>;
+  params: Record<string, string>;
+  signature: Signature;
+}
+
+/**
+ * Trains one job: reads its materialized dataset, trains with the external TRAINER_COMMAND or
+ * the built-in algorithm its params select, writes model.onnx + metrics.json under
+ * <root>/<model>/<jobId>/, checks the model and logs the run to tracking.
+ */
+@Injectable()
+export class ModelTraining {
+  constructor(
+    private readonly runs: RunLogger,
+    @Inject(TRAINER_SETTINGS) private readonly settings: TrainerSettings,
+  ) {}
+
+  /** The default trainer: the command, or the built-in algorithm TRAINER_PARAMS selects. */
+  get defaultKind(): string {
+    return this.kindFor(this.settings.training.defaultParams);
+  }
+
+  /** The trainer that runs a job with these (merged) params. */
+  kindFor(params: Record<string, unknown>): string {
+    if (this.settings.training.command) return 'command';
+    return `builtin:${params.algorithm === 'mlp' ? 'mlp' : 'linear'}`;
+  }
+
+  /** A job's params over TRAINER_PARAMS; for the built-in trainer, checked (InvalidJobRequest). */
+  paramsOf(request: Pick<JobRequest, 'params'>): Record<string, unknown> {
+    const params = { ...this.settings.training.defaultParams, ...request.params };
+    if (!this.settings.training.command) builtinParams(params);
+    return params;
+  }
+
+  /** Trains the job; an aborted `signal` interrupts it (the shutdown). */
+  async train(job: Job, request: JobRequest, signal: AbortSignal): Promise<TrainedModel> {
+    const outputDir = join(this.settings.jobs.artifactRoot, job.model, job.jobId);
+    mkdirSync(outputDir, { recursive: true });
+    const dataset = loadDataset(request.datasetUri, job.target);
+    const common = {
+      trainer: job.trainer,
+      target: job.target,
+      features: dataset.data.features.join(','),
+      rows_read: String(dataset.rowsRead),
+      rows_dropped: String(dataset.rowsDropped),
+    };
+    const params = { ...this.settings.training.defaultParams, ...request.params };
+    const command = this.settings.training.command;
+    const outcome = command
+      ? await trainWithCommand(job, { datasetUri: request.datasetUri, dataset, params }, { command: command.line, timeoutMs: command.timeoutMs, outputDir, signal })
+      : await trainBuiltin(dataset.data, builtinParams(params), outputDir, signal);
+    const recorded = { ...outcome, params: { ...common, ...outcome.params } };
+    const modelPath = join(outputDir, 'model.onnx');
+    const signature = await validateModel(modelPath);
+    const runId = await this.runs.log(job, request, recorded, modelPath);
+    return { runId, artifactUri: modelPath, metrics: recorded.metrics, params: recorded.params, signature };
+  }
+}
+
+/** A model is only reported when it parses as ONNX and loads in onnxruntime. */
+async function validateModel(path: string): Promise<Signature> {
+  const bytes = readFileSync(path);
+  let signature: Signature;
+  try {
+    signature = readModel(bytes).signature;
+  } catch (error) {
+    throw new Error(`model.onnx is not a valid ONNX model: ${(error as Error).message}`);
+  }
+  try {
+    const session = await ort.InferenceSession.create(bytes);
+    await session.release();
+  } catch (error) {
+    throw new Error(`model.onnx does not load in onnxruntime: ${(error as Error).message}`);
+  }
+  return signature;
+}
