@@ -341,7 +341,9 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
 
     // ---- observer (display only): progress lines and the event log ----
     const observer = new EventBus(transport);
-    const featuresByVersion = new Map<number, string[]>();
+    // Topics are read independently, so model.registered may arrive before its run's
+    // training.completed: names are looked up when a drift is printed, not when registered.
+    const runByVersion = new Map<number, string>();
     const featuresByRun = new Map<string, string[]>();
     observerSubs.push(
       await observer.subscribeEvents({
@@ -362,9 +364,9 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
         handle: async (event) => {
           const e = event as AnyEvent;
           if (e.type === 'training.completed') featuresByRun.set(e.data.runId, (e.data.params.features ?? '').split(',').filter(Boolean));
-          if (e.type === 'model.registered' && e.data.runId) featuresByVersion.set(e.data.version, featuresByRun.get(e.data.runId) ?? []);
+          if (e.type === 'model.registered' && e.data.runId) runByVersion.set(e.data.version, e.data.runId);
           summary.events.push({ type: e.type, correlationId: e.correlationId, atMs: Date.now(), event: e });
-          print(`${elapsed()} ${e.type.padEnd(21)} ${describe(e, (v) => featuresByVersion.get(v) ?? [])}  [loop ${short(e.correlationId)}]`);
+          print(`${elapsed()} ${e.type.padEnd(21)} ${describe(e, (v) => featuresByRun.get(runByVersion.get(v) ?? '') ?? [])}  [loop ${short(e.correlationId)}]`);
         },
       }),
     );
