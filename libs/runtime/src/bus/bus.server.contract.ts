@@ -24,7 +24,7 @@ function promoted(subject: string, version: number) {
 class Seen {
   readonly registered: EventOf<'model.registered'>[] = [];
   readonly lifecycle: string[] = [];
-  readonly batches: number[][] = [];
+  readonly batches: { subject: string; version: number }[][] = [];
   readonly attempts = new Map<string, number>();
   readonly offsets: string[] = [];
 }
@@ -62,7 +62,7 @@ class PromotionBatches {
   @OnEventBatch('model.promoted', { group: 'batches' })
   onPromotions(@Payload() events: EventOf<'model.promoted'>[], @Ctx() ctx: BusBatchContext) {
     if (ctx.messages.length !== events.length) throw new Error('a valid batch lost a message');
-    this.seen.batches.push(events.map((e) => e.data.version));
+    this.seen.batches.push(events.map((e) => ({ subject: e.subject, version: e.data.version })));
   }
 }
 
@@ -154,10 +154,13 @@ export function busServerContract(name: string, makeTransport: () => MessageTran
       const subject = `batch-${randomUUID()}`;
       const versions = [101, 102, 103, 104, 105];
       await bus.publish(versions.map((v) => promoted(subject, v)));
-      const mine = () => seen.batches.filter((b) => b.some((v) => v > 100));
-      await waitFor(() => mine().flat().length === versions.length, 'five promotions in batches');
-      expect(mine().every((b) => b.length <= 3)).toBe(true);
-      expect(mine().flat()).toEqual(versions);
+      // The group reads the topic's whole history (other tests, earlier runs): keep this subject's.
+      // A batch may be handled again (the bus replays a failed batch one event at a time):
+      // count distinct versions.
+      const mine = () => seen.batches.map((b) => b.filter((e) => e.subject === subject).map((e) => e.version)).filter((b) => b.length > 0);
+      await waitFor(() => new Set(mine().flat()).size === versions.length, 'five promotions in batches');
+      expect(seen.batches.every((b) => b.length <= 3)).toBe(true);
+      expect([...new Set(mine().flat())]).toEqual(versions);
     });
 
     it('stops consuming when closed', async () => {
