@@ -89,7 +89,13 @@ describe('embedded platform: the closed loop in one process (in-process bus, SQL
   it('the drift names the shifted features, mapped back from serving input[i] keys', () => {
     expect(summary.driftBeforeShift).toBe(false);
     expect(summary.driftedFeatures.length).toBeGreaterThanOrEqual(4);
-    expect(lines.some((l) => l.includes('drift.detected') && /f0 ks=/.test(l))).toBe(true);
+    // Which shifted columns cross the threshold first depends on where the window falls
+    // against the shift (a window straddling it may drift on f1-f4 only): any of f0-f5 by
+    // name, with KS (a reference under 1,000 rows), and no unmapped input[i] key. (An unshifted
+    // column may drift too: each test has a 5% false-positive rate.)
+    const driftLines = lines.filter((l) => l.includes('drift.detected'));
+    expect(driftLines.some((l) => /\bf[0-5] ks=/.test(l)), `no drift line names a shifted feature with KS:\n${driftLines.join('\n')}`).toBe(true);
+    expect(driftLines.filter((l) => /input\[\d+\]/.test(l))).toEqual([]);
   });
 
   it('the new version answers gRPC predictions on 100% of traffic, and no gRPC request failed during the loop', () => {
