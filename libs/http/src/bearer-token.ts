@@ -11,8 +11,8 @@ interface GuardedResponse {
   json(body: unknown): unknown;
 }
 
-/** Paths a bearer token never guards: probes and the Prometheus scrape. */
-export const OPEN_PATHS: readonly RegExp[] = [/^\/health(z|\/.*)?$/, /^\/ready(z)?$/, /^\/live(z)?$/, /^\/metrics$/];
+/** Paths a bearer token never guards: probes, the Prometheus scrape and the API's description. */
+export const OPEN_PATHS: readonly RegExp[] = [/^\/health(z|\/.*)?$/, /^\/ready(z)?$/, /^\/live(z)?$/, /^\/metrics$/, /^\/openapi\.json$/];
 
 /**
  * Express middleware answering 401 `{error_code: 'UNAUTHENTICATED'}` unless the request

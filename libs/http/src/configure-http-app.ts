@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { createHttpMetrics, createMetricsRegistry, httpMetricsMiddleware, metricsHandler } from '@mlops/metrics';
 import { requireBearerToken } from './bearer-token';
 import { HttpTracingInterceptor } from './http-tracing.interceptor';
+import { serveOpenApiDocument } from './openapi';
 
 export interface HttpAppOptions {
   /** Names the `service` label of the metrics. */
@@ -19,7 +20,7 @@ export interface HttpAppOptions {
 /**
  * What every service's HTTP API shares, applied before its routes and body parsers: the
  * bearer-token guard (so an unauthenticated upload is refused unread), request count and
- * latency metrics with GET /metrics, a SERVER span per request, and the error filter.
+ * latency metrics with GET /metrics, the OpenAPI document at GET /openapi.json, a SERVER span per request, and the error filter.
  * Returns the metrics registry.
  */
 export function configureHttpApp(app: INestApplication, options: HttpAppOptions): Registry {
@@ -28,6 +29,7 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
   app.use(httpMetricsMiddleware(createHttpMetrics(registry)));
   if (options.apiToken) app.use(requireBearerToken(options.apiToken));
   (app as NestExpressApplication).getHttpAdapter().get('/metrics', metricsHandler(registry));
+  serveOpenApiDocument(app, { service: options.service });
   app.useGlobalInterceptors(new HttpTracingInterceptor());
   app.useGlobalFilters(options.filter);
   return registry;

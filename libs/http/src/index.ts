@@ -4,3 +4,4 @@ export * from './bearer-token';
 export * from './http-tracing.interceptor';
 export * from './configure-http-app';
 export * from './health.controller';
+export * from './openapi';

@@ -303,6 +303,9 @@ describe('tracking service (embedded: in-process bus, SQLite, MLflow REST API)',
     expect(await raw('GET', `${prefix}/1/..%2F..%2F..%2F..%2Fetc%2Fpasswd`)).toBe(400);
     expect(await raw('GET', `${prefix}?path=..%2F..`)).toBe(400);
     expect(await raw('GET', `${prefix}?path=%2Fetc`)).toBe(400);
+    // A name longer than the filesystem stores (found by the fuzzer: it was a 500 ENAMETOOLONG).
+    expect(await raw('PUT', `${prefix}/1/${'n'.repeat(256)}.txt`, 'x')).toBe(400);
+    expect(await raw('PUT', `${prefix}/1/${'n'.repeat(251)}.txt`, 'x')).toBe(200);
     const runId = await newRun('0');
     expect((await get('/artifacts/list', { run_id: runId, path: '../..' })).status).toBe(400);
   });

@@ -12,6 +12,9 @@ export interface FileInfo {
   file_size?: number;
 }
 
+/** The longest file or directory name (bytes) common filesystems store. */
+const MAX_SEGMENT_BYTES = 255;
+
 /**
  * Validates a relative artifact path the way MLflow's `validate_path_is_safe` does: no
  * absolute paths, no `.`/`..` segments, no backslashes or NUL; returns it normalised.
@@ -21,6 +24,9 @@ export function safeRelativePath(path: string): string {
   if (/^[a-zA-Z]:/.test(path) || path.startsWith('/')) throw new InvalidInputError(`invalid artifact path "${path}": it must be relative`);
   const segments = path.split('/').filter((s) => s !== '');
   if (segments.some((s) => s === '..' || s === '.')) throw new InvalidInputError(`invalid artifact path "${path}": it may not contain "." or ".." segments`);
+  // Filesystems refuse longer names (ENAMETOOLONG): say so as a bad path, not a server error.
+  const tooLong = segments.find((s) => Buffer.byteLength(s) > MAX_SEGMENT_BYTES);
+  if (tooLong) throw new InvalidInputError(`invalid artifact path: the segment "${tooLong.slice(0, 40)}..." is ${Buffer.byteLength(tooLong)} bytes, the limit is ${MAX_SEGMENT_BYTES}`);
   return segments.join('/');
 }
 

@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Put, Query, Req, Res } from '@nestjs/common';
 import type { Readable, Writable } from 'node:stream';
+import { ApiOkResponse } from '@nestjs/swagger';
 import { invalid } from '@mlops/http';
 import { ArtifactStore } from '../artifacts/artifact-store';
 import { optionalString, type Message } from './request';
@@ -42,6 +43,7 @@ export class ArtifactsController {
   }
 
   @Get('artifacts/*path')
+  @ApiOkResponse({ description: 'the file', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } })
   async download(@Req() request: Request, @Res() response: Response) {
     const { stream, size } = await this.artifacts.open(artifactPath(request));
     response.status(200).set({ 'content-type': 'application/octet-stream', 'content-length': String(size) });
