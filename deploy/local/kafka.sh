@@ -173,7 +173,23 @@ do_start() {
     fi
     sleep 0.5
   done
+  warm_coordinators
   log "ready on $BOOTSTRAP (pid $(<"$PIDFILE"))"
+}
+
+# A fresh broker creates and loads __transaction_state and __consumer_offsets on first use;
+# a service's first InitProducerId then meets "The coordinator is loading" and its first
+# transactions can stall. One committed transaction and one consumer group read here (the
+# Java clients wait for the coordinators) leave both loaded before anything else starts.
+warm_coordinators() {
+  log "warming the transaction and group coordinators (one transaction, one group read)"
+  timeout 90 java -Xmx128m -Dlog4j2.configurationFile="$LOG4J" -cp "$CP" org.apache.kafka.tools.ProducerPerformance \
+    --topic mlops.warmup --num-records 1 --record-size 16 --throughput -1 \
+    --producer-props bootstrap.servers="$BOOTSTRAP" --transactional-id mlops-warmup --transaction-duration-ms 100 \
+    >>"$LOGFILE" 2>&1 || fail_with_log "the warm-up transaction failed"
+  timeout 90 java -Xmx128m -Dlog4j2.configurationFile="$LOG4J" -cp "$CP" org.apache.kafka.tools.consumer.ConsoleConsumer \
+    --bootstrap-server "$BOOTSTRAP" --topic mlops.warmup --group mlops-warmup --from-beginning --max-messages 1 \
+    --timeout-ms 60000 --isolation-level read_committed >>"$LOGFILE" 2>&1 || fail_with_log "the warm-up group read failed"
 }
 
 do_stop() {
