@@ -14,8 +14,10 @@
 # env:   ENTITIES=2000 SECONDS_EACH=10 WARMUP_S=2 RATE=1000 INGEST_RATE=200 PIN=1 NICE=0 BUILD=1 OUT=<dir>
 #        GHZ_CONCURRENCY=16 (ghz workers; fewer hide server stalls: a closed-loop worker waits out a stall instead of sending)
 #        SERVER_NODE_ARGS="--trace-gc" (extra node flags of both servers; logs: $OUT/server.log, $OUT/floor-server.log)
+#        SMOKE=1: seconds-long, tiny sizes; proves the script still runs (npm run bench:smoke), its figures mean nothing
 set -euo pipefail
 RUN_KIND=feature-store-tail
+if [[ ${SMOKE:-0} == 1 ]]; then export ENTITIES=50 SECONDS_EACH=1 WARMUP_S=0 RATE=200 INGEST_RATE=20 GHZ_CONCURRENCY=2 PIN=0; fi
 source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
 GHZ="${GHZ:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-bin/ghz}"
 [[ -x $GHZ ]] || { echo "[bench] ghz missing at $GHZ: run run.sh once (it installs it)" >&2; exit 1; }

@@ -8,7 +8,8 @@
 //   as after a pause; the time to drain them is the consumer's own rate, the figure that says
 //   whether the monitor keeps up with a given traffic.
 // Prints predictions/s of both, their ratios, and the monitor against 20,000/s.
-// usage: npm run build && node bench/loop/drift-throughput.mjs   (ROWS=200000 ROUNDS=3 to change)
+// usage: npm run build && node bench/loop/drift-throughput.mjs   (ROWS=200000 ROUNDS=3 to change;
+//        STALL_S=30: fail when a consumer makes no progress that long; REFERENCE_ROWS=1000)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,8 @@ const WINDOW = 500;
 const N = Number(process.env.ROWS ?? 200_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CHUNK = 500; // events per publish, as serving's prediction log sends them
+const STALL_S = Number(process.env.STALL_S ?? 30);
+const REFERENCE_ROWS = Number(process.env.REFERENCE_ROWS ?? 1_000);
 const TARGET = 20_000;
 
 let seed = 42;
@@ -50,9 +53,25 @@ async function publishAll(bus, until) {
   return N / ((performance.now() - start) / 1000);
 }
 
-/** Polls every 5 ms (a busier poll would take CPU from the consumer it waits for). */
-async function waitUntil(check) {
-  while (!(await check())) await new Promise((r) => setTimeout(r, 5));
+/**
+ * Polls every 5 ms (a busier poll would take CPU from the consumer it waits for). Fails when
+ * `progress()` stands still for STALL_S seconds, instead of waiting for ever.
+ */
+async function waitUntil(check, progress, what) {
+  let last = -1;
+  let since = performance.now();
+  while (!(await check())) {
+    const now = await progress();
+    if (now !== last) [last, since] = [now, performance.now()];
+    else if (performance.now() - since > STALL_S * 1000) throw new Error(`${what}: stuck at ${now} of ${N} for ${STALL_S} s`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** A consumer that joined after retention dropped envelopes would never see N: say so at once. */
+function assertNoGap(transport) {
+  const gaps = transport.joinGaps();
+  if (gaps.length) throw new Error(`the backlog was cut before the consumer joined: ${JSON.stringify(gaps)}`);
 }
 
 /** The same bus, a handler that only counts. */
@@ -61,13 +80,13 @@ async function floor() {
   const bus = new EventBus(transport);
   let seen = 0;
   const sub = await bus.subscribeEvents({ group: 'floor', types: ['prediction.logged'], handle: async () => void seen++ });
-  const rate = await publishAll(bus, () => waitUntil(() => seen >= N));
+  const rate = await publishAll(bus, () => waitUntil(() => seen >= N, () => seen, 'floor (live)'));
   await sub.stop();
   await transport.close();
   return rate;
 }
 
-const reference = Array.from({ length: 1000 }, () => inputs(0));
+const reference = Array.from({ length: REFERENCE_ROWS }, () => inputs(0));
 const total = async (metric) => (await metric.get()).values.reduce((s, v) => s + v.value, 0);
 const startMonitor = (transport, databaseUrl) =>
   startMonitoring(loadMonitoringConfig({ DATABASE_URL: databaseUrl, MONITORING_PORT: '0', MONITORING_WINDOW_SIZE: String(WINDOW) }), {
@@ -82,15 +101,18 @@ async function monitor() {
   const app = await startMonitor(transport, 'sqlite::memory:');
   await app.loop.setReference('bench', 1, { rows: reference });
   const bus = new EventBus(transport);
-  const rate = await publishAll(bus, () => waitUntil(async () => (await total(app.metrics.predictions)) >= N));
+  const rate = await publishAll(bus, () => waitUntil(async () => (await total(app.metrics.predictions)) >= N, () => total(app.metrics.predictions), 'monitor (live)'));
   const windows = await total(app.metrics.windows);
   await app.close();
   return { rate, windows };
 }
 
-/** A bus already holding all the envelopes, encoded (not timed). */
+/**
+ * A bus already holding all the envelopes, encoded (not timed). Its retention holds all of
+ * them: with the default 16 MiB a consumer joining after 30,000 envelopes saw 14,156.
+ */
 async function backlogBus() {
-  const transport = new InProcessTransport({ retainMessages: N });
+  const transport = new InProcessTransport({ retainMessages: N, retainBytes: Infinity });
   const bus = new EventBus(transport);
   for (let i = 0; i < N; i += CHUNK) await bus.publish(envelopes.slice(i, i + CHUNK));
   return { transport, bus };
@@ -101,7 +123,8 @@ async function floorBacklog() {
   let seen = 0;
   const start = performance.now();
   const sub = await bus.subscribeEvents({ group: 'floor', types: ['prediction.logged'], handle: async () => void seen++ });
-  await waitUntil(() => seen >= N);
+  assertNoGap(transport);
+  await waitUntil(() => seen >= N, () => seen, 'floor (backlog)');
   const rate = N / ((performance.now() - start) / 1000);
   await sub.stop();
   await transport.close();
@@ -121,7 +144,8 @@ async function monitorBacklog() {
   const { transport } = await backlogBus();
   const start = performance.now();
   const app = await startMonitor(transport, databaseUrl);
-  await waitUntil(async () => (await total(app.metrics.predictions)) >= N);
+  assertNoGap(transport);
+  await waitUntil(async () => (await total(app.metrics.predictions)) >= N, () => total(app.metrics.predictions), 'monitor (backlog)');
   const rate = N / ((performance.now() - start) / 1000);
   const windows = await total(app.metrics.windows);
   await app.close();
@@ -144,7 +168,7 @@ for (let r = 0; r < ROUNDS; r++) {
   runs.backlog.monitors.push(b.rate);
   runs.backlog.windows = b.windows;
 }
-console.log(`drift throughput, ${N.toLocaleString('en-US')} prediction.logged envelopes, ${FEATURES} features, window ${WINDOW}, reference 1,000 rows, median of ${ROUNDS} rounds`);
+console.log(`drift throughput, ${N.toLocaleString('en-US')} prediction.logged envelopes, ${FEATURES} features, window ${WINDOW}, reference ${REFERENCE_ROWS.toLocaleString('en-US')} rows, median of ${ROUNDS} rounds`);
 for (const [mode, { floors, monitors, windows }] of Object.entries(runs)) {
   const f = median(floors);
   const m = median(monitors);

@@ -1,6 +1,6 @@
 // Drift window throughput (not a timed test): predictions/s through the O(1) window update
 // path (DriftDetector.add) for 30 features, window 500, including each window's evaluation.
-// usage: npm run build && node bench/loop/drift-window.mjs
+// usage: npm run build && node bench/loop/drift-window.mjs   (ROWS=500000 LARGE_REFERENCE_ROWS=20000)
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 const require = createRequire(import.meta.url);
@@ -16,10 +16,10 @@ const row = (shift) => {
   return r;
 };
 
-for (const refRows of [1000, 20000]) {
+for (const refRows of [1000, Number(process.env.LARGE_REFERENCE_ROWS ?? 20_000)]) {
   const reference = buildReferenceProfile({ rows: Array.from({ length: refRows }, () => row(0)) });
   const detector = new DriftDetector(reference, { windowSize: 500 });
-  const rows = Array.from({ length: 50_000 }, () => row(0.05));
+  const rows = Array.from({ length: Math.min(50_000, N) }, () => row(0.05));
   let windows = 0;
   for (let i = 0; i < 5000; i++) detector.add(rows[i % rows.length]); // warm-up
   const start = performance.now();

@@ -18,11 +18,23 @@ function registered(subject: string, version: number) {
   });
 }
 
+/** A transport that drops old messages by its own retention and reports what a late group missed. */
+export type RetainingTransport = MessageTransport & { joinGaps(): { group: string; topic: string; missed: number; firstOffset: number }[] };
+
+export interface BusContractOptions {
+  /**
+   * For an adapter whose retention the test can set (in-process): a transport keeping at most
+   * `retainMessages` per topic, warning through `warn`. Kafka's retention is the broker's, so
+   * its contract run leaves this out and the late-join-after-retention case is not registered.
+   */
+  retaining?: (retainMessages: number, warn: (message: string) => void) => RetainingTransport;
+}
+
 /**
  * The delivery contract every bus adapter must keep. Run against the in-process adapter
  * (unit tier) and a real Kafka broker (integration tier).
  */
-export function busContract(name: string, makeTransport: () => MessageTransport | Promise<MessageTransport>) {
+export function busContract(name: string, makeTransport: () => MessageTransport | Promise<MessageTransport>, options: BusContractOptions = {}) {
   describe(`bus contract: ${name}`, () => {
     let bus: EventBus;
     let telemetry: Telemetry;
@@ -105,6 +117,54 @@ export function busContract(name: string, makeTransport: () => MessageTransport 
       await sleep(300);
       expect(second).toEqual(['a4', 'a5']);
     });
+
+    it('gives a group that joins late every retained message, from the oldest, in order', async () => {
+      const topic = rawTopic('late');
+      const values = Array.from({ length: 50 }, (_, i) => `m${i}`);
+      await bus.publishMessages(values.map((value) => ({ topic, key: 'k', value })));
+      const early = await collect([topic], group('early'));
+      await waitFor(() => early.length === 50, 'the first group to read all 50');
+      const late = await collect([topic], group('late'));
+      await waitFor(() => late.length === 50, 'the late group to read all 50').catch((e) => {
+        throw new Error(`${e.message}: it got ${late.length}`);
+      });
+      expect(late.map((m) => m.value.toString())).toEqual(values);
+    });
+
+    if (options.retaining) {
+      const retaining = options.retaining;
+      it('a group joining after retention dropped messages starts at the oldest kept one, with a warning and a counted gap', async () => {
+        const warnings: string[] = [];
+        const transport = retaining(1_000, (message) => warnings.push(message));
+        const own = new EventBus(transport, { retry: FAST_RETRY });
+        const topic = rawTopic('retained');
+        try {
+          await own.publishMessages(Array.from({ length: 1_500 }, (_, i) => ({ topic, key: 'k', value: `m${i}` })));
+          const g = group('after-retention');
+          const got: string[] = [];
+          subscriptions.push(await own.subscribe({ group: g, topics: [topic], handle: async (m) => void got.push(m.value.toString()) }));
+          await waitFor(() => got.length === 1_000, 'the 1,000 kept messages');
+          expect(got[0]).toBe('m500');
+          expect(got.at(-1)).toBe('m1499');
+          expect(transport.joinGaps()).toEqual([{ group: g, topic, missed: 500, firstOffset: 500 }]);
+          expect(warnings).toHaveLength(1);
+          expect(warnings[0]).toContain(`group "${g}" joined "${topic}" after retention dropped its first 500 messages`);
+          // A group that joined before the drop keeps everything it has not read, however old.
+          const h = group('before-retention');
+          const held: string[] = [];
+          const early = await own.subscribe({ group: h, topics: [`${topic}.2`], handle: async (m) => void held.push(m.value.toString()) });
+          await early.stop();
+          await own.publishMessages(Array.from({ length: 1_500 }, (_, i) => ({ topic: `${topic}.2`, key: 'k', value: `n${i}` })));
+          subscriptions.push(await own.subscribe({ group: h, topics: [`${topic}.2`], handle: async (m) => void held.push(m.value.toString()) }));
+          await waitFor(() => held.length === 1_500, 'all 1,500 messages for the stopped group');
+          expect(held[0]).toBe('n0');
+          expect(transport.joinGaps()).toHaveLength(1);
+        } finally {
+          await Promise.all(subscriptions.splice(0).map((s) => s.stop()));
+          await own.close();
+        }
+      });
+    }
 
     it('retries a failing handler with backoff and applies the message once it succeeds', async () => {
       const topic = rawTopic('retry');

@@ -25,6 +25,15 @@ describe('defaultMethod (Evidently defaults)', () => {
   ])('%s → %s', (_name, profile, method) => {
     expect(defaultMethod(profile)).toBe(method);
   });
+
+  it('picks from the distinct values of reference and window together', () => {
+    const five = numeric(1000, 5);
+    expect(defaultMethod(five, new Map([['0', 3], ['4', 1]]))).toBe('chisquare');
+    expect(defaultMethod(five, new Map([['0', 3], ['7', 1]]))).toBe('ks');
+    expect(defaultMethod(numeric(2000, 5), new Map([['7', 1]]))).toBe('wasserstein');
+    expect(defaultMethod(numeric(1000, 2), new Map([['9', 1]]))).toBe('chisquare');
+    expect(defaultMethod(profileColumn(['a', 'a']), new Map([['b', 1]]))).toBe('z');
+  });
 });
 
 describe('DriftDetector', () => {

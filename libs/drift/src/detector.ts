@@ -26,6 +26,9 @@ export const DEFAULT_THRESHOLDS: Record<DriftMethod, number> = {
 /** Reference sizes up to this use the p-value tests (Evidently's small-reference rule). */
 export const SMALL_REFERENCE_ROWS = 1000;
 
+/** The smallest reference std the Wasserstein distance is divided by (Evidently's floor). */
+export const WASSERSTEIN_MIN_NORM = 0.001;
+
 export interface FeatureOverride {
   method?: DriftMethod;
   threshold?: number;
@@ -34,15 +37,33 @@ export interface FeatureOverride {
 }
 
 /**
- * Evidently's default test: reference <= 1000 rows → KS for numeric columns with more than
- * 5 distinct values, else chi-squared (more than 2 values) or the z-test; larger references
- * → normalised Wasserstein for such numeric columns, else Jensen-Shannon.
+ * Distinct non-null values of the reference and the current window together (Evidently's
+ * `pd.concat([reference, current]).nunique()`). Without a window: the reference's own count.
+ * Only exact while it matters: a numeric column keeps category counts up to 50 distinct
+ * values, and above 5 the answer no longer changes the test.
  */
-export function defaultMethod(profile: FeatureProfile): DriftMethod {
-  const numeric = profile.kind === 'numeric' && profile.distinct > 5;
+function distinctTogether(profile: FeatureProfile, current?: ReadonlyMap<string, number>): number {
+  if (!current || !profile.categories || (profile.kind === 'numeric' && profile.distinct > 5)) return profile.distinct;
+  let extra = 0;
+  for (const key of current.keys()) if (!profile.categories.has(key)) extra++;
+  return profile.distinct + extra;
+}
+
+/**
+ * Evidently's default test (`_get_default_stattest`, evidently 0.7.23), picked from the
+ * distinct values of the reference and the current window together: reference <= 1000 rows →
+ * KS for numeric columns with more than 5 distinct values, else chi-squared (more than 2
+ * values) or the z-test; larger references → normalised Wasserstein for such numeric columns,
+ * else Jensen-Shannon. So a 5-value integer column whose window brings a sixth value is tested
+ * with KS (Wasserstein), not chi-squared. Without `current`: the test for a window that brings
+ * no value the reference lacks.
+ */
+export function defaultMethod(profile: FeatureProfile, current?: ReadonlyMap<string, number>): DriftMethod {
+  const distinct = distinctTogether(profile, current);
+  const numeric = profile.kind === 'numeric' && distinct > 5;
   if (profile.count <= SMALL_REFERENCE_ROWS) {
     if (numeric) return 'ks';
-    return profile.distinct > 2 ? 'chisquare' : 'z';
+    return distinct > 2 ? 'chisquare' : 'z';
   }
   return numeric ? 'wasserstein' : 'jensenshannon';
 }
@@ -97,8 +118,8 @@ export function evaluateFeature(
         value = result.pValue;
         exact &&= result.exact;
       } else {
-        const distance = wassersteinDistance(profile.sorted, current);
-        value = profile.std > 0 ? distance / profile.std : distance === 0 ? 0 : Infinity;
+        // Evidently divides by the reference's std, but by no less than 0.001
+        value = wassersteinDistance(profile.sorted, current) / Math.max(profile.std, WASSERSTEIN_MIN_NORM);
       }
       break;
     }
@@ -133,8 +154,13 @@ export function evaluateFeature(
       break;
     }
   }
-  const drifted = METHOD_KIND[method] === 'p_value' ? value < threshold : value >= threshold;
-  return { feature, statistic: method, value, threshold, drifted, exact };
+  return { feature, statistic: method, value, threshold, drifted: isDrift(method, value, threshold), exact };
+}
+
+/** Evidently's verdicts: KS drifts at p <= threshold, the other p-value tests at p < threshold, distances at >= threshold. */
+export function isDrift(method: DriftMethod, value: number, threshold: number): boolean {
+  if (method === 'ks') return value <= threshold;
+  return METHOD_KIND[method] === 'p_value' ? value < threshold : value >= threshold;
 }
 
 export interface DetectorOptions {
@@ -160,7 +186,8 @@ export class DriftDetector {
   /** The windows' features and windows as arrays: the per-row loop of add() runs on these. */
   private readonly featureList: string[] = [];
   private readonly windowList: FeatureWindow[] = [];
-  private readonly methods = new Map<string, { method: DriftMethod; threshold: number }>();
+  /** Per feature: the test the reference alone picks, its threshold, and what an override fixed. */
+  private readonly methods = new Map<string, { method: DriftMethod; threshold: number; fixedMethod?: DriftMethod; fixedThreshold?: number }>();
   private rows = 0;
 
   constructor(
@@ -175,7 +202,12 @@ export class DriftDetector {
       if (override?.ignore) continue;
       const method = override?.method ?? defaultMethod(profile);
       validateMethod(feature, profile, method);
-      this.methods.set(feature, { method, threshold: override?.threshold ?? DEFAULT_THRESHOLDS[method] });
+      this.methods.set(feature, {
+        method,
+        threshold: override?.threshold ?? DEFAULT_THRESHOLDS[method],
+        fixedMethod: override?.method,
+        fixedThreshold: override?.threshold,
+      });
       const window = new FeatureWindow(profile, capacity, options.random);
       this.windows.set(feature, window);
       this.featureList.push(feature);
@@ -186,9 +218,13 @@ export class DriftDetector {
     }
   }
 
-  /** The test and threshold chosen for each feature. */
+  /**
+   * The test and threshold of each feature for a window that brings no value the reference
+   * lacks. Without an override the test is picked again for each window from the values of
+   * both (see defaultMethod); each report names the test it used.
+   */
   plan(): Record<string, { method: DriftMethod; threshold: number }> {
-    return Object.fromEntries(this.methods);
+    return Object.fromEntries([...this.methods].map(([feature, { method, threshold }]) => [feature, { method, threshold }]));
   }
 
   get pending(): number {
@@ -210,8 +246,9 @@ export class DriftDetector {
     const features: FeatureDrift[] = [];
     for (const [feature, window] of this.windows) {
       if (window.count === 0) continue;
-      const { method, threshold } = this.methods.get(feature)!;
-      features.push(evaluateFeature(feature, window, method, threshold));
+      const { fixedMethod, fixedThreshold } = this.methods.get(feature)!;
+      const method = fixedMethod ?? defaultMethod(window.profile, window.categories);
+      features.push(evaluateFeature(feature, window, method, fixedThreshold ?? DEFAULT_THRESHOLDS[method]));
     }
     const drifted = features.filter((f) => f.drifted).length;
     const share = features.length ? drifted / features.length : 0;

@@ -199,7 +199,7 @@ describe('monitoring config', () => {
       MONITORING_REFERENCE_FROM_FIRST: 0,
       DATABASE_URL: 'sqlite:.mlops/monitoring.db',
       MONITORING_TABLE_PREFIX: 'monitoring',
-      MONITORING_REFERENCE_ROWS: 1000,
+      MONITORING_REFERENCE_ROWS: 10_000,
       MONITORING_LABEL_PENDING_MAX: 100_000,
       MONITORING_LABEL_TTL_S: 86_400,
       MONITORING_CLASSIFICATION_METRIC: 'accuracy',

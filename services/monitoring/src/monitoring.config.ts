@@ -23,8 +23,12 @@ export const monitoringEnvSchema = z
      * N > 0: a version without one learns it from its first N predictions.
      */
     MONITORING_REFERENCE_FROM_FIRST: z.coerce.number().int().nonnegative().default(0),
-    /** Rows of the training dataset (evenly spread) a deployed version's reference is built from. */
-    MONITORING_REFERENCE_ROWS: positiveInt(1_000),
+    /**
+     * Rows of the training dataset (evenly spread) a deployed version's reference is built from.
+     * Above 1,000 Evidently's large-reference tests apply (Wasserstein, Jensen-Shannon), as they
+     * do for the whole training set in Evidently; 1,000 or fewer keeps KS / chi-squared / z.
+     */
+    MONITORING_REFERENCE_ROWS: positiveInt(10_000),
     /** Kafka consumer group prefix (one group per consumer: `<group>`, `<group>.labels`, ...). */
     MONITORING_GROUP: z.string().min(1).default('monitoring'),
     /** Prefix of the tables this monitor owns (own tables per service; tests use their own). */

@@ -13,7 +13,7 @@ interface StoredMessage {
   headers: Record<string, string>;
 }
 
-/** One topic: a single ordered partition whose oldest consumed messages are trimmed. */
+/** One topic: a single ordered partition whose oldest messages are trimmed (see InProcessTransport). */
 class TopicLog {
   base = 0;
   /** Position slots of the groups that read this topic. */
@@ -79,14 +79,27 @@ class TopicLog {
 }
 
 export interface InProcessTransportOptions {
-  /** Messages kept per topic when no group has consumed them (like Kafka retention). */
+  /** Newest messages kept per topic beyond what a group still has to read (like Kafka retention). Default 100,000. */
   retainMessages?: number;
   /**
-   * Bytes of values kept per topic when no group has consumed them (like Kafka's
+   * Bytes of values kept per topic beyond what a group still has to read (like Kafka's
    * retention.bytes): 100,000 unread prediction.logged events of 1.3 KB held 130 MB, and the
    * garbage collector's work on them cost serving a quarter of its 100-row throughput.
+   * Default 16 MiB; `Infinity` keeps every message.
    */
   retainBytes?: number;
+  /** Where a late group's gap is reported (default: console). */
+  logger?: { warn(message: string): void };
+}
+
+/** Messages a group never saw because retention dropped them before the group first read the topic. */
+export interface JoinGap {
+  group: string;
+  topic: string;
+  /** Messages dropped before the group joined (offsets 0 .. firstOffset - 1). */
+  missed: number;
+  /** The offset the group started at: the oldest message still kept. */
+  firstOffset: number;
 }
 
 /**
@@ -94,6 +107,14 @@ export interface InProcessTransportOptions {
  * Same delivery contract as Kafka: per-group delivery, order per topic (and so per key),
  * ack after the handler returns, outputs appended atomically with the ack, redelivery
  * when the handler throws. Not durable across process restarts.
+ *
+ * Retention: a topic keeps every message a known group (one that has consumed it, running or
+ * stopped) has not yet read, and besides that its newest `retainMessages` messages within
+ * `retainBytes` (at least the newest 1,000) — whether or not any group read them, as Kafka's
+ * retention does. A group that joins late (no position on the topic yet, `fromBeginning`
+ * not false) starts at the oldest kept message, as Kafka's `auto.offset.reset=earliest`
+ * does after retention. If messages were dropped before it joined, that gap is never
+ * silent: a warning names group, topic and count, and `joinGaps()` lists it.
  */
 export class InProcessTransport implements MessageTransport {
   readonly kind = 'in-process' as const;
@@ -104,10 +125,18 @@ export class InProcessTransport implements MessageTransport {
   private readonly stops = new Set<() => Promise<void>>();
   private readonly retain: number;
   private readonly retainBytes: number;
+  private readonly logger: { warn(message: string): void };
+  private readonly gaps: JoinGap[] = [];
 
   constructor(options: InProcessTransportOptions = {}) {
     this.retain = options.retainMessages ?? 100_000;
     this.retainBytes = options.retainBytes ?? 16 * 1024 * 1024;
+    this.logger = options.logger ?? console;
+  }
+
+  /** Every late join that started after dropped messages, oldest first. */
+  joinGaps(): JoinGap[] {
+    return this.gaps.map((gap) => ({ ...gap }));
   }
 
   private log(topic: string): TopicLog {
@@ -133,13 +162,14 @@ export class InProcessTransport implements MessageTransport {
     }
   }
 
-  /** Keeps what any group still has to read, and at least the last 1,000 messages. */
+  /** Keeps what any group still has to read, the retained newest messages, and at least the last 1,000. */
   private trim(log: TopicLog): void {
     const keep = log.end - 1_000;
     if (log.base >= keep) return;
-    const positions = [...log.groups].map((slot) => this.positions.get(slot)!);
-    const floor = positions.length > 0 ? Math.min(...positions) : Math.max(log.end - this.retain, log.offsetWithin(this.retainBytes, keep));
-    log.trimBelow(Math.min(floor, keep));
+    let limit = keep;
+    for (const slot of log.groups) limit = Math.min(limit, this.positions.get(slot)!);
+    // offsetWithin walks from the oldest message: bounded by `limit`, it only walks what is dropped next
+    log.trimBelow(Math.min(limit, Math.max(log.end - this.retain, log.offsetWithin(this.retainBytes, limit))));
   }
 
   async consume(options: ConsumeOptions): Promise<Subscription> {
@@ -162,6 +192,7 @@ export class InProcessTransport implements MessageTransport {
     const log = this.log(topic);
     if (!this.positions.has(slot)) {
       this.positions.set(slot, options.fromBeginning === false ? log.end : log.base);
+      if (options.fromBeginning !== false && log.base > 0) this.reportGap(options.group, topic, log.base);
     }
     log.groups.add(slot);
     let running = true;
@@ -198,6 +229,15 @@ export class InProcessTransport implements MessageTransport {
         this.active.delete(slot);
       },
     };
+  }
+
+  private reportGap(group: string, topic: string, firstOffset: number): void {
+    this.gaps.push({ group, topic, missed: firstOffset, firstOffset });
+    const bytes = this.retainBytes === Infinity ? 'no byte limit' : `retainBytes ${this.retainBytes}`;
+    this.logger.warn(
+      `in-process bus: group "${group}" joined "${topic}" after retention dropped its first ${firstOffset} messages ` +
+        `(retainMessages ${this.retain}, ${bytes}); it starts at offset ${firstOffset}, the oldest kept, and will not see those ${firstOffset}`,
+    );
   }
 
   /** Up to `max` consecutive messages from `offset` (at least one: the caller saw it stored). */
