@@ -1,8 +1,12 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { loadLoopConfig, startLoop, type LoopDetail } from '@mlops/service-loop';
 import { mlflowThroughFrontDoor, type FrontDoorClientResult } from '../../../test/support/mlflow-front-door';
+import { interopPython } from '../../../test/support/python';
+import { readmeBlocks } from '../../../test/support/readme';
 import { runEmbedded, type EmbeddedOptions, type EmbeddedSummary } from './embedded';
 import { frontDoorIndex } from './front-door/routes';
 
@@ -42,6 +46,29 @@ interface ThroughFrontDoor {
   url: string;
   client: FrontDoorClientResult;
   answers: Record<string, { status: number; body: string }>;
+  /** What README's "Front door" example printed, run against this platform. */
+  readme: string;
+}
+
+/**
+ * README's embedded front door example, as written, against a platform already serving at
+ * `url` (its `npm start -- --serve` line is what this test runs): bash, with the interop venv's
+ * python, this platform's port for 8080, and curl failing on an HTTP error.
+ */
+async function runReadmeExample(url: string): Promise<string> {
+  const block = readmeBlocks('Front door').find((b) => b.includes('export MLFLOW_TRACKING_URI='));
+  if (!block) throw new Error('README "Front door" has no bash block setting MLFLOW_TRACKING_URI');
+  const script = block
+    .split('\n')
+    .filter((line) => !line.startsWith('npm start'))
+    .join('\n')
+    .replaceAll('http://127.0.0.1:8080', url)
+    .replaceAll('127.0.0.1:8080', new URL(url).host)
+    .replace(/^python /m, `${interopPython()} `)
+    .replace(/^curl /gm, 'curl -fsS ');
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('MLFLOW_')));
+  const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], { env, timeout: 90_000 });
+  return stdout;
 }
 
 describe('embedded platform: the closed loop in one process (in-process bus, SQLite, real gRPC)', () => {
@@ -63,7 +90,7 @@ describe('embedded platform: the closed loop in one process (in-process bus, SQL
             const response = await fetch(`${url}${path}`);
             answers[path] = { status: response.status, body: await response.text() };
           }
-          front = { url, client, answers };
+          front = { url, client, answers, readme: await runReadmeExample(url) };
         } catch (error) {
           frontError = error;
         }
@@ -158,6 +185,15 @@ describe('embedded platform: the closed loop in one process (in-process bus, SQL
     expect(client.viewRunUrl).toBe(`${url}/#/experiments/${client.experiment_id}/runs/${client.run_id}`);
     // What the platform printed names the front door too.
     expect(lines.find((l) => l.startsWith('all services up'))).toContain(`HTTP on one port: ${url} (MLFLOW_TRACKING_URI=${url}`);
+  });
+
+  it('runs README\'s front door example: the mlflow client, the registry and the service paths on the one port', () => {
+    const { url, readme } = front!;
+    expect(readme).toContain(`View run`);
+    expect(readme).toContain(`${url}/#/experiments/`);
+    expect(readme).toContain(`{'champion': '2'}`);
+    expect(readme).toContain(JSON.stringify(frontDoorIndex()));
+    expect(readme).toMatch(/"passed":true/);
   });
 
   it('routes /<service>/... to that service without the prefix, each with its own answers; / lists the paths', () => {

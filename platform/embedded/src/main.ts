@@ -12,7 +12,7 @@ const { values } = parseArgs({
     'promote-after': { type: 'string', default: '100' },
     'label-share': { type: 'string', default: '0.5' },
     epochs: { type: 'string', default: '200' },
-    port: { type: 'string', default: '3001' },
+    port: { type: 'string', default: '8080' },
     'grpc-port': { type: 'string', default: '8001' },
     'data-dir': { type: 'string', default: '.mlops' },
   },
