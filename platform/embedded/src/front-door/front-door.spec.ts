@@ -66,6 +66,9 @@ describe('embedded front door: real services mounted on one HTTP port', () => {
     const gate = await fetch(`${front.url}/registry/models/churn/versions/9/gate`);
     expect(gate.status).toBe(404);
     expect(await gate.json()).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST' });
+    // Its OpenAPI document under its prefix, describing its own (unprefixed) paths.
+    const openapi = (await (await fetch(`${front.url}/registry/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/models/{name}/versions/{version}/gate', '/api/2.0/mlflow/registered-models/create']));
   });
 
   it('keeps each service\'s own bearer token and body limit: ingestion\'s guard and limit, the registry open', async () => {
