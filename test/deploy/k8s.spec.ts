@@ -342,6 +342,14 @@ describe('deploy/k8s: the front door (ingress-nginx Ingress)', () => {
     }
   });
 
+  it('passes ingress-nginx\'s path validation: Prefix/Exact paths only of letters, digits, /, _ and -; regex paths ImplementationSpecific', () => {
+    const paths = ingresses.flatMap((i) => i.spec.rules[0].http.paths);
+    expect(paths.filter((p) => p.pathType !== 'ImplementationSpecific' && !/^\/[A-Za-z0-9/_-]*$/.test(p.path))).toEqual([]);
+    for (const i of ingresses.filter((x) => x.spec.rules[0].http.paths.some((p) => p.pathType === 'ImplementationSpecific'))) {
+      expect(i.metadata.annotations['nginx.ingress.kubernetes.io/use-regex'], i.metadata.name).toBe('true');
+    }
+  });
+
   it('points every path at an existing Service and one of its ports: http, or serving\'s metrics', () => {
     for (const i of ingresses) {
       for (const { backend } of i.spec.rules[0].http.paths) {
