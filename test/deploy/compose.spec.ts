@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { FRONT_DOOR_SERVICES } from '../../platform/embedded/src/front-door/routes';
+import { FRONT_DOOR_TEMPLATE, renderFrontDoor, upstreamVariable } from '../support/nginx';
 import { containerPort, loadCompose, loadPrometheus, read, type ComposeService } from './deploy-files';
 import { configuredPorts, distributedModeProblems, envProblems, importServiceConfig, serviceNames, WORKSPACE_ROOT, type ServiceConfigModule } from './env-schema';
 
@@ -81,6 +83,35 @@ describe('docker-compose.yml: one container per service', () => {
 
   it('declares the artifacts volume', () => {
     expect(Object.keys(compose.volumes ?? {})).toContain('artifacts');
+  });
+});
+
+describe('docker-compose.yml: the front door (nginx, one published port)', () => {
+  const front = () => composeService('front-door');
+
+  it('runs a pinned nginx with the template the tests run, where the image fills it from the environment', () => {
+    expect(front().image).toMatch(/^nginx:\d+\.\d+\.\d+$/);
+    expect(front().volumes).toEqual([`./${FRONT_DOOR_TEMPLATE}:/etc/nginx/templates/default.conf.template:ro`]);
+    // Every placeholder has a value in the environment (renderFrontDoor names any that has none).
+    expect(() => renderFrontDoor(front().environment)).not.toThrow();
+  });
+
+  it('publishes one port, the one it listens on, and answers its healthcheck there', () => {
+    expect(front().ports).toEqual([`${front().environment.FRONT_DOOR_LISTEN}:${front().environment.FRONT_DOOR_LISTEN}`]);
+    expect(front().healthcheck!.test.join(' ')).toContain(`127.0.0.1:${front().environment.FRONT_DOOR_LISTEN}/healthz`);
+  });
+
+  it.each(FRONT_DOOR_SERVICES)('routes /%s/ to that compose service, on the port its config listens on (serving: metrics), and starts after it', (service) => {
+    const upstream = front().environment[upstreamVariable(service)];
+    expect(upstream, upstreamVariable(service)).toMatch(/^[a-z-]+:\d+$/);
+    const [host, port] = upstream.split(':');
+    expect(host).toBe(service);
+    const target = composeService(service);
+    const configured = Object.entries(configuredPorts(configs.get(service)!, target.environment));
+    const http = service === 'serving' ? configured.filter(([name]) => name === 'SERVING_METRICS_PORT') : configured.filter(([name]) => !name.includes('GRPC'));
+    expect(http.map(([, p]) => p)).toEqual([Number(port)]);
+    expect(target.ports.map(containerPort)).toContain(Number(port));
+    expect(Object.keys(front().depends_on)).toContain(service);
   });
 });
 

@@ -8,7 +8,7 @@ import type { K8sObject } from './deploy-files';
 type Model = new (data: object) => { validate(): void };
 
 async function models(): Promise<Record<string, Model>> {
-  const [core, apps] = await Promise.all([import('kubernetes-models/v1'), import('kubernetes-models/apps/v1')]);
+  const [core, apps, networking] = await Promise.all([import('kubernetes-models/v1'), import('kubernetes-models/apps/v1'), import('kubernetes-models/networking.k8s.io/v1')]);
   // Cast: under this workspace's node10 module resolution the models' base class types
   // (@kubernetes-models/base, exports-only) do not resolve, so `validate` is not visible to tsc.
   return {
@@ -19,6 +19,7 @@ async function models(): Promise<Record<string, Model>> {
     'v1/Service': core.Service,
     'apps/v1/Deployment': apps.Deployment,
     'apps/v1/StatefulSet': apps.StatefulSet,
+    'networking.k8s.io/v1/Ingress': networking.Ingress,
   } as unknown as Record<string, Model>;
 }
 

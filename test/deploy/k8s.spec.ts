@@ -1,8 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { FRONT_DOOR_SERVICES, routeOf } from '../../platform/embedded/src/front-door/routes';
 import { loadCompose, loadK8s, loadPrometheus, type K8sObject } from './deploy-files';
 import { configuredPorts, distributedModeProblems, envProblems, importServiceConfig, serviceNames, WORKSPACE_ROOT, type ServiceConfigModule } from './env-schema';
+import { ROUTE_SAMPLES } from './front-door-samples';
 import { schemaErrors } from './k8s-schema';
 
 const { resources, objects } = loadK8s();
@@ -298,5 +300,77 @@ describe('deploy/k8s: feature-store-online (read replicas of the feature store)'
     const c = spec.template.spec.containers[0];
     expect(c.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
     expect(c.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
+  });
+});
+
+describe('deploy/k8s: the front door (ingress-nginx Ingress)', () => {
+  const ingressPath = z.object({
+    path: z.string(),
+    pathType: z.enum(['Prefix', 'Exact', 'ImplementationSpecific']),
+    backend: z.object({ service: z.object({ name: z.string(), port: z.object({ name: z.string() }) }) }),
+  });
+  const ingress = z.object({
+    metadata: z.object({ name: z.string(), annotations: z.record(z.string(), z.string()).default({}) }),
+    spec: z.object({ ingressClassName: z.literal('nginx'), rules: z.array(z.object({ http: z.object({ paths: z.array(ingressPath) }) })).length(1) }),
+  });
+  const ingresses = objects.filter((o) => o.kind === 'Ingress').map((o) => ingress.parse(o));
+
+  /**
+   * ingress-nginx's choice for a request: with a regex path on the host, every path of the host
+   * is a case-insensitive regex anchored at the start, tried longest first; the Ingress's
+   * rewrite-target (if any) then replaces the matched path, keeping the query.
+   */
+  function ingressRoute(url: string): { service: string; url: string } | undefined {
+    const [path, query] = [url.split('?')[0], url.includes('?') ? url.slice(url.indexOf('?')) : ''];
+    const candidates = ingresses
+      .flatMap((i) => i.spec.rules[0].http.paths.map((p) => ({ ...p, rewrite: i.metadata.annotations['nginx.ingress.kubernetes.io/rewrite-target'] })))
+      .sort((a, b) => b.path.length - a.path.length);
+    const match = candidates.find((c) => new RegExp(`^${c.path}`, 'i').test(path));
+    if (!match) return undefined;
+    const rewritten = match.rewrite ? path.replace(new RegExp(`^${match.path}`, 'i'), match.rewrite) : path;
+    return { service: match.backend.service.name, url: `${rewritten}${query}` };
+  }
+
+  it('is listed in the kustomization and streams bodies through unlimited and unbuffered', () => {
+    expect(resources).toContain('ingress.yaml');
+    expect(ingresses.length).toBe(2);
+    for (const i of ingresses) {
+      expect(i.metadata.annotations).toMatchObject({
+        'nginx.ingress.kubernetes.io/proxy-body-size': '0',
+        'nginx.ingress.kubernetes.io/proxy-request-buffering': 'off',
+      });
+    }
+  });
+
+  it('passes ingress-nginx\'s path validation: Prefix/Exact paths only of letters, digits, /, _ and -; regex paths ImplementationSpecific', () => {
+    const paths = ingresses.flatMap((i) => i.spec.rules[0].http.paths);
+    expect(paths.filter((p) => p.pathType !== 'ImplementationSpecific' && !/^\/[A-Za-z0-9/_-]*$/.test(p.path))).toEqual([]);
+    for (const i of ingresses.filter((x) => x.spec.rules[0].http.paths.some((p) => p.pathType === 'ImplementationSpecific'))) {
+      expect(i.metadata.annotations['nginx.ingress.kubernetes.io/use-regex'], i.metadata.name).toBe('true');
+    }
+  });
+
+  it('points every path at an existing Service and one of its ports: http, or serving\'s metrics', () => {
+    for (const i of ingresses) {
+      for (const { backend } of i.spec.rules[0].http.paths) {
+        const ports = serviceOf(backend.service.name).spec.ports.map((p) => p.name);
+        expect(ports, `${i.metadata.name} -> ${backend.service.name}`).toContain(backend.service.port.name);
+        expect(backend.service.port.name).toBe(backend.service.name === 'serving' ? 'metrics' : 'http');
+      }
+    }
+  });
+
+  it('strips /<service>/ for every service of the table and keeps the MLflow paths', () => {
+    const stripped = ingresses.find((i) => i.metadata.annotations['nginx.ingress.kubernetes.io/rewrite-target']);
+    expect(stripped?.metadata.annotations).toMatchObject({ 'nginx.ingress.kubernetes.io/use-regex': 'true', 'nginx.ingress.kubernetes.io/rewrite-target': '/$2' });
+    expect(stripped!.spec.rules[0].http.paths.map((p) => p.backend.service.name).sort()).toEqual([...FRONT_DOOR_SERVICES].sort());
+  });
+
+  it.each(ROUTE_SAMPLES)('%s %s goes where the routing table says', (_method, url) => {
+    expect(ingressRoute(url)).toEqual(routeOf(url));
+  });
+
+  it('routes nothing outside the table', () => {
+    for (const url of ['/', '/nowhere', '/api/2.1/other']) expect(ingressRoute(url), url).toBeUndefined();
   });
 });

@@ -1,5 +1,7 @@
 import type { EventType } from '@mlops/contracts';
+import { frontDoorIndex } from '../../platform/embedded/src/front-door/routes';
 import { LOOP_STAGES, LoopPlatform } from '../support/loop-platform';
+import { mlflowThroughFrontDoor } from '../support/mlflow-front-door';
 
 /**
  * The closed loop as docker-compose runs it, on this machine (test/support/loop-platform.ts):
@@ -39,10 +41,35 @@ describe('closed loop across processes: drift -> retrain -> canary -> promotion 
     report.push(`          canary verdict: ${verdict?.type === 'canary.evaluated' ? verdict.data.reason : ''}`);
 
     expect(await traffic.infer([live.features()])).toBe(String(newVersion));
-    const champion = (await (await fetch(`${url.registry}/api/2.0/mlflow/registered-models/alias?name=${model}&alias=champion`)).json()) as {
+    // Through the front door (real nginx, deploy/nginx/front-door.conf.template): the registry's MLflow path.
+    const champion = (await (await fetch(`${url.frontDoor}/api/2.0/mlflow/registered-models/alias?name=${model}&alias=champion`)).json()) as {
       model_version: { version: string };
     };
     expect(champion.model_version.version).toBe(String(newVersion));
+
+    // The official mlflow client with MLFLOW_TRACKING_URI alone, through nginx: tracking and the registry.
+    const client = await mlflowThroughFrontDoor(url.frontDoor, { experiment: `e2e-${platform.run}`, newModel: `front_${platform.run}`, existingModel: model });
+    expect(client).toMatchObject({
+      status: 'FINISHED',
+      params: { lr: '0.1' },
+      history: [[0, 1], [1, 0.5], [2, 1 / 3]],
+      artifacts: ['notes.txt'],
+      fetched: { name: `front_${platform.run}`, tags: { origin: 'front-door' } },
+      existing: { name: model, aliases: { champion: String(newVersion) } },
+    });
+    expect(client.viewRunUrl).toBe(`${url.frontDoor}/#/experiments/${client.experiment_id}/runs/${client.run_id}`);
+    // Each service's own API under its prefix, through the same port.
+    const through = async (path: string) => {
+      const response = await fetch(`${url.frontDoor}${path}`);
+      expect(response.status, path).toBe(200);
+      return response.json() as Promise<Record<string, unknown>>;
+    };
+    expect(await through('/')).toEqual(frontDoorIndex());
+    expect(await through(`/loop/api/loops/${loopId}`)).toMatchObject({ loop: { correlationId: loopId, outcome: 'promoted' } });
+    expect(await through(`/registry/models/${model}/versions/${newVersion}/gate`)).toMatchObject({ passed: true });
+    const probes = ['/ingestion/health/ready', '/feature-store/health/ready', '/tracking/health/ready', '/trainer/health/ready', '/monitoring/health/ready', '/loop/health/ready', '/serving/health/live'];
+    for (const path of probes) expect(await through(path), path).toMatchObject({ status: 'ok' });
+    report.push(`          front door: mlflow client (run ${client.run_id.slice(0, 8)}, registry read of ${model}) and ${probes.length + 3} service paths through nginx at ${url.frontDoor}`);
 
     const { requests, failed, rows, labels, byVersion, lastError } = traffic.stats;
     report.push(

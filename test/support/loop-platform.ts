@@ -9,6 +9,7 @@ import { FEATURES, SyntheticStream } from '../../platform/embedded/src/embedded'
 import { Traffic } from '../../platform/embedded/src/traffic';
 import { infraEnv } from '../infra/infra-env';
 import { KafkaEventLog } from './kafka-event-log';
+import { NginxProcess } from './nginx';
 import { freePort, ServiceProcess } from './service-process';
 import { waitFor } from './wait-for';
 
@@ -83,7 +84,14 @@ export class LoopPlatform {
   readonly source = `src_${this.run}`;
   readonly kafka: KafkaKitOptions;
   readonly report: string[] = [];
-  readonly url: Record<'ingestion' | 'featureStore' | 'registry' | 'monitoring' | 'loop', string> = { ingestion: '', featureStore: '', registry: '', monitoring: '', loop: '' };
+  readonly url: Record<'ingestion' | 'featureStore' | 'registry' | 'monitoring' | 'loop' | 'frontDoor', string> = {
+    ingestion: '',
+    featureStore: '',
+    registry: '',
+    monitoring: '',
+    loop: '',
+    frontDoor: '',
+  };
   grpcAddress = '';
   private readonly services = new Map<LoopServiceName, { process: ServiceProcess; ready: string }>();
   private readonly started = Date.now();
@@ -92,6 +100,8 @@ export class LoopPlatform {
   private producer?: KafkaRawProducer;
   private traffic?: Traffic;
   private eventLog?: KafkaEventLog;
+  /** The front door: a real nginx running deploy/nginx/front-door.conf.template for these ports. */
+  private nginx?: NginxProcess;
 
   /**
    * `idempotentProducer: false` for tests that restart the broker: an idempotent producer whose
@@ -281,6 +291,20 @@ export class LoopPlatform {
       ),
     ]);
     this.mark(`${this.services.size} services up, each its own process (${[...this.services.keys()].join(', ')})`);
+
+    // As docker-compose's front-door service: the same nginx template, upstreams on loopback.
+    this.nginx = await NginxProcess.start(await freePort(), {
+      ingestion: ingestionPort,
+      'feature-store': fsHttp,
+      tracking: trackingPort,
+      registry: registryPort,
+      trainer: trainerPort,
+      serving: servingMetrics,
+      monitoring: monitoringPort,
+      loop: loopPort,
+    });
+    this.url.frontDoor = this.nginx.url;
+    this.mark(`front door: nginx on ${this.url.frontDoor} (deploy/nginx/front-door.conf.template)`);
 
     this.eventLog = new KafkaEventLog(this.kafka, group('observer'), OBSERVED, this.ofThisRun);
     await this.eventLog.start();
@@ -512,8 +536,11 @@ export class LoopPlatform {
     this.traffic?.close();
     await this.eventLog?.stop().catch(() => undefined);
     await this.producer?.close().catch(() => undefined);
+    const nginxLog = this.nginx?.log() ?? '';
+    await this.nginx?.stop();
     await Promise.all([...this.services.values()].map((s) => s.process.stop()));
     if (!passed) {
+      if (this.nginx) console.log(`\n----- front door (nginx) -----\n${nginxLog.slice(-5_000)}`);
       for (const [name, s] of this.services) console.log(`\n----- ${name} output -----\n${s.process.output.join('').slice(-20_000)}`);
       if (this.eventLog) console.log(`\n----- events of this run seen on Kafka -----\n${this.eventLog.events.map((o) => `${o.event.time} ${o.event.type} [${o.event.correlationId.slice(0, 8)}]`).join('\n')}`);
     }

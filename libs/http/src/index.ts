@@ -5,3 +5,4 @@ export * from './http-tracing.interceptor';
 export * from './configure-http-app';
 export * from './health.controller';
 export * from './openapi';
+export * from './serve-http-app';

@@ -55,20 +55,28 @@ export interface MetricsServer {
 }
 
 /**
- * A plain HTTP server answering GET /metrics (and GET /health/live), for processes with no HTTP
- * API of their own, such as the gRPC-only serving service.
+ * The request listener of a process with no HTTP API of its own: GET /metrics and
+ * GET /health/live, 404 otherwise. startMetricsServer listens with it; a front door may mount it.
  */
-export async function startMetricsServer(options: { registry: Registry; port: number; host?: string }): Promise<MetricsServer> {
-  const server: Server = createServer((req, res) => {
+export function metricsRequestListener(registry: Registry): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && path === '/metrics') return void writeMetrics(options.registry, res);
+    if (req.method === 'GET' && path === '/metrics') return void writeMetrics(registry, res);
     if (req.method === 'GET' && path === '/health/live') {
       res.setHeader('content-type', 'application/json');
       return void res.end('{"status":"ok"}');
     }
     res.statusCode = 404;
     res.end();
-  });
+  };
+}
+
+/**
+ * A plain HTTP server answering GET /metrics (and GET /health/live), for processes with no HTTP
+ * API of their own, such as the gRPC-only serving service.
+ */
+export async function startMetricsServer(options: { registry: Registry; port: number; host?: string }): Promise<MetricsServer> {
+  const server: Server = createServer(metricsRequestListener(options.registry));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => {

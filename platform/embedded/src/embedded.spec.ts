@@ -1,8 +1,14 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { loadLoopConfig, startLoop, type LoopDetail } from '@mlops/service-loop';
+import { mlflowThroughFrontDoor, type FrontDoorClientResult } from '../../../test/support/mlflow-front-door';
+import { interopPython } from '../../../test/support/python';
+import { readmeBlocks } from '../../../test/support/readme';
 import { runEmbedded, type EmbeddedOptions, type EmbeddedSummary } from './embedded';
+import { frontDoorIndex } from './front-door/routes';
 
 const LOOP = [
   'drift.detected',
@@ -35,15 +41,62 @@ const run = (dataDir: string, lines: string[], overrides: Partial<EmbeddedOption
 const loopEvents = (summary: EmbeddedSummary) => summary.events.filter((e) => e.correlationId === summary.loopCorrelationId);
 const acted = (loop: LoopDetail | undefined) => (loop?.stages ?? []).filter((s) => !s.ignored).map((s) => s.type);
 
+/** What the front door answered while the platform was up after the loop. */
+interface ThroughFrontDoor {
+  url: string;
+  client: FrontDoorClientResult;
+  answers: Record<string, { status: number; body: string }>;
+  /** What README's "Front door" example printed, run against this platform. */
+  readme: string;
+}
+
+/**
+ * README's embedded front door example, as written, against a platform already serving at
+ * `url` (its `npm start -- --serve` line is what this test runs): bash, with the interop venv's
+ * python, this platform's port for 8080, and curl failing on an HTTP error.
+ */
+async function runReadmeExample(url: string): Promise<string> {
+  const block = readmeBlocks('Front door').find((b) => b.includes('export MLFLOW_TRACKING_URI='));
+  if (!block) throw new Error('README "Front door" has no bash block setting MLFLOW_TRACKING_URI');
+  const script = block
+    .split('\n')
+    .filter((line) => !line.startsWith('npm start'))
+    .join('\n')
+    .replaceAll('http://127.0.0.1:8080', url)
+    .replaceAll('127.0.0.1:8080', new URL(url).host)
+    .replace(/^python /m, `${interopPython()} `)
+    .replace(/^curl /gm, 'curl -fsS ');
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('MLFLOW_')));
+  const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], { env, timeout: 90_000 });
+  return stdout;
+}
+
 describe('embedded platform: the closed loop in one process (in-process bus, SQLite, real gRPC)', () => {
   let dataDir: string;
   let summary: EmbeddedSummary;
+  let front: ThroughFrontDoor | undefined;
+  let frontError: unknown;
   const lines: string[] = [];
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'mlops-embedded-'));
-    summary = await run(dataDir, lines);
-  }, 60_000);
+    summary = await run(dataDir, lines, {
+      // After the loop, with everything still up: the one HTTP port as a user sees it.
+      whileServing: async ({ url, model }) => {
+        try {
+          const client = await mlflowThroughFrontDoor(url, { experiment: 'front-door', newModel: 'front_door_model', existingModel: model });
+          const answers: ThroughFrontDoor['answers'] = {};
+          for (const path of ['/', '/healthz', '/ingestion/health/ready', '/tracking/health', `/loop/api/loops?model=${model}`, `/registry/models/${model}/versions/2/gate`, '/serving/metrics', '/monitoring/status', '/nowhere']) {
+            const response = await fetch(`${url}${path}`);
+            answers[path] = { status: response.status, body: await response.text() };
+          }
+          front = { url, client, answers, readme: await runReadmeExample(url) };
+        } catch (error) {
+          frontError = error;
+        }
+      },
+    });
+  }, 120_000);
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('completes: drift -> retrain -> dataset -> training -> gate -> canary deployment -> verdict -> promotion', () => {
@@ -111,6 +164,58 @@ describe('embedded platform: the closed loop in one process (in-process bus, SQL
   it('every produced record was validated (no loss through ingestion)', () => {
     expect(summary.validated).toBe(summary.produced);
     expect(summary.rejected).toBe(0);
+  });
+
+  it('serves every HTTP API on one port: the mlflow client with MLFLOW_TRACKING_URI alone reaches tracking and the registry', () => {
+    expect(frontError).toBeUndefined();
+    expect(front, lines.join('\n')).toBeDefined();
+    const { url, client } = front!;
+    expect(url).toBe(summary.url);
+    expect(client).toMatchObject({
+      status: 'FINISHED',
+      params: { lr: '0.1' },
+      history: [[0, 1], [1, 0.5], [2, 1 / 3]],
+      artifacts: ['notes.txt'],
+      created: 'front_door_model',
+      fetched: { name: 'front_door_model', tags: { origin: 'front-door' } },
+      // The platform's own model, registered by the loop, read through the same URL.
+      existing: { name: 'stream_model', aliases: { champion: '2' } },
+    });
+    // The client's "View run at" link points at the front door (its `/` answers; the console will live there).
+    expect(client.viewRunUrl).toBe(`${url}/#/experiments/${client.experiment_id}/runs/${client.run_id}`);
+    // What the platform printed names the front door too.
+    expect(lines.find((l) => l.startsWith('all services up'))).toContain(`HTTP on one port: ${url} (MLFLOW_TRACKING_URI=${url}`);
+  });
+
+  it('runs README\'s front door example: the mlflow client, the registry and the service paths on the one port', () => {
+    const { url, readme } = front!;
+    expect(readme).toContain(`View run`);
+    expect(readme).toContain(`${url}/#/experiments/`);
+    expect(readme).toContain(`{'champion': '2'}`);
+    expect(readme).toContain(JSON.stringify(frontDoorIndex()));
+    expect(readme).toMatch(/"passed":true/);
+  });
+
+  it('routes /<service>/... to that service without the prefix, each with its own answers; / lists the paths', () => {
+    const { answers } = front!;
+    const status = Object.fromEntries(Object.entries(answers).map(([path, a]) => [path, a.status]));
+    expect(status).toEqual({
+      '/': 200,
+      '/healthz': 200,
+      '/ingestion/health/ready': 200,
+      '/tracking/health': 200,
+      '/loop/api/loops?model=stream_model': 200,
+      '/registry/models/stream_model/versions/2/gate': 200,
+      '/serving/metrics': 200,
+      '/monitoring/status': 200,
+      '/nowhere': 404,
+    });
+    expect(JSON.parse(answers['/'].body)).toEqual(frontDoorIndex());
+    const loops = JSON.parse(answers['/loop/api/loops?model=stream_model'].body) as { loops: { correlationId: string }[] };
+    expect(loops.loops.map((l) => l.correlationId)).toContain(summary.loopCorrelationId);
+    expect(JSON.parse(answers['/registry/models/stream_model/versions/2/gate'].body)).toMatchObject({ passed: true });
+    expect(answers['/serving/metrics'].body).toMatch(/^mlops_/m);
+    expect(JSON.parse(answers['/nowhere'].body)).toMatchObject({ error_code: 'ENDPOINT_NOT_FOUND' });
   });
 
   it('loop state survives a restart: the loop service on the same SQLite file answers over HTTP', async () => {

@@ -1,6 +1,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { RequestListener } from 'node:http';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { INestApplication } from '@nestjs/common';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
 import { createEvent, type AnyEvent, type EventType } from '@mlops/contracts';
 import { loadFeatureStoreConfig, startFeatureStore, type FeatureStoreApp } from '@mlops/service-feature-store';
@@ -11,6 +13,8 @@ import { loadRegistryConfig, startRegistry, type RegistryApp } from '@mlops/serv
 import { loadServingConfig, startServing, type ServingApp } from '@mlops/service-serving';
 import { loadTrackingConfig, startTracking, type TrackingApp } from '@mlops/service-tracking';
 import { loadTrainerConfig, seededRandom, startTrainer, type TrainerApp } from '@mlops/service-trainer';
+import { startFrontDoor, type FrontDoor } from './front-door/front-door';
+import type { FrontDoorService } from './front-door/routes';
 import { Traffic, type LabelledRows } from './traffic';
 
 export const MODEL = 'stream_model';
@@ -23,7 +27,11 @@ export interface EmbeddedOptions {
   dataDir: string;
   /** Keep the data dir instead of wiping it at start. */
   keep?: boolean;
-  /** Ingestion HTTP port (0: any free port). Other HTTP/gRPC servers use free ports. */
+  /**
+   * The one HTTP port (0: any free port): the front door serving every service's HTTP API
+   * (front-door/routes.ts): MLflow tracking and registry at `/api/2.0/mlflow/...`, each service
+   * under `/<service>/`. gRPC has its own ports.
+   */
   port: number;
   /** gRPC port of serving (0: any free port). */
   grpcPort?: number;
@@ -53,6 +61,11 @@ export interface EmbeddedOptions {
   /** Per step of the loop; the run stops honestly (summary says where) when exceeded. */
   stepTimeoutMs?: number;
   serve: boolean;
+  /**
+   * Called once the loop has ended, with the platform still up (instead of `serve`'s wait for
+   * a signal); the platform closes when it resolves. Tests use the front door through it.
+   */
+  whileServing?: (platform: { url: string; model: string }) => Promise<void>;
   print: (line: string) => void;
 }
 
@@ -70,6 +83,8 @@ export interface StepTiming {
 }
 
 export interface EmbeddedSummary {
+  /** The front door (MLFLOW_TRACKING_URI); closed when runEmbedded resolves. */
+  url?: string;
   produced: number;
   validated: number;
   rejected: number;
@@ -257,86 +272,95 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
   const observerSubs: Subscription[] = [];
 
   try {
+    // One HTTP port: every service's Express app is mounted on the front door (no port of its own).
+    const frontDoor: FrontDoor = await startFrontDoor({ port: options.port });
+    closers.push(() => frontDoor.close());
+    summary.url = frontDoor.url;
+    const mounted = (service: FrontDoorService) => ({ ...inProcess, logger: false as const, mountedAt: frontDoor.urlOf(service) });
+    const mount = (service: FrontDoorService, app: INestApplication) => frontDoor.mount(service, app.getHttpAdapter().getInstance() as RequestListener);
+
     const tracking: TrackingApp = await startTracking(
-      loadTrackingConfig({ BUS: 'in-process', DATABASE_URL: db('tracking'), TRACKING_PORT: '0', TRACKING_ARTIFACT_ROOT: join(dataDir, 'artifacts') }),
-      { ...inProcess, logger: false },
+      loadTrackingConfig({ BUS: 'in-process', DATABASE_URL: db('tracking'), TRACKING_ARTIFACT_ROOT: join(dataDir, 'artifacts') }),
+      mounted('tracking'),
     );
     closers.push(() => tracking.close());
-    const ingestion: IngestionApp = await startIngestion(
-      loadIngestionConfig({ BUS: 'in-process', DATABASE_URL: db('ingestion'), INGESTION_PORT: String(options.port) }),
-      { ...inProcess, logger: false },
-    );
+    mount('tracking', tracking.app);
+    const ingestion: IngestionApp = await startIngestion(loadIngestionConfig({ BUS: 'in-process', DATABASE_URL: db('ingestion') }), mounted('ingestion'));
     closers.push(() => ingestion.close());
+    mount('ingestion', ingestion.app);
     const featureStore: FeatureStoreApp = await startFeatureStore(
       loadFeatureStoreConfig({
         BUS: 'in-process',
         DATABASE_URL: db('feature-store'),
         FEATURE_VIEWS_FILE: viewsFile,
         FEATURE_STORE_ARTIFACT_ROOT: join(dataDir, 'datasets'),
-        FEATURE_STORE_HTTP_PORT: '0',
         FEATURE_STORE_GRPC_PORT: '0',
       }),
-      { ...inProcess, logger: false },
+      mounted('feature-store'),
     );
     closers.push(() => featureStore.close());
+    mount('feature-store', featureStore.app);
     const trainer: TrainerApp = await startTrainer(
       loadTrainerConfig({
         BUS: 'in-process',
-        TRAINER_PORT: '0',
         TRAINER_ARTIFACT_ROOT: join(dataDir, 'models'),
         TRAINER_TARGET: 'label',
         TRAINER_PARAMS: JSON.stringify({ epochs: options.epochs ?? 200 }),
-        TRACKING_URI: tracking.url,
+        // As an MLflow user: the front door serves the MLflow API at its root.
+        TRACKING_URI: frontDoor.url,
       }),
-      { ...inProcess, logger: false },
+      mounted('trainer'),
     );
     closers.push(() => trainer.close());
+    mount('trainer', trainer.app);
     const registry: RegistryApp = await startRegistry(
       loadRegistryConfig({
         BUS: 'in-process',
         DATABASE_URL: db('registry'),
-        REGISTRY_PORT: '0',
         REGISTRY_ARTIFACT_ROOT: join(dataDir, 'registry'),
         // The retrained model sees a different mix of data; it may score a little lower on it.
         REGISTRY_GATE_TOLERANCE: String(options.gateTolerance ?? 0.05),
       }),
-      { ...inProcess, logger: false },
+      mounted('registry'),
     );
     closers.push(() => registry.close());
+    mount('registry', registry.app);
     const serving: ServingApp = await startServing(
       loadServingConfig({ BUS: 'in-process', SERVING_GRPC_PORT: String(options.grpcPort ?? 0), SERVING_SHUTDOWN_GRACE_S: '2' }),
-      { ...inProcess, logger: false },
+      mounted('serving'),
     );
     closers.push(() => serving.close());
+    frontDoor.mount('serving', serving.http!);
     const monitoring: MonitoringApp = await startMonitoring(
       loadMonitoringConfig({
         BUS: 'in-process',
         DATABASE_URL: db('monitoring'),
-        MONITORING_PORT: '0',
         MONITORING_WINDOW_SIZE: String(windowSize),
         MONITORING_CANARY_MIN_PREDICTIONS: String(promoteAfter),
         MONITORING_CANARY_MIN_LABELS: String(options.canaryMinLabels ?? 25),
         MONITORING_CANARY_TOLERANCE: String(options.canaryTolerance ?? 0.05),
       }),
-      { ...inProcess, logger: false, defaultMetrics: false },
+      { ...mounted('monitoring'), defaultMetrics: false },
     );
     closers.push(() => monitoring.close());
+    mount('monitoring', monitoring.app);
     const loop: LoopApp = await startLoop(
       loadLoopConfig({
         BUS: 'in-process',
         DATABASE_URL: db('loop'),
-        LOOP_PORT: '0',
         LOOP_FEATURE_VIEWS: `${MODEL}:${FEATURE_VIEW}`,
         LOOP_REGISTRY_URL: registry.url,
         LOOP_SWEEP_INTERVAL_MS: '200',
       }),
-      { ...inProcess, logger: false, defaultMetrics: false },
+      { ...mounted('loop'), defaultMetrics: false },
     );
     closers.push(() => loop.close());
+    mount('loop', loop.app);
     print(
-      `all services up in one process (in-process bus, SQLite + artifacts under ${dataDir}): ingestion ${ingestion.url}, ` +
+      `all services up in one process (in-process bus, SQLite + artifacts under ${dataDir}), HTTP on one port: ` +
+        `${frontDoor.url} (MLFLOW_TRACKING_URI=${frontDoor.url} for tracking and the model registry); ingestion ${ingestion.url}, ` +
         `feature store ${featureStore.url}, tracking ${tracking.url}, trainer ${trainer.url}, registry ${registry.url}, ` +
-        `monitoring ${monitoring.url}, loop ${loop.url}, serving gRPC ${serving.address}`,
+        `serving ${frontDoor.urlOf('serving')}, monitoring ${monitoring.url}, loop ${loop.url}; gRPC: serving ${serving.address}, feature store ${featureStore.grpcAddress}`,
     );
 
     // ---- observer (display only): progress lines and the event log ----
@@ -531,8 +555,13 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
     }
     summary.grpc.failed = traffic?.stats.failed ?? 0;
 
-    if (options.serve) {
-      print(`serving; gRPC ${serving.address} (KServe v2), ingestion POST ${ingestion.url}/sources/${SOURCE}/records, loops ${loop.url}/api/loops — Ctrl-C to stop`);
+    if (options.whileServing) {
+      await options.whileServing({ url: frontDoor.url, model: MODEL });
+    } else if (options.serve) {
+      print(
+        `serving on ${frontDoor.url} (MLFLOW_TRACKING_URI=${frontDoor.url}; GET / lists the service paths) and gRPC ${serving.address} (KServe v2); ` +
+          `ingestion POST ${ingestion.url}/sources/${SOURCE}/records, loops ${loop.url}/api/loops — Ctrl-C to stop`,
+      );
       await new Promise<void>((done) => process.once('SIGINT', done).once('SIGTERM', done));
     }
     return summary;

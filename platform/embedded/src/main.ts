@@ -12,7 +12,7 @@ const { values } = parseArgs({
     'promote-after': { type: 'string', default: '100' },
     'label-share': { type: 'string', default: '0.5' },
     epochs: { type: 'string', default: '200' },
-    port: { type: 'string', default: '3001' },
+    port: { type: 'string', default: '8080' },
     'grpc-port': { type: 'string', default: '8001' },
     'data-dir': { type: 'string', default: '.mlops' },
   },
@@ -36,12 +36,21 @@ function share(name: string, text: string | undefined): number {
   return n;
 }
 
+function port(name: string, text: string | undefined): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    console.error(`--${name}: expected a port from 0 (any free port) to 65535, got "${text}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
 const records = positive('records', values.records);
 runEmbedded({
   dataDir: values['data-dir']!,
   keep: values.keep,
-  port: Number(values.port),
-  grpcPort: Number(values['grpc-port']),
+  port: port('port', values.port),
+  grpcPort: port('grpc-port', values['grpc-port']),
   records,
   shiftRecords: values['shift-records'] === undefined ? records : positive('shift-records', values['shift-records']),
   windowSize: positive('window', values.window),

@@ -2,7 +2,7 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
-import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
+import { ApiErrorFilter, configureHttpApp, serveHttpApp } from '@mlops/http';
 import { openDataSource } from '@mlops/persistence';
 import { startBusConsumers } from '@mlops/runtime';
 import type { FeatureStoreConfig } from './feature-store.config';
@@ -34,7 +34,7 @@ export interface FeatureStoreApp {
  */
 export async function startFeatureStore(
   config: FeatureStoreConfig,
-  options: { inProcess?: InProcessTransport; logger?: boolean } = {},
+  options: { inProcess?: InProcessTransport; logger?: boolean; mountedAt?: string } = {},
 ): Promise<FeatureStoreApp> {
   const log = new Logger(SERVICE);
   const quiet = options.logger === false;
@@ -74,8 +74,7 @@ export async function startFeatureStore(
     });
     cleanup.unshift(() => consumers.close());
     const grpcAddress = await app.get(FeatureStoreGrpcServer).listen();
-    await app.listen(config.FEATURE_STORE_HTTP_PORT, config.FEATURE_STORE_HTTP_HOST);
-    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    const url = await serveHttpApp(app, { port: config.FEATURE_STORE_HTTP_PORT, host: config.FEATURE_STORE_HTTP_HOST, mountedAt: options.mountedAt });
     logger.log(
       `feature store: HTTP ${url}, gRPC ${grpcAddress} (views: ${settings.views.list.map((v) => v.name).join(', ')} from ${settings.views.file}; ` +
         `bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, online store: ${app.get(OnlineStore).kind}; ` +

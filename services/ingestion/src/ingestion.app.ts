@@ -2,7 +2,7 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
-import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
+import { ApiErrorFilter, configureHttpApp, serveHttpApp } from '@mlops/http';
 import { openDataSource } from '@mlops/persistence';
 import { DataContractEntity } from './contracts/data-contract.entity';
 import type { IngestionConfig } from './ingestion.config';
@@ -26,7 +26,7 @@ export interface IngestionApp {
  */
 export async function startIngestion(
   config: IngestionConfig,
-  options: { inProcess?: InProcessTransport; logger?: boolean } = {},
+  options: { inProcess?: InProcessTransport; logger?: boolean; mountedAt?: string } = {},
 ): Promise<IngestionApp> {
   const log = new Logger('ingestion');
   const dataSource = await openDataSource({
@@ -48,8 +48,7 @@ export async function startIngestion(
   });
   configureHttpApp(app, { service: 'ingestion', filter: new ApiErrorFilter('ingestion'), apiToken: config.API_TOKEN });
   app.useBodyParser('json', { limit: config.INGESTION_BODY_LIMIT });
-  await app.listen(config.INGESTION_PORT, config.INGESTION_HOST);
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const url = await serveHttpApp(app, { port: config.INGESTION_PORT, host: config.INGESTION_HOST, mountedAt: options.mountedAt });
 
   const raw = app.get(RawConsumer);
   await raw.start();

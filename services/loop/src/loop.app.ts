@@ -1,7 +1,7 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
-import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
+import { ApiErrorFilter, configureHttpApp, serveHttpApp } from '@mlops/http';
 import { openDataSource } from '@mlops/persistence';
 import { startBusConsumers } from '@mlops/runtime';
 import type { GateLookup } from './gate-lookup';
@@ -30,7 +30,7 @@ export interface LoopApp {
  */
 export async function startLoop(
   config: LoopConfig,
-  options: { inProcess?: InProcessTransport; logger?: boolean; now?: () => number; gate?: GateLookup; defaultMetrics?: boolean } = {},
+  options: { inProcess?: InProcessTransport; logger?: boolean; now?: () => number; gate?: GateLookup; defaultMetrics?: boolean; mountedAt?: string } = {},
 ): Promise<LoopApp> {
   const log = new Logger('loop');
   const quiet = options.logger === false;
@@ -62,8 +62,7 @@ export async function startLoop(
     { logger: quiet ? false : ['log', 'warn', 'error'] },
   );
   configureHttpApp(app, { service: 'loop', filter: new ApiErrorFilter('loop'), apiToken: config.API_TOKEN, metrics: metrics.registry });
-  await app.listen(config.LOOP_PORT, config.LOOP_HOST);
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const url = await serveHttpApp(app, { port: config.LOOP_PORT, host: config.LOOP_HOST, mountedAt: options.mountedAt });
 
   const consumers = await startBusConsumers(app, bus, {
     group: settings.consumer.group,

@@ -2,7 +2,7 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
-import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
+import { ApiErrorFilter, configureHttpApp, serveHttpApp } from '@mlops/http';
 import { startBusConsumers } from '@mlops/runtime';
 import { CanaryWatch } from './canary/canary-watch';
 import { DriftWatch } from './drift/drift-watch';
@@ -90,7 +90,7 @@ function entryPoints(app: INestApplication): MonitoringEntryPoints {
  */
 export async function startMonitoring(
   config: MonitoringConfig,
-  options: { inProcess?: InProcessTransport; logger?: boolean; now?: () => number; defaultMetrics?: boolean } = {},
+  options: { inProcess?: InProcessTransport; logger?: boolean; now?: () => number; defaultMetrics?: boolean; mountedAt?: string } = {},
 ): Promise<MonitoringApp> {
   const settings = monitoringSettings(config);
   const log = new Logger('monitoring');
@@ -114,8 +114,7 @@ export async function startMonitoring(
   app.useBodyParser('json', { limit: settings.http.bodyLimit });
   // Listening initializes the module first: the stored state is loaded (StateRestore) before
   // the HTTP server and the bus consumers start.
-  await app.listen(settings.http.port, settings.http.host);
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const url = await serveHttpApp(app, { port: settings.http.port, host: settings.http.host, mountedAt: options.mountedAt });
   const server = await startBusConsumers(app, bus, {
     group: settings.bus.group,
     groups: { labels: { maxBatchSize: settings.bus.labelBatchMax } },

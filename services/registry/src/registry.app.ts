@@ -2,7 +2,7 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
-import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
+import { ApiErrorFilter, configureHttpApp, serveHttpApp } from '@mlops/http';
 import { openDataSource } from '@mlops/persistence';
 import { startBusConsumers } from '@mlops/runtime';
 import { ContentStore } from './artifacts/artifact-store';
@@ -28,7 +28,7 @@ export interface RegistryApp {
  */
 export async function startRegistry(
   config: RegistryConfig,
-  options: { inProcess?: InProcessTransport; logger?: boolean } = {},
+  options: { inProcess?: InProcessTransport; logger?: boolean; mountedAt?: string } = {},
 ): Promise<RegistryApp> {
   const log = new Logger('registry');
   const settings = registrySettings(config);
@@ -53,8 +53,7 @@ export async function startRegistry(
   configureHttpApp(app, { service: 'registry', filter: new ApiErrorFilter('registry'), apiToken: config.API_TOKEN });
   app.useBodyParser('json', { limit: '1mb' });
   app.useBodyParser('raw', { limit: config.REGISTRY_BODY_LIMIT, type: 'application/octet-stream' });
-  await app.listen(config.REGISTRY_PORT, config.REGISTRY_HOST);
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const url = await serveHttpApp(app, { port: config.REGISTRY_PORT, host: config.REGISTRY_HOST, mountedAt: options.mountedAt });
 
   // training.completed in REGISTRY_GROUP, canary verdicts in `<REGISTRY_GROUP>.canary`.
   const consumers = await startBusConsumers(app, bus, { group: settings.consumers.group });

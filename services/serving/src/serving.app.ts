@@ -1,9 +1,10 @@
+import type { RequestListener } from 'node:http';
 import { hostname } from 'node:os';
 import type * as grpc from '@grpc/grpc-js';
 import { NestFactory } from '@nestjs/core';
 import type { Registry } from 'prom-client';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
-import { METRICS_REGISTRY, startMetricsServer, type MetricsServer } from '@mlops/metrics';
+import { METRICS_REGISTRY, metricsRequestListener, startMetricsServer, type MetricsServer } from '@mlops/metrics';
 import { startBusConsumers, type BusServer } from '@mlops/runtime';
 import { DeploymentService } from './deployment.service';
 import { InferenceServer } from './inference-server';
@@ -27,6 +28,8 @@ export interface ServingApp {
   port: number;
   /** The Prometheus scrape's port, when SERVING_METRICS_PORT is set. */
   metricsPort?: number;
+  /** With `mountedAt`: GET /metrics and GET /health/live, for a front door to mount (no server of its own). */
+  http?: RequestListener;
   /** Graceful: stops accepting, lets in-flight calls finish (up to the grace period), flushes events. */
   close(): Promise<void>;
 }
@@ -45,7 +48,16 @@ const workerInstanceId = (config: ServingConfig): string | undefined =>
  */
 export async function startServing(
   config: ServingConfig,
-  options: { inProcess?: InProcessTransport; logger?: ServingLogger | false } = {},
+  options: {
+    inProcess?: InProcessTransport;
+    logger?: ServingLogger | false;
+    /**
+     * Serve the metrics and health routes through a front door at this URL instead of a port of
+     * their own: no metrics server is started (SERVING_METRICS_PORT is ignored) and `http` is
+     * the request listener to mount. gRPC listens as always.
+     */
+    mountedAt?: string;
+  } = {},
 ): Promise<ServingApp> {
   assertLittleEndianHost();
   const log = options.logger === false ? silentLogger : (options.logger ?? consoleLogger);
@@ -74,13 +86,15 @@ export async function startServing(
     await app.get(DeploymentService).loadConfigured();
     consumers = await startBusConsumers(app, bus, { group: settings.deployments.group, groups: { '': { fromBeginning: settings.deployments.replaying } } });
     const port = await inference.listen();
-    if (settings.metrics) {
-      metricsServer = await startMetricsServer({ registry: app.get<Registry>(METRICS_REGISTRY), port: settings.metrics.port, host: settings.metrics.host });
+    const registry = app.get<Registry>(METRICS_REGISTRY);
+    if (settings.metrics && !options.mountedAt) {
+      metricsServer = await startMetricsServer({ registry, port: settings.metrics.port, host: settings.metrics.host });
     }
     inference.markReady();
     const address = `${settings.grpc.host}:${port}`;
     const worker = settings.workerIndex === undefined ? '' : `, worker ${settings.workerIndex} pid ${process.pid}`;
-    log.log(`KServe v2 gRPC listening on ${address} (bus: ${bus.transport.kind}, models: ${repository.names().join(', ') || 'none'}${worker})`);
+    const metricsAt = options.mountedAt ? `, metrics at ${options.mountedAt}/metrics` : '';
+    log.log(`KServe v2 gRPC listening on ${address} (bus: ${bus.transport.kind}, models: ${repository.names().join(', ') || 'none'}${worker}${metricsAt})`);
 
     let closing: Promise<void> | undefined;
     const close = () =>
@@ -96,7 +110,8 @@ export async function startServing(
         await bus.close();
         await metricsServer?.close();
       })());
-    return { server: inference.server, repository, predictions, bus, address, port, metricsPort: metricsServer?.port, close };
+    const http = options.mountedAt ? metricsRequestListener(registry) : undefined;
+    return { server: inference.server, repository, predictions, bus, address, port, metricsPort: metricsServer?.port, http, close };
   } catch (error) {
     await consumers?.close().catch(() => undefined);
     inference.server.forceShutdown();

@@ -2,7 +2,7 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
-import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
+import { ApiErrorFilter, configureHttpApp, serveHttpApp } from '@mlops/http';
 import { openDataSource } from '@mlops/persistence';
 import { ArtifactStore } from './artifacts/artifact-store';
 import { CreateTrackingTables1763900000200 } from './migrations/1763900000200-create-tracking-tables';
@@ -30,7 +30,7 @@ const isJsonRequest = (request: { url?: string; headers: Record<string, string |
  */
 export async function startTracking(
   config: TrackingConfig,
-  options: { inProcess?: InProcessTransport; logger?: boolean } = {},
+  options: { inProcess?: InProcessTransport; logger?: boolean; mountedAt?: string } = {},
 ): Promise<TrackingApp> {
   const log = new Logger('tracking');
   const dataSource = await openDataSource({
@@ -56,8 +56,7 @@ export async function startTracking(
   });
   configureHttpApp(app, { service: 'tracking', filter: new ApiErrorFilter('tracking'), apiToken: config.API_TOKEN });
   app.useBodyParser('json', { limit: config.TRACKING_BODY_LIMIT, type: isJsonRequest });
-  await app.listen(config.TRACKING_PORT, config.TRACKING_HOST);
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const url = await serveHttpApp(app, { port: config.TRACKING_PORT, host: config.TRACKING_HOST, mountedAt: options.mountedAt });
   log.log(
     `tracking listening on ${url} (bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, artifacts: ${app.get(ArtifactStore).root})`,
   );

@@ -2,7 +2,7 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
-import { ApiErrorFilter, configureHttpApp } from '@mlops/http';
+import { ApiErrorFilter, configureHttpApp, serveHttpApp } from '@mlops/http';
 import { startBusConsumers } from '@mlops/runtime';
 import type { TrainerConfig } from './trainer.config';
 import { TrainerModule } from './trainer.module';
@@ -22,7 +22,7 @@ export interface TrainerApp {
  * Wires the trainer from validated config: bus (dataset.materialized in, training.* out),
  * the persisted job queue (unfinished jobs of a previous run are resumed) and the HTTP job API. Used by main.ts, the embedded runner and tests.
  */
-export async function startTrainer(config: TrainerConfig, options: { inProcess?: InProcessTransport; logger?: boolean } = {}): Promise<TrainerApp> {
+export async function startTrainer(config: TrainerConfig, options: { inProcess?: InProcessTransport; logger?: boolean; mountedAt?: string } = {}): Promise<TrainerApp> {
   const log = new Logger(SERVICE);
   const quiet = options.logger === false;
   const logger = quiet
@@ -41,8 +41,7 @@ export async function startTrainer(config: TrainerConfig, options: { inProcess?:
     await app.init();
     const consumers = await startBusConsumers(app, bus, { group: settings.consumer.group });
     cleanup.unshift(() => consumers.close());
-    await app.listen(config.TRAINER_PORT, config.TRAINER_HOST);
-    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    const url = await serveHttpApp(app, { port: config.TRAINER_PORT, host: config.TRAINER_HOST, mountedAt: options.mountedAt });
     const service = app.get(TrainerService);
     logger.log(`trainer listening on ${url} (bus: ${bus.transport.kind}, trainer: ${service.trainerKind}, artifacts: ${service.artifactRoot})`);
     return {
