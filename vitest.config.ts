@@ -1,3 +1,4 @@
+import { globSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
@@ -18,6 +19,14 @@ const alias = {
   ),
 };
 
+const SPECS = ['libs/**/*.spec.ts', 'services/**/*.spec.ts', 'platform/**/*.spec.ts', 'test/**/*.spec.ts'];
+
+// Specs that compare against real Python packages (they import test/support/python) run in
+// their own tier, whose globalSetup provisions the venv once: the unit tier never needs pip.
+const pythonSpecs = SPECS.flatMap((pattern) => globSync(pattern, { cwd: __dirname, exclude: (p) => p.includes('node_modules') })).filter((file) =>
+  /from '[./]*\/(test\/)?support\/python'/.test(readFileSync(resolve(__dirname, file), 'utf8')),
+);
+
 const shared = {
   plugins: [swc.vite({ module: { type: 'es6' } })],
   resolve: { alias },
@@ -31,7 +40,17 @@ export default defineConfig({
         test: {
           name: 'unit',
           globals: true,
-          include: ['libs/**/*.spec.ts', 'services/**/*.spec.ts', 'platform/**/*.spec.ts', 'test/**/*.spec.ts'],
+          include: SPECS,
+          exclude: ['**/node_modules/**', ...pythonSpecs],
+        },
+      },
+      {
+        ...shared,
+        test: {
+          name: 'python',
+          globals: true,
+          include: pythonSpecs,
+          globalSetup: ['test/infra/python-setup.ts'],
         },
       },
       {
@@ -40,7 +59,7 @@ export default defineConfig({
           name: 'integration',
           globals: true,
           include: ['libs/**/*.integration-spec.ts', 'services/**/*.integration-spec.ts', 'test/**/*.integration-spec.ts'],
-          globalSetup: ['test/infra/global-setup.ts'],
+          globalSetup: ['test/infra/global-setup.ts', 'test/infra/python-setup.ts'],
           setupFiles: ['test/support/print-services-on-failure.ts'],
           pool: 'forks',
           poolOptions: { forks: { singleFork: true } },

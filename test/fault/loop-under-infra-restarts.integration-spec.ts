@@ -22,9 +22,10 @@ describe('closed loop under infrastructure restarts: Postgres, then the Kafka br
       const { downMs, restartMs } = await restartServer(server, 2_000);
       return `${server} stopped, down ${downMs} ms, back in ${restartMs} ms`;
     };
-    // One after the other: each outage on its own, the second wherever the loop has got to.
-    await platform.injectAt(drifted.loopId, 'training.completed', restart('postgres'));
-    await platform.injectAt(drifted.loopId, 'training.completed', restart('kafka'));
+    // One after the other: each outage on its own, the second wherever the loop has got to. Both
+    // accepted whether or not the registry still held the gate then; expectPromotedOnce reports which.
+    await platform.injectAt(drifted.loopId, 'training.completed', 'model.registered', restart('postgres'));
+    await platform.injectAt(drifted.loopId, 'training.completed', 'model.registered', restart('kafka'));
     platform.mark('Postgres and the Kafka broker restarted mid-loop');
     await platform.expectPromotedOnce(drifted);
     passed = true;

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { KafkaRawProducer } from '@mlops/bus';
 import { createEvent } from '@mlops/contracts';
 import { infraEnv } from '../infra/infra-env';
-import { freePort, ServiceProcess } from './service-process';
+import { freePort, ServiceProcess, type ProcessExit } from './service-process';
 
 /** Writes `<dir>/<source>.yaml`: one feature view named after `source`, keyed by user, one number. */
 export function writeAmountView(dir: string, source: string): string {
@@ -78,7 +78,7 @@ export class FeatureStoreProcess {
   }
 
   kill = (): Promise<void> => this.process?.kill() ?? Promise.resolve();
-  stop = (): Promise<void> => this.process?.stop() ?? Promise.resolve();
+  stop = (): Promise<ProcessExit | undefined> => this.process?.stop() ?? Promise.resolve(undefined);
   output = (): string => this.process?.output.join('') ?? '';
 
   /** History rows of the view, counted by materializing it (what a training dataset would hold). */

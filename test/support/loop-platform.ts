@@ -58,6 +58,17 @@ export interface LoopRecord {
   stages: LoopStage[];
 }
 
+/** A fault injected mid-loop (injectAt), judged by heldAtFault() once the loop has closed. */
+export interface Injection {
+  loopId: string;
+  when: EventType;
+  /** The stage that ends the work `when` hands a service. */
+  done: EventType;
+  /** Date.now() just before the fault. */
+  firedAt: number;
+  did: string;
+}
+
 /** What the platform looks like once the monitor has detected drift on the shifted stream. */
 export interface Drifted {
   loopId: string;
@@ -102,6 +113,7 @@ export class LoopPlatform {
   private eventLog?: KafkaEventLog;
   /** The front door: a real nginx running deploy/nginx/front-door.conf.template for these ports. */
   private nginx?: NginxProcess;
+  private readonly injections: Injection[] = [];
 
   /**
    * `idempotentProducer: false` for tests that restart the broker: an idempotent producer whose
@@ -477,15 +489,32 @@ export class LoopPlatform {
   }
 
   /**
-   * Injects `fault` once `when` of the loop is on Kafka (at once if it already is), and reports
-   * what was injected and the loop's latest stage at that moment. `fault` resolves with what it did.
+   * Injects `fault` once `when` of the loop is on Kafka (at once if it already is). `done` is the
+   * stage that ends the work `when` hands a service: whether the service still held that work
+   * when the fault hit is known only afterwards (the observer lags the producers), so the
+   * returned injection is judged by heldAtFault() once the loop has closed. `fault` resolves
+   * with what it did.
    */
-  async injectAt(loopId: string, when: EventType, fault: () => Promise<string>): Promise<void> {
+  async injectAt(loopId: string, when: EventType, done: EventType, fault: () => Promise<string>): Promise<Injection> {
     const events = this.events;
     await waitFor(() => events.find(when, (e) => e.correlationId === loopId), `${when} of loop ${loopId}`, 90_000);
     const latest = events.loop(loopId).at(-1)?.type;
+    const firedAt = Date.now();
     const did = await fault();
+    const injection: Injection = { loopId, when, done, firedAt, did };
+    this.injections.push(injection);
     this.report.push(`          injected once ${when} of the loop was on Kafka (latest stage seen: ${latest}): ${did}`);
+    return injection;
+  }
+
+  /**
+   * Whether the service still held the injection's work when the fault hit: the loop's first
+   * `done` on Kafka was created after it (producers stamp `time` on this machine's clock), or
+   * there is none. `false`: the fault came after the stage had passed, and tested nothing.
+   */
+  heldAtFault(injection: Injection): boolean {
+    const done = this.events.find(injection.done, (e) => e.correlationId === injection.loopId);
+    return !done || Date.parse(done.time) >= injection.firedAt;
   }
 
   /**
@@ -512,6 +541,10 @@ export class LoopPlatform {
     this.report.push(`          checked: correlation ids other than the bootstrap's and the loop's on Kafka: ${otherLoops.length}; drift loops listed by the loop service: ${listedLoops.length} (expected 1)`);
     this.report.push(`          checked: registered versions of ${this.model}: [${versions.join(', ')}] (expected [${firstVersion}, ${newVersion}])`);
     this.report.push(`          checked: gRPC ${requests} requests, ${failed} failed (expected 0)${lastError ? `, last error: ${lastError}` : ''}`);
+    for (const injection of this.injections.filter((i) => i.loopId === loopId)) {
+      const held = this.heldAtFault(injection);
+      this.report.push(`          fault at ${injection.when}: ${held ? `hit while the work was held (${injection.done} came after it)` : `hit after ${injection.done} was produced: it tested nothing of that stage`}`);
+    }
 
     expect(counts).toEqual(Object.fromEntries(ONCE_PER_LOOP.map((type) => [type, 1])));
     expect({ failures, otherLoops, listedLoops, versions, failed }).toEqual({ failures: 0, otherLoops: [], listedLoops: [loopId], versions: [firstVersion, newVersion], failed: 0 });
@@ -544,7 +577,10 @@ export class LoopPlatform {
       for (const [name, s] of this.services) console.log(`\n----- ${name} output -----\n${s.process.output.join('').slice(-20_000)}`);
       if (this.eventLog) console.log(`\n----- events of this run seen on Kafka -----\n${this.eventLog.events.map((o) => `${o.event.time} ${o.event.type} [${o.event.correlationId.slice(0, 8)}]`).join('\n')}`);
     }
+    if (this.eventLog?.unreadable) this.report.push(`          ${this.eventLog.unreadable} message(s) on the observed topics were not JSON (not attributable to this run)`);
     console.log(`\n${title} (model ${this.model})\n${this.report.map((l) => `  ${l}`).join('\n')}\n`);
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    // A message of this run that broke the event contract fails the run, whatever else passed.
+    this.eventLog?.expectContractKept();
   }
 }

@@ -1,10 +1,15 @@
-import { execFileSync } from 'node:child_process';
-import { resolve } from 'node:path';
-
-let cached: string | undefined;
-
-/** The interpreter of the interop virtualenv (real mlflow / tritonclient from PyPI). */
+/**
+ * The interpreter of the interop virtualenv (real mlflow / tritonclient / scikit-learn from
+ * PyPI). The venv is provisioned once before the tests start, by the globalSetup of the tiers
+ * that use it (test/infra/python-setup.ts, in the `python` and `integration` vitest projects);
+ * a test never installs anything.
+ */
 export function interopPython(): string {
-  cached ??= process.env.MLOPS_PYTHON ?? execFileSync('bash', [resolve(__dirname, '../../deploy/local/python.sh')], { encoding: 'utf8' }).trim();
-  return cached;
+  const python = process.env.MLOPS_PYTHON;
+  if (!python) {
+    throw new Error(
+      'MLOPS_PYTHON is not set: specs that use Python run in the `python` or `integration` vitest project, whose globalSetup provisions it (npx vitest run --project python <file>)',
+    );
+  }
+  return python;
 }

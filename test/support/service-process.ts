@@ -96,12 +96,31 @@ export class ServiceProcess {
     await exited;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * SIGTERM, then SIGKILL if the process has not exited within `graceMs`. Resolves with how it
+   * ended, so a drain test can tell a clean exit from one this method had to force; `undefined`
+   * when the process was not running.
+   */
+  async stop(graceMs = 15_000): Promise<ProcessExit | undefined> {
     const child = this.child;
-    if (!child || !this.running) return;
+    if (!child || !this.running) return undefined;
+    const t0 = Date.now();
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    if (this.running) await this.kill();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
+    const killed = this.running;
+    if (killed) await this.kill();
+    return { code: child.exitCode, signal: child.signalCode, killedAfterGrace: killed, ms: Date.now() - t0 };
   }
+}
+
+/** How a process ended after stop(): `killedAfterGrace` when SIGTERM was not enough. */
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  killedAfterGrace: boolean;
+  /** From SIGTERM to exit. */
+  ms: number;
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createEvent, type EventEnvelope } from '@mlops/contracts';
 import { startTelemetry } from '@mlops/telemetry';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../../../test/support/wait-for';
 import { DLQ_HEADERS } from './delivery-policy';
 import { EventBus } from './event-bus';
@@ -20,11 +19,11 @@ describe('EventBus.subscribeEventBatches (in-process)', () => {
   });
   afterEach(() => bus.close());
 
-  /** Every message of a topic, read by a group of its own. */
-  async function transportMessages(topic: string): Promise<IncomingMessage[]> {
+  /** The first `count` messages of a topic, read by a group of its own. */
+  async function transportMessages(topic: string, count: number): Promise<IncomingMessage[]> {
     const seen: IncomingMessage[] = [];
     const sub = await bus.subscribe({ group: `read-${randomUUID()}`, topics: [topic], handle: async (m) => void seen.push(m) });
-    await sleep(50);
+    await waitFor(() => seen.length >= count, `${count} messages of ${topic}`);
     await sub.stop();
     return seen;
   }
@@ -44,8 +43,11 @@ describe('EventBus.subscribeEventBatches (in-process)', () => {
     const batches: EventEnvelope<'model.registered'>[][] = [];
     await bus.subscribeEventBatches({ group: 'typed', types: ['model.registered'], handleBatch: async (events) => void batches.push(events) });
     await waitFor(() => batches.flat().length === 3 && dlq.length === 2, 'three events and two dead letters');
-    await sleep(100);
-    expect(batches).toEqual([good]);
+    // One more event after them: once its batch is handed over, nothing before it can still come.
+    const marker = registered('m', 4);
+    await bus.publish(marker);
+    await waitFor(() => batches.flat().some((e) => e.id === marker.id), 'the marker event');
+    expect(batches).toEqual([good, [marker]]);
     expect(dlq.map((m) => m.headers[DLQ_HEADERS.attempts])).toEqual(['1', '1']);
     expect(dlq[0].headers[DLQ_HEADERS.error]).toContain('data.version');
     expect(dlq[1].value.toString()).toBe('not json');
@@ -75,11 +77,13 @@ describe('EventBus.subscribeEventBatches (in-process)', () => {
       handleBatch: async (events, ctx) => ctx.publishMessage({ topic: 'batch.out', value: events.map((e) => e.data.version).join(',') }),
     });
     await waitFor(() => out.length === 1, 'the emitted message');
-    await sleep(100);
-    expect(out.map((m) => m.value.toString())).toEqual(['1,2']);
+    // One more event after them: once its own batch's output is out, the first batch's is final.
+    await bus.publish(registered('e', 3));
+    await waitFor(() => out.length >= 2, 'the marker batch output');
+    expect(out.map((m) => m.value.toString())).toEqual(['1,2', '3']);
     // one span for the batch: a trace of its own (linked to both producers), not either producer's
     const traceOf = (traceparent?: string) => traceparent?.split('-')[1];
-    const producers = (await transportMessages('model.registered')).map((m) => traceOf(m.headers.traceparent));
+    const producers = (await transportMessages('model.registered', 3)).slice(0, 2).map((m) => traceOf(m.headers.traceparent));
     expect(producers).toHaveLength(2);
     expect(traceOf(out[0].headers.traceparent)).toMatch(/^[0-9a-f]{32}$/);
     expect(producers).not.toContain(traceOf(out[0].headers.traceparent));

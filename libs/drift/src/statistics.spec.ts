@@ -16,9 +16,27 @@ const close = (actual: number, expected: number, tol = 1e-6) => {
   expect(Math.abs(actual - expected), `${actual} vs ${expected}`).toBeLessThanOrEqual(tol);
 };
 
+// The cases and sample sizes reference.py draws: a short or empty array from Python would
+// make the loops below compare nothing.
+const CASES = { ks: 6, wasserstein: 3, chisquare: 3, jensenshannon: 3, psi: 4, ztest: 2, gamma: 49 };
+const KS_SIZES = [[200, 150], [300, 300], [1000, 500], [37, 53], [400, 250], [1000, 500]];
+const WASSERSTEIN_SIZES = [[2000, 500], [1500, 700], [1200, 300]];
+const PSI_SIZES = [[1000, 500], [1000, 500], [1000, 500], [800, 400]];
+
 describe('drift statistics vs scipy', () => {
   it('reports the scipy/numpy versions it compares against', () => {
     expect(ref.versions).toEqual({ scipy: '1.17.1', numpy: '1.26.4' });
+  });
+
+  it('has every reference case, with the sample sizes reference.py draws', () => {
+    expect(Object.fromEntries(Object.keys(CASES).map((k) => [k, ref[k]?.length]))).toEqual(CASES);
+    expect(ref.ks.map((c: any) => [c.a.length, c.b.length])).toEqual(KS_SIZES);
+    expect([ref.ksLarge.a.length, ref.ksLarge.b.length]).toEqual([12000, 11000]);
+    expect(ref.wasserstein.map((c: any) => [c.a.length, c.b.length])).toEqual(WASSERSTEIN_SIZES);
+    expect(ref.psi.map((c: any) => [c.ref.length, c.cur.length])).toEqual(PSI_SIZES);
+    expect(ref.chisquare.map((c: any) => [c.ref.reduce((s: number, n: number) => s + n, 0), c.cur.reduce((s: number, n: number) => s + n, 0)])).toEqual([[800, 500], [800, 500], [300, 120]]);
+    expect(ref.jensenshannon.map((c: any) => [c.p.length, c.q.length])).toEqual([[4, 4], [3, 3], [12, 12]]);
+    expect(ref.ztest.map((c: any) => [c.refN, c.curN])).toEqual([[700, 300], [700, 300]]);
   });
 
   it('KS two-sample: statistic and exact p-value equal scipy ks_2samp (method auto = exact)', () => {

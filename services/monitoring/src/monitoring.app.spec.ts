@@ -55,6 +55,28 @@ describe('monitoring service (embedded: in-process bus)', () => {
     await waitFor(async () => (await windows()) >= expected, `${expected} evaluated windows`);
   }
 
+  const counted = (counter: 'predictions' | 'driftEvents', labels: Record<string, string>) =>
+    monitoring.metrics[counter]
+      .get()
+      .then((m) => m.values.filter((v) => Object.entries(labels).every(([k, value]) => (v.labels as Record<string, unknown>)[k] === value)).reduce((s, v) => s + v.value, 0));
+
+  /**
+   * Resolves once the monitor has handled every prediction.logged published before, with what
+   * it decided (drift.detected published, counters set): a prediction of a model no test uses
+   * comes after them in the same log, handled in order by the same group, and is seen counted.
+   */
+  async function settled() {
+    const before = await counted('predictions', { model: 'sentinel' });
+    await producer.publish(
+      createEvent('prediction.logged', {
+        source: 'serving',
+        subject: 'sentinel',
+        data: { predictionId: `p${sent++}`, model: 'sentinel', version: 1, inputs: { x: 0 }, outputs: {}, latencyMs: 1 },
+      }),
+    );
+    await waitFor(async () => (await counted('predictions', { model: 'sentinel' })) > before, 'the sentinel prediction');
+  }
+
   beforeAll(async () => {
     transport = new InProcessTransport();
     monitoring = await startMonitoring(
@@ -91,7 +113,8 @@ describe('monitoring service (embedded: in-process bus)', () => {
 
   it('publishes nothing for a stream without shift', async () => {
     await stream('churn', inputs(3 * WINDOW, 2));
-    await new Promise((r) => setTimeout(r, 100));
+    await settled();
+    expect(await counted('driftEvents', { model: 'churn' })).toBe(0);
     expect(drifts).toEqual([]);
     const last = await http('/models/churn/drift');
     expect(last.body).toMatchObject({ model: 'churn', version: 1, published: false, report: { rows: WINDOW } });
@@ -101,7 +124,8 @@ describe('monitoring service (embedded: in-process bus)', () => {
   it('publishes exactly one drift.detected for a shifted stream (cooldown), flagging the shifted features', async () => {
     await stream('churn', inputs(3 * WINDOW, 3, true));
     await waitFor(() => drifts.length >= 1, 'drift.detected');
-    await new Promise((r) => setTimeout(r, 100));
+    await settled();
+    expect(await counted('driftEvents', { model: 'churn' })).toBe(1);
     expect(drifts).toHaveLength(1);
     const [event] = drifts;
     expect(event.subject).toBe('churn');
@@ -146,7 +170,11 @@ describe('monitoring service (embedded: in-process bus)', () => {
         data: { predictionId: 'x', model: 'churn', version: 9, inputs: { x: 1 }, outputs: {}, latencyMs: 1 },
       }),
     );
+    const drifted = await counted('driftEvents', { model: 'churn' });
+    await settled();
+    expect(await counted('predictions', { model: 'churn', version: '9' })).toBe(1);
     expect((await http('/models/churn/versions/9/reference')).status).toBe(404);
+    expect(await counted('driftEvents', { model: 'churn' })).toBe(drifted);
   });
 
   it('answers bad requests and unknown models with error codes', async () => {

@@ -55,6 +55,31 @@ describe('monitoring on Kafka and Postgres (own process, production entry point)
     );
   }
 
+  /** A counter of the running process's /metrics (0 when it has no such series yet). */
+  const metric = async (series: string) => {
+    const line = (await fetch(`${url}/metrics`).then((r) => r.text())).split('\n').find((l) => l.startsWith(`${series} `));
+    return Number(line?.split(' ').at(-1) ?? 0);
+  };
+
+  /**
+   * Resolves once the monitor has handled every prediction of `model` published before: a
+   * prediction with the same key (subject) but a marker model follows them on their partition,
+   * handled in order, and is seen counted.
+   */
+  async function predictionsSettled(): Promise<void> {
+    const marker = `${model}-marker`;
+    const series = `mlops_monitoring_predictions_total{model="${marker}",version="1"}`;
+    const before = await metric(series);
+    await producer.publish(
+      createEvent('prediction.logged', {
+        source: 'serving',
+        subject: model,
+        data: { predictionId: `${marker}-${sent++}`, model: marker, version: 1, inputs: { 'input[0]': 0.5 }, outputs: { label: 1 }, latencyMs: 1 },
+      }) as AnyEvent,
+    );
+    await waitFor(async () => (await metric(series)) > before, 'the marker prediction', 60_000);
+  }
+
   const labels = async (version: number) => (await fetch(`${url}/models/${model}/versions/${version}/performance`).then(json)).labels;
 
   function start(port: number): ServiceProcess {
@@ -170,14 +195,11 @@ describe('monitoring on Kafka and Postgres (own process, production entry point)
 
     // more canary traffic after the verdict: still one
     await predictAndLabel(2, 50, 50, 0);
-    const counted = async () => {
-      const scrape = await fetch(`${url}/metrics`).then((r) => r.text());
-      const line = scrape.split('\n').find((l) => l.startsWith(`mlops_monitoring_predictions_total{model="${model}",version="2"}`));
-      return Number(line?.split(' ').at(-1) ?? 0);
-    };
-    await waitFor(async () => (await counted()) >= 90, 'the canary predictions after the verdict (40 + 50 since the restart)');
+    await predictionsSettled();
+    expect(await metric(`mlops_monitoring_predictions_total{model="${model}",version="2"}`)).toBeGreaterThanOrEqual(90); // 40 + 50 since the restart
     expect((await status()).canary).toMatchObject({ status: 'evaluated', verdict: { verdict: 'rollback' } });
-    await new Promise((r) => setTimeout(r, 1_000));
+    // decided by this (restarted) process, once
+    expect(await metric(`mlops_monitoring_canary_verdicts_total{model="${model}",verdict="rollback"}`)).toBe(1);
     expect(verdicts).toHaveLength(1);
   }, 300_000);
 });

@@ -12,6 +12,8 @@ import { loadMonitoringConfig } from './monitoring.config';
 const json = (r: Response): Promise<any> => r.json();
 
 const HASH = 'a'.repeat(64);
+/** The model of Harness.settled()'s marker events; no test deploys it. */
+const SENTINEL = 'sentinel';
 
 /** A materialized dataset as the feature store writes it: an Arrow IPC file. */
 function writeDataset(dir: string, name: string, rows: number): string {
@@ -136,6 +138,40 @@ class Harness {
     await waitFor(async () => (await this.labelCount(model, version)) >= before + labelled, `${labelled} labels of ${model} v${version}`);
   }
 
+  /**
+   * Resolves once the monitor has handled everything published before it on prediction.logged
+   * and label.observed, with what that decided (outbox published, counters set): a prediction
+   * and its label of a model no test uses come after them on the same topics (one log each,
+   * handled in order by one group) and are seen counted.
+   */
+  async settled(): Promise<void> {
+    const counted = async (counter: 'predictions' | 'labels') =>
+      (await this.monitor.metrics[counter].get()).values.find((v) => v.labels.model === SENTINEL)?.value ?? 0;
+    const id = `${SENTINEL}-${this.sent++}`;
+    const predictions = await counted('predictions');
+    await this.publish(
+      createEvent('prediction.logged', {
+        source: 'serving',
+        subject: SENTINEL,
+        data: { predictionId: id, model: SENTINEL, version: 1, inputs: { 'input[0]': 0 }, outputs: { label: 1, probabilities: [0, 1] }, latencyMs: 1 },
+      }) as AnyEvent,
+    );
+    await waitFor(async () => (await counted('predictions')) > predictions, 'the sentinel prediction');
+    const labels = await counted('labels');
+    await this.publish(createEvent('label.observed', { source: 'labels', subject: SENTINEL, data: { predictionId: id, model: SENTINEL, label: 1 } }) as AnyEvent);
+    await waitFor(async () => (await counted('labels')) > labels, 'the sentinel label');
+  }
+
+  /** canary.evaluated this monitor decided for `model` since it started (mlops_monitoring_canary_verdicts_total). */
+  async verdicts(model: string): Promise<number> {
+    return (await this.monitor.metrics.canaryVerdicts.get()).values.filter((v) => v.labels.model === model).reduce((sum, v) => sum + v.value, 0);
+  }
+
+  /** performance.degraded this monitor published for `model` since it started. */
+  async degraded(model: string): Promise<number> {
+    return (await this.monitor.metrics.performanceDegraded.get()).values.filter((v) => v.labels.model === model).reduce((sum, v) => sum + v.value, 0);
+  }
+
   async labelCount(model: string, version: number): Promise<number> {
     return (await fetch(`${this.monitor.url}/models/${model}/versions/${version}/performance`).then(json)).labels;
   }
@@ -211,9 +247,10 @@ describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 3
     await h.lineage('first', 1, uri);
     await h.deployed('first', 1, 0.1);
     await h.predictAndLabel('first', 1, 120);
+    await h.settled();
     const status = await h.status('first');
     expect(status.canary).toBeNull();
-    expect(h.of('canary.evaluated')).toEqual([]);
+    expect(await h.verdicts('first')).toBe(0);
   });
 
   it('promotes a canary as good as the champion, once, with the deployment\'s correlation id', async () => {
@@ -222,7 +259,8 @@ describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 3
     const deployment = await championAndCanary('good');
     await h.predictAndLabel('good', 1, 80, { correct: 72 }); // champion 0.9
     await h.predictAndLabel('good', 2, 60, { correct: 54 }); // canary 0.9 so far, no verdict yet (60 < 100)
-    expect(h.of('canary.evaluated')).toEqual([]);
+    await h.settled();
+    expect(await h.verdicts('good')).toBe(0);
     await h.predictAndLabel('good', 2, 40, { correct: 36, labelled: 0 });
     const [verdict] = await waitFor(() => (h.of('canary.evaluated').length ? h.of('canary.evaluated') : undefined), 'canary.evaluated');
     expect(verdict.correlationId).toBe(deployment.correlationId);
@@ -238,8 +276,8 @@ describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 3
       championValue: 0.9,
     });
     await h.predictAndLabel('good', 2, 150);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(h.of('canary.evaluated')).toHaveLength(1);
+    await h.settled();
+    expect(await h.verdicts('good')).toBe(1);
     // after model.promoted for the canary the canary state ends, and v2 is the champion
     await h.promoted('good', 2);
     await waitFor(async () => (await h.status('good')).champion === 2, 'champion v2');
@@ -290,8 +328,9 @@ describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 3
     await championAndCanary('patient');
     await h.predictAndLabel('patient', 1, 60, { correct: 54 }); // champion 0.9
     await h.predictAndLabel('patient', 2, 120, { labelled: 0 }); // predictions past the minimum, no labels yet
-    await new Promise((r) => setTimeout(r, 200));
-    expect(h.of('canary.evaluated')).toEqual([]);
+    await h.settled();
+    expect(await h.verdicts('patient')).toBe(0);
+    expect((await h.status('patient')).canary).toMatchObject({ version: 2, status: 'watching' });
     await h.predictAndLabel('patient', 2, 60, { correct: 36 }); // the late labels: canary 0.6
     const [verdict] = await waitFor(() => (h.of('canary.evaluated').length ? h.of('canary.evaluated') : undefined), 'canary.evaluated');
     // decided as soon as both sides had their 50 labels, on those labels
@@ -328,8 +367,9 @@ describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 3
     expect(verdict.data).toMatchObject({ verdict: 'rollback', predictions: 100, labels: 60, canaryValue: 0.6, championValue: 0.95 });
     await h.restart();
     await h.predictAndLabel('durable', 2, 120, { labelled: 0 });
-    await new Promise((r) => setTimeout(r, 100));
-    expect(h.of('canary.evaluated')).toHaveLength(1);
+    await h.settled();
+    // counters start at 0 with the process: the restarted monitor decided nothing again
+    expect(await h.verdicts('durable')).toBe(0);
     expect((await h.status('durable')).canary).toMatchObject({ status: 'evaluated', verdict: { verdict: 'rollback' } });
   });
 
@@ -344,8 +384,8 @@ describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 3
     expect(degraded.data.threshold).toBeCloseTo(0.9, 12);
     expect(degraded.data.value).toBeLessThan(0.9);
     await h.predictAndLabel('perf', 1, 100, { correct: 50 });
-    await new Promise((r) => setTimeout(r, 100));
-    expect(h.of('performance.degraded')).toHaveLength(1);
+    await h.settled();
+    expect(await h.degraded('perf')).toBe(1);
     const performance = await fetch(`${h.monitor.url}/models/perf/versions/1/performance`).then(json);
     expect(performance).toMatchObject({ kind: 'classification', labels: 200, metrics: { accuracy: 0.65 }, baseline: { metric: 'accuracy', value: 0.95, source: 'training' } });
     expect(performance.metrics.roc_auc).toBeCloseTo(0.65, 10);

@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
 import { createEvent, decodeEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
 import type { DomainError } from '@mlops/errors';
@@ -49,6 +48,25 @@ describe('registry canary consumer: canary verdicts and the first champion (in-p
       data: { model, version, championVersion, verdict: v, reason: v === 'promote' ? 'canary accuracy 0.91 vs champion 0.90' : 'canary accuracy 0.55 vs champion 0.90 (tolerance 0.05)', predictions: 120, labels: 60, metric: 'accuracy' },
     });
 
+  let markers = 0;
+  /**
+   * Resolves once the canary consumer has handled every message published before on
+   * `topic`, and the observer has seen their outputs on `output`: a model no test uses gets a
+   * message on the same topic after them (handled in order) whose output on `output` is seen.
+   * deployment.completed: its first deployment (it becomes champion, model.promoted);
+   * canary.evaluated: then a verdict on its canary (model.promoted or model.rolled_back).
+   */
+  async function settled(topic: 'deployment.completed' | 'canary.evaluated', output: 'model.promoted' | 'model.rolled_back' = 'model.promoted'): Promise<void> {
+    const model = `marker${markers++}`;
+    const v1 = await register(model, `${model}-1`);
+    await observer.publish(deployed(model, v1, 1, `${model}-1`));
+    await waitFor(() => of('model.promoted', model)[0], `${model} v1 champion`);
+    if (topic === 'deployment.completed') return;
+    const v2 = await register(model, `${model}-2`);
+    await observer.publish(verdict(model, v2, v1, output === 'model.promoted' ? 'promote' : 'rollback', `${model}-2`));
+    await waitFor(() => of(output, model).find((e) => e.data.version === v2), `${output} of ${model} v2`);
+  }
+
   beforeAll(async () => {
     modelsDir = mkdtempSync(join(tmpdir(), 'canary-models-'));
     execFileSync(interopPython(), [resolve(__dirname, '../../../test/fixtures/serving/make_models.py'), modelsDir], { stdio: 'pipe' });
@@ -80,7 +98,7 @@ describe('registry canary consumer: canary verdicts and the first champion (in-p
 
     const v2 = await register('first', 'c-second');
     await observer.publish(deployed('first', v2, 0.1, 'c-second'));
-    await sleep(300);
+    await settled('deployment.completed');
     expect(await champion('first')).toBe(v1);
     expect(of('model.promoted', 'first')).toHaveLength(1);
   });
@@ -96,7 +114,7 @@ describe('registry canary consumer: canary verdicts and the first champion (in-p
     const promoted = await waitFor(() => of('model.promoted', 'promo')[1], 'model.promoted of the canary');
     expect(promoted.data).toMatchObject({ version: v2, previousVersion: v1, alias: 'champion' });
     expect(promoted.correlationId).toBe('p2');
-    await sleep(300);
+    await settled('canary.evaluated', 'model.promoted');
     expect(of('model.promoted', 'promo')).toHaveLength(2);
     expect(await champion('promo')).toBe(v2);
   });
@@ -132,7 +150,7 @@ describe('registry canary consumer: canary verdicts and the first champion (in-p
     await observer.publish(verdict('stale', v2, v1, 'promote', 's2'));
     await waitFor(() => of('model.promoted', 'stale')[1], 'v2 promoted');
     await observer.publish(verdict('stale', v1, v2, 'rollback', 's1'));
-    await sleep(300);
+    await settled('canary.evaluated', 'model.rolled_back');
     expect(of('model.rolled_back', 'stale')).toHaveLength(0);
     expect(await champion('stale')).toBe(v2);
   });

@@ -69,6 +69,18 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
       },
     });
 
+  let markers = 0;
+  /**
+   * Resolves once the registry has handled every training.completed published before, and the
+   * observer has seen their deployment.requested: a good model of a model no test uses comes
+   * after them on the same topic, handled in order, and its deployment.requested is seen.
+   */
+  async function settled(): Promise<void> {
+    const model = `marker${markers++}`;
+    await registry.bus.publish(trainingCompleted(model, join(gateDir, 'good.onnx')));
+    await waitFor(() => events('deployment.requested', model)[0], `deployment.requested of ${model}`);
+  }
+
   beforeAll(async () => {
     const python = interopPython();
     modelsDir = mkdtempSync(join(tmpdir(), 'registry-models-'));
@@ -201,7 +213,7 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     expect(gate.champion_score).toBeGreaterThan(0.75);
     expect(gate.candidate_score).toBeLessThan(0.6);
     expect(gate.reason).toMatch(/holdout/);
-    await new Promise((r) => setTimeout(r, 200));
+    await settled();
     expect(events('deployment.requested', 'churn').map((e) => e.data.version)).toEqual([1]);
     expect((await mlflow('GET', '/registered-models/alias?name=churn&alias=champion')).body.model_version.version).toBe('1');
     // Promotion took v1 off `challenger`; the rejected v2 did not take it.
@@ -250,7 +262,7 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     await registry.bus.publish(event);
     await registry.service.onTrainingCompleted(event);
     await waitFor(() => events('deployment.requested', 'dupes')[0], 'deployment.requested');
-    await new Promise((r) => setTimeout(r, 300));
+    await settled();
     const versions = (await mlflow('POST', '/model-versions/search', { filter: "name = 'dupes'" })).body.model_versions;
     expect(versions).toHaveLength(1);
     // Re-sent follow-ups carry the same ids, so their consumers apply them once too.
@@ -295,11 +307,11 @@ describe('registry gate without a holdout (reported metrics, lower is better)', 
     for (const dir of [artifactRoot, gateDir]) if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const completed = (artifact: string, logLoss: number) =>
+  const completed = (artifact: string, logLoss: number, model = 'loans') =>
     createEvent('training.completed', {
       source: 'trainer',
-      subject: 'loans',
-      data: { jobId: `job-${logLoss}`, model: 'loans', runId: `run-${logLoss}`, artifactUri: artifact, metrics: { log_loss: logLoss }, params: {} },
+      subject: model,
+      data: { jobId: `job-${logLoss}`, model, runId: `run-${logLoss}`, artifactUri: artifact, metrics: { log_loss: logLoss }, params: {} },
     });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const gate = (version: number): Promise<any> => fetch(`${registry.url}/models/loans/versions/${version}/gate`).then((r) => r.json());
@@ -319,7 +331,10 @@ describe('registry gate without a holdout (reported metrics, lower is better)', 
     expect(third).toMatchObject({ passed: false, basis: 'reported', candidate_score: 0.9, champion_score: 0.4 });
     expect(third.reason).toMatch(/as reported by training.*lower is better.*reject/);
     await waitFor(() => seen.filter((m) => m.topic === 'model.registered').length === 3, 'three model.registered');
-    const deployed = seen.filter((m) => m.topic === 'deployment.requested').map((m) => JSON.parse(m.value).data.version);
+    // A model of another name after them: once its deployment.requested is seen, so is any of v3.
+    await registry.bus.publish(completed(join(gateDir, 'good.onnx'), 0.3, 'marker'));
+    await waitFor(() => seen.some((m) => m.topic === 'deployment.requested' && JSON.parse(m.value).data.model === 'marker'), 'the marker deployment.requested');
+    const deployed = seen.filter((m) => m.topic === 'deployment.requested' && JSON.parse(m.value).data.model === 'loans').map((m) => JSON.parse(m.value).data.version);
     expect(deployed).toEqual([1, 2]);
   });
 

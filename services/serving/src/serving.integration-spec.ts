@@ -11,6 +11,8 @@ import { waitFor } from '../../../test/support/wait-for';
 import { call, inferenceClient, makeTestModels, type InferenceClient, type TestModels } from '../test/models';
 
 const ROOT = resolve(__dirname, '../../..');
+/** The service's shutdown grace (SERVING_SHUTDOWN_GRACE_S); a drain that needs SIGKILL after it fails the test. */
+const GRACE_S = 5;
 
 /** serving as production runs it: dist/services/serving/src/main.js, its own process, BUS=kafka. */
 describe('serving on real Kafka (own process, production entry point)', () => {
@@ -41,6 +43,7 @@ describe('serving on real Kafka (own process, production entry point)', () => {
       SERVING_GRPC_PORT: String(port),
       SERVING_MODELS: `churn=${models.logregV1}`,
       SERVING_GROUP: `serving-it-${randomUUID()}`,
+      SERVING_SHUTDOWN_GRACE_S: String(GRACE_S),
     });
     serving.start();
     client = inferenceClient(address);
@@ -135,8 +138,9 @@ describe('serving on real Kafka (own process, production entry point)', () => {
     expect(run.stderr).toContain('SERVING_LOG_SAMPLE_RATE: expected a share between 0 and 1');
   });
 
-  it('drains and exits on SIGTERM', async () => {
-    await serving.stop();
+  it('drains and exits 0 on SIGTERM within its grace period (no SIGKILL needed)', async () => {
+    const exit = await serving.stop(GRACE_S * 1000);
     expect(serving.output.join('')).toContain('SIGTERM, draining');
+    expect(exit).toMatchObject({ code: 0, signal: null, killedAfterGrace: false });
   });
 });

@@ -7,6 +7,9 @@ import { freePort, ServiceProcess } from '../../../test/support/service-process'
 import { waitFor } from '../../../test/support/wait-for';
 import { call, inferenceClient, makeTestModels, type TestModels } from '../test/models';
 
+/** The service's shutdown grace (SERVING_SHUTDOWN_GRACE_S); a drain that needs SIGKILL after it fails the test. */
+const GRACE_S = 5;
+
 /**
  * SERVING_WORKERS=2 as production runs it (dist main.js, BUS=kafka): a primary and two
  * workers on one port. The primary hands out connections round-robin, so fresh connections
@@ -71,6 +74,7 @@ describe('serving with 2 worker processes on one port (real Kafka)', () => {
       SERVING_MODELS: `${model}=${models.logregV1}`,
       SERVING_GROUP: group,
       SERVING_LOG_SAMPLE_RATE: '0',
+      SERVING_SHUTDOWN_GRACE_S: String(GRACE_S),
     });
     serving.start();
     await waitFor(() => workerPids().size === 2, 'both workers listening', 60_000);
@@ -128,8 +132,9 @@ describe('serving with 2 worker processes on one port (real Kafka)', () => {
     await waitFor(() => workerPids().get(0) !== before.get(0), 'worker 0 restarted', 60_000);
   });
 
-  it('SIGTERM to the primary drains every worker and exits', async () => {
-    await serving.stop();
+  it('SIGTERM to the primary drains every worker and exits 0 within the grace period (no SIGKILL needed)', async () => {
+    const exit = await serving.stop(GRACE_S * 1000);
+    expect(exit).toMatchObject({ code: 0, signal: null, killedAfterGrace: false });
     expect(output()).toContain('SIGTERM, draining 2 workers');
     expect(output().split('serving: SIGTERM, draining\n').length - 1).toBe(2);
   });

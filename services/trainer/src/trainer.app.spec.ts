@@ -91,9 +91,20 @@ describe('trainer service (embedded: in-process bus, built-in trainer, HTTP jobs
     expect(metricsFile.history).toHaveLength(300);
     expect(metricsFile.history[0]).toEqual({ epoch: 1, loss: expect.any(Number), val_loss: expect.any(Number), val_accuracy: expect.any(Number) });
 
-    // a redelivered event trains once
+    // a redelivered event trains once: no second job. Jobs are recorded as dataset.materialized is
+    // handled, in order: once a later event's job is listed, the redelivery has been handled.
     await new EventBus(transport).publish(materialized);
-    await new Promise((r) => setTimeout(r, 200));
+    const marker = createEvent('dataset.materialized', {
+      source: 'feature-store',
+      subject: 'marker',
+      data: { datasetId: 'marker-v1', version: 1, hash, featureView: 'marker', model: 'marker', uri: join(dir, 'marker-missing.arrow'), rowCount: 1, schema: SCHEMA },
+    });
+    await new EventBus(transport).publish(marker);
+    const jobs = await waitFor(async () => {
+      const listed: { model: string }[] = (await call('GET', '/jobs')).body.jobs;
+      return listed.some((j) => j.model === 'marker') ? listed : undefined;
+    }, 'the marker job');
+    expect(jobs.filter((j) => j.model === 'churn')).toHaveLength(1);
     expect(seen.filter((e) => e.type === 'training.completed' && e.data.model === 'churn')).toHaveLength(1);
   });
 

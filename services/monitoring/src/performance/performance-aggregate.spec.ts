@@ -54,6 +54,11 @@ describe('performance metrics against scikit-learn', () => {
     ref = JSON.parse(execFileSync(interopPython(), [script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }));
   });
 
+  it('has every case with the sizes performance_reference.py draws (a short array would compare less)', () => {
+    const sizes = Object.fromEntries(Object.entries(ref).map(([name, c]) => [name, [c.truth.length, c.predicted.length, c.score?.length]]));
+    expect(sizes).toEqual({ binary: [5000, 5000, 5000], binary_grid: [3000, 3000, 3000], multiclass: [4000, 4000, undefined], regression: [4000, 4000, undefined] });
+  });
+
   it('binary: accuracy and macro F1 exactly; histogram ROC AUC within its tied-pair bound', () => {
     const c = ref.binary;
     const metrics = classify(c).metrics();
