@@ -234,6 +234,8 @@ describe('tracking service (embedded: in-process bus, SQLite, MLflow REST API)',
     expect(names(await search({ filter: "metrics.acc >= 0.2 AND params.model != 'tree' AND tags.team = 'b'" }))).toEqual(['r4']);
     expect(names(await search({ filter: "attributes.run_name LIKE 'r%'", order_by: ['metrics.acc ASC'] }))).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
     expect(names(await search({ filter: `attributes.run_id IN ('${runs[1]}', '${runs[2]}')`, order_by: ['attributes.start_time'] }))).toEqual(['r1', 'r2']);
+    expect(names(await search({ filter: "metrics.acc > 0.7 OR params.model = 'tree'", order_by: ['metrics.acc DESC'] }))).toEqual(['r4', 'r3', 'r1']);
+    expect(names(await search({ filter: "(metrics.acc < 0.1 OR metrics.acc > 0.7) AND tags.team = 'b'" }))).toEqual(['r4']);
     const byMetric = await search({ order_by: ['metrics.acc DESC'] });
     expect(byMetric.body.runs.map((r: { info: { run_id: string } }) => r.info.run_id).at(-1)).toBe(noMetric);
 
@@ -246,7 +248,7 @@ describe('tracking service (embedded: in-process bus, SQLite, MLflow REST API)',
     expect(last.body.runs).toHaveLength(2);
     expect(last.body.next_page_token).toBeUndefined();
 
-    for (const filter of ['metrics.acc > ', "metrics.acc = 'x'", 'bogus.acc > 1', 'metrics.acc > 1 OR metrics.acc < 0', "params.model > 'a'"]) {
+    for (const filter of ['metrics.acc > ', "metrics.acc = 'x'", 'bogus.acc > 1', 'metrics.acc > 1 OR', "params.model > 'a'"]) {
       expect((await search({ filter })).body.error_code, filter).toBe('INVALID_PARAMETER_VALUE');
     }
     expect((await search({ order_by: ['nothing.x DESC'] })).status).toBe(400);

@@ -6,6 +6,7 @@ import { ApiErrorFilter, configureHttpApp, serveHttpApp } from '@mlops/http';
 import { openDataSource } from '@mlops/persistence';
 import { ArtifactStore } from './artifacts/artifact-store';
 import { CreateTrackingTables1763900000200 } from './migrations/1763900000200-create-tracking-tables';
+import { CreateLoggedModelTables1764950000000 } from './migrations/1764950000000-create-logged-model-tables';
 import { trackingEntities } from './store/entities';
 import type { TrackingConfig } from './tracking.config';
 import { TrackingModule } from './tracking.module';
@@ -37,7 +38,7 @@ export async function startTracking(
     service: 'tracking',
     url: config.DATABASE_URL,
     entities: trackingEntities,
-    migrations: [CreateTrackingTables1763900000200],
+    migrations: [CreateTrackingTables1763900000200, CreateLoggedModelTables1764950000000],
   });
   if (dataSource.options.type === 'better-sqlite3') {
     const sqlite = (dataSource.driver as unknown as { databaseConnection: { pragma(sql: string): unknown } }).databaseConnection;

@@ -8,16 +8,21 @@ import { RunArtifactsService } from './artifacts/run-artifacts.service';
 import { ExperimentService } from './experiments/experiment.service';
 import { ArtifactsController } from './http/artifacts.controller';
 import { ExperimentsController } from './http/experiments.controller';
+import { LoggedModelsController } from './http/logged-models.controller';
 import { MlflowHealthController } from './http/mlflow-health.controller';
 import { RunsController } from './http/runs.controller';
+import { LoggedModelService } from './models/logged-model.service';
 import { MetricHistoryService } from './runs/metric-history.service';
+import { RunIoService } from './runs/run-io.service';
 import { RunLogService } from './runs/run-log.service';
 import { RunService } from './runs/run.service';
 import { RunSearchService } from './search/run-search.service';
 import { createRunLogStore } from './store/create-run-log-store';
 import { ExperimentRepository } from './store/experiment.repository';
+import { LoggedModelRepository } from './store/logged-model.repository';
 import { MetricRepository } from './store/metric.repository';
 import { RunLogStore } from './store/run-log-store';
+import { RunIoRepository } from './store/run-io.repository';
 import { RunSearchRepository } from './store/run-search.repository';
 import { RunRepository } from './store/run.repository';
 import type { TrackingConfig } from './tracking.config';
@@ -29,14 +34,14 @@ export interface TrackingRuntime {
   bus: EventBus;
 }
 
-/** The tracking service: MLflow's REST API over experiments, runs and proxied artifacts. It consumes no events. */
+/** The tracking service: MLflow's REST API over experiments, runs, logged models and proxied artifacts. It consumes no events. */
 @Module({})
 export class TrackingModule {
   static forRoot(config: TrackingConfig, runtime: TrackingRuntime): DynamicModule {
     return {
       module: TrackingModule,
       imports: [BusModule.forRoot(runtime.bus)],
-      controllers: [ExperimentsController, RunsController, ArtifactsController, HealthController, MlflowHealthController],
+      controllers: [ExperimentsController, RunsController, LoggedModelsController, ArtifactsController, HealthController, MlflowHealthController],
       providers: [
         { provide: DataSource, useValue: runtime.dataSource },
         { provide: ArtifactStore, useValue: new ArtifactStore(config.TRACKING_ARTIFACT_ROOT) },
@@ -46,12 +51,16 @@ export class TrackingModule {
         RunRepository,
         MetricRepository,
         RunSearchRepository,
+        LoggedModelRepository,
+        RunIoRepository,
         ExperimentService,
         RunService,
         RunLogService,
         MetricHistoryService,
         RunSearchService,
         RunArtifactsService,
+        LoggedModelService,
+        RunIoService,
         TrackingService,
         readinessCheck(databaseAnswers(runtime.dataSource)),
       ],

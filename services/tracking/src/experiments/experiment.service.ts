@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AlreadyExistsError, DomainError, InvalidInputError, NotFoundError } from '@mlops/errors';
+import { AlreadyExistsError, DomainError, FailedPreconditionError, InvalidInputError, NotFoundError } from '@mlops/errors';
 import type { KeyValue } from '../runs/run';
 import { LIMITS, validateKey, validateValue } from '../runs/run-input';
 import { decodeToken, encodeToken } from '../search/page-token';
@@ -10,7 +10,7 @@ import { parseExperimentId, type Experiment } from './experiment';
 
 const NAME_FILTER = /^\s*(?:attributes\.)?name\s*(=|LIKE|ILIKE)\s*'([^']*)'\s*$/i;
 
-/** MLflow experiments: create, get (by id or name), search, delete and restore. */
+/** MLflow experiments: create, get (by id or name), search, rename, tags, delete and restore. */
 @Injectable()
 export class ExperimentService {
   constructor(private readonly experiments: ExperimentRepository) {}
@@ -90,6 +90,49 @@ export class ExperimentService {
     const experimentId = parseExperimentId(id);
     if (experimentId === 0 && stage === 'deleted') throw new InvalidInputError('the default experiment 0 cannot be deleted');
     if (!(await this.experiments.setLifecycle(experimentId, stage, Date.now()))) throw new NotFoundError(`no experiment with id "${String(id)}"`);
+  }
+
+  /** experiments/update: a new unique name for an active experiment. */
+  async renameExperiment(id: unknown, newName: unknown): Promise<void> {
+    if (typeof newName !== 'string' || !newName.trim()) throw InvalidInputError.of([{ field: 'new_name', message: 'expected a non-empty experiment name' }]);
+    if (newName.length > 256) throw InvalidInputError.of([{ field: 'new_name', message: 'longer than 256 characters' }]);
+    const experimentId = parseExperimentId(id);
+    try {
+      await this.experiments.transaction(async (tx) => {
+        const row = await this.experiments.findById(experimentId, tx);
+        if (!row) throw new NotFoundError(`no experiment with id "${String(id)}"`);
+        if (row.lifecycleStage !== 'active') throw new FailedPreconditionError(`cannot rename the deleted experiment "${row.name}"; restore it first`);
+        if (row.name === newName) return;
+        if (await this.experiments.existsByName(newName, tx)) throw new AlreadyExistsError(`experiment "${newName}" already exists`);
+        await this.experiments.rename(tx, experimentId, newName, Date.now());
+      });
+    } catch (error) {
+      if (error instanceof DomainError) throw error;
+      // A concurrent rename or create of the same name loses on the unique index.
+      if (await this.experiments.existsByName(newName)) throw new AlreadyExistsError(`experiment "${newName}" already exists`);
+      throw error;
+    }
+  }
+
+  /** experiments/set-experiment-tag: sets (or replaces) a tag of an active experiment. */
+  async setExperimentTag(id: unknown, key: unknown, value: unknown): Promise<void> {
+    const tag = { key: validateKey('tag', key), value: validateValue('tag', String(key), value ?? '', LIMITS.tagValueLength) };
+    const row = await this.activeExperiment(id);
+    await this.experiments.upsertTag(row.experimentId, tag);
+  }
+
+  async deleteExperimentTag(id: unknown, key: unknown): Promise<void> {
+    const row = await this.activeExperiment(id);
+    if (!(await this.experiments.deleteTag(row.experimentId, String(key)))) {
+      throw new NotFoundError(`no tag with name: ${String(key)} in experiment with id ${row.experimentId}`);
+    }
+  }
+
+  private async activeExperiment(id: unknown): Promise<ExperimentRow> {
+    const row = await this.experiments.findById(parseExperimentId(id));
+    if (!row) throw new NotFoundError(`no experiment with id "${String(id)}"`);
+    if (row.lifecycleStage !== 'active') throw new FailedPreconditionError(`the experiment "${row.name}" must be active; it is ${row.lifecycleStage}`);
+    return row;
   }
 
   private async withTags(row: ExperimentRow): Promise<Experiment> {

@@ -44,6 +44,30 @@ export class ExperimentsController {
     return { experiments: page.experiments.map(experimentJson), ...nextPage(page.nextPageToken) };
   }
 
+  @Post('experiments/update')
+  @HttpCode(200)
+  async updateExperiment(@Body() raw: unknown) {
+    const body = message(raw);
+    await this.experiments.renameExperiment(requiredString(body, 'experiment_id'), requiredString(body, 'new_name'));
+    return {};
+  }
+
+  @Post('experiments/set-experiment-tag')
+  @HttpCode(200)
+  async setExperimentTag(@Body() raw: unknown) {
+    const body = message(raw);
+    await this.experiments.setExperimentTag(requiredString(body, 'experiment_id'), requiredString(body, 'key'), optionalString(body, 'value') ?? '');
+    return {};
+  }
+
+  @Post('experiments/delete-experiment-tag')
+  @HttpCode(200)
+  async deleteExperimentTag(@Body() raw: unknown) {
+    const body = message(raw);
+    await this.experiments.deleteExperimentTag(requiredString(body, 'experiment_id'), requiredString(body, 'key'));
+    return {};
+  }
+
   @Post('experiments/delete')
   @HttpCode(200)
   async deleteExperiment(@Body() raw: unknown) {

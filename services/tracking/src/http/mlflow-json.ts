@@ -1,6 +1,8 @@
 // The domain's experiments, runs and metrics as MLflow's JSON (protobuf JSON field names, ids as strings).
 import type { Experiment } from '../experiments/experiment';
-import type { RunWithData } from '../runs/run';
+import { wireStatus } from '../models/logged-model-status';
+import type { DatasetInput, RunWithData } from '../runs/run';
+import type { LoggedModelWithData } from '../store/logged-model.repository';
 import type { LatestMetricRow, RunRow } from '../store/entities';
 
 /** MLflow's JSON for a double: protobuf writes non-finite values as strings. */
@@ -45,7 +47,44 @@ export function runJson(run: RunWithData) {
   return {
     info: runInfoJson(run.info),
     data: { metrics: run.metrics.map(metricJson), params: run.params, tags: run.tags },
-    inputs: {},
+    inputs: {
+      dataset_inputs: run.inputs.datasets.map(datasetInputJson),
+      model_inputs: run.inputs.modelIds.map((id) => ({ model_id: id })),
+    },
+    outputs: { model_outputs: run.outputs.map((o) => ({ model_id: o.modelId, step: o.step })) },
+  };
+}
+
+const datasetInputJson = ({ dataset, tags }: DatasetInput) => ({
+  tags,
+  dataset: {
+    name: dataset.name,
+    digest: dataset.digest,
+    source_type: dataset.sourceType,
+    source: dataset.source,
+    ...(dataset.schema !== undefined ? { schema: dataset.schema } : {}),
+    ...(dataset.profile !== undefined ? { profile: dataset.profile } : {}),
+  },
+});
+
+/** MLflow's LoggedModel message: info (ids, artifact_uri, status enum name, tags) and data (params; no metrics here). */
+export function loggedModelJson(model: LoggedModelWithData) {
+  const { info } = model;
+  return {
+    info: {
+      model_id: info.modelId,
+      experiment_id: String(info.experimentId),
+      name: info.name,
+      creation_timestamp_ms: info.creationTimestampMs,
+      last_updated_timestamp_ms: info.lastUpdatedTimestampMs,
+      artifact_uri: info.artifactLocation,
+      status: wireStatus(info.status),
+      ...(info.statusMessage !== null ? { status_message: info.statusMessage } : {}),
+      ...(info.modelType !== null ? { model_type: info.modelType } : {}),
+      ...(info.sourceRunId !== null ? { source_run_id: info.sourceRunId } : {}),
+      tags: model.tags,
+    },
+    data: { params: model.params, metrics: [] },
   };
 }
 

@@ -1,5 +1,5 @@
 import { invalid } from '@mlops/http';
-import type { KeyValue, MetricInput } from '../runs/run';
+import type { DatasetInput, KeyValue, MetricInput, ModelOutput } from '../runs/run';
 
 /** Reading MLflow request messages: protobuf JSON sends int64 as numbers or strings. */
 export type Message = Record<string, unknown>;
@@ -83,4 +83,53 @@ export function metricOf(item: unknown, where: string): MetricInput {
     timestamp: optionalInt(m, 'timestamp') ?? Date.now(),
     step: optionalInt(m, 'step') ?? 0,
   };
+}
+
+function stringField(body: Message, field: string, where: string, required: boolean): string | undefined {
+  const value = body[field];
+  if (value === undefined || value === null || value === '') {
+    if (required) throw invalid(`Missing value for required parameter '${where}${field}'.`);
+    return undefined;
+  }
+  if (typeof value !== 'string') throw invalid(`Invalid value ${JSON.stringify(value)} for parameter '${where}${field}' supplied: expected a string`);
+  return value;
+}
+
+/** log-inputs' `datasets`: [{dataset: {name, digest, source_type, source, schema?, profile?}, tags?}]. */
+export function datasetInputs(body: Message): DatasetInput[] {
+  return list(body, 'datasets').map((item, i) => {
+    const where = `datasets[${i}].dataset.`;
+    const dataset = message(message(item).dataset);
+    const schema = stringField(dataset, 'schema', where, false);
+    const profile = stringField(dataset, 'profile', where, false);
+    return {
+      dataset: {
+        name: stringField(dataset, 'name', where, true)!,
+        digest: stringField(dataset, 'digest', where, true)!,
+        sourceType: stringField(dataset, 'source_type', where, true)!,
+        source: stringField(dataset, 'source', where, true)!,
+        ...(schema !== undefined ? { schema } : {}),
+        ...(profile !== undefined ? { profile } : {}),
+      },
+      tags: keyValues(message(item), 'tags').map((t, j) => {
+        if (!t.key) throw invalid(`Missing value for required parameter 'datasets[${i}].tags[${j}].key'.`);
+        return t;
+      }),
+    };
+  });
+}
+
+/** `models`: [{model_id}] (log-inputs). */
+export function modelIds(body: Message): string[] {
+  return list(body, 'models').map((item, i) => stringField(message(item), 'model_id', `models[${i}].`, true)!);
+}
+
+/** runs/outputs' `models`: [{model_id, step}], at least one. */
+export function modelOutputs(body: Message): ModelOutput[] {
+  const models = list(body, 'models');
+  if (models.length === 0) throw invalid("Missing value for required parameter 'models'.");
+  return models.map((item, i) => ({
+    modelId: stringField(message(item), 'model_id', `models[${i}].`, true)!,
+    step: optionalInt(message(item), 'step') ?? 0,
+  }));
 }

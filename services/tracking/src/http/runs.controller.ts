@@ -1,13 +1,27 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { RunArtifactsService } from '../artifacts/run-artifacts.service';
 import { MetricHistoryService } from '../runs/metric-history.service';
+import { RunIoService } from '../runs/run-io.service';
 import { RunLogService } from '../runs/run-log.service';
 import { RunService } from '../runs/run.service';
 import { RunSearchService } from '../search/run-search.service';
 import { metricJson, nextPage, runInfoJson, runJson } from './mlflow-json';
-import { keyValues, list, message, metricOf, optionalInt, optionalString, requiredString, runIdOf, type Message } from './request';
+import {
+  datasetInputs,
+  keyValues,
+  list,
+  message,
+  metricOf,
+  modelIds,
+  modelOutputs,
+  optionalInt,
+  optionalString,
+  requiredString,
+  runIdOf,
+  type Message,
+} from './request';
 
-/** MLflow's run routes (service.proto): runs, what they log, search, metric history, artifact listing. */
+/** MLflow's run routes (service.proto): runs, what they log, their inputs and outputs, search, metric history, artifact listing. */
 @Controller(['api/2.0/mlflow', 'ajax-api/2.0/mlflow'])
 export class RunsController {
   constructor(
@@ -16,6 +30,7 @@ export class RunsController {
     private readonly search: RunSearchService,
     private readonly history: MetricHistoryService,
     private readonly artifacts: RunArtifactsService,
+    private readonly io: RunIoService,
   ) {}
 
   @Post('runs/create')
@@ -108,6 +123,22 @@ export class RunsController {
     return {};
   }
 
+  @Post('runs/log-inputs')
+  @HttpCode(200)
+  async logInputs(@Body() raw: unknown) {
+    const body = message(raw);
+    await this.io.logInputs(runIdOf(body), datasetInputs(body), modelIds(body));
+    return {};
+  }
+
+  @Post('runs/outputs')
+  @HttpCode(200)
+  async logOutputs(@Body() raw: unknown) {
+    const body = message(raw);
+    await this.io.logOutputs(runIdOf(body), modelOutputs(body));
+    return {};
+  }
+
   @Post('runs/search')
   @HttpCode(200)
   async searchRuns(@Body() raw: unknown) {
@@ -132,17 +163,6 @@ export class RunsController {
       optionalString(query, 'page_token'),
     );
     return { metrics: page.metrics.map(metricJson), ...nextPage(page.nextPageToken) };
-  }
-
-  /**
-   * MLflow 3 clients look for logged models (e.g. when downloading `runs:/` artifacts). This
-   * store has no logged models, so the answer is always an empty page.
-   */
-  @Post('logged-models/search')
-  @HttpCode(200)
-  searchLoggedModels(@Body() raw: unknown) {
-    list(message(raw), 'experiment_ids');
-    return { models: [] };
   }
 
   @Get('artifacts/list')

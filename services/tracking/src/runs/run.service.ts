@@ -82,7 +82,7 @@ export class RunService {
     const status = input.status === undefined || input.status === null || input.status === '' ? undefined : parseStatus(input.status);
     const run = await this.runs.transaction(async (tx) => {
       const run = await this.requireRun(input.runId, tx);
-      assertActive(run);
+      this.assertActive(run);
       if (status) run.status = status;
       if (input.endTime !== undefined) run.endTime = input.endTime;
       else if (status && TERMINAL.includes(status) && run.endTime === null) run.endTime = Date.now();
@@ -104,9 +104,16 @@ export class RunService {
 
   async deleteTag(runId: unknown, key: unknown): Promise<void> {
     const run = await this.requireRun(runId);
-    assertActive(run);
+    this.assertActive(run);
     if (!(await this.runs.deleteTag(run.runUuid, String(key)))) {
       throw new NotFoundError(`no tag with name: ${String(key)} in run with id ${run.runUuid}`);
+    }
+  }
+
+  /** InvalidInputError unless the run is active (not deleted). */
+  assertActive(run: RunRow): void {
+    if (run.lifecycleStage !== 'active') {
+      throw new InvalidInputError(`the run ${run.runUuid} must be in the 'active' state; current state is ${run.lifecycleStage}`);
     }
   }
 
@@ -123,11 +130,5 @@ export class RunService {
         data: { runId: run.runUuid, experimentId: String(run.experimentId), status, metrics },
       }),
     );
-  }
-}
-
-function assertActive(run: RunRow): void {
-  if (run.lifecycleStage !== 'active') {
-    throw new InvalidInputError(`the run ${run.runUuid} must be in the 'active' state; current state is ${run.lifecycleStage}`);
   }
 }

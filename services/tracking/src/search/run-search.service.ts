@@ -25,7 +25,7 @@ export class RunSearchService {
     orderBy?: string[];
     pageToken?: string;
   }): Promise<{ runs: RunWithData[]; nextPageToken?: string }> {
-    const clauses = parseFilter(input.filter);
+    const filter = parseFilter(input.filter);
     const orderBy = parseOrderBy(input.orderBy);
     const max = input.maxResults ?? LIMITS.defaultSearchResults;
     if (!Number.isInteger(max) || max < 1 || max > LIMITS.maxSearchResults) {
@@ -36,7 +36,7 @@ export class RunSearchService {
     if (experimentIds.length === 0) return { runs: [] };
     const stage = stageFilter(input.viewType);
     // One run more than the page tells whether there is a next one.
-    const ids = await this.search.findRunIds({ experimentIds, stage, clauses, orderBy, limit: max + 1, offset });
+    const ids = await this.search.findRunIds({ experimentIds, stage, filter, orderBy, limit: max + 1, offset });
     const more = ids.length > max;
     const runs = await this.runs.findWithData(more ? ids.slice(0, max) : ids);
     return { runs, ...(more ? { nextPageToken: encodeToken(offset + max) } : {}) };

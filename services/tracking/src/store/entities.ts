@@ -1,4 +1,5 @@
 import { EntitySchema, type ValueTransformer } from 'typeorm';
+import { modelEntities } from './model-entities';
 
 /** Postgres returns BIGINT as a string; timestamps and steps are ms / counters that fit a double. */
 const bigintNumber: ValueTransformer = {
@@ -148,4 +149,5 @@ export const trackingEntities = [
   TagEntity,
   MetricEntity,
   LatestMetricEntity,
+  ...modelEntities,
 ];

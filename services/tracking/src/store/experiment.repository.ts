@@ -34,8 +34,8 @@ export class ExperimentRepository {
     await tx.insert(ExperimentTagEntity, tags.map((t) => ({ experimentId, key: t.key, value: String(t.value) })));
   }
 
-  findById(experimentId: number): Promise<ExperimentRow | null> {
-    return this.dataSource.getRepository(ExperimentEntity).findOne({ where: { experimentId } });
+  findById(experimentId: number, tx: ExperimentTx = this.dataSource.manager): Promise<ExperimentRow | null> {
+    return tx.findOne(ExperimentEntity, { where: { experimentId } });
   }
 
   findByName(name: string): Promise<ExperimentRow | null> {
@@ -54,6 +54,20 @@ export class ExperimentRepository {
   async tags(experimentId: number): Promise<KeyValue[]> {
     const rows = await this.dataSource.getRepository(ExperimentTagEntity).find({ where: { experimentId }, order: { key: 'ASC' } });
     return rows.map((t) => ({ key: t.key, value: t.value }));
+  }
+
+  async upsertTag(experimentId: number, tag: KeyValue): Promise<void> {
+    await this.dataSource.getRepository(ExperimentTagEntity).upsert([{ experimentId, key: tag.key, value: tag.value }], ['experimentId', 'key']);
+  }
+
+  /** False when the experiment has no such tag. */
+  async deleteTag(experimentId: number, key: string): Promise<boolean> {
+    const result = await this.dataSource.getRepository(ExperimentTagEntity).delete({ experimentId, key });
+    return !!result.affected;
+  }
+
+  async rename(tx: ExperimentTx, experimentId: number, name: string, lastUpdateTime: number): Promise<void> {
+    await tx.update(ExperimentEntity, { experimentId }, { name, lastUpdateTime });
   }
 
   /** False when there is no such experiment. */

@@ -1,21 +1,32 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ATTRIBUTES, type Clause, type OrderBy } from '../search/search-filter';
+import { ATTRIBUTES, type FilterExpr, type OrderBy } from '../search/search-filter';
+import { filterSql, type FilterTables } from './filter-sql';
+
+const RUN_TABLES: FilterTables = {
+  alias: 'r',
+  id: 'run_uuid',
+  attributes: ATTRIBUTES,
+  params: 'tracking_params',
+  tags: 'tracking_tags',
+  metrics: 'tracking_latest_metrics',
+  datasets: 'tracking_run_datasets',
+};
 
 /** A parsed runs/search: which runs, in which order, which slice. */
 export interface RunQuery {
   experimentIds: number[];
   /** The lifecycle stage; every stage without one. */
   stage?: string;
-  clauses: Clause[];
+  filter?: FilterExpr;
   orderBy: OrderBy[];
   limit: number;
   offset: number;
 }
 
 /**
- * runs/search as one SQL query over tracking_runs: each filter clause an EXISTS on the
- * params, tags or latest metrics; each order_by on them a LEFT JOIN. Postgres or SQLite.
+ * runs/search as one SQL query over tracking_runs: the filter as filterSql writes it; each
+ * order_by on params, tags or metrics a LEFT JOIN. Postgres or SQLite.
  */
 @Injectable()
 export class RunSearchRepository {
@@ -41,26 +52,12 @@ export class RunSearchRepository {
     query.orderBy.forEach((o, i) => this.orderTerm(o, i, p, joins, order));
     const where = [`r.experiment_id IN (${query.experimentIds.map(p).join(', ')})`];
     if (query.stage) where.push(`r.lifecycle_stage = ${p(query.stage)}`);
-    for (const clause of query.clauses) where.push(this.condition(clause, p));
+    if (query.filter) where.push(filterSql(query.filter, RUN_TABLES, p, this.postgres));
     if (!query.orderBy.some((o) => o.kind === 'attribute' && ATTRIBUTES[o.key].column === 'start_time')) order.push('r.start_time DESC');
     order.push('r.run_uuid ASC');
     const sql = `SELECT r.run_uuid AS run_uuid FROM tracking_runs r ${joins.join(' ')}
       WHERE ${where.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ${query.limit} OFFSET ${query.offset}`;
     return ((await this.dataSource.query(sql, params)) as { run_uuid: string }[]).map((r) => r.run_uuid);
-  }
-
-  private condition(clause: Clause, p: (value: unknown) => string): string {
-    const { kind, key, comparator, value } = clause;
-    const compare = (column: string): string => {
-      if (comparator === 'IN' || comparator === 'NOT IN') return `${column} ${comparator} (${(value as string[]).map(p).join(', ')})`;
-      if (comparator === 'ILIKE') return `LOWER(${column}) LIKE LOWER(${p(value)})`;
-      if (comparator === 'LIKE') return this.postgres ? `${column} LIKE ${p(value)}` : `${column} GLOB ${p(likeToGlob(value as string))}`;
-      return `${column} ${comparator} ${p(value)}`;
-    };
-    if (kind === 'attribute') return compare(`r.${ATTRIBUTES[key].column}`);
-    const table = kind === 'metric' ? 'tracking_latest_metrics' : kind === 'param' ? 'tracking_params' : 'tracking_tags';
-    const nan = kind === 'metric' ? ' AND NOT f.is_nan' : '';
-    return `EXISTS (SELECT 1 FROM ${table} f WHERE f.run_uuid = r.run_uuid AND f.key = ${p(key)}${nan} AND ${compare('f.value')})`;
   }
 
   private orderTerm(o: OrderBy, i: number, p: (value: unknown) => string, joins: string[], order: string[]): void {
@@ -77,9 +74,4 @@ export class RunSearchRepository {
     const missing = o.kind === 'metric' ? `${alias}.value IS NULL OR ${alias}.is_nan` : `${alias}.value IS NULL`;
     order.push(`CASE WHEN ${missing} THEN 1 ELSE 0 END`, `${alias}.value ${direction}`);
   }
-}
-
-/** SQL LIKE (% and _) as a case-sensitive SQLite GLOB. */
-function likeToGlob(pattern: string): string {
-  return pattern.replace(/[[*?\]]/g, (c) => `[${c}]`).replace(/%/g, '*').replace(/_/g, '?');
 }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { inTransaction } from '@mlops/persistence';
-import { RUN_NAME_TAG, type KeyValue, type RunWithData } from '../runs/run';
+import { RUN_NAME_TAG, type DatasetInput, type KeyValue, type RunWithData } from '../runs/run';
+import { RunDatasetEntity, RunModelInputEntity, RunOutputEntity, type RunDatasetRow, type RunModelInputRow, type RunOutputRow } from './model-entities';
 import { LatestMetricEntity, ParamEntity, RunEntity, TagEntity, type KeyValueRow, type LatestMetricRow, type RunRow } from './entities';
 
 /** A transaction over the run tables, opened by RunRepository.transaction. */
@@ -60,12 +61,18 @@ export class RunRepository {
     const params: KeyValueRow[] = [];
     const tags: KeyValueRow[] = [];
     const metrics: LatestMetricRow[] = [];
+    const datasets: RunDatasetRow[] = [];
+    const modelInputs: RunModelInputRow[] = [];
+    const outputs: RunOutputRow[] = [];
     for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
       const chunk = In(ids.slice(i, i + IDS_PER_QUERY));
       runs.push(...(await this.dataSource.getRepository(RunEntity).find({ where: { runUuid: chunk } })));
       params.push(...(await this.dataSource.getRepository(ParamEntity).find({ where: { runUuid: chunk }, order: { key: 'ASC' } })));
       tags.push(...(await this.dataSource.getRepository(TagEntity).find({ where: { runUuid: chunk }, order: { key: 'ASC' } })));
       metrics.push(...(await this.dataSource.getRepository(LatestMetricEntity).find({ where: { runUuid: chunk }, order: { key: 'ASC' } })));
+      datasets.push(...(await this.dataSource.getRepository(RunDatasetEntity).find({ where: { runUuid: chunk }, order: { name: 'ASC', digest: 'ASC' } })));
+      modelInputs.push(...(await this.dataSource.getRepository(RunModelInputEntity).find({ where: { runUuid: chunk }, order: { modelId: 'ASC' } })));
+      outputs.push(...(await this.dataSource.getRepository(RunOutputEntity).find({ where: { runUuid: chunk }, order: { step: 'ASC', modelId: 'ASC' } })));
     }
     const byRun = <T extends { runUuid: string }>(rows: T[]) => {
       const map = new Map<string, T[]>();
@@ -74,6 +81,7 @@ export class RunRepository {
     };
     const runById = new Map(runs.map((r) => [r.runUuid, r]));
     const [p, t, m] = [byRun(params), byRun(tags), byRun(metrics)];
+    const [d, mi, o] = [byRun(datasets), byRun(modelInputs), byRun(outputs)];
     const keyValue = (r: KeyValueRow): KeyValue => ({ key: r.key, value: r.value });
     return ids
       .filter((id) => runById.has(id))
@@ -82,6 +90,22 @@ export class RunRepository {
         metrics: m.get(id) ?? [],
         params: (p.get(id) ?? []).map(keyValue),
         tags: (t.get(id) ?? []).map(keyValue),
+        inputs: { datasets: (d.get(id) ?? []).map(datasetInput), modelIds: (mi.get(id) ?? []).map((r) => r.modelId) },
+        outputs: (o.get(id) ?? []).map((r) => ({ modelId: r.modelId, step: r.step })),
       }));
   }
+}
+
+function datasetInput(row: RunDatasetRow): DatasetInput {
+  return {
+    dataset: {
+      name: row.name,
+      digest: row.digest,
+      sourceType: row.sourceType,
+      source: row.source,
+      ...(row.schema !== null ? { schema: row.schema } : {}),
+      ...(row.profile !== null ? { profile: row.profile } : {}),
+    },
+    tags: JSON.parse(row.tags) as KeyValue[],
+  };
 }
