@@ -75,7 +75,9 @@ describe('tracking with the mlflow 3 client: logged models, inputs, experiment t
     expect(client.run_model_files).toEqual(expect.arrayContaining(['model/MLmodel', 'model/model.skops']));
 
     // The same through our HTTP API: the run shows its model and its dataset.
-    const got = await fetch(`${tracking.url}/api/2.0/mlflow/runs/get?run_id=${runId}`).then((r) => r.json());
+    const got = (await fetch(`${tracking.url}/api/2.0/mlflow/runs/get?run_id=${runId}`).then((r) => r.json())) as {
+      run: { outputs: unknown; inputs: { dataset_inputs: { dataset: unknown }[] } };
+    };
     expect(got.run.outputs).toEqual({ model_outputs: [{ model_id: modelId, step: 0 }] });
     expect(got.run.inputs.dataset_inputs[0].dataset).toMatchObject({ name: 'train', source_type: 's3' });
   });
