@@ -74,6 +74,16 @@ export const payloadSchemas = {
     metrics,
     params: z.record(z.string(), z.string()).default({}),
     signature: z.object({ inputs: z.array(tensorSpec), outputs: z.array(tensorSpec) }).optional(),
+    /** The run's MLflow logged model (model.onnx + MLmodel), when tracking took it. */
+    loggedModel: z
+      .object({
+        modelId: z.string().min(1),
+        /** `models:/<modelId>`: what mlflow.onnx.load_model and the registry's create-version take. */
+        uri: z.string().min(1),
+        /** Where its files are, e.g. `mlflow-artifacts:/<experiment>/models/<modelId>/artifacts`. */
+        artifactUri: z.string().min(1),
+      })
+      .optional(),
   }),
   'training.failed': z.object({ jobId: name, model: name, error: z.string().min(1) }),
   'run.finished': z.object({

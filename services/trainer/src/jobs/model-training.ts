@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import * as ort from 'onnxruntime-node';
 import { builtinParams, trainBuiltin } from '../builtin/builtin-training';
-import { readModel, type Signature } from '../onnx/graph';
+import { readModel, type ModelSummary, type Signature } from '../onnx/graph';
 import { TRAINER_SETTINGS, type TrainerSettings } from '../trainer.settings';
 import { loadDataset } from './dataset';
 import { trainWithCommand } from './external-trainer';
@@ -14,6 +14,8 @@ import { RunLogger } from './run-logger';
 export interface TrainedModel {
   runId: string;
   artifactUri: string;
+  /** The run's MLflow logged model, when tracking took one. */
+  loggedModel?: { modelId: string; uri: string; artifactUri: string };
   metrics: Record<string, number>;
   params: Record<string, string>;
   signature: Signature;
@@ -68,18 +70,18 @@ export class ModelTraining {
       : await trainBuiltin(dataset.data, builtinParams(params), outputDir, signal);
     const recorded = { ...outcome, params: { ...common, ...outcome.params } };
     const modelPath = join(outputDir, 'model.onnx');
-    const signature = await validateModel(modelPath);
-    const runId = await this.runs.log(job, request, recorded, modelPath);
-    return { runId, artifactUri: modelPath, metrics: recorded.metrics, params: recorded.params, signature };
+    const { signature, irVersion } = await validateModel(modelPath);
+    const logged = await this.runs.logRun(job, request, recorded, { path: modelPath, signature, irVersion, features: dataset.data.features });
+    return { ...logged, artifactUri: modelPath, metrics: recorded.metrics, params: recorded.params, signature };
   }
 }
 
 /** A model is only reported when it parses as ONNX and loads in onnxruntime. */
-async function validateModel(path: string): Promise<Signature> {
+async function validateModel(path: string): Promise<Pick<ModelSummary, 'signature' | 'irVersion'>> {
   const bytes = readFileSync(path);
-  let signature: Signature;
+  let summary: ModelSummary;
   try {
-    signature = readModel(bytes).signature;
+    summary = readModel(bytes);
   } catch (error) {
     throw new Error(`model.onnx is not a valid ONNX model: ${(error as Error).message}`);
   }
@@ -89,5 +91,5 @@ async function validateModel(path: string): Promise<Signature> {
   } catch (error) {
     throw new Error(`model.onnx does not load in onnxruntime: ${(error as Error).message}`);
   }
-  return signature;
+  return { signature: summary.signature, irVersion: summary.irVersion };
 }

@@ -76,6 +76,8 @@ describe('trainer -> tracking (TRACKING_URI: MLflow REST runs/create, log-batch,
       '/runs/log-batch',
       '/runs/log-batch',
       '/runs/log-batch',
+      // This double has no logged models (an MLflow 2 server): the run is still logged and ended.
+      '/logged-models',
       '/runs/update',
     ]);
     const create = fake.calls[2].body as { experiment_id: string; tags: { key: string; value: string }[] };
@@ -95,7 +97,9 @@ describe('trainer -> tracking (TRACKING_URI: MLflow REST runs/create, log-batch,
     expect(batches.slice(1).every((b) => (b.metrics ?? []).length <= 1000)).toBe(true);
     expect(metrics.filter((m) => m.key === 'epoch_loss').map((m) => m.step)).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
     expect(metrics.find((m) => m.key === 'accuracy')?.value).toBe(completed.data.metrics.accuracy);
-    expect(fake.calls[6].body).toMatchObject({ run_id: 'a'.repeat(32), status: 'FINISHED' });
+    expect(fake.calls[7].body).toMatchObject({ run_id: 'a'.repeat(32), status: 'FINISHED' });
+    expect(fake.calls[6].body).toMatchObject({ experiment_id: '7', name: 'model', source_run_id: 'a'.repeat(32) });
+    expect(completed.data.loggedModel).toBeUndefined();
   });
 
   it('fails the job with training.failed when the tracking server is unreachable', async () => {

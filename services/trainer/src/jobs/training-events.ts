@@ -40,6 +40,7 @@ export class TrainingEvents {
       metrics: trained.metrics,
       params: trained.params,
       signature: trained.signature,
+      ...(trained.loggedModel ? { loggedModel: trained.loggedModel } : {}),
     });
   }
 
