@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -80,5 +80,50 @@ describe('tracking with the mlflow 3 client: logged models, inputs, experiment t
     };
     expect(got.run.outputs).toEqual({ model_outputs: [{ model_id: modelId, step: 0 }] });
     expect(got.run.inputs.dataset_inputs[0].dataset).toMatchObject({ name: 'train', source_type: 's3' });
+  });
+});
+
+/** Every python and bash example in services/tracking/README.md, run as written against a fresh tracking service. */
+describe('services/tracking/README.md examples', () => {
+  const readme = readFileSync(resolve(__dirname, '../../services/tracking/README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```(python|bash)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1], code: m[2] }));
+  let tracking: TrackingApp;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tracking-readme-'));
+    tracking = await startTracking(
+      loadTrackingConfig({ DATABASE_URL: 'sqlite::memory:', TRACKING_PORT: '0', TRACKING_ARTIFACT_ROOT: join(dir, 'artifacts') }),
+      { inProcess: new InProcessTransport(), logger: false },
+    );
+  });
+  afterAll(async () => {
+    await tracking?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('has the examples', () => {
+    expect(blocks.map((b) => b.lang)).toEqual(['python', 'python', 'bash']);
+  });
+
+  // The bash block first: its experiment is the first one created (id 1, as the example shows).
+  it('runs the curl example and answers what its comments show', async () => {
+    const { code } = blocks.find((b) => b.lang === 'bash')!;
+    const { stdout } = await run('bash', ['-e', '-c', code], { env: { ...process.env, MLFLOW_TRACKING_URI: tracking.url }, timeout: 30_000 });
+    const expected = [...code.matchAll(/^# (\{.*\})$/gm)].map((m) => m[1]);
+    expect(expected).toHaveLength(2);
+    for (const line of expected) expect(stdout).toContain(line);
+    const renamed = await fetch(`${tracking.url}/api/2.0/mlflow/experiments/get?experiment_id=1`).then((r) => r.json());
+    expect(renamed).toMatchObject({ experiment: { name: 'readme-exp-renamed', tags: [{ key: 'team', value: 'fraud' }] } });
+  });
+
+  it('runs the python examples with the mlflow client', { timeout: 120_000 }, async () => {
+    for (const { code } of blocks.filter((b) => b.lang === 'python')) {
+      try {
+        await run(interopPython(), ['-c', code], { env: { ...process.env, MLFLOW_TRACKING_URI: tracking.url, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' }, timeout: 100_000, cwd: dir });
+      } catch (error) {
+        throw new Error(`README example failed:\n${code}\n${(error as Error).message.slice(-4000)}`);
+      }
+    }
   });
 });
