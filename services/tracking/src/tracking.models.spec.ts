@@ -198,6 +198,21 @@ describe('tracking MLflow 3 routes (embedded: SQLite, HTTP)', () => {
     expect((await call('GET', `/runs/get?run_id=${runId}`)).body.run.inputs.dataset_inputs).toHaveLength(1);
   });
 
+  it('stores a metric re-logged with a model_id once, as MLflow does, and a new value with one as usual', async () => {
+    const experimentId = await newExperiment('model-metrics');
+    const runId = await newRun(experimentId);
+    const modelId = (await newModel({ experiment_id: experimentId, source_run_id: runId })).info.model_id;
+    const metric = { key: 'acc', value: 0.9, timestamp: 1_000, step: 0 };
+    await post('/runs/log-batch', { run_id: runId, metrics: [metric] });
+    await post('/runs/log-batch', { run_id: runId, metrics: [{ ...metric, model_id: modelId, dataset_name: 'train' }] });
+    await post('/runs/log-batch', { run_id: runId, metrics: [{ ...metric, value: 0.95, timestamp: 2_000, model_id: modelId }] });
+    const history = await call('GET', `/metrics/get-history?run_id=${runId}&metric_key=acc`);
+    expect(history.body.metrics.map((m: { value: number; timestamp: number }) => [m.value, m.timestamp])).toEqual([
+      [0.9, 1_000],
+      [0.95, 2_000],
+    ]);
+  });
+
   it('sets and deletes experiment tags and renames experiments', async () => {
     const experimentId = await newExperiment('exp-io');
     expect(await post('/experiments/set-experiment-tag', { experiment_id: experimentId, key: 'team', value: 'a' })).toEqual({ status: 200, body: {} });

@@ -124,6 +124,7 @@ print(
             "ordered": [r.info.run_name for r in ordered],
             "dataset_runs": [r.info.run_name for r in dataset_runs],
             "frame_runs": list(frame_runs["tags.mlflow.runName"]),
+            "acc_history": [[m.step, m.value] for m in client.get_metric_history(run_id, "acc")],
             "png": list(downloaded_png[:8]),
             "png_size": len(downloaded_png),
             "png_expected_size": len(png(4, 3)),

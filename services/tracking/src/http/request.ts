@@ -82,6 +82,7 @@ export function metricOf(item: unknown, where: string): MetricInput {
     value: double(m.value, `${where}value`),
     timestamp: optionalInt(m, 'timestamp') ?? Date.now(),
     step: optionalInt(m, 'step') ?? 0,
+    ...(typeof m.model_id === 'string' && m.model_id ? { modelId: m.model_id } : {}),
   };
 }
 

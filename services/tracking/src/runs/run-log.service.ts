@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidInputError } from '@mlops/errors';
+import { MetricRepository } from '../store/metric.repository';
 import { RunLogStore } from '../store/run-log-store';
 import type { KeyValue, MetricInput } from './run';
 import { dedupe, LIMITS, validateKey, validateValue } from './run-input';
@@ -7,7 +8,10 @@ import { dedupe, LIMITS, validateKey, validateValue } from './run-input';
 /** What a run logs: log-batch and every single log-* route (metric, param, tag). */
 @Injectable()
 export class RunLogService {
-  constructor(private readonly runLog: RunLogStore) {}
+  constructor(
+    private readonly runLog: RunLogStore,
+    private readonly history: MetricRepository,
+  ) {}
 
   /** log-batch (and every single log-* route): all or nothing, in one transaction. */
   async logBatch(runId: unknown, batch: { metrics?: MetricInput[]; params?: KeyValue[]; tags?: KeyValue[] }): Promise<void> {
@@ -46,7 +50,7 @@ export class RunLogService {
 
     if (typeof runId !== 'string' || !runId) throw new InvalidInputError('run_id is required');
     await this.runLog.logBatch(runId, {
-      metrics: metrics.map((m) => ({
+      metrics: (await this.withoutModelRelogs(runId, metrics)).map((m) => ({
         runUuid: runId,
         key: m.key,
         value: Number.isNaN(m.value) ? 0 : m.value,
@@ -57,5 +61,18 @@ export class RunLogService {
       params: [...seenParams].map(([key, value]) => ({ key, value })),
       tags: dedupe(tags),
     });
+  }
+
+  /**
+   * mlflow's log_model logs the run's metrics again with the new model's id; MLflow stores a
+   * metric identical to a stored one once, so those are left out of the run's history here.
+   */
+  private async withoutModelRelogs(runId: string, metrics: MetricInput[]): Promise<MetricInput[]> {
+    const linked = metrics.filter((m) => m.modelId !== undefined);
+    if (linked.length === 0) return metrics;
+    const stored = await this.history.atSteps(runId, [...new Set(linked.map((m) => m.key))], [...new Set(linked.map((m) => m.step))]);
+    const same = (m: MetricInput) =>
+      stored.some((s) => s.key === m.key && s.step === m.step && s.timestamp === m.timestamp && (s.isNan ? Number.isNaN(m.value) : s.value === m.value));
+    return metrics.filter((m) => m.modelId === undefined || !same(m));
   }
 }

@@ -8,6 +8,8 @@ export interface MetricInput {
   value: number;
   timestamp: number;
   step: number;
+  /** MLflow 3: the logged model the value is about (log_model re-logs the run's metrics with it). */
+  modelId?: string;
 }
 
 export interface KeyValue {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { LatestMetricEntity, MetricEntity, type LatestMetricRow, type MetricRow } from './entities';
 
 /** Reads tracking_metrics (the history) and tracking_latest_metrics; RunLogStore writes them. */
@@ -15,6 +15,12 @@ export class MetricRepository {
       skip: page.skip,
       take: page.take,
     });
+  }
+
+  /** The run's stored history rows of these keys at these steps. */
+  async atSteps(runUuid: string, keys: string[], steps: number[]): Promise<MetricRow[]> {
+    if (keys.length === 0) return [];
+    return this.dataSource.getRepository(MetricEntity).find({ where: { runUuid, key: In(keys), step: In(steps) } });
   }
 
   /** The latest value of each of the run's metrics. */
