@@ -48,6 +48,7 @@ describe('MLflow search filter', () => {
     'metrics.a > 1 metrics.b > 1',
     'metrics.a IS NULL',
     "datasets.color = 'x'",
+    'attributes.start_time > 1e400',
     'metrics.a > 1 AND',
     'attributes.color = 1',
     'acc > 1',

@@ -199,6 +199,7 @@ class FilterParser {
     if (numeric) {
       if (!NUMERIC_OPS.includes(comparator)) throw this.error(`"${comparator}" cannot compare the numeric "${name}"`, raw);
       if (raw.type !== 'number') throw this.error(`expected a number to compare "${name}" with, got "${raw.text}"`, raw);
+      if (!Number.isFinite(Number(raw.text))) throw this.error(`the number ${raw.text} is out of range`, raw);
       return { kind, key, comparator, value: Number(raw.text) };
     }
     if (!STRING_OPS.includes(comparator)) throw this.error(`"${comparator}" cannot compare "${name}"; use one of ${STRING_OPS.join(', ')}`, raw);
