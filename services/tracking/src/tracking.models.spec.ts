@@ -213,6 +213,20 @@ describe('tracking MLflow 3 routes (embedded: SQLite, HTTP)', () => {
     ]);
   });
 
+  it('records runs/log-model (MLflow 2 clients) in the mlflow.log-model.history tag', async () => {
+    const runId = await newRun(await newExperiment('log-model'));
+    const model = { artifact_path: 'model', flavors: { onnx: { data: 'model.onnx' } }, utc_time_created: '2026-01-01 00:00:00', run_id: runId };
+    expect(await post('/runs/log-model', { run_id: runId, model_json: JSON.stringify(model) })).toEqual({ status: 200, body: {} });
+    await post('/runs/log-model', { run_id: runId, model_json: JSON.stringify({ ...model, artifact_path: 'other' }) });
+    const { run } = (await call('GET', `/runs/get?run_id=${runId}`)).body;
+    const history = JSON.parse(run.data.tags.find((t: { key: string }) => t.key === 'mlflow.log-model.history').value);
+    expect(history.map((m: { artifact_path: string }) => m.artifact_path)).toEqual(['model', 'other']);
+    expect(await post('/runs/log-model', { run_id: runId, model_json: '{not json' })).toMatchObject(invalidNaming('model_json'));
+    expect(await post('/runs/log-model', { run_id: runId, model_json: '{"flavors": {}}' })).toMatchObject(invalidNaming('model_json'));
+    expect(await post('/runs/log-model', { run_id: runId })).toMatchObject(invalidNaming('model_json'));
+    expect(await post('/runs/log-model', { run_id: 'f'.repeat(32), model_json: JSON.stringify(model) })).toMatchObject(notFound);
+  });
+
   it('sets and deletes experiment tags and renames experiments', async () => {
     const experimentId = await newExperiment('exp-io');
     expect(await post('/experiments/set-experiment-tag', { experiment_id: experimentId, key: 'team', value: 'a' })).toEqual({ status: 200, body: {} });

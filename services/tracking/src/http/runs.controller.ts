@@ -139,6 +139,14 @@ export class RunsController {
     return {};
   }
 
+  @Post('runs/log-model')
+  @HttpCode(200)
+  async logModel(@Body() raw: unknown) {
+    const body = message(raw);
+    await this.io.logModel(runIdOf(body), requiredString(body, 'model_json'));
+    return {};
+  }
+
   @Post('runs/search')
   @HttpCode(200)
   async searchRuns(@Body() raw: unknown) {
