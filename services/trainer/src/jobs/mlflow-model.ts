@@ -21,15 +21,17 @@ const NUMPY_DTYPE: Record<string, string> = {
   BYTES: 'object',
 };
 
-/** MLflow's tensor-spec JSON of a signature side (what `Schema.to_json()` writes). */
-function tensorSpecJson(specs: TensorSpec[]): string {
-  return JSON.stringify(
-    specs.map((s) => {
-      const dtype = NUMPY_DTYPE[s.datatype];
-      if (!dtype) throw new Error(`tensor "${s.name}" has the datatype ${s.datatype}, which MLflow's tensor spec cannot describe`);
-      return { name: s.name, type: 'tensor', 'tensor-spec': { dtype, shape: s.shape } };
-    }),
-  );
+const tensorSpecJson = (specs: TensorSpec[]): string =>
+  JSON.stringify(specs.map((s) => ({ name: s.name, type: 'tensor', 'tensor-spec': { dtype: NUMPY_DTYPE[s.datatype], shape: s.shape } })));
+
+/**
+ * The MLmodel `signature` (inputs and outputs as MLflow's tensor-spec JSON, what
+ * `Schema.to_json()` writes); undefined when a tensor's datatype has no numpy dtype (e.g. a
+ * sequence or map output), as MLflow then logs no signature either.
+ */
+export function mlflowSignature(signature: Signature): { inputs: string; outputs: string; params: null } | undefined {
+  if ([...signature.inputs, ...signature.outputs].some((s) => !NUMPY_DTYPE[s.datatype])) return undefined;
+  return { inputs: tensorSpecJson(signature.inputs), outputs: tensorSpecJson(signature.outputs), params: null };
 }
 
 export interface MlflowModelInput {
@@ -48,7 +50,7 @@ export interface MlflowModelInput {
 /**
  * The MLmodel file mlflow.onnx.save_model writes for a model.onnx: the `onnx` flavor (data,
  * onnx_version, CPU provider) and the `python_function` flavor loading through mlflow.onnx,
- * the signature as tensor specs, and the feature names as metadata. No conda/virtualenv
+ * the signature as tensor specs (see mlflowSignature), and the feature names as metadata. No conda/virtualenv
  * files: mlflow.onnx.load_model and pyfunc.load_model do not need them.
  */
 export function mlmodelYaml(input: MlflowModelInput): string {
@@ -71,11 +73,7 @@ export function mlmodelYaml(input: MlflowModelInput): string {
     model_size_bytes: input.modelSizeBytes,
     model_uuid: input.modelId.replace(/^m-/, ''),
     run_id: input.runId,
-    signature: {
-      inputs: tensorSpecJson(input.signature.inputs),
-      outputs: tensorSpecJson(input.signature.outputs),
-      params: null,
-    },
+    ...(mlflowSignature(input.signature) ? { signature: mlflowSignature(input.signature) } : {}),
     type_hint_from_example: false,
     utc_time_created: created,
   });

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Signature } from '../onnx/graph';
 import { TRAINER_LOG, TRAINER_SETTINGS, type TrainerLogger, type TrainerSettings } from '../trainer.settings';
 import type { Job, JobRequest, TrainingOutcome } from './job';
-import { mlmodelYaml } from './mlflow-model';
+import { mlflowSignature, mlmodelYaml } from './mlflow-model';
 import { TrackingClient, TrackingError, type LoggedModelRef } from './tracking-client';
 
 /** The name of the model in its run: `runs:/<run>/model`, as in every MLflow tutorial. */
@@ -82,6 +82,10 @@ export class RunLogger {
     } catch (error) {
       if (!(error instanceof TrackingError && error.errorCode === 'ENDPOINT_NOT_FOUND')) throw error;
       this.log.warn(`tracking has no logged models (MLflow 2?): the model of run ${runId} is logged as the run's ${MODEL_NAME}/ artifacts only`);
+    }
+    if (!mlflowSignature(model.signature)) {
+      const types = [...model.signature.inputs, ...model.signature.outputs].map((t) => `${t.name}: ${t.datatype}`).join(', ');
+      this.log.warn(`the MLmodel of run ${runId} has no signature: MLflow's tensor specs cannot describe every tensor (${types})`);
     }
     const onnx = readFileSync(model.path);
     const mlmodel = mlmodelYaml({
