@@ -4,6 +4,9 @@ import { createMetricsRegistry, METRICS_REGISTRY } from '@mlops/metrics';
 import { BusModule } from '@mlops/runtime';
 import { DeploymentService } from './deployment.service';
 import { InferenceServer } from './inference-server';
+import { InferenceService } from './inference.service';
+import { ModelStatistics } from './model-statistics';
+import { RepositoryControl } from './repository-control.service';
 import { ModelRepository } from './model-repository';
 import { PredictionLog } from './prediction-log';
 import { ServingConsumer } from './serving.consumer';
@@ -46,6 +49,9 @@ export class ServingModule {
           useFactory: (bus: EventBus) => new PredictionLog(bus, { ...settings.predictions, logger: runtime.logger }),
         },
         DeploymentService,
+        ModelStatistics,
+        InferenceService,
+        RepositoryControl,
         InferenceServer,
       ],
     };
