@@ -64,7 +64,7 @@ export function extensionHandlers({ inference, repository, statistics, control, 
     };
     call.on('data', (request: InferRequestMessage) => {
       pending++;
-      inference
+      void inference
         .infer(request, (outcome) => encodeResponse(outcome.model, request, outcome.decoded, outcome.results, outcome.route))
         .then(
           (response) => ({ error_message: '', infer_response: response }),

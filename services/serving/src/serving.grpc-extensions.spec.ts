@@ -99,7 +99,7 @@ describe('serving: Triton gRPC extensions (stream, statistics, repository, confi
     // Answered after the load: ready at once, no wait.
     expect(await call(client, 'ModelReady', { name: 'churn', version: '2' })).toEqual({ ready: true });
     expect(await call(client, 'ModelMetadata', { name: 'churn' })).toMatchObject({ versions: ['1', '2'] });
-    await waitFor(() => seen.some((e) => e.type === 'deployment.completed' && e.data.version === 2), 10_000);
+    await waitFor(() => seen.some((e) => e.type === 'deployment.completed' && e.data.version === 2), 'deployment.completed of churn version 2', 10_000);
     expect(seen.find((e) => e.type === 'deployment.requested')).toMatchObject({ source: 'serving', data: { model: 'churn', version: 2, strategy: 'full' } });
     const index = await call<{ models: { name: string; version: string; state: string }[] }>(client, 'RepositoryIndex', {});
     expect(index.models.map((m) => `${m.name}/${m.version}/${m.state}`)).toEqual(['churn/1/READY', 'churn/2/READY']);

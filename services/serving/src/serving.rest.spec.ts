@@ -138,7 +138,7 @@ describe('serving: KServe v2 REST (real HTTP, in-process bus, real onnxruntime)'
     ]);
     expect(outputs[0].data).toEqual(label);
     expectClose(outputs[1].data, probabilities.flat());
-    await waitFor(() => logged.filter((e) => e.data.predictionId.startsWith('rest-json-1:')).length === rows.length, 10_000);
+    await waitFor(() => logged.filter((e) => e.data.predictionId.startsWith('rest-json-1:')).length === rows.length, 'prediction.logged of rest-json-1', 10_000);
     expect(logged.find((e) => e.data.predictionId === 'rest-json-1:0')?.data).toMatchObject({ model: 'churn', version: 1, requestKey: 'rest-json-1' });
   });
 
@@ -219,6 +219,7 @@ describe('serving: KServe v2 REST (real HTTP, in-process bus, real onnxruntime)'
       const { body, headers } = make();
       const reply = await send('POST', '/v2/models/churn/versions/1/infer', body, headers);
       expect(reply.status).toBe(400);
+      expect(reply.headers.get('content-type')).toBe('application/json');
       expect(reply.json.error).toMatch(message);
       expect(serving.predictions.stats.published + serving.predictions.stats.pending).toBe(before);
     });

@@ -1,14 +1,11 @@
+import type { ServerResponse } from 'node:http';
 import { sameSecret } from '@mlops/config';
+import { sendV2Error } from './v2-errors';
 
 interface Request {
   method: string;
   path: string;
   headers: { authorization?: string };
-}
-interface Response {
-  status(code: number): Response;
-  set(header: string, value: string): Response;
-  json(body: unknown): unknown;
 }
 
 /** Probes and the scrape stay open when API_TOKEN is set (as ServerLive/ServerReady do on gRPC). */
@@ -20,13 +17,10 @@ const OPEN_PATHS = new Set(['/v2/health/live', '/v2/health/ready', '/health/live
  */
 export function requireV2BearerToken(token: string) {
   const expected = `Bearer ${token}`;
-  return (request: Request, response: Response, next: () => void): void => {
+  return (request: Request, response: ServerResponse, next: () => void): void => {
     if ((request.method === 'GET' || request.method === 'HEAD') && OPEN_PATHS.has(request.path)) return next();
     const given = request.headers.authorization;
     if (typeof given === 'string' && sameSecret(given, expected)) return next();
-    response
-      .status(401)
-      .set('WWW-Authenticate', 'Bearer')
-      .json({ error: given === undefined ? 'missing Authorization header (expected "Bearer <token>")' : 'invalid bearer token' });
+    sendV2Error(response, 401, given === undefined ? 'missing Authorization header (expected "Bearer <token>")' : 'invalid bearer token', { 'WWW-Authenticate': 'Bearer' });
   };
 }

@@ -13,6 +13,7 @@ import { statisticsReport } from '../statistics-report';
 import { invalid } from '../tensors';
 import { readBody } from './request-body';
 import { HEADER_LENGTH, readInferRequest, writeInferResponse } from './v2-codec';
+import { sendV2Error } from './v2-errors';
 
 type Reply = ServerResponse & { status(code: number): Reply; json(body: unknown): void };
 
@@ -148,7 +149,7 @@ export class V2Controller {
       res.status(200).json({ name, ...(version ? { version } : {}), ready: true });
     } catch (error) {
       if (!(error instanceof ModelNotFoundError)) throw error;
-      res.status(404).json({ error: error.message });
+      sendV2Error(res, 404, error.message);
     }
   }
 
