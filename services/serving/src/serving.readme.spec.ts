@@ -1,0 +1,64 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { InProcessTransport } from '@mlops/bus';
+import { interopPython } from '../../../test/support/python';
+import { freePort } from '../../../test/support/service-process';
+import { makeTestModels } from '../test/models';
+import { startServing, type ServingApp } from './serving.app';
+import { loadServingConfig } from './serving.config';
+
+const README = resolve(__dirname, '../README.md');
+const SECTION = '## KServe v2 REST (`SERVING_HTTP_PORT`)';
+
+/** The ```bash blocks of the README's v2 REST section, in order: what a reader copies. */
+export function restExamples(markdown: string): string[] {
+  const start = markdown.indexOf(SECTION);
+  if (start < 0) throw new Error(`services/serving/README.md has no section '${SECTION}'`);
+  const next = markdown.indexOf('\n## ', start + SECTION.length);
+  const section = markdown.slice(start, next < 0 ? undefined : next);
+  return [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]);
+}
+
+describe('services/serving/README.md: the v2 REST curl examples run against a real server', () => {
+  let serving: ServingApp;
+
+  beforeAll(async () => {
+    const models = makeTestModels(interopPython());
+    serving = await startServing(
+      loadServingConfig({ SERVING_GRPC_PORT: String(await freePort()), SERVING_HTTP_PORT: '0', SERVING_MODELS: `house=${models.linreg}` }),
+      { inProcess: new InProcessTransport(), logger: false },
+    );
+  }, 60_000);
+  afterAll(() => serving?.close());
+
+  it('has three bash examples and each runs, with the answers the README shows', async () => {
+    const examples = restExamples(readFileSync(README, 'utf8'));
+    expect(examples).toHaveLength(3);
+    const run = async (script: string) => {
+      const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], {
+        env: { ...process.env, SERVING: `http://127.0.0.1:${serving.httpPort}` },
+        encoding: 'utf8',
+      });
+      return stdout;
+    };
+
+    const first = await run(examples[0]);
+    expect(first).toContain('{"ready":true}');
+    expect(first).toContain('"inputs":[{"name":"x","datatype":"FP32","shape":[-1,4]}]');
+    expect(first).toMatch(/\{"model_name":"house","model_version":"1","id":"r-1","parameters":\{"route":"stable"\},"outputs":\[\{"name":"variable","datatype":"FP32","shape":\[2,1\],"data":\[[-\d.e]+,[-\d.e]+\]\}\]\}/);
+
+    const binary = await run(examples[1]);
+    const headerLength = Number(/inference-header-content-length: (\d+)/i.exec(binary)?.[1]);
+    const body = readFileSync('/tmp/house-response.bin');
+    expect(JSON.parse(body.subarray(0, headerLength).toString())).toMatchObject({ outputs: [{ name: 'variable', shape: [1, 1], parameters: { binary_data_size: 4 } }] });
+    expect(body.length).toBe(headerLength + 4);
+
+    const rest = await run(examples[2]);
+    expect(rest).toContain(`{"error":"input tensor 'x': data has 3 values, expected 4 for shape [1,4]"}`);
+    expect(rest).toMatch(/"model_stats":\[\{"name":"house","version":"1","last_inference":\d+,"inference_count":3,"execution_count":2/);
+    expect(rest).toContain('"max_batch_size":64');
+    expect(rest).toContain('[{"name":"house","version":"1","state":"READY","reason":""}]');
+  });
+});
