@@ -73,8 +73,9 @@ export const servingEnvSchema = z
      * (GET /metrics) and liveness (GET /health/live); unset: no HTTP server.
      */
     SERVING_HTTP_PORT: z.coerce.number().int().min(0, 'expected a port number').max(65535, 'expected a port number').optional(),
+    /** Bind address of the HTTP server; unset: SERVING_METRICS_HOST, else 127.0.0.1. */
     SERVING_HTTP_HOST: z.string().min(1).optional(),
-    /** The former name of SERVING_HTTP_PORT (when only metrics were served over HTTP); still read when SERVING_HTTP_PORT is unset. */
+    /** The former name of SERVING_HTTP_PORT (when only metrics were served over HTTP); read when SERVING_HTTP_PORT is unset. */
     SERVING_METRICS_PORT: z.coerce.number().int().min(0, 'expected a port number').max(65535, 'expected a port number').optional(),
     /** The former name of SERVING_HTTP_HOST. */
     SERVING_METRICS_HOST: z.string().min(1).optional(),

@@ -9,19 +9,20 @@ import { makeTestModels } from '../test/models';
 import { startServing, type ServingApp } from './serving.app';
 import { loadServingConfig } from './serving.config';
 
-const README = resolve(__dirname, '../README.md');
-const SECTION = '## KServe v2 REST (`SERVING_HTTP_PORT`)';
+const SERVING_README = resolve(__dirname, '../README.md');
+const ROOT_README = resolve(__dirname, '../../../README.md');
 
-/** The ```bash blocks of the README's v2 REST section, in order: what a reader copies. */
-export function restExamples(markdown: string): string[] {
-  const start = markdown.indexOf(SECTION);
-  if (start < 0) throw new Error(`services/serving/README.md has no section '${SECTION}'`);
-  const next = markdown.indexOf('\n## ', start + SECTION.length);
+/** The ```bash blocks of one section of a README, in order: what a reader copies. */
+function bashExamples(file: string, heading: string): string[] {
+  const markdown = readFileSync(file, 'utf8');
+  const start = markdown.indexOf(`\n${heading}\n`);
+  if (start < 0) throw new Error(`${file} has no section '${heading}'`);
+  const next = markdown.indexOf('\n## ', start + heading.length + 1);
   const section = markdown.slice(start, next < 0 ? undefined : next);
   return [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]);
 }
 
-describe('services/serving/README.md: the v2 REST curl examples run against a real server', () => {
+describe('README curl examples of serving (services/serving/README.md, the root README) run against a real server', () => {
   let serving: ServingApp;
 
   beforeAll(async () => {
@@ -33,16 +34,17 @@ describe('services/serving/README.md: the v2 REST curl examples run against a re
   }, 60_000);
   afterAll(() => serving?.close());
 
-  it('has three bash examples and each runs, with the answers the README shows', async () => {
-    const examples = restExamples(readFileSync(README, 'utf8'));
+  const run = async (script: string) => {
+    const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], {
+      env: { ...process.env, SERVING: `http://127.0.0.1:${serving.httpPort}` },
+      encoding: 'utf8',
+    });
+    return stdout;
+  };
+
+  it('services/serving/README.md: three bash examples, each runs, with the answers the README shows', async () => {
+    const examples = bashExamples(SERVING_README, '## KServe v2 REST (`SERVING_HTTP_PORT`)');
     expect(examples).toHaveLength(3);
-    const run = async (script: string) => {
-      const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], {
-        env: { ...process.env, SERVING: `http://127.0.0.1:${serving.httpPort}` },
-        encoding: 'utf8',
-      });
-      return stdout;
-    };
 
     const first = await run(examples[0]);
     expect(first).toContain('{"ready":true}');
@@ -60,5 +62,12 @@ describe('services/serving/README.md: the v2 REST curl examples run against a re
     expect(rest).toMatch(/"model_stats":\[\{"name":"house","version":"1","last_inference":\d+,"inference_count":3,"execution_count":2/);
     expect(rest).toContain('"max_batch_size":64');
     expect(rest).toContain('[{"name":"house","version":"1","state":"READY","reason":""}]');
+  });
+
+  it('the root README: the curl example of the serving section answers (its SERVING= line pointed at the test server)', async () => {
+    const [example] = bashExamples(ROOT_README, '## Serving service (KServe v2 gRPC and REST)');
+    const script = example.replace(/^SERVING=\S+/m, 'SERVING=$SERVING');
+    expect(script).not.toBe(example);
+    expect(await run(script)).toMatch(/^\{"model_name":"house","model_version":"1","parameters":\{"route":"stable"\},"outputs":\[\{"name":"variable","datatype":"FP32","shape":\[1,1\],"data":\[[-\d.e]+\]\}\]\}$/);
   });
 });
