@@ -318,6 +318,7 @@ describe('serving: v2 REST with API_TOKEN', () => {
   it('leaves the probes and the scrape open', async () => {
     expect((await fetch(`${base}/v2/health/live`)).status).toBe(200);
     expect((await fetch(`${base}/v2/health/ready`)).status).toBe(200);
+    expect((await fetch(`${base}/health/ready`)).status).toBe(200);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/mlops_http_requests_total\{[^}]*route="\/v2\/models\/:model\/infer"[^}]*status="200"[^}]*\} 1/);
   });
