@@ -1,7 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { InvalidInputError } from '@mlops/errors';
 import type { BatcherOptions } from './batcher';
-import { toServiceError } from './grpc-server';
+import { inferSpan, toServiceError } from './grpc-server';
 import { encodeResponse, type InferRequestMessage } from './infer-request';
 import type { InferenceService } from './inference.service';
 import { modelConfigOf } from './model-config';
@@ -9,6 +9,8 @@ import type { ModelRepository } from './model-repository';
 import type { ModelStatistics } from './model-statistics';
 import { loadRequestOf, type RepositoryControl } from './repository-control.service';
 import { statisticsReport } from './statistics-report';
+
+const MODEL_STREAM_INFER = 'inference.GRPCInferenceService/ModelStreamInfer';
 
 export interface ExtensionDeps {
   inference: InferenceService;
@@ -64,14 +66,22 @@ export function extensionHandlers({ inference, repository, statistics, control, 
     };
     call.on('data', (request: InferRequestMessage) => {
       pending++;
+      // One SERVER span per request on the stream, children of the caller's trace in the stream's metadata.
+      const span = inferSpan(MODEL_STREAM_INFER, call.metadata);
       void inference
-        .infer(request, (outcome) => encodeResponse(outcome.model, request, outcome.decoded, outcome.results, outcome.route))
+        .infer(request, (outcome) => encodeResponse(outcome.model, request, outcome.decoded, outcome.results, outcome.route), span.traceparent)
         .then(
-          (response) => ({ error_message: '', infer_response: response }),
-          (error: unknown) => ({
-            error_message: toServiceError(error).details ?? String(error),
-            infer_response: { model_name: request.model_name, model_version: request.model_version, id: request.id },
-          }),
+          (response) => {
+            span.end();
+            return { error_message: '', infer_response: response };
+          },
+          (error: unknown) => {
+            span.end(error);
+            return {
+              error_message: toServiceError(error).details ?? String(error),
+              infer_response: { model_name: request.model_name, model_version: request.model_version, id: request.id },
+            };
+          },
         )
         .then((message) => {
           if (!call.cancelled) call.write(message);

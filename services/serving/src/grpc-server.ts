@@ -54,27 +54,19 @@ export function inferenceHandlers(inference: InferenceService, repository: Model
         );
     };
 
-  /**
-   * The SERVER span (continuing the caller's trace) is started and ended here rather than made
-   * the active context around the handler, which costs an async-context frame and two more
-   * promise hops per call: nothing inside reads the active context, and prediction.logged gets
-   * the span's traceparent explicitly.
-   */
   const modelInfer: grpc.handleUnaryCall<InferRequestMessage, unknown> = (call, callback) => {
-    const parent = extractTraceContext(traceCarrier(call.metadata));
-    const span = tracer().startSpan(MODEL_INFER, { kind: SpanKind.SERVER, attributes: MODEL_INFER_ATTRIBUTES }, parent);
-    const traceparent = injectTraceContext({}, trace.setSpan(parent, span)).traceparent;
-    const fail = (error: unknown) => {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
-      span.end();
-      callback(toServiceError(error));
-    };
+    const span = inferSpan(MODEL_INFER, call.metadata);
     const request = call.request;
-    inference.infer(request, (outcome) => encodeResponse(outcome.model, request, outcome.decoded, outcome.results, outcome.route), traceparent).then((response) => {
-      span.end();
-      callback(null, response);
-    }, fail);
+    inference.infer(request, (outcome) => encodeResponse(outcome.model, request, outcome.decoded, outcome.results, outcome.route), span.traceparent).then(
+      (response) => {
+        span.end();
+        callback(null, response);
+      },
+      (error: unknown) => {
+        span.end(error);
+        callback(toServiceError(error));
+      },
+    );
   };
 
   return {
@@ -105,9 +97,34 @@ export function inferenceHandlers(inference: InferenceService, repository: Model
 }
 
 const MODEL_INFER = 'inference.GRPCInferenceService/ModelInfer';
-const MODEL_INFER_ATTRIBUTES = { 'rpc.system': 'grpc', 'rpc.method': MODEL_INFER };
+/** Span attributes by method, made once. */
+const SPAN_ATTRIBUTES = new Map<string, Record<string, string>>();
 /** The tracer @mlops/telemetry's spans come from. */
 const tracer = () => trace.getTracer('@mlops/bus');
+
+/**
+ * The SERVER span of one inference (continuing the caller's trace from the call's metadata),
+ * with its traceparent for prediction.logged. It is started and ended here rather than made
+ * the active context around the handler, which costs an async-context frame and two more
+ * promise hops per call: nothing inside reads the active context, and prediction.logged gets
+ * the span's traceparent explicitly.
+ */
+export function inferSpan(method: string, metadata: grpc.Metadata): { traceparent: string | undefined; end(error?: unknown): void } {
+  const parent = extractTraceContext(traceCarrier(metadata));
+  let attributes = SPAN_ATTRIBUTES.get(method);
+  if (!attributes) SPAN_ATTRIBUTES.set(method, (attributes = { 'rpc.system': 'grpc', 'rpc.method': method }));
+  const span = tracer().startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
+  return {
+    traceparent: injectTraceContext({}, trace.setSpan(parent, span)).traceparent,
+    end(error?: unknown) {
+      if (error !== undefined) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+      }
+      span.end();
+    },
+  };
+}
 
 /** The caller's W3C trace context from gRPC metadata. */
 function traceCarrier(metadata: grpc.Metadata): Record<string, string> {
