@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
 import { KafkaAdminKit, observeKafka, type KafkaKitOptions, type Subscription } from '@mlops/bus';
 import { infraEnv } from '../../../test/infra/infra-env';
 import { interopPython } from '../../../test/support/python';
+import { OtlpReceiver, SPAN_KIND } from '../../../test/support/otlp-receiver';
 import { freePort, ServiceProcess } from '../../../test/support/service-process';
 import { waitFor } from '../../../test/support/wait-for';
 import { call, inferenceClient, makeTestModels, type InferenceClient, type TestModels } from '../test/models';
@@ -20,14 +22,23 @@ describe('serving: v2 REST and the repository extension on real Kafka (own proce
   let client: InferenceClient;
   let consumer: Subscription;
   const seen: { type: string; source: string; data: Record<string, unknown> }[] = [];
+  /** traceparent header of each prediction.logged on Kafka, by requestKey. */
+  const traceparents = new Map<string, string>();
+  const otlp = new OtlpReceiver();
+  const callerTrace = () => randomUUID().replaceAll('-', '');
+  const callerSpan = () => randomUUID().replaceAll('-', '').slice(0, 16);
 
   beforeAll(async () => {
     models = makeTestModels(interopPython());
     const admin = new KafkaAdminKit(kafka);
     await admin.createTopics(['prediction.logged', 'deployment.requested', 'deployment.completed']).finally(() => admin.close());
-    consumer = await observeKafka(kafka, { group: `serving-oip-observer-${randomUUID()}`, topics: ['prediction.logged', 'deployment.requested', 'deployment.completed'] }, ({ value }) => {
-      seen.push(JSON.parse(value.toString()));
+    consumer = await observeKafka(kafka, { group: `serving-oip-observer-${randomUUID()}`, topics: ['prediction.logged', 'deployment.requested', 'deployment.completed'] }, ({ value, headers }) => {
+      const event = JSON.parse(value.toString());
+      seen.push(event);
+      const traceparent = headers?.traceparent;
+      if (event.type === 'prediction.logged' && event.data.requestKey && traceparent) traceparents.set(event.data.requestKey, String(traceparent));
     });
+    await otlp.start();
     const [grpcPort, httpPort] = await Promise.all([freePort(), freePort()]);
     base = `http://127.0.0.1:${httpPort}`;
     serving = new ServiceProcess('serving', {
@@ -37,6 +48,9 @@ describe('serving: v2 REST and the repository extension on real Kafka (own proce
       SERVING_HTTP_PORT: String(httpPort),
       SERVING_MODELS: `churn=${models.logregV1}`,
       SERVING_GROUP: `serving-oip-it-${randomUUID()}`,
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      OTEL_SERVICE_NAME: 'serving',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
     });
     serving.start();
     client = inferenceClient(`127.0.0.1:${grpcPort}`);
@@ -55,12 +69,15 @@ describe('serving: v2 REST and the repository extension on real Kafka (own proce
     client?.close();
     await serving?.stop();
     await consumer?.stop();
+    await otlp.stop();
   });
 
-  it('answers v2 REST inference and logs each row to Kafka, keyed by the request id', async () => {
+  it('answers v2 REST inference and logs each row to Kafka, keyed by the request id, in the trace of the caller', async () => {
     const { rows, label } = models.expected.logreg_v1;
+    const [trace, parent] = [callerTrace(), callerSpan()];
     const res = await fetch(`${base}/v2/models/churn/infer`, {
       method: 'POST',
+      headers: { traceparent: `00-${trace}-${parent}-01` },
       body: JSON.stringify({ id: 'oip-rest-1', inputs: [{ name: 'input', datatype: 'FP32', shape: [rows.length, 30], data: rows }], outputs: [{ name: 'label' }] }),
     });
     expect(res.status).toBe(200);
@@ -69,6 +86,38 @@ describe('serving: v2 REST and the repository extension on real Kafka (own proce
       () => seen.filter((e) => e.type === 'prediction.logged' && e.data.requestKey === 'oip-rest-1').length === rows.length,
       `${rows.length} prediction.logged events of the REST request on Kafka`,
     );
+    const [server] = await otlp.waitForSpans(trace, [{ service: 'serving', name: 'POST /v2/models/:model/infer' }], 30_000);
+    expect(server).toMatchObject({ kind: SPAN_KIND.SERVER, parentSpanId: parent });
+    expect(traceparents.get('oip-rest-1')).toBe(`00-${trace}-${server.spanId}-01`);
+  });
+
+  it('ModelStreamInfer: a SERVER span per request in the trace of the stream, carried into prediction.logged', async () => {
+    const [trace, parent] = [callerTrace(), callerSpan()];
+    const metadata = new grpc.Metadata();
+    metadata.set('traceparent', `00-${trace}-${parent}-01`);
+    const stream = client.ModelStreamInfer(metadata) as grpc.ClientDuplexStream<unknown, { error_message: string }>;
+    const answers: { error_message: string }[] = [];
+    stream.on('data', (answer: { error_message: string }) => answers.push(answer));
+    const ended = new Promise((done, fail) => stream.on('end', done).on('error', fail));
+    for (const id of ['oip-stream-1', 'oip-stream-2']) {
+      stream.write({ model_name: 'churn', id, inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], contents: { fp32_contents: models.expected.logreg_v1.rows[0] } }] });
+    }
+    stream.end();
+    await ended;
+    expect(answers.map((a) => a.error_message)).toEqual(['', '']);
+    const streamSpans = () => otlp.trace(trace).filter((s) => s.service === 'serving' && s.name === 'inference.GRPCInferenceService/ModelStreamInfer');
+    await waitFor(() => streamSpans().length === 2, 'two ModelStreamInfer SERVER spans in the trace', 30_000);
+    expect(streamSpans().map((s) => [s.kind, s.parentSpanId])).toEqual([
+      [SPAN_KIND.SERVER, parent],
+      [SPAN_KIND.SERVER, parent],
+    ]);
+    await waitFor(() => traceparents.has('oip-stream-1') && traceparents.has('oip-stream-2'), 'prediction.logged of both stream requests');
+    const spanIds = new Set(streamSpans().map((s) => s.spanId));
+    for (const id of ['oip-stream-1', 'oip-stream-2']) {
+      const [, traceId, spanId] = traceparents.get(id)!.split('-');
+      expect(traceId).toBe(trace);
+      expect(spanIds.has(spanId)).toBe(true);
+    }
   });
 
   it('RepositoryModelLoad publishes deployment.requested on Kafka and answers once serving has loaded it', async () => {
