@@ -129,18 +129,32 @@ export class DynamicBatcher {
     void this.execute(queue.items, queue.rows);
   }
 
-  private async runOnce(feeds: Feeds, items: Pick<Pending, 'timing'>[]): Promise<Feeds> {
+  private runOnce(feeds: Feeds, items: Pick<Pending, 'timing'>[]): Promise<Feeds> {
     this.stats.runs++;
     if (items.length > 1) this.stats.coalescedRuns++;
     const rows = Object.values(feeds)[0]?.shape[0] ?? 1;
     this.stats.largestRun = Math.max(this.stats.largestRun, rows);
-    const started = process.hrtime.bigint();
-    try {
-      return await this.run(feeds);
-    } finally {
-      const runNs = Number(process.hrtime.bigint() - started);
-      items.forEach((item, i) => item.timing && Object.assign(item.timing, { runNs, batchRows: rows, first: i === 0 }));
-    }
+    const started = performance.now();
+    const timed = () => {
+      const runNs = (performance.now() - started) * 1e6;
+      for (let i = 0; i < items.length; i++) {
+        const timing = items[i].timing;
+        if (!timing) continue;
+        timing.runNs = runNs;
+        timing.batchRows = rows;
+        timing.first = i === 0;
+      }
+    };
+    return this.run(feeds).then(
+      (outputs) => {
+        timed();
+        return outputs;
+      },
+      (error: unknown) => {
+        timed();
+        throw error;
+      },
+    );
   }
 
   private async execute(items: Pending[], totalRows: number): Promise<void> {

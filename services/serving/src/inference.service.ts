@@ -18,7 +18,8 @@ export interface InferOutcome {
 /** Adds a leading batch dimension of 1 (for logging a model that does not batch). */
 const asOneRow = (feeds: Feeds): Feeds => Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { ...t, shape: [1, ...t.shape] }]));
 
-const since = (start: bigint) => Number(process.hrtime.bigint() - start);
+/** Nanoseconds since a performance.now() reading. */
+const since = (start: number) => (performance.now() - start) * 1e6;
 
 /**
  * One inference, whatever the protocol (gRPC ModelInfer and ModelStreamInfer, v2 REST): picks
@@ -37,8 +38,7 @@ export class InferenceService {
 
   /** `traceparent`: the call's SERVER span, carried into prediction.logged. */
   async infer<T>(request: InferRequestMessage, encode: (outcome: InferOutcome) => T, traceparent?: string): Promise<T> {
-    const startedMs = performance.now();
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     if (!request.model_name) throw invalid('model_name is required');
     const lease = this.repository.acquire(request.model_name, request.model_version, requestKey(request));
     const { model, route } = lease;
@@ -46,10 +46,10 @@ export class InferenceService {
       const decoded = decodeRequest(model, request);
       const inputNs = since(started);
       const run: RunTiming = { runNs: 0, batchRows: decoded.rows, first: true };
-      const submitted = process.hrtime.bigint();
+      const submitted = performance.now();
       const results = await model.infer(decoded.feeds, decoded.rows, run);
       const waitNs = since(submitted);
-      const encoding = process.hrtime.bigint();
+      const encoding = performance.now();
       const response = encode({ model, decoded, results, route });
       const outputNs = since(encoding);
       const selected: Feeds = {};
@@ -61,7 +61,7 @@ export class InferenceService {
           requestId: request.id,
           inputs: model.batchable ? decoded.feeds : asOneRow(decoded.feeds),
           outputs: model.batchable ? selected : asOneRow(selected),
-          latencyMs: performance.now() - startedMs,
+          latencyMs: performance.now() - started,
           traceparent,
         },
         decoded.rows,

@@ -56,13 +56,24 @@ function fromOrt(model: string, name: string, value: ort.OnnxValue): HostTensor 
 }
 
 /** A run outside the batcher, timed like the batcher times its runs. */
-async function timed(run: (feeds: Feeds) => Promise<Feeds>, feeds: Feeds, rows: number, timing?: RunTiming): Promise<Feeds> {
-  const started = process.hrtime.bigint();
-  try {
-    return await run(feeds);
-  } finally {
-    if (timing) Object.assign(timing, { runNs: Number(process.hrtime.bigint() - started), batchRows: rows, first: true });
-  }
+function timed(run: (feeds: Feeds) => Promise<Feeds>, feeds: Feeds, rows: number, timing?: RunTiming): Promise<Feeds> {
+  const started = performance.now();
+  const done = () => {
+    if (!timing) return;
+    timing.runNs = (performance.now() - started) * 1e6;
+    timing.batchRows = rows;
+    timing.first = true;
+  };
+  return run(feeds).then(
+    (outputs) => {
+      done();
+      return outputs;
+    },
+    (error: unknown) => {
+      done();
+      throw error;
+    },
+  );
 }
 
 /** How onnxruntime sessions are created. */

@@ -54,12 +54,14 @@ const add = (d: Duration, ns: number) => {
  */
 @Injectable()
 export class ModelStatistics {
-  private readonly versions = new Map<string, VersionStatistics>();
+  /** By model name, then version (no key string built per request). */
+  private readonly models = new Map<string, Map<number, VersionStatistics>>();
 
   /** The counters of a version, made (all zero) on first use. */
   track(name: string, version: number): VersionStatistics {
-    const key = `${name}\u0000${version}`;
-    let stats = this.versions.get(key);
+    let versions = this.models.get(name);
+    if (!versions) this.models.set(name, (versions = new Map()));
+    let stats = versions.get(version);
     if (!stats) {
       stats = {
         name,
@@ -75,7 +77,7 @@ export class ModelStatistics {
         computeOutput: zero(),
         batches: new Map(),
       };
-      this.versions.set(key, stats);
+      versions.set(version, stats);
     }
     return stats;
   }
@@ -104,7 +106,8 @@ export class ModelStatistics {
 
   /** Versions of `name` (every model when empty), `version` only when given, sorted by name and version. */
   list(name = '', version?: number): VersionStatistics[] {
-    return [...this.versions.values()]
+    return [...this.models.values()]
+      .flatMap((versions) => [...versions.values()])
       .filter((s) => (name === '' || s.name === name) && (version === undefined || s.version === version))
       .sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version);
   }
