@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { join, resolve } from 'node:path';
 import { interopPython } from '../../../test/support/python';
 import { makeTestModels, type TestModels } from '../test/models';
+import { prefixProxy } from '../test/prefix-proxy';
 import { startServing, type ServingApp } from './serving.app';
 import { loadServingConfig } from './serving.config';
 
@@ -119,8 +120,13 @@ describe('serving: interop with tritonclient.http and KServe InferenceRESTClient
     expect(report.bad_shape).toEqual({ status: 400, message: expect.stringMatching(/input tensor 'input': shape \[1,29\].*expects \[-1,30\]/) });
   }, 60_000);
 
-  it('tritonclient.http: metadata, config, binary and JSON tensors, gzip, errors, statistics, repository index, unload/load', async () => {
-    const report = await runClient('triton_http_check.py', [`127.0.0.1:${serving.httpPort}`, 'churn', join(models.dir, 'expected.json'), 'logreg_v1']);
+  it.each([
+    ['on its port', ''],
+    ['behind a proxy that mounts it under /serving (as the front door does)', '/serving'],
+  ])('tritonclient.http %s: metadata, config, binary and JSON tensors, gzip, errors, statistics, repository index, unload/load', async (_, prefix) => {
+    const proxy = prefix ? await prefixProxy(serving.httpPort!, prefix) : undefined;
+    const url = `127.0.0.1:${proxy?.port ?? serving.httpPort}${prefix}`;
+    const report = await runClient('triton_http_check.py', [url, 'churn', join(models.dir, 'expected.json'), 'logreg_v1']).finally(() => proxy?.close());
     expect(report).toMatchObject({ live: true, ready: true, model_ready: true });
     expect(report.server_metadata).toEqual({
       name: 'mlops-serving',

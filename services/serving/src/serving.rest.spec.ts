@@ -1,5 +1,3 @@
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
 import { decodeEvent, type EventEnvelope } from '@mlops/contracts';
@@ -7,6 +5,7 @@ import { interopPython } from '../../../test/support/python';
 import { freePort } from '../../../test/support/service-process';
 import { waitFor } from '../../../test/support/wait-for';
 import { float32Raw, makeTestModels, type TestModels } from '../test/models';
+import { prefixProxy } from '../test/prefix-proxy';
 import { startServing, type ServingApp } from './serving.app';
 import { loadServingConfig } from './serving.config';
 
@@ -254,19 +253,9 @@ describe('serving: KServe v2 REST (real HTTP, in-process bus, real onnxruntime)'
   });
 
   it('works mounted under a prefix (a proxy strips /serving, as the front door does)', async () => {
-    const proxy: Server = createServer((req, res) => {
-      const upstream = httpRequest(
-        { host: '127.0.0.1', port: serving.httpPort, method: req.method, path: (req.url ?? '/').replace(/^\/serving/, ''), headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      req.pipe(upstream);
-    });
-    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+    const proxy = await prefixProxy(serving.httpPort!, '/serving');
     try {
-      const at = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/serving`;
+      const at = `http://127.0.0.1:${proxy.port}/serving`;
       const { rows, label } = models.expected.logreg_v1;
       const res = await fetch(`${at}/v2/models/churn/versions/1/infer`, {
         method: 'POST',
@@ -276,7 +265,7 @@ describe('serving: KServe v2 REST (real HTTP, in-process bus, real onnxruntime)'
       expect(((await res.json()) as { outputs: { data: number[] }[] }).outputs[0].data).toEqual(label);
       expect((await fetch(`${at}/v2/health/ready`)).status).toBe(200);
     } finally {
-      await new Promise((done) => proxy.close(done));
+      await proxy.close();
     }
   });
 });
