@@ -5,7 +5,6 @@ import type * as grpc from '@grpc/grpc-js';
 import { NestFactory } from '@nestjs/core';
 import type { Registry } from 'prom-client';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
-import { configureHttpApp } from '@mlops/http';
 import { METRICS_REGISTRY } from '@mlops/metrics';
 import { startBusConsumers, type BusServer } from '@mlops/runtime';
 import { DeploymentService } from './deployment.service';
@@ -17,8 +16,7 @@ import { consoleLogger, nestLogger, silentLogger, type ServingLogger } from './s
 import { ServingModule } from './serving.module';
 import { servingSettings } from './serving.settings';
 import { assertLittleEndianHost } from './tensors';
-import { requireV2BearerToken } from './http/v2-auth';
-import { V2ErrorFilter } from './http/v2-errors';
+import { configureV2App } from './http/configure-v2-app';
 
 export type { ServingLogger } from './serving.logger';
 
@@ -91,9 +89,7 @@ export async function startServing(
 
   try {
     if (settings.http || options.mountedAt) {
-      configureHttpApp(app, { service: 'serving', filter: new V2ErrorFilter(log), metrics: app.get<Registry>(METRICS_REGISTRY) });
-      const token = settings.grpc.security.API_TOKEN;
-      if (token) app.use(requireV2BearerToken(token));
+      configureV2App(app, { registry: app.get<Registry>(METRICS_REGISTRY), apiToken: settings.grpc.security.API_TOKEN, logger: log });
     }
     await app.init();
     await app.get(DeploymentService).loadConfigured();

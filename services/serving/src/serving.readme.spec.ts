@@ -4,20 +4,21 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { InProcessTransport } from '@mlops/bus';
 import { interopPython } from '../../../test/support/python';
+import { readmeBlocks } from '../../../test/support/readme';
 import { freePort } from '../../../test/support/service-process';
 import { makeTestModels } from '../test/models';
 import { startServing, type ServingApp } from './serving.app';
 import { loadServingConfig } from './serving.config';
 
 const SERVING_README = resolve(__dirname, '../README.md');
-const ROOT_README = resolve(__dirname, '../../../README.md');
+const SECTION = '## KServe v2 REST (`SERVING_HTTP_PORT`)';
 
-/** The ```bash blocks of one section of a README, in order: what a reader copies. */
-function bashExamples(file: string, heading: string): string[] {
-  const markdown = readFileSync(file, 'utf8');
-  const start = markdown.indexOf(`\n${heading}\n`);
-  if (start < 0) throw new Error(`${file} has no section '${heading}'`);
-  const next = markdown.indexOf('\n## ', start + heading.length + 1);
+/** The ```bash blocks of services/serving/README.md's v2 REST section, in order: what a reader copies. */
+function servingExamples(): string[] {
+  const markdown = readFileSync(SERVING_README, 'utf8');
+  const start = markdown.indexOf(`\n${SECTION}\n`);
+  if (start < 0) throw new Error(`${SERVING_README} has no section '${SECTION}'`);
+  const next = markdown.indexOf('\n## ', start + SECTION.length + 1);
   const section = markdown.slice(start, next < 0 ? undefined : next);
   return [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]);
 }
@@ -43,7 +44,7 @@ describe('README curl examples of serving (services/serving/README.md, the root 
   };
 
   it('services/serving/README.md: three bash examples, each runs, with the answers the README shows', async () => {
-    const examples = bashExamples(SERVING_README, '## KServe v2 REST (`SERVING_HTTP_PORT`)');
+    const examples = servingExamples();
     expect(examples).toHaveLength(3);
 
     const first = await run(examples[0]);
@@ -65,7 +66,7 @@ describe('README curl examples of serving (services/serving/README.md, the root 
   });
 
   it('the root README: the curl example of the serving section answers (its SERVING= line pointed at the test server)', async () => {
-    const [example] = bashExamples(ROOT_README, '## Serving service (KServe v2 gRPC and REST)');
+    const [example] = readmeBlocks('Serving service (KServe v2 gRPC and REST)');
     const script = example.replace(/^SERVING=\S+/m, 'SERVING=$SERVING');
     expect(script).not.toBe(example);
     expect(await run(script)).toMatch(/^\{"model_name":"house","model_version":"1","parameters":\{"route":"stable"\},"outputs":\[\{"name":"variable","datatype":"FP32","shape":\[1,1\],"data":\[[-\d.e]+\]\}\]\}$/);
