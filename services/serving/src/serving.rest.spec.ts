@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
 import { decodeEvent, type EventEnvelope } from '@mlops/contracts';
@@ -310,5 +312,39 @@ describe('serving: v2 REST with API_TOKEN', () => {
     expect((await fetch(`${base}/health/ready`)).status).toBe(200);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/mlops_http_requests_total\{[^}]*route="\/v2\/models\/:model\/infer"[^}]*status="200"[^}]*\} 1/);
+  });
+});
+
+describe('serving: v2 REST mounted by a front door (mountedAt)', () => {
+  let serving: ServingApp;
+  let server: Server;
+  let base: string;
+
+  beforeAll(async () => {
+    const models = makeTestModels(interopPython());
+    // SERVING_HTTP_PORT is set but not listened on: the front door serves the listener.
+    serving = await startServing(
+      loadServingConfig({ SERVING_GRPC_PORT: String(await freePort()), SERVING_HTTP_PORT: String(await freePort()), SERVING_MODELS: `house=${models.linreg}` }),
+      { inProcess: new InProcessTransport(), logger: false, mountedAt: 'http://127.0.0.1:8080/serving' },
+    );
+    server = createServer(serving.http!);
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }, 60_000);
+  afterAll(async () => {
+    await new Promise((done) => server?.close(done));
+    await serving?.close();
+  });
+
+  it('has no port of its own and answers v2 REST, /metrics and /health through the listener it returns', async () => {
+    expect(serving.httpPort).toBeUndefined();
+    const res = await fetch(`${base}/v2/models/house/infer`, {
+      method: 'POST',
+      body: JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ model_name: 'house', outputs: [{ name: 'variable', shape: [1, 1] }] });
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/mlops_http_requests_total\{[^}]*route="\/v2\/models\/:model\/infer"/);
   });
 });
