@@ -25,6 +25,8 @@ const { createGrpcMetrics, createMetricsRegistry, instrumentGrpcService } = requ
 const { inferenceHandlers, loadInferenceService } = require(`${dist}/services/serving/src/grpc-server.js`);
 const { ModelRepository } = require(`${dist}/services/serving/src/model-repository.js`);
 const { PredictionLog } = require(`${dist}/services/serving/src/prediction-log.js`);
+const { InferenceService } = require(`${dist}/services/serving/src/inference.service.js`);
+const { ModelStatistics } = require(`${dist}/services/serving/src/model-statistics.js`);
 const { loadServingConfig } = require(`${dist}/services/serving/src/serving.config.js`);
 
 const config = loadServingConfig({ SERVING_MODELS: `m=${modelPath}`, SERVING_GRPC_PORT: '0', ...process.env });
@@ -34,7 +36,7 @@ const repository = new ModelRepository({ maxBatch: config.SERVING_MAX_BATCH, del
 await repository.load('m', 1, modelPath, { warm: true });
 const bus = createEventBus({ ...config, BUS: 'in-process' }, { service: 'serving', logger: { log() {}, warn() {}, error() {} } });
 const predictions = new PredictionLog(bus, { sampleRate: config.SERVING_LOG_SAMPLE_RATE, capacity: config.SERVING_LOG_BUFFER });
-const handlers = instrumentGrpcService(createGrpcMetrics(createMetricsRegistry({ service: 'serving' })), service, inferenceHandlers(repository, predictions, { name: 's', version: '0', ready: () => true }));
+const handlers = instrumentGrpcService(createGrpcMetrics(createMetricsRegistry({ service: 'serving' })), service, inferenceHandlers(new InferenceService(repository, predictions, new ModelStatistics()), repository, { name: 's', version: '0', ready: () => true }));
 
 const features = 30;
 const body = infer.requestSerialize({

@@ -1,4 +1,4 @@
-import { DynamicBatcher, type Feeds } from './batcher';
+import { DynamicBatcher, type Feeds, type RunTiming } from './batcher';
 
 /** A fake model: out = x * 10 + row index within the run; records each run's rows. */
 function fakeModel(options: { failWhenRows?: number[]; scalarOutput?: boolean } = {}) {
@@ -39,6 +39,18 @@ function expectOwnRows(feeds: Feeds, outputs: Feeds) {
 }
 
 describe('DynamicBatcher', () => {
+  it('tells each request the duration and rows of the run that served it, one request per run marked first', async () => {
+    const model = fakeModel();
+    const batcher = new DynamicBatcher(model.run, { maxBatch: 64, delayUs: 2_000 });
+    const requests = Array.from({ length: 6 }, (_, i) => request(i * 100, 2));
+    const timings: RunTiming[] = requests.map(() => ({ runNs: 0, batchRows: 0, first: false }));
+    await Promise.all(requests.map((r, i) => batcher.submit(r, 2, timings[i])));
+    // The fake model takes 2 ms per run.
+    for (const t of timings) expect(t.runNs).toBeGreaterThanOrEqual(1e6);
+    expect(timings.filter((t) => t.first)).toHaveLength(model.runs.length);
+    expect(timings.filter((t) => t.first).map((t) => t.batchRows).sort()).toEqual([...model.runs].sort());
+  });
+
   it('coalesces concurrent requests into fewer runs and gives each exactly its rows', async () => {
     const model = fakeModel();
     const batcher = new DynamicBatcher(model.run, { maxBatch: 64, delayUs: 2_000 });

@@ -19,9 +19,21 @@ export interface BatcherStats {
   largestRun: number;
 }
 
+/**
+ * Filled in by the batcher before a request's promise settles: how long the run that served it
+ * took and how many rows it held; `first` is true for exactly one request of each run (so a
+ * run is counted once).
+ */
+export interface RunTiming {
+  runNs: number;
+  batchRows: number;
+  first: boolean;
+}
+
 interface Pending {
   feeds: Feeds;
   rows: number;
+  timing?: RunTiming;
   resolve(outputs: Feeds): void;
   reject(error: unknown): void;
 }
@@ -60,10 +72,10 @@ export class DynamicBatcher {
     private readonly options: BatcherOptions,
   ) {}
 
-  submit(feeds: Feeds, rows: number): Promise<Feeds> {
+  submit(feeds: Feeds, rows: number, timing?: RunTiming): Promise<Feeds> {
     this.stats.requests++;
     this.stats.rows += rows;
-    if (rows >= this.options.maxBatch || !this.splittable) return this.runOnce(feeds, 1);
+    if (rows >= this.options.maxBatch || !this.splittable) return this.runOnce(feeds, [{ timing }]);
     return new Promise<Feeds>((resolve, reject) => {
       const key = signature(feeds);
       let queue = this.queues.get(key);
@@ -72,7 +84,7 @@ export class DynamicBatcher {
         queue = undefined;
       }
       if (!queue) this.queues.set(key, (queue = { items: [], rows: 0 }));
-      queue.items.push({ feeds, rows, resolve, reject });
+      queue.items.push({ feeds, rows, timing, resolve, reject });
       queue.rows += rows;
       if (queue.rows >= this.options.maxBatch) this.flush(key);
       else if (!queue.cancel) {
@@ -117,18 +129,38 @@ export class DynamicBatcher {
     void this.execute(queue.items, queue.rows);
   }
 
-  private async runOnce(feeds: Feeds, requests: number): Promise<Feeds> {
+  private runOnce(feeds: Feeds, items: Pick<Pending, 'timing'>[]): Promise<Feeds> {
     this.stats.runs++;
-    if (requests > 1) this.stats.coalescedRuns++;
+    if (items.length > 1) this.stats.coalescedRuns++;
     const rows = Object.values(feeds)[0]?.shape[0] ?? 1;
     this.stats.largestRun = Math.max(this.stats.largestRun, rows);
-    return this.run(feeds);
+    const started = performance.now();
+    const timed = () => {
+      const runNs = (performance.now() - started) * 1e6;
+      for (let i = 0; i < items.length; i++) {
+        const timing = items[i].timing;
+        if (!timing) continue;
+        timing.runNs = runNs;
+        timing.batchRows = rows;
+        timing.first = i === 0;
+      }
+    };
+    return this.run(feeds).then(
+      (outputs) => {
+        timed();
+        return outputs;
+      },
+      (error: unknown) => {
+        timed();
+        throw error;
+      },
+    );
   }
 
   private async execute(items: Pending[], totalRows: number): Promise<void> {
     if (items.length === 1) {
       const [item] = items;
-      await this.runOnce(item.feeds, 1).then(item.resolve, item.reject);
+      await this.runOnce(item.feeds, [item]).then(item.resolve, item.reject);
       return;
     }
     const feeds: Feeds = {};
@@ -142,7 +174,7 @@ export class DynamicBatcher {
     }
     let outputs: Feeds;
     try {
-      outputs = await this.runOnce(feeds, items.length);
+      outputs = await this.runOnce(feeds, items);
     } catch {
       return this.oneByOne(items);
     }
@@ -167,6 +199,6 @@ export class DynamicBatcher {
   }
 
   private async oneByOne(items: Pending[]): Promise<void> {
-    await Promise.all(items.map((item) => this.runOnce(item.feeds, 1).then(item.resolve, item.reject)));
+    await Promise.all(items.map((item) => this.runOnce(item.feeds, [item]).then(item.resolve, item.reject)));
   }
 }

@@ -13,6 +13,12 @@ export function artifactPath(uri: string): string {
   return resolve(uri);
 }
 
+/** How a deployment.requested ended in this process. */
+export interface DeploymentOutcome {
+  status: 'serving' | 'failed';
+  error?: string;
+}
+
 /**
  * Puts model versions into service: SERVING_MODELS at start; then deployment.requested (hot
  * swap or canary), model.promoted (the canary takes over) and model.rolled_back (it is dropped).
@@ -21,6 +27,8 @@ export function artifactPath(uri: string): string {
 export class DeploymentService {
   /** Made at start-up, before the models load: a replayed event older than this was handled by a sibling already. */
   private readonly startedAt = Date.now();
+  /** Callers waiting for a deployment to be applied here (RepositoryModelLoad), by `model/version`. */
+  private readonly waiting = new Map<string, ((outcome: DeploymentOutcome) => void)[]>();
 
   constructor(
     @Inject(SERVING_SETTINGS) private readonly settings: ServingSettings,
@@ -69,10 +77,37 @@ export class DeploymentService {
       error = (err as Error).message;
       log.error(`deployment of '${model}' version ${version} failed: ${error}`);
     }
+    this.settle(model, version, { status, error });
     const { replaying, reportsSuccess } = this.settings.deployments;
     const replayed = replaying && Date.parse(event.time) < this.startedAt;
     if (replayed || (status === 'serving' && !reportsSuccess)) return undefined;
     return causedBy(event, 'deployment.completed', { source: 'serving', subject: model, data: { model, version, status, trafficShare, error } });
+  }
+
+  /**
+   * Resolves when this process has applied a deployment.requested of `model` version `version`
+   * (call before publishing it); rejects after `timeoutMs`.
+   */
+  applied(model: string, version: number, timeoutMs: number): Promise<DeploymentOutcome> {
+    const key = `${model}/${version}`;
+    return new Promise<DeploymentOutcome>((resolve, reject) => {
+      const waiter = (outcome: DeploymentOutcome) => {
+        clearTimeout(timer);
+        resolve(outcome);
+      };
+      const timer = setTimeout(() => {
+        this.waiting.set(key, (this.waiting.get(key) ?? []).filter((w) => w !== waiter));
+        reject(new Error(`deployment of '${model}' version ${version} not applied within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.waiting.set(key, [...(this.waiting.get(key) ?? []), waiter]);
+    });
+  }
+
+  private settle(model: string, version: number, outcome: DeploymentOutcome): void {
+    const key = `${model}/${version}`;
+    const waiters = this.waiting.get(key) ?? [];
+    this.waiting.delete(key);
+    for (const waiter of waiters) waiter(outcome);
   }
 
   /** model.promoted: the canary becomes stable and the old stable is drained; a loaded non-canary version takes all traffic. */

@@ -4,11 +4,9 @@ import { DomainError } from '@mlops/errors';
 import { instrumentGrpcService, type GrpcMetrics } from '@mlops/metrics';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { extractTraceContext, injectTraceContext } from '@mlops/telemetry';
-import { decodeRequest, encodeResponse, requestKey, type InferRequestMessage } from './infer-request';
+import { encodeResponse, type InferRequestMessage } from './infer-request';
+import type { InferenceService } from './inference.service';
 import { ModelNotFoundError, type ModelRepository } from './model-repository';
-import type { PredictionLog } from './prediction-log';
-import { invalid } from './tensors';
-import type { Feeds } from './batcher';
 
 export const PROTO_FILE = 'grpc_service.proto';
 
@@ -27,14 +25,13 @@ export function loadInferenceService(protoDir: string): grpc.ServiceDefinition {
  * kind through grpcStatusOf, the one place kinds become gRPC codes; anything else (onnxruntime,
  * a bug) INTERNAL with its message.
  */
-function toServiceError(error: unknown): Partial<grpc.ServiceError> {
+export function toServiceError(error: unknown): Partial<grpc.ServiceError> {
   if (error instanceof DomainError) return grpcStatusOf(error);
   return { code: grpc.status.INTERNAL, details: (error as Error)?.message ?? String(error) };
 }
 
-/** Adds a leading batch dimension of 1 (for logging a model that does not batch). */
-const asOneRow = (feeds: Feeds): Feeds =>
-  Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { ...t, shape: [1, ...t.shape] }]));
+/** The protocol extensions this server implements, as ServerMetadata (gRPC and REST) lists them. */
+export const SERVER_EXTENSIONS = ['binary_tensor_data', 'model_repository', 'statistics', 'model_configuration'] as const;
 
 export interface ServerInfo {
   name: string;
@@ -44,11 +41,7 @@ export interface ServerInfo {
 }
 
 /** The KServe v2 handlers (inference.GRPCInferenceService). */
-export function inferenceHandlers(
-  repository: ModelRepository,
-  predictions: PredictionLog,
-  info: ServerInfo,
-): grpc.UntypedServiceImplementation {
+export function inferenceHandlers(inference: InferenceService, repository: ModelRepository, info: ServerInfo): grpc.UntypedServiceImplementation {
   type Call<Req> = grpc.ServerUnaryCall<Req, unknown>;
   const unary =
     <Req>(handle: (request: Req) => unknown | Promise<unknown>): grpc.handleUnaryCall<Req, unknown> =>
@@ -61,56 +54,19 @@ export function inferenceHandlers(
         );
     };
 
-  /** One ModelInfer call; `traceparent` is the call's SERVER span, carried into prediction.logged. */
-  const infer = async (request: InferRequestMessage, traceparent: string | undefined): Promise<unknown> => {
-    const started = performance.now();
-    if (!request.model_name) throw invalid('model_name is required');
-    const lease = repository.acquire(request.model_name, request.model_version, requestKey(request));
-    const { model, route } = lease;
-    try {
-      const decoded = decodeRequest(model, request);
-      const results = await model.infer(decoded.feeds, decoded.rows);
-      const response = encodeResponse(model, request, decoded, results, route);
-      const selected: Feeds = {};
-      for (const name of decoded.outputs) selected[name] = results[name];
-      predictions.record(
-        {
-          model: model.name,
-          version: model.version,
-          requestId: request.id,
-          inputs: model.batchable ? decoded.feeds : asOneRow(decoded.feeds),
-          outputs: model.batchable ? selected : asOneRow(selected),
-          latencyMs: performance.now() - started,
-          traceparent,
-        },
-        decoded.rows,
-      );
-      return response;
-    } finally {
-      lease.release();
-    }
-  };
-
-  /**
-   * The SERVER span (continuing the caller's trace) is started and ended here rather than made
-   * the active context around the handler, which costs an async-context frame and two more
-   * promise hops per call: nothing inside reads the active context, and prediction.logged gets
-   * the span's traceparent explicitly.
-   */
   const modelInfer: grpc.handleUnaryCall<InferRequestMessage, unknown> = (call, callback) => {
-    const parent = extractTraceContext(traceCarrier(call.metadata));
-    const span = tracer().startSpan(MODEL_INFER, { kind: SpanKind.SERVER, attributes: MODEL_INFER_ATTRIBUTES }, parent);
-    const traceparent = injectTraceContext({}, trace.setSpan(parent, span)).traceparent;
-    const fail = (error: unknown) => {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
-      span.end();
-      callback(toServiceError(error));
-    };
-    infer(call.request, traceparent).then((response) => {
-      span.end();
-      callback(null, response);
-    }, fail);
+    const span = inferSpan(MODEL_INFER, call.metadata);
+    const request = call.request;
+    inference.infer(request, (outcome) => encodeResponse(outcome.model, request, outcome.decoded, outcome.results, outcome.route), span.traceparent).then(
+      (response) => {
+        span.end();
+        callback(null, response);
+      },
+      (error: unknown) => {
+        span.end(error);
+        callback(toServiceError(error));
+      },
+    );
   };
 
   return {
@@ -125,7 +81,7 @@ export function inferenceHandlers(
         throw error;
       }
     }),
-    ServerMetadata: unary(() => ({ name: info.name, version: info.version, extensions: [] })),
+    ServerMetadata: unary(() => ({ name: info.name, version: info.version, extensions: [...SERVER_EXTENSIONS] })),
     ModelMetadata: unary((r: { name: string; version: string }) => {
       const model = repository.resolve(r.name, r.version);
       return {
@@ -141,9 +97,34 @@ export function inferenceHandlers(
 }
 
 const MODEL_INFER = 'inference.GRPCInferenceService/ModelInfer';
-const MODEL_INFER_ATTRIBUTES = { 'rpc.system': 'grpc', 'rpc.method': MODEL_INFER };
+/** Span attributes by method, made once. */
+const SPAN_ATTRIBUTES = new Map<string, Record<string, string>>();
 /** The tracer @mlops/telemetry's spans come from. */
 const tracer = () => trace.getTracer('@mlops/bus');
+
+/**
+ * The SERVER span of one inference (continuing the caller's trace from the call's metadata),
+ * with its traceparent for prediction.logged. It is started and ended here rather than made
+ * the active context around the handler, which costs an async-context frame and two more
+ * promise hops per call: nothing inside reads the active context, and prediction.logged gets
+ * the span's traceparent explicitly.
+ */
+export function inferSpan(method: string, metadata: grpc.Metadata): { traceparent: string | undefined; end(error?: unknown): void } {
+  const parent = extractTraceContext(traceCarrier(metadata));
+  let attributes = SPAN_ATTRIBUTES.get(method);
+  if (!attributes) SPAN_ATTRIBUTES.set(method, (attributes = { 'rpc.system': 'grpc', 'rpc.method': method }));
+  const span = tracer().startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
+  return {
+    traceparent: injectTraceContext({}, trace.setSpan(parent, span)).traceparent,
+    end(error?: unknown) {
+      if (error !== undefined) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+      }
+      span.end();
+    },
+  };
+}
 
 /** The caller's W3C trace context from gRPC metadata. */
 function traceCarrier(metadata: grpc.Metadata): Record<string, string> {

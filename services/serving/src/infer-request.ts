@@ -24,6 +24,8 @@ export interface InferRequestMessage {
     datatype: string;
     shape: (string | number)[];
     contents?: Partial<Record<ContentsField, unknown[]>> | null;
+    /** This input's raw bytes on their own (REST's binary tensor data extension); not a protobuf field. */
+    binary?: Buffer;
   }[];
   outputs?: { name: string }[];
   raw_input_contents?: Buffer[];
@@ -70,7 +72,9 @@ export function decodeRequest(model: LoadedModel, request: InferRequestMessage):
       throw invalid(`input tensor '${input.name}': shape ${formatShape(shape)} does not match ${label(model)}, which expects ${formatShape(spec.shape)} (-1: any size)`);
     }
     let tensor: HostTensor;
-    if (raw.length > 0) {
+    if (input.binary) {
+      tensor = fromRaw(input.name, spec.datatype, shape, input.binary, 'binary data');
+    } else if (raw.length > 0) {
       const hasContents = Object.values(input.contents ?? {}).some((v) => Array.isArray(v) && v.length > 0);
       if (hasContents) throw invalid(`input tensor '${input.name}': has both contents and raw_input_contents; send one`);
       tensor = fromRaw(input.name, spec.datatype, shape, raw[index]);

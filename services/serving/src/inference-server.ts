@@ -3,9 +3,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { bindServer, serverCredentials } from '@mlops/grpc';
 import { createGrpcMetrics, METRICS_REGISTRY } from '@mlops/metrics';
+import { extensionHandlers } from './grpc-extensions';
 import { createGrpcServer, findProtoDir, inferenceHandlers, loadInferenceService } from './grpc-server';
+import { InferenceService } from './inference.service';
 import { ModelRepository } from './model-repository';
-import { PredictionLog } from './prediction-log';
+import { ModelStatistics } from './model-statistics';
+import { RepositoryControl } from './repository-control.service';
 import { SERVING_LOGGER, type ServingLogger } from './serving.logger';
 import { SERVING_SETTINGS, type ServingSettings } from './serving.settings';
 
@@ -13,9 +16,9 @@ export const SERVER_NAME = 'mlops-serving';
 export const SERVER_VERSION = '0.1.0';
 
 /**
- * The KServe v2 gRPC server (inference.GRPCInferenceService) on @grpc/grpc-js directly, not
- * Nest's gRPC transport (see the README): its handlers are built once, here, around the
- * repository and the prediction log, so a call goes from grpc-js to our handler with no DI
+ * The KServe v2 gRPC server (inference.GRPCInferenceService, with Triton's extensions) on
+ * @grpc/grpc-js directly, not Nest's gRPC transport (see the README): its handlers are built
+ * once, here, around the repository and the inference path, so a call goes from grpc-js to our handler with no DI
  * lookup or Nest pipeline in between. startServing binds it once the models are loaded.
  */
 @Injectable()
@@ -29,13 +32,21 @@ export class InferenceServer {
     @Inject(SERVING_LOGGER) private readonly log: ServingLogger,
     @Inject(METRICS_REGISTRY) metrics: Registry,
     repository: ModelRepository,
-    predictions: PredictionLog,
+    inference: InferenceService,
+    statistics: ModelStatistics,
+    control: RepositoryControl,
   ) {
     const { grpc } = settings;
     const service = loadInferenceService(grpc.protoDir ?? findProtoDir());
-    const info = { name: SERVER_NAME, version: SERVER_VERSION, ready: () => this.ready };
-    this.server = createGrpcServer(grpc, service, inferenceHandlers(repository, predictions, info), createGrpcMetrics(metrics));
+    const handlers = {
+      ...inferenceHandlers(inference, repository, this.info),
+      ...extensionHandlers({ inference, repository, statistics, control, batching: settings.batching }),
+    };
+    this.server = createGrpcServer(grpc, service, handlers, createGrpcMetrics(metrics));
   }
+
+  /** Name, version and readiness, as ServerMetadata/ServerReady (gRPC and REST) report them. */
+  readonly info = { name: SERVER_NAME, version: SERVER_VERSION, ready: () => this.ready };
 
   /** Binds host:port (TLS and the bearer token as configured); resolves with the bound port. */
   listen(): Promise<number> {

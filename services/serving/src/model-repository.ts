@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { DynamicBatcher, type BatcherOptions, type Feeds } from './batcher';
+import { DynamicBatcher, type BatcherOptions, type Feeds, type RunTiming } from './batcher';
 import { NotFoundError } from '@mlops/errors';
 import { DATATYPES, v2DatatypeOf, type HostTensor, type V2Datatype } from './tensors';
 import { keyFraction, TrafficSplit, type RouteName, type TrafficRoute } from './traffic-split';
@@ -22,8 +22,8 @@ export interface LoadedModel {
   batchable: boolean;
   batcher: DynamicBatcher;
   session: ort.InferenceSession;
-  /** Runs the rows of one (validated) request, batched with others when the model allows. */
-  infer(feeds: Feeds, rows: number): Promise<Feeds>;
+  /** Runs the rows of one (validated) request, batched with others when the model allows; `timing` gets the run's duration. */
+  infer(feeds: Feeds, rows: number, timing?: RunTiming): Promise<Feeds>;
 }
 
 /** A model picked for one request; `release()` once the request is done (drain accounting). */
@@ -55,6 +55,27 @@ function fromOrt(model: string, name: string, value: ort.OnnxValue): HostTensor 
   return { datatype, shape: [...t.dims], data: t.data as HostTensor['data'] };
 }
 
+/** A run outside the batcher, timed like the batcher times its runs. */
+function timed(run: (feeds: Feeds) => Promise<Feeds>, feeds: Feeds, rows: number, timing?: RunTiming): Promise<Feeds> {
+  const started = performance.now();
+  const done = () => {
+    if (!timing) return;
+    timing.runNs = (performance.now() - started) * 1e6;
+    timing.batchRows = rows;
+    timing.first = true;
+  };
+  return run(feeds).then(
+    (outputs) => {
+      done();
+      return outputs;
+    },
+    (error: unknown) => {
+      done();
+      throw error;
+    },
+  );
+}
+
 /** How onnxruntime sessions are created. */
 export interface SessionSettings {
   /** Intra-op threads per session; 0 or unset: onnxruntime's default (one per core). */
@@ -65,6 +86,14 @@ function sessionOptions(settings: SessionSettings): ort.InferenceSession.Session
   if (!settings.intraOpThreads) return {};
   // Inter-op threads only serve the parallel execution mode, which these sessions do not use.
   return { intraOpNumThreads: settings.intraOpThreads, interOpNumThreads: 1 };
+}
+
+/** A version this server has loaded at some point, and whether it is loaded now (the model repository index). */
+export interface KnownVersion {
+  name: string;
+  version: number;
+  path: string;
+  loaded: boolean;
 }
 
 /** No such model or version loaded here (gRPC NOT_FOUND, through grpcStatusOf). */
@@ -86,6 +115,8 @@ export class ModelRepository {
   private readonly models = new Map<string, Map<number, LoadedModel>>();
   private readonly inflight = new Map<LoadedModel, number>();
   private readonly retiring = new Map<LoadedModel, () => void>();
+  /** Every version ever loaded, by model: its artifact path stays known after it is unloaded. */
+  private readonly known = new Map<string, Map<number, string>>();
 
   constructor(
     private readonly batching: BatcherOptions,
@@ -123,7 +154,7 @@ export class ModelRepository {
       batchable,
       batcher,
       session,
-      infer: (feeds, rows) => (batchable ? batcher.submit(feeds, rows) : run(feeds)),
+      infer: (feeds, rows, timing) => (batchable ? batcher.submit(feeds, rows, timing) : timed(run, feeds, rows, timing)),
     };
     if (options.warm) await this.warm(model);
     let versions = this.models.get(name);
@@ -132,6 +163,8 @@ export class ModelRepository {
     versions.set(version, model);
     // Requests already running on a replaced session finish first.
     if (previous) this.retire(previous);
+    if (!this.known.has(name)) this.known.set(name, new Map());
+    this.known.get(name)!.set(version, path);
     if (options.activate !== false) this.traffic.activate(name, version);
     return model;
   }
@@ -177,6 +210,25 @@ export class ModelRepository {
     if (!versions || !model) return;
     versions.delete(version);
     this.retire(model);
+  }
+
+  /** Takes every version of a model out of service (each drained as `unload` does) and forgets its route. False when none was loaded. */
+  unloadModel(name: string): boolean {
+    const versions = this.versions(name);
+    for (const version of versions) this.unload(name, version);
+    this.traffic.forget(name);
+    return versions.length > 0;
+  }
+
+  /** Every version loaded now or before, by model name and version. */
+  catalog(): KnownVersion[] {
+    return [...this.known.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .flatMap(([name, versions]) =>
+        [...versions.entries()]
+          .sort(([a], [b]) => a - b)
+          .map(([version, path]) => ({ name, version, path, loaded: this.models.get(name)?.has(version) ?? false })),
+      );
   }
 
   private retire(model: LoadedModel): void {

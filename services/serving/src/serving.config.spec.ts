@@ -1,5 +1,6 @@
 import { ConfigError } from '@mlops/config';
 import { deploymentGroup, loadServingConfig, replaysDeployments } from './serving.config';
+import { servingSettings } from './serving.settings';
 
 function problems(env: NodeJS.ProcessEnv) {
   try {
@@ -79,5 +80,13 @@ describe('serving config', () => {
 
   it('rejects a model version listed twice', () => {
     expect(problems({ SERVING_MODELS: 'a=/x.onnx,a:1=/y.onnx' }).message).toContain("model 'a' version 1 is listed twice");
+  });
+
+  it('SERVING_HTTP_PORT (v2 REST, /metrics, /health) or its former name SERVING_METRICS_PORT; no HTTP server when neither is set', () => {
+    expect(servingSettings(loadServingConfig({})).http).toBeUndefined();
+    expect(servingSettings(loadServingConfig({ SERVING_HTTP_PORT: '8000' })).http).toEqual({ port: 8000, host: '127.0.0.1' });
+    expect(servingSettings(loadServingConfig({ SERVING_METRICS_PORT: '9464', SERVING_METRICS_HOST: '0.0.0.0' })).http).toEqual({ port: 9464, host: '0.0.0.0' });
+    expect(servingSettings(loadServingConfig({ SERVING_HTTP_PORT: '8000', SERVING_HTTP_HOST: '::', SERVING_METRICS_PORT: '9464' })).http).toEqual({ port: 8000, host: '::' });
+    expect(problems({ SERVING_HTTP_PORT: '70000' }).message).toMatch(/SERVING_HTTP_PORT.*expected a port number/);
   });
 });

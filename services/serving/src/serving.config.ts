@@ -68,9 +68,17 @@ export const servingEnvSchema = z
     SERVING_WORKER_RESTARTS: z.coerce.number().int().min(0).default(0),
     /** Where grpc_service.proto is; found by walking up from the code when unset. */
     SERVING_PROTO_DIR: z.string().min(1).optional(),
-    /** Port of the Prometheus scrape (GET /metrics) and liveness (GET /health/live); unset: not served. */
+    /**
+     * Port of serving's HTTP server: the KServe v2 REST protocol (/v2/...), the Prometheus scrape
+     * (GET /metrics) and liveness (GET /health/live); unset: no HTTP server.
+     */
+    SERVING_HTTP_PORT: z.coerce.number().int().min(0, 'expected a port number').max(65535, 'expected a port number').optional(),
+    /** Bind address of the HTTP server; unset: SERVING_METRICS_HOST, else 127.0.0.1. */
+    SERVING_HTTP_HOST: z.string().min(1).optional(),
+    /** The former name of SERVING_HTTP_PORT (when only metrics were served over HTTP); read when SERVING_HTTP_PORT is unset. */
     SERVING_METRICS_PORT: z.coerce.number().int().min(0, 'expected a port number').max(65535, 'expected a port number').optional(),
-    SERVING_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    /** The former name of SERVING_HTTP_HOST. */
+    SERVING_METRICS_HOST: z.string().min(1).optional(),
     /** Seconds graceful shutdown waits for in-flight requests before cancelling them. */
     SERVING_SHUTDOWN_GRACE_S: z.coerce.number().positive().default(10),
     INSTANCE_ID: z.string().min(1).optional(),

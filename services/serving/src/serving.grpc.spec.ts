@@ -86,7 +86,7 @@ describe('serving: KServe v2 gRPC (in-process bus, real onnxruntime, sklearn mod
     expect(await call(client, 'ModelReady', { name: 'churn', version: '2' })).toEqual({ ready: true });
     expect(await call(client, 'ModelReady', { name: 'churn', version: '9' })).toEqual({ ready: false });
     expect(await call(client, 'ModelReady', { name: 'nope' })).toEqual({ ready: false });
-    expect(await call(client, 'ServerMetadata', {})).toMatchObject({ name: 'mlops-serving', extensions: [] });
+    expect(await call(client, 'ServerMetadata', {})).toMatchObject({ name: 'mlops-serving', extensions: ['binary_tensor_data', 'model_repository', 'statistics', 'model_configuration'] });
   });
 
   it('describes a model from its ONNX session: v2 datatypes, -1 for dynamic dimensions, all versions', async () => {

@@ -1,9 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { EventBus } from '@mlops/bus';
 import { createMetricsRegistry, METRICS_REGISTRY } from '@mlops/metrics';
+import { HealthController, READINESS_CHECK, type ReadinessCheck } from '@mlops/http';
 import { BusModule } from '@mlops/runtime';
+import { V2Controller } from './http/v2.controller';
 import { DeploymentService } from './deployment.service';
 import { InferenceServer } from './inference-server';
+import { InferenceService } from './inference.service';
+import { ModelStatistics } from './model-statistics';
+import { RepositoryControl } from './repository-control.service';
 import { ModelRepository } from './model-repository';
 import { PredictionLog } from './prediction-log';
 import { ServingConsumer } from './serving.consumer';
@@ -18,9 +23,11 @@ export interface ServingRuntime {
 }
 
 /**
- * The serving service: the models (ModelRepository, routed by TrafficSplit), the prediction
- * log, the deployment events (ServingConsumer -> DeploymentService) and the gRPC server
- * (InferenceServer). ModelRepository and PredictionLog are made by factories from the
+ * The serving service: the models (ModelRepository, routed by TrafficSplit), the inference
+ * path every protocol shares (InferenceService: prediction log, ModelStatistics), the
+ * deployment events (ServingConsumer -> DeploymentService), the model repository extension
+ * (RepositoryControl), the gRPC server (InferenceServer) and the v2 REST routes (V2Controller,
+ * served when SERVING_HTTP_PORT is set). ModelRepository and PredictionLog are made by factories from the
  * settings: their constructors stay plain, as bench/serving/handler-cost.mjs builds them by hand.
  */
 @Module({})
@@ -29,7 +36,7 @@ export class ServingModule {
     return {
       module: ServingModule,
       imports: [BusModule.forRoot(runtime.bus)],
-      controllers: [ServingConsumer],
+      controllers: [ServingConsumer, V2Controller, HealthController],
       providers: [
         { provide: SERVING_SETTINGS, useValue: settings },
         { provide: SERVING_LOGGER, useValue: runtime.logger },
@@ -46,7 +53,18 @@ export class ServingModule {
           useFactory: (bus: EventBus) => new PredictionLog(bus, { ...settings.predictions, logger: runtime.logger }),
         },
         DeploymentService,
+        ModelStatistics,
+        InferenceService,
+        RepositoryControl,
         InferenceServer,
+        {
+          provide: READINESS_CHECK,
+          inject: [InferenceServer],
+          useFactory: (server: InferenceServer): ReadinessCheck => () => {
+            if (!server.info.ready()) throw new Error('models not loaded yet, or shutting down');
+            return {};
+          },
+        },
       ],
     };
   }

@@ -35,8 +35,8 @@ export interface ServingSettings {
     /** Whether this process publishes deployment.completed for a success (a failure it always reports): of several workers, worker 0 only. */
     reportsSuccess: boolean;
   };
-  /** GET /metrics and GET /health/live, when SERVING_METRICS_PORT is set. */
-  metrics?: { port: number; host: string };
+  /** The HTTP server (v2 REST, GET /metrics, GET /health/live), when SERVING_HTTP_PORT (or its former name SERVING_METRICS_PORT) is set. */
+  http?: { port: number; host: string };
   /** SERVING_WORKER_INDEX when this process is a worker of several. */
   workerIndex?: number;
 }
@@ -68,7 +68,13 @@ export function servingSettings(config: ServingConfig): ServingSettings {
       replaying: replaysDeployments(config),
       reportsSuccess: !config.SERVING_WORKER_INDEX,
     },
-    metrics: config.SERVING_METRICS_PORT === undefined ? undefined : { port: config.SERVING_METRICS_PORT, host: config.SERVING_METRICS_HOST },
+    http: httpSettings(config),
     workerIndex: config.SERVING_WORKER_INDEX,
   };
+}
+
+function httpSettings(config: ServingConfig): ServingSettings['http'] {
+  const port = config.SERVING_HTTP_PORT ?? config.SERVING_METRICS_PORT;
+  if (port === undefined) return undefined;
+  return { port, host: config.SERVING_HTTP_HOST ?? config.SERVING_METRICS_HOST ?? '127.0.0.1' };
 }

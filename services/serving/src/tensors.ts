@@ -104,19 +104,19 @@ function viewRaw(info: DatatypeInfo, bytes: Buffer, count: number): NumericArray
 }
 
 /** BYTES raw contents: each element is a 4-byte little-endian length, then its bytes. */
-export function decodeRawBytes(tensor: string, bytes: Buffer, count: number): string[] {
+export function decodeRawBytes(tensor: string, bytes: Buffer, count: number, source = 'raw_input_contents'): string[] {
   const out: string[] = [];
   let at = 0;
   while (at < bytes.length) {
-    if (at + 4 > bytes.length) throw invalid(`input tensor '${tensor}': truncated BYTES element length at byte ${at}`);
+    if (at + 4 > bytes.length) throw invalid(`input tensor '${tensor}': truncated BYTES element length at byte ${at} of its ${source}`);
     const length = bytes.readUInt32LE(at);
     at += 4;
-    if (at + length > bytes.length) throw invalid(`input tensor '${tensor}': BYTES element ${out.length} runs past the raw contents`);
+    if (at + length > bytes.length) throw invalid(`input tensor '${tensor}': BYTES element ${out.length} runs past its ${source}`);
     out.push(bytes.toString('utf8', at, at + length));
     at += length;
   }
   if (out.length !== count) {
-    throw invalid(`input tensor '${tensor}': raw_input_contents holds ${out.length} BYTES elements, expected ${count} for its shape`);
+    throw invalid(`input tensor '${tensor}': ${source} holds ${out.length} BYTES elements, expected ${count} for its shape`);
   }
   return out;
 }
@@ -133,14 +133,14 @@ export function encodeRawBytes(values: string[]): Buffer {
 }
 
 /** Raw little-endian bytes -> a typed tensor; the byte size must be exactly shape x dtype. */
-export function fromRaw(tensor: string, datatype: V2Datatype, shape: number[], bytes: Buffer): HostTensor {
+export function fromRaw(tensor: string, datatype: V2Datatype, shape: number[], bytes: Buffer, source = 'raw_input_contents'): HostTensor {
   const info = DATATYPES[datatype];
   const count = elementCount(shape);
-  if (datatype === 'BYTES') return { datatype, shape, data: decodeRawBytes(tensor, bytes, count) };
+  if (datatype === 'BYTES') return { datatype, shape, data: decodeRawBytes(tensor, bytes, count, source) };
   const expected = count * info.size;
   if (bytes.length !== expected) {
     throw invalid(
-      `input tensor '${tensor}': raw_input_contents has ${bytes.length} bytes, expected ${expected} ` +
+      `input tensor '${tensor}': ${source} has ${bytes.length} bytes, expected ${expected} ` +
         `(shape ${formatShape(shape)} = ${count} elements x ${info.size} bytes of ${datatype})`,
     );
   }

@@ -88,6 +88,11 @@ export class TrafficSplit {
     return true;
   }
 
+  /** The model has no route any more (all its versions were unloaded). */
+  forget(name: string): void {
+    this.routes.delete(name);
+  }
+
   clear(): void {
     this.routes.clear();
   }

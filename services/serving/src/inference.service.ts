@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import type { Feeds, RunTiming } from './batcher';
+import { decodeRequest, requestKey, type DecodedRequest, type InferRequestMessage } from './infer-request';
+import { ModelRepository, type LoadedModel } from './model-repository';
+import { ModelStatistics } from './model-statistics';
+import { PredictionLog } from './prediction-log';
+import { invalid } from './tensors';
+import type { RouteName } from './traffic-split';
+
+/** What a protocol gets to write its response from. */
+export interface InferOutcome {
+  model: LoadedModel;
+  decoded: DecodedRequest;
+  results: Feeds;
+  route: RouteName;
+}
+
+/** Adds a leading batch dimension of 1 (for logging a model that does not batch). */
+const asOneRow = (feeds: Feeds): Feeds => Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { ...t, shape: [1, ...t.shape] }]));
+
+/** Nanoseconds since a performance.now() reading. */
+const since = (start: number) => (performance.now() - start) * 1e6;
+
+/**
+ * One inference, whatever the protocol (gRPC ModelInfer and ModelStreamInfer, v2 REST): picks
+ * the version (canary routing), checks and decodes the tensors, runs them through the
+ * version's batcher, lets the protocol encode its response, then logs the prediction and
+ * counts the request in the statistics. Protocols differ only in how they read the request
+ * and `encode` the response.
+ */
+@Injectable()
+export class InferenceService {
+  constructor(
+    private readonly repository: ModelRepository,
+    private readonly predictions: PredictionLog,
+    private readonly statistics: ModelStatistics,
+  ) {}
+
+  /** `traceparent`: the call's SERVER span, carried into prediction.logged. */
+  async infer<T>(request: InferRequestMessage, encode: (outcome: InferOutcome) => T, traceparent?: string): Promise<T> {
+    const started = performance.now();
+    if (!request.model_name) throw invalid('model_name is required');
+    const lease = this.repository.acquire(request.model_name, request.model_version, requestKey(request));
+    const { model, route } = lease;
+    try {
+      const decoded = decodeRequest(model, request);
+      const inputNs = since(started);
+      const run: RunTiming = { runNs: 0, batchRows: decoded.rows, first: true };
+      const submitted = performance.now();
+      const results = await model.infer(decoded.feeds, decoded.rows, run);
+      const waitNs = since(submitted);
+      const encoding = performance.now();
+      const response = encode({ model, decoded, results, route });
+      const outputNs = since(encoding);
+      const selected: Feeds = {};
+      for (const name of decoded.outputs) selected[name] = results[name];
+      this.predictions.record(
+        {
+          model: model.name,
+          version: model.version,
+          requestId: request.id,
+          inputs: model.batchable ? decoded.feeds : asOneRow(decoded.feeds),
+          outputs: model.batchable ? selected : asOneRow(selected),
+          latencyMs: performance.now() - started,
+          traceparent,
+        },
+        decoded.rows,
+      );
+      this.statistics.succeeded(model.name, model.version, { rows: decoded.rows, totalNs: since(started), inputNs, waitNs, outputNs, run });
+      return response;
+    } catch (error) {
+      this.statistics.failed(model.name, model.version, since(started));
+      throw error;
+    } finally {
+      lease.release();
+    }
+  }
+}
