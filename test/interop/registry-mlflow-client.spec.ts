@@ -24,7 +24,6 @@ describe('registry with the official mlflow client (tracking + registry in-proce
   let tracking: TrackingApp;
   let registry: RegistryApp;
   let subscription: Subscription;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let out: any;
 
   beforeAll(async () => {
