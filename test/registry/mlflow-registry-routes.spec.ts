@@ -4,7 +4,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
-import { decodeEvent, type AnyEvent } from '@mlops/contracts';
+import { createEvent, decodeEvent, type AnyEvent } from '@mlops/contracts';
 import { loadTrackingConfig, startTracking, type TrackingApp } from '@mlops/service-tracking';
 import { interopPython } from '../support/python';
 import { waitFor } from '../support/wait-for';
@@ -33,6 +33,9 @@ describe('registry MLflow routes (tracking sources, stages, edits, errors)', () 
   const seen: AnyEvent[] = [];
   /** Logged models (MLflow 3) the `front` server answers for, as tracking's logged-models routes would. */
   const loggedModels = new Map<string, { model_id: string; name: string; experiment_id: string; source_run_id: string; artifact_uri: string }>();
+  /** Runs whose runs/get the `front` server completes with MLflow 3's `outputs.model_outputs`. */
+  const runOutputs = new Map<string, { model_id: string; step: number }[]>();
+  let transport: InProcessTransport;
 
   const call = (base: string, method: string, path: string, body?: unknown): Promise<Reply> =>
     fetch(`${base}${path}`, {
@@ -88,11 +91,20 @@ describe('registry MLflow routes (tracking sources, stages, edits, errors)', () 
         });
       }
       const target = new URL(req.url ?? '/', tracking.url);
+      const outputs = req.url?.startsWith('/api/2.0/mlflow/runs/get?') ? runOutputs.get(target.searchParams.get('run_id') ?? '') : undefined;
+      if (outputs) {
+        return void fetch(target)
+          .then((r) => r.json() as Promise<{ run: object }>)
+          .then((body) => {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ run: { ...body.run, outputs: { model_outputs: outputs } } }));
+          });
+      }
       req.pipe(httpRequest(target, { method: req.method, headers: req.headers }, (upstream) => (res.writeHead(upstream.statusCode ?? 502, upstream.headers), upstream.pipe(res))));
     });
     await new Promise<void>((ok) => front.listen(0, '127.0.0.1', ok));
     frontUrl = `http://127.0.0.1:${(front.address() as { port: number }).port}`;
-    const transport = new InProcessTransport();
+    transport = new InProcessTransport();
     registry = await startRegistry(
       loadRegistryConfig({ DATABASE_URL: 'sqlite::memory:', REGISTRY_PORT: '0', REGISTRY_ARTIFACT_ROOT: join(dir, 'registry'), REGISTRY_TRACKING_URI: frontUrl }),
       { inProcess: transport, logger: false },
@@ -129,6 +141,23 @@ describe('registry MLflow routes (tracking sources, stages, edits, errors)', () 
     const registered = await waitFor(() => seen.find((e) => e.type === 'model.registered' && e.data.model === 'routes-a'), 'model.registered of routes-a');
     expect(registered.type === 'model.registered' && registered.data).toMatchObject({ version: 1, runId: run.runId, datasetHash: 'sha256:d1', gate: { passed: true, metric: 'accuracy' } });
     expect(await mlflow('GET', '/registered-models/alias?name=routes-a&alias=challenger')).toMatchObject({ status: 200, body: { model_version: { version: '1' } } });
+  });
+
+  it('a version from training.completed gets its run\'s logged model on tracking as download URI; without one, its source', async () => {
+    const run = await runWith('trained', { MLmodel: ONNX_MLMODEL, 'model.onnx': onnx });
+    loggedModels.set('m-trained', { model_id: 'm-trained', name: 'model', experiment_id: run.experimentId, source_run_id: run.runId, artifact_uri: run.artifactUri });
+    runOutputs.set(run.runId, [{ model_id: 'm-trained', step: 0 }]);
+    const file = join(dir, 'models', 'logreg_v1.onnx');
+    const bus = new EventBus(transport);
+    const completed = (runId: string) =>
+      createEvent('training.completed', { source: 'trainer', subject: 'routes-trained', data: { jobId: `j-${runId}`, model: 'routes-trained', runId, artifactUri: file, metrics: {}, params: {} } });
+    await bus.publish(completed(run.runId));
+    await waitFor(async () => (await mlflow('GET', '/model-versions/get?name=routes-trained&version=1')).status === 200, 'version 1 of routes-trained');
+    expect((await mlflow('GET', '/model-versions/get?name=routes-trained&version=1')).body.model_version).toMatchObject({ model_id: 'm-trained', storage_location: run.artifactUri, source: file });
+    expect((await mlflow('GET', '/model-versions/get-download-uri?name=routes-trained&version=1')).body).toEqual({ artifact_uri: run.artifactUri });
+    await bus.publish(completed('no-such-run'));
+    await waitFor(async () => (await mlflow('GET', '/model-versions/get?name=routes-trained&version=2')).status === 200, 'version 2 of routes-trained');
+    expect((await mlflow('GET', '/model-versions/get-download-uri?name=routes-trained&version=2')).body).toEqual({ artifact_uri: file });
   });
 
   it('a declared signature that the ONNX model does not match is refused naming the tensor, and nothing is registered', async () => {

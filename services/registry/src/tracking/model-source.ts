@@ -43,6 +43,20 @@ export class ModelSources {
     return { ...located, runId, run, files };
   }
 
+  /**
+   * The download location of a run's logged model (the one at the largest step of the run's
+   * `outputs.model_outputs`), for versions registered from training.completed; undefined
+   * when tracking is not configured or the run logged no model.
+   */
+  async loggedModelOfRun(runId: string): Promise<{ storageLocation: string; modelId: string } | undefined> {
+    if (!this.tracking.configured) return undefined;
+    const outputs = (await this.tracking.getRun(runId)).outputs?.model_outputs ?? [];
+    if (!outputs.length) return undefined;
+    const latest = outputs.reduce((best, o) => (Number(o.step ?? 0) > Number(best.step ?? 0) ? o : best));
+    const model = await this.tracking.getLoggedModel(latest.model_id);
+    return { storageLocation: model.artifact_uri, modelId: model.model_id };
+  }
+
   private async locate(source: string, given: { modelId?: string }): Promise<Omit<TrackedSource, 'files'>> {
     const runs = RUNS.exec(source);
     if (runs) return this.locateInRun(runs[1], runs[2].replace(/\/+$/, ''));

@@ -44,6 +44,11 @@ export class TrackingClient {
     this.uri = settings.tracking.uri;
   }
 
+  /** Whether REGISTRY_TRACKING_URI is set. */
+  get configured(): boolean {
+    return this.uri !== undefined;
+  }
+
   /** The tracking server, or a clear refusal naming the variable when it is not configured. */
   private base(what: string): string {
     if (!this.uri) {
