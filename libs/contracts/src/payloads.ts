@@ -98,6 +98,8 @@ export const payloadSchemas = {
     runId: z.string().optional(),
     datasetHash: z.string().optional(),
     artifactHash: z.string().min(1),
+    /** false when the version has no ONNX model (registered as MLflow accepts it, never deployed); absent = servable. */
+    servable: z.boolean().optional(),
     /** The quality gate's decision when the version came from training (absent for a manual upload). */
     gate: z
       .object({

@@ -7,6 +7,7 @@ import { openDataSource } from '@mlops/persistence';
 import { startBusConsumers } from '@mlops/runtime';
 import { ContentStore } from './artifacts/artifact-store';
 import { CreateRegistryTables1763900000400 } from './migrations/1763900000400-create-registry-tables';
+import { AddVersionStorage1763900000500 } from './migrations/1763900000500-add-version-storage';
 import type { RegistryConfig } from './registry.config';
 import { RegistryModule } from './registry.module';
 import { RegistryService } from './registry.service';
@@ -36,7 +37,7 @@ export async function startRegistry(
     service: 'registry',
     url: config.DATABASE_URL,
     entities: registryEntities,
-    migrations: [CreateRegistryTables1763900000400],
+    migrations: [CreateRegistryTables1763900000400, AddVersionStorage1763900000500],
   });
   const bus = createEventBus(config, {
     service: 'registry',
@@ -58,7 +59,7 @@ export async function startRegistry(
   // training.completed in REGISTRY_GROUP, canary verdicts in `<REGISTRY_GROUP>.canary`.
   const consumers = await startBusConsumers(app, bus, { group: settings.consumers.group });
   log.log(
-    `registry listening on ${url} (bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, artifacts: ${app.get(ContentStore).root}, gate: ${config.REGISTRY_GATE_METRIC}${config.REGISTRY_HOLDOUT_PATH ? ' on holdout' : ' as reported'})`,
+    `registry listening on ${url} (bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, artifacts: ${app.get(ContentStore).root}, gate: ${config.REGISTRY_GATE_METRIC}${config.REGISTRY_HOLDOUT_PATH ? ' on holdout' : ' as reported'}, tracking: ${config.REGISTRY_TRACKING_URI ?? 'unset (runs:/ and models:/ sources refused)'})`,
   );
 
   return {

@@ -24,6 +24,16 @@ export const registryEnvSchema = z
     REGISTRY_CANARY_SHARE: z.coerce.number().min(0).max(1).default(0.1),
     /** Directories `model-versions/create` may read a `source` file from (none by default). */
     REGISTRY_IMPORT_ROOTS: csv,
+    /**
+     * The tracking server (http URL) that `runs:/`, `models:/<model_id>` and `mlflow-artifacts:/`
+     * sources of model-versions/create are read from; without it such sources are refused.
+     */
+    REGISTRY_TRACKING_URI: z
+      .string()
+      .url()
+      .regex(/^https?:\/\//, 'expected an http(s) URL such as http://127.0.0.1:5000')
+      .transform((url) => url.replace(/\/+$/, ''))
+      .optional(),
     REGISTRY_GROUP: z.string().min(1).default('registry'),
     INSTANCE_ID: z.string().min(1).optional(),
   })

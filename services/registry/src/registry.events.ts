@@ -1,5 +1,5 @@
 import { v5 as uuidv5 } from 'uuid';
-import { createEvent, type EventEnvelope } from '@mlops/contracts';
+import { createEvent } from '@mlops/contracts';
 import { SERVICE } from './registry.names';
 import type { GateDecisionRow, ModelVersionRow } from './store/entities';
 
@@ -19,6 +19,7 @@ export function modelRegistered(row: ModelVersionRow, cause: { id?: string; corr
       runId: row.runId ?? undefined,
       datasetHash: row.datasetHash ?? undefined,
       artifactHash: row.artifactHash,
+      servable: row.servable === false ? false : undefined,
       gate: decision
         ? {
             passed: decision.passed,
@@ -33,10 +34,10 @@ export function modelRegistered(row: ModelVersionRow, cause: { id?: string; corr
   });
 }
 
-/** deployment.requested (canary) of a version that passed the gate, its id derived from the cause's. */
-export function canaryDeploymentRequested(row: ModelVersionRow, cause: EventEnvelope, canaryShare: number) {
+/** deployment.requested (canary) of a version that passed the gate; with a cause, its id derives from the cause's. */
+export function canaryDeploymentRequested(row: ModelVersionRow, cause: { id?: string; correlationId?: string }, canaryShare: number) {
   return createEvent('deployment.requested', {
-    id: uuidv5(`${cause.id}/deployment.requested`, EVENT_ID_NAMESPACE),
+    id: cause.id ? uuidv5(`${cause.id}/deployment.requested`, EVENT_ID_NAMESPACE) : undefined,
     source: SERVICE,
     subject: row.name,
     correlationId: cause.correlationId,

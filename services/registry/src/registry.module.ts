@@ -4,8 +4,10 @@ import { databaseAnswers, HealthController, readinessCheck } from '@mlops/http';
 import { BusModule } from '@mlops/runtime';
 import { DataSource } from 'typeorm';
 import { ModelAliases } from './aliases/model-aliases';
+import { ModelStages } from './aliases/model-stages';
 import { ContentStore } from './artifacts/artifact-store';
 import { CanaryVerdicts } from './canary/canary-verdicts';
+import { CatalogEdits } from './catalog/catalog-edits';
 import { Lineage } from './catalog/lineage';
 import { ModelCatalog } from './catalog/model-catalog';
 import { VersionRegistrar } from './catalog/version-registrar';
@@ -13,7 +15,8 @@ import { CanaryConsumer } from './consumers/canary.consumer';
 import { TrainingConsumer } from './consumers/training.consumer';
 import { QualityGate } from './gate/quality-gate';
 import { ModelsController } from './http/models.controller';
-import { MlflowRegistryController } from './http/registry.controller';
+import { ModelVersionsController } from './http/model-versions.controller';
+import { RegisteredModelsController } from './http/registered-models.controller';
 import { RegistryService } from './registry.service';
 import { REGISTRY_SETTINGS, type RegistrySettings } from './registry.settings';
 import { AliasRepository } from './store/alias.repository';
@@ -21,6 +24,9 @@ import { GateDecisionRepository } from './store/gate-decision.repository';
 import { ModelVersionRepository } from './store/model-version.repository';
 import { RegisteredModelRepository } from './store/registered-model.repository';
 import { RegistryTransactions } from './store/registry.transactions';
+import { ModelSources } from './tracking/model-source';
+import { TrackedRegistration } from './tracking/tracked-registration';
+import { TrackingClient } from './tracking/tracking-client';
 import { TrainingRegistration } from './training/training-registration';
 
 /** What startRegistry opens before the app: the database and the bus. */
@@ -40,7 +46,7 @@ export class RegistryModule {
       module: RegistryModule,
       imports: [BusModule.forRoot(runtime.bus)],
       // TrainingConsumer first: its group subscribes first, as before the module.
-      controllers: [MlflowRegistryController, ModelsController, HealthController, TrainingConsumer, CanaryConsumer],
+      controllers: [RegisteredModelsController, ModelVersionsController, ModelsController, HealthController, TrainingConsumer, CanaryConsumer],
       providers: [
         { provide: REGISTRY_SETTINGS, useValue: settings },
         { provide: DataSource, useValue: runtime.dataSource },
@@ -52,7 +58,12 @@ export class RegistryModule {
         AliasRepository,
         GateDecisionRepository,
         ModelCatalog,
+        CatalogEdits,
         VersionRegistrar,
+        TrackingClient,
+        ModelSources,
+        TrackedRegistration,
+        ModelStages,
         Lineage,
         ModelAliases,
         QualityGate,

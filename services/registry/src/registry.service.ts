@@ -7,6 +7,8 @@ import { Lineage } from './catalog/lineage';
 import { ModelCatalog } from './catalog/model-catalog';
 import { VersionRegistrar } from './catalog/version-registrar';
 import { QualityGate } from './gate/quality-gate';
+import { isTrackedSource } from './tracking/model-source';
+import { TrackedRegistration } from './tracking/tracked-registration';
 import { TrainingRegistration } from './training/training-registration';
 
 /**
@@ -23,6 +25,7 @@ export class RegistryService {
     private readonly gate: QualityGate,
     private readonly lineages: Lineage,
     private readonly training: TrainingRegistration,
+    private readonly tracked: TrackedRegistration,
     /** The content-addressed artifact store. */
     readonly store: ContentStore,
   ) {}
@@ -51,8 +54,9 @@ export class RegistryService {
     return this.registrar.registerVersion(input);
   }
 
+  /** A tracking source (`runs:/`, `models:/`, `mlflow-artifacts:/`) or a file under an import root. */
   createVersionFromSource(input: Omit<NewVersion, 'bytes'>) {
-    return this.registrar.createVersionFromSource(input);
+    return isTrackedSource(input.source) ? this.tracked.create(input) : this.registrar.createVersionFromSource(input);
   }
 
   setAlias(name: unknown, alias: unknown, version: unknown) {

@@ -10,6 +10,8 @@ export interface RegistrySettings {
   deployment: { canaryShare: number };
   /** The consumer group of training.completed; canary verdicts read in `<group>.canary`. */
   consumers: { group: string };
+  /** REGISTRY_TRACKING_URI: where `runs:/`, `models:/<model_id>` and `mlflow-artifacts:/` sources are read from. */
+  tracking: { uri?: string };
 }
 
 /** Injection token of the RegistrySettings. */
@@ -26,5 +28,6 @@ export function registrySettings(config: RegistryConfig): RegistrySettings {
     },
     deployment: { canaryShare: config.REGISTRY_CANARY_SHARE },
     consumers: { group: config.REGISTRY_GROUP },
+    tracking: { uri: config.REGISTRY_TRACKING_URI },
   };
 }

@@ -4,6 +4,7 @@ import { createEvent } from '@mlops/contracts';
 import { InvalidInputError, NotFoundError } from '@mlops/errors';
 import { ModelCatalog } from '../catalog/model-catalog';
 import { validAlias } from '../catalog/names';
+import { assertServable } from '../catalog/servability';
 import { CHALLENGER, CHAMPION, SERVICE } from '../registry.names';
 import { AliasRepository } from '../store/alias.repository';
 import type { AliasRow, ModelVersionRow } from '../store/entities';
@@ -51,6 +52,7 @@ export class ModelAliases {
   async promote(nameValue: unknown, versionValue: unknown, reason = 'promoted') {
     const result = await this.transactions.run(async (tx) => {
       const row = await this.catalog.version(nameValue, versionValue, tx);
+      assertServable(row);
       const current = await this.aliases.find(row.name, CHAMPION, tx);
       if (current?.version === row.version) return { row, previous: current.version, changed: false };
       await this.aliases.set({ name: row.name, alias: CHAMPION, version: row.version }, tx);

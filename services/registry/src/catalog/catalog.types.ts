@@ -17,6 +17,10 @@ export interface NewVersion {
   metrics?: Record<string, number>;
   tags?: KeyValue[];
   description?: string;
+  /** Where MLflow clients download the version from (`mlflow-artifacts:/...`), when it came from tracking. */
+  storageLocation?: string;
+  /** The MLflow 3 logged model it was registered from. */
+  modelId?: string;
 }
 
 /** One value per key (the last wins), values as strings. */

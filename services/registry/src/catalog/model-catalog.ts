@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AlreadyExistsError, NotFoundError } from '@mlops/errors';
+import { AlreadyExistsError, InvalidInputError, NotFoundError } from '@mlops/errors';
 import type { Signature } from '../onnx/onnx-model';
 import { AliasRepository } from '../store/alias.repository';
 import type { ModelVersionRow, RegisteredModelRow } from '../store/entities';
@@ -8,7 +8,29 @@ import { RegisteredModelRepository } from '../store/registered-model.repository'
 import { RegistryTransactions, type RegistryTx } from '../store/registry.transactions';
 import { dedupe, type KeyValue } from './catalog.types';
 import { validName, validVersion } from './names';
-import { matches, parseFilter } from './search-filter';
+import { matches, parseFilter, type FilterClause } from './search-filter';
+import { stageOf } from '../aliases/stages';
+
+/** A page of search results: offset-based, the token is the next offset in base64 JSON. */
+function page<T>(rows: T[], maxResults: number, pageToken?: string): { hits: T[]; next?: string } {
+  let offset = 0;
+  if (pageToken) {
+    try {
+      offset = (JSON.parse(Buffer.from(pageToken, 'base64').toString('utf8')) as { offset: number }).offset;
+    } catch {
+      offset = NaN;
+    }
+    if (!Number.isSafeInteger(offset) || offset < 0) throw InvalidInputError.of([{ field: 'page_token', message: `invalid page_token ${JSON.stringify(pageToken)}` }]);
+  }
+  const hits = rows.slice(offset, offset + maxResults);
+  const nextOffset = offset + hits.length;
+  return { hits, next: nextOffset < rows.length ? Buffer.from(JSON.stringify({ offset: nextOffset })).toString('base64') : undefined };
+}
+
+/** Whether a row passes every clause; `value` reads an attribute, `tags` the row's tags. */
+function passes(clauses: FilterClause[], value: (key: string) => string | null, tags: Map<string, string>): boolean {
+  return clauses.every((c) => matches(c.kind === 'tag' ? (tags.get(c.key) ?? null) : value(c.key), c));
+}
 
 /**
  * Registered models and their versions as MLflow shows them: lookups, search, and creating
@@ -62,11 +84,13 @@ export class ModelCatalog {
     };
   }
 
-  async searchRegisteredModels(filter?: string, maxResults = 100) {
+  async searchRegisteredModels(filter?: string, maxResults = 100, pageToken?: string) {
     const clauses = parseFilter(filter, ['name']);
     const rows = await this.models.all();
-    const hits = rows.filter((r) => clauses.every((c) => matches(r.name, c.op, c.value))).slice(0, maxResults);
-    return { registered_models: await Promise.all(hits.map((r) => this.getRegisteredModel(r.name))) };
+    const tags = await this.models.allTags();
+    const found = rows.filter((r) => passes(clauses, () => r.name, new Map(tags.filter((t) => t.name === r.name).map((t) => [t.key, t.value]))));
+    const { hits, next } = page(found, maxResults, pageToken);
+    return { registered_models: await Promise.all(hits.map((r) => this.getRegisteredModel(r.name))), ...(next ? { next_page_token: next } : {}) };
   }
 
   // ---- versions ------------------------------------------------------------------------
@@ -79,19 +103,23 @@ export class ModelCatalog {
   }
 
   async versionJson(row: ModelVersionRow) {
-    const [tags, aliases] = await Promise.all([this.versions.tags(row.name, row.version), this.aliases.ofVersion(row.name, row.version)]);
+    const [tags, aliasRows] = await Promise.all([this.versions.tags(row.name, row.version), this.aliases.ofVersion(row.name, row.version)]);
+    const aliases = aliasRows.map((a) => a.alias);
     return {
       name: row.name,
       version: String(row.version),
       creation_timestamp: row.creationTime,
       last_updated_timestamp: row.lastUpdatedTime,
-      current_stage: 'None',
+      current_stage: stageOf(aliases),
       description: row.description,
       source: row.source,
       run_id: row.runId ?? '',
       status: row.status,
       tags: tags.map((t) => ({ key: t.key, value: t.value })),
-      aliases: aliases.map((a) => a.alias),
+      aliases,
+      ...(row.modelId ? { model_id: row.modelId } : {}),
+      // Where MLflow clients download the files (the tracking server's artifact proxy).
+      storage_location: row.storageLocation ?? row.source,
       // Beyond MLflow's ModelVersion: what the gate, serving and lineage need.
       artifact_hash: row.artifactHash,
       artifact_uri: row.artifactUri,
@@ -100,6 +128,7 @@ export class ModelCatalog {
       dataset_id: row.datasetId,
       dataset_hash: row.datasetHash,
       code_version: row.codeVersion,
+      servable: row.servable,
     };
   }
 
@@ -107,13 +136,16 @@ export class ModelCatalog {
     return this.versionJson(await this.version(name, version));
   }
 
-  async searchVersions(filter?: string, maxResults = 1000) {
-    const clauses = parseFilter(filter, ['name', 'run_id', 'dataset_hash']);
-    const column = { name: 'name', run_id: 'runId', dataset_hash: 'datasetHash' } as const;
+  async searchVersions(filter?: string, maxResults = 1000, pageToken?: string) {
+    const clauses = parseFilter(filter, ['name', 'run_id', 'dataset_hash', 'version_number', 'source_path']);
     const rows = await this.versions.all();
-    const hits = rows
-      .filter((r) => clauses.every((c) => matches(r[column[c.key as keyof typeof column]], c.op, c.value)))
-      .slice(0, maxResults);
-    return { model_versions: await Promise.all(hits.map((r) => this.versionJson(r))) };
+    const allTags = await this.versions.allTags();
+    const attribute = (r: ModelVersionRow, key: string): string | null =>
+      key === 'version_number' ? String(r.version) : key === 'source_path' ? r.source : key === 'run_id' ? r.runId : key === 'dataset_hash' ? r.datasetHash : r.name;
+    const found = rows.filter((r) =>
+      passes(clauses, (key) => attribute(r, key), new Map(allTags.filter((t) => t.name === r.name && t.version === r.version).map((t) => [t.key, t.value]))),
+    );
+    const { hits, next } = page(found, maxResults, pageToken);
+    return { model_versions: await Promise.all(hits.map((r) => this.versionJson(r))), ...(next ? { next_page_token: next } : {}) };
   }
 }

@@ -55,7 +55,7 @@ export class VersionRegistrar {
   async insertVersion(
     tx: RegistryTx,
     input: Omit<NewVersion, 'bytes' | 'declared'>,
-    artifact: { hash: string; path: string; signature: Signature },
+    artifact: { hash: string; path: string; signature: Signature; servable?: boolean },
     origin: { sourceEventId?: string; correlationId?: string } = {},
   ): Promise<ModelVersionRow> {
     const name = validName(input.name);
@@ -80,6 +80,9 @@ export class VersionRegistrar {
       correlationId: origin.correlationId ?? null,
       creationTime: now,
       lastUpdatedTime: now,
+      storageLocation: input.storageLocation ?? null,
+      modelId: input.modelId ?? null,
+      servable: artifact.servable ?? true,
     };
     await this.versions.insert(tx, row, input.tags?.length ? dedupe(input.tags) : []);
     return row;
@@ -103,7 +106,9 @@ export class VersionRegistrar {
       return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) && !rel.split(sep).includes('..');
     });
     if (!allowed) {
-      throw new InvalidInputError(`source "${input.source}" is not under an import root (REGISTRY_IMPORT_ROOTS); upload the bytes to POST /models/${input.name}/versions instead`);
+      throw new InvalidInputError(
+        `source "${input.source}" is not under an import root (REGISTRY_IMPORT_ROOTS); use a runs:/<run_id>/<path>, models:/<model_id> or mlflow-artifacts:/ source, or upload the bytes to POST /models/${input.name}/versions`,
+      );
     }
     const bytes = await readFile(path).catch(() => {
       throw new InvalidInputError(`source "${input.source}" cannot be read`);

@@ -42,8 +42,21 @@ export class AliasRepository {
   }
 
   /** Deletes the alias only where it points at `version`. */
-  async deleteAt(tx: RegistryTx, name: string, alias: string, version: number): Promise<void> {
-    await tx.delete(AliasEntity, { name, alias, version });
+  async deleteAt(tx: RegistryTx | undefined, name: string, alias: string, version: number): Promise<void> {
+    await (tx ?? this.dataSource.manager).delete(AliasEntity, { name, alias, version });
+  }
+
+  /** Deletes the aliases of one version (or, without `version`, the model's aliases and champion history). */
+  async deleteOf(tx: RegistryTx, name: string, version?: number): Promise<void> {
+    if (version !== undefined) return void (await tx.delete(AliasEntity, { name, version }));
+    await tx.delete(AliasEntity, { name });
+    await tx.delete(ChampionHistoryEntity, { name });
+  }
+
+  /** Moves the model's aliases and champion history to a new name. */
+  async rename(tx: RegistryTx, from: string, to: string): Promise<void> {
+    await tx.update(AliasEntity, { name: from }, { name: to });
+    await tx.update(ChampionHistoryEntity, { name: from }, { name: to });
   }
 
   /** The latest promotion of the model that was not rolled back. */

@@ -42,6 +42,15 @@ export interface ModelVersionRow {
   correlationId: string | null;
   creationTime: number;
   lastUpdatedTime: number;
+  /**
+   * Where MLflow clients download the model from (`mlflow-artifacts:/...` on the tracking
+   * server); null for versions registered from a file or an upload (their `source` is used).
+   */
+  storageLocation: string | null;
+  /** The MLflow 3 logged model (`m-...`) the version was registered from, if any. */
+  modelId: string | null;
+  /** False when the version has no ONNX model: accepted as MLflow accepts it, but never deployed. */
+  servable: boolean;
 }
 
 export interface VersionTagRow {
@@ -125,6 +134,9 @@ export const ModelVersionEntity = new EntitySchema<ModelVersionRow>({
     correlationId: { type: String, length: 200, name: 'correlation_id', nullable: true },
     creationTime: { type: 'bigint', name: 'creation_time', transformer: bigintNumber },
     lastUpdatedTime: { type: 'bigint', name: 'last_updated_time', transformer: bigintNumber },
+    storageLocation: { type: 'text', name: 'storage_location', nullable: true },
+    modelId: { type: String, length: 200, name: 'model_id', nullable: true },
+    servable: { type: Boolean, default: true },
   },
 });
 

@@ -12,6 +12,15 @@ export class GateDecisionRepository {
     return this.dataSource.getRepository(GateDecisionEntity).findOne({ where: { name, version } });
   }
 
+  /** Deletes the decision of one version, or of every version of the model. */
+  async delete(tx: RegistryTx, name: string, version?: number): Promise<void> {
+    await tx.delete(GateDecisionEntity, version === undefined ? { name } : { name, version });
+  }
+
+  async rename(tx: RegistryTx, from: string, to: string): Promise<void> {
+    await tx.update(GateDecisionEntity, { name: from }, { name: to });
+  }
+
   async insert(tx: RegistryTx, row: GateDecisionRow): Promise<void> {
     await tx.insert(GateDecisionEntity, row);
   }

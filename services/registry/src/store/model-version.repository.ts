@@ -32,6 +32,11 @@ export class ModelVersionRepository {
     return this.dataSource.getRepository(ModelVersionEntity).find({ order: { name: 'ASC', version: 'DESC' } });
   }
 
+  /** The model's versions, oldest first. */
+  ofModel(name: string): Promise<ModelVersionRow[]> {
+    return this.dataSource.getRepository(ModelVersionEntity).find({ where: { name }, order: { version: 'ASC' } });
+  }
+
   /** The versions trained on a dataset, by name then version. */
   byDatasetHash(hash: string): Promise<ModelVersionRow[]> {
     return this.dataSource.getRepository(ModelVersionEntity).find({ where: { datasetHash: hash }, order: { name: 'ASC', version: 'ASC' } });
@@ -40,6 +45,37 @@ export class ModelVersionRepository {
   async insert(tx: RegistryTx, row: ModelVersionRow, tags: Omit<VersionTagRow, 'name' | 'version'>[] = []): Promise<void> {
     await tx.insert(ModelVersionEntity, row);
     if (tags.length) await tx.insert(VersionTagEntity, tags.map((t) => ({ name: row.name, version: row.version, ...t })));
+  }
+
+  async update(tx: RegistryTx, name: string, version: number, changes: Partial<Pick<ModelVersionRow, 'description' | 'lastUpdatedTime'>>): Promise<void> {
+    await tx.update(ModelVersionEntity, { name, version }, changes);
+  }
+
+  async setTag(tx: RegistryTx, tag: VersionTagRow): Promise<void> {
+    await tx.upsert(VersionTagEntity, [tag], ['name', 'version', 'key']);
+  }
+
+  /** Deletes a tag; false when there was none. */
+  async deleteTag(tx: RegistryTx, name: string, version: number, key: string): Promise<boolean> {
+    return Boolean((await tx.delete(VersionTagEntity, { name, version, key })).affected);
+  }
+
+  /** Deletes one version (or, without `version`, every version of the model) and its tags. */
+  async delete(tx: RegistryTx, name: string, version?: number): Promise<void> {
+    const where = version === undefined ? { name } : { name, version };
+    await tx.delete(VersionTagEntity, where);
+    await tx.delete(ModelVersionEntity, where);
+  }
+
+  /** Moves the model's versions and their tags to a new name. */
+  async rename(tx: RegistryTx, from: string, to: string): Promise<void> {
+    await tx.update(ModelVersionEntity, { name: from }, { name: to });
+    await tx.update(VersionTagEntity, { name: from }, { name: to });
+  }
+
+  /** Every version tag (for search). */
+  allTags(): Promise<VersionTagRow[]> {
+    return this.dataSource.getRepository(VersionTagEntity).find();
   }
 
   /** The version's tags, by key. */

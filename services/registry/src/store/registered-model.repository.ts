@@ -30,6 +30,37 @@ export class RegisteredModelRepository {
     await tx.update(RegisteredModelEntity, { name }, { lastUpdatedTime });
   }
 
+  async update(tx: RegistryTx, name: string, changes: Partial<Omit<RegisteredModelRow, 'name'>>): Promise<void> {
+    await tx.update(RegisteredModelEntity, { name }, changes);
+  }
+
+  async setTag(tx: RegistryTx, tag: ModelTagRow): Promise<void> {
+    await tx.upsert(ModelTagEntity, [tag], ['name', 'key']);
+  }
+
+  /** Deletes a tag; false when there was none. */
+  async deleteTag(tx: RegistryTx, name: string, key: string): Promise<boolean> {
+    return Boolean((await tx.delete(ModelTagEntity, { name, key })).affected);
+  }
+
+  /** Moves the model and its tags to a new name. */
+  async rename(tx: RegistryTx, from: string, to: string, lastUpdatedTime: number): Promise<void> {
+    const row = await tx.findOneOrFail(RegisteredModelEntity, { where: { name: from } });
+    await tx.insert(RegisteredModelEntity, { ...row, name: to, lastUpdatedTime });
+    await tx.update(ModelTagEntity, { name: from }, { name: to });
+    await tx.delete(RegisteredModelEntity, { name: from });
+  }
+
+  async delete(tx: RegistryTx, name: string): Promise<void> {
+    await tx.delete(ModelTagEntity, { name });
+    await tx.delete(RegisteredModelEntity, { name });
+  }
+
+  /** Every model tag (for search). */
+  allTags(): Promise<ModelTagRow[]> {
+    return this.dataSource.getRepository(ModelTagEntity).find();
+  }
+
   /** The model's tags, by key. */
   tags(name: string): Promise<ModelTagRow[]> {
     return this.dataSource.getRepository(ModelTagEntity).find({ where: { name }, order: { key: 'ASC' } });

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { PermanentError } from '@mlops/bus';
 import type { AnyEvent, EventEnvelope } from '@mlops/contracts';
 import { DomainError } from '@mlops/errors';
@@ -10,10 +10,12 @@ import { VersionRegistrar, type AdmittedModel } from '../catalog/version-registr
 import { QualityGate } from '../gate/quality-gate';
 import { parseSignature } from '../onnx/onnx-model';
 import { canaryDeploymentRequested, modelRegistered } from '../registry.events';
+import { SERVICE } from '../registry.names';
 import { REGISTRY_SETTINGS, type RegistrySettings } from '../registry.settings';
 import type { ModelVersionRow } from '../store/entities';
 import { ModelVersionRepository } from '../store/model-version.repository';
 import { RegistryTransactions } from '../store/registry.transactions';
+import { ModelSources } from '../tracking/model-source';
 
 /** The applyOnce consumer name of training.completed (processed event ids). */
 const CONSUMER = 'registry.training-completed';
@@ -37,8 +39,11 @@ export class TrainingRegistration {
     private readonly aliases: ModelAliases,
     private readonly versions: ModelVersionRepository,
     private readonly transactions: RegistryTransactions,
+    private readonly sources: ModelSources,
     @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
   ) {}
+
+  private readonly log = new Logger(SERVICE);
 
   /**
    * Registers the trained model, runs the quality gate against the champion and returns the
@@ -53,6 +58,7 @@ export class TrainingRegistration {
     const bytes = await readFile(path).catch((error: Error) => {
       throw new Error(`cannot read the model at ${data.artifactUri}: ${error.message}`);
     });
+    const location = await this.trackingLocation(data.runId);
     let artifact: AdmittedModel;
     try {
       artifact = await this.registrar.admit(bytes, data.signature ? parseSignature(data.signature, 'data.signature') : undefined);
@@ -83,6 +89,7 @@ export class TrainingRegistration {
                 codeVersion: data.codeVersion,
                 metrics: data.metrics,
                 tags: [{ key: 'mlops.jobId', value: data.jobId }],
+                ...location,
               },
               artifact,
               { sourceEventId: event.id, correlationId: event.correlationId },
@@ -99,6 +106,20 @@ export class TrainingRegistration {
       return this.followUps(row, event);
     } finally {
       await artifact.session.release().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Where MLflow clients download the trained model: the run's logged model on tracking, when
+   * REGISTRY_TRACKING_URI is set and the trainer logged one. Best effort: without it the version
+   * registers as before (its download URI is its source), and the reason is logged.
+   */
+  private async trackingLocation(runId: string): Promise<{ storageLocation?: string; modelId?: string }> {
+    try {
+      return (await this.sources.loggedModelOfRun(runId)) ?? {};
+    } catch (error) {
+      this.log.warn(`run ${runId}: no download location on tracking (${(error as Error).message}); the version's download URI is its source`);
+      return {};
     }
   }
 
