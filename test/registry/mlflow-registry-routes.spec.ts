@@ -194,7 +194,7 @@ describe('registry MLflow routes (tracking sources, stages, edits, errors)', () 
     expect((await call(untracked.url, 'GET', '/api/2.0/mlflow/registered-models/get?name=x')).status).toBe(404);
   });
 
-  it('a version without an ONNX model is accepted, marked not servable, and promoting or staging it for Production is refused saying how to fix it', async () => {
+  it('a version without an ONNX model is accepted, marked not servable, and deploying it is refused saying how to fix it; Production is for MLflow clients only', async () => {
     const run = await runWith('sk', { MLmodel: SKLEARN_MLMODEL, 'model.pkl': Buffer.from('not really a pickle') });
     const created = await mlflow('POST', '/model-versions/create', { name: 'routes-sk', source: `runs:/${run.runId}/sk` });
     expect(created.body.model_version).toMatchObject({ version: '1', servable: false, tags: [{ key: 'mlops.servable', value: 'false' }], storage_location: run.artifactUri });
@@ -202,13 +202,20 @@ describe('registry MLflow routes (tracking sources, stages, edits, errors)', () 
     expect(registered.type === 'model.registered' && registered.data.servable).toBe(false);
     for (const reply of [
       await call(registry.url, 'POST', '/models/routes-sk/promote', { version: 1 }),
-      await mlflow('POST', '/model-versions/transition-stage', { name: 'routes-sk', version: '1', stage: 'Production' }),
       await mlflow('POST', '/registered-models/alias', { name: 'routes-sk', alias: 'champion', version: '1' }),
     ]) {
       expect(reply).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringMatching(/not servable.*mlflow\.onnx\.log_model.*skl2onnx/) } });
     }
     expect((await mlflow('GET', '/model-versions/get?name=routes-sk&version=1')).body.model_version).toMatchObject({ current_stage: 'None', aliases: [] });
+    // The tutorials' transition to Production: the stage, for models:/<name>/Production, not the champion.
+    const production = await mlflow('POST', '/model-versions/transition-stage', { name: 'routes-sk', version: '1', stage: 'Production' });
+    expect(production).toMatchObject({ status: 200, body: { model_version: { current_stage: 'Production', aliases: ['mlflow-production'] } } });
+    expect(await mlflow('POST', '/registered-models/get-latest-versions', { name: 'routes-sk', stages: ['Production'] })).toMatchObject({ body: { model_versions: [{ version: '1' }] } });
+    expect(await mlflow('GET', '/registered-models/alias?name=routes-sk&alias=champion')).toMatchObject({ status: 404 });
     expect(seen.some((e) => (e.type === 'model.promoted' || e.type === 'deployment.requested') && e.data.model === 'routes-sk')).toBe(false);
+    // Back to None leaves the stage.
+    await mlflow('POST', '/model-versions/transition-stage', { name: 'routes-sk', version: '1', stage: 'None' });
+    expect((await mlflow('GET', '/model-versions/get?name=routes-sk&version=1')).body.model_version).toMatchObject({ current_stage: 'None', aliases: [] });
   });
 
   it('transition-stage maps Production to champion and Staging to challenger; get-latest-versions reads them; bad stages name the field', async () => {

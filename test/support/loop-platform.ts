@@ -256,6 +256,7 @@ export class LoopPlatform {
           ...database,
           REGISTRY_PORT: String(registryPort),
           REGISTRY_ARTIFACT_ROOT: join(artifacts, 'registry'),
+          REGISTRY_TRACKING_URI: local(trackingPort),
           // As embedded: the retrained model sees a different mix of data and may score a little lower on it.
           REGISTRY_GATE_TOLERANCE: '0.05',
           REGISTRY_GROUP: group('registry'),

@@ -51,3 +51,53 @@ export async function mlflowThroughFrontDoor(
     throw new Error(`mlflow client through ${trackingUri} failed: ${e.message}\n${e.stdout ?? ''}\n${(e.stderr ?? '').slice(-3_000)}`);
   }
 }
+
+const TUTORIAL = resolve(__dirname, '../interop/front-door/mlflow_tutorial.py');
+
+export interface TutorialResult {
+  best_run: string;
+  best_f1: number;
+  f1_scores: number[];
+  artifacts: string[];
+  version: string;
+  stage: string;
+  sklearn_predictions: number[];
+  expected_predictions: number[];
+  onnx_version: string;
+  onnx_stage: string;
+  onnx_pyfunc_outputs: string[] | string;
+  onnx_labels: number[] | null;
+  grpc_labels: number[] | null;
+}
+
+/**
+ * Runs test/interop/front-door/mlflow_tutorial.py, the MLflow tutorial flow typed as a data
+ * scientist would (log_model, log_artifact, search_runs, register_model, stages, load_model,
+ * then an ONNX flavor model), with only MLFLOW_TRACKING_URI set; with `servingGrpc`, the
+ * promoted ONNX version is also asked over KServe v2 gRPC.
+ */
+export async function mlflowTutorial(
+  trackingUri: string,
+  names: { experiment: string; model: string; onnxModel: string; servingGrpc?: string },
+): Promise<TutorialResult> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('MLFLOW_')));
+  try {
+    const { stdout } = await run(interopPython(), [TUTORIAL], {
+      env: {
+        ...env,
+        MLFLOW_TRACKING_URI: trackingUri,
+        EXPERIMENT_NAME: names.experiment,
+        MODEL_NAME: names.model,
+        ONNX_MODEL_NAME: names.onnxModel,
+        SERVING_GRPC: names.servingGrpc ?? '',
+        GIT_PYTHON_REFRESH: 'quiet',
+      },
+      timeout: 150_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return JSON.parse(stdout.trim().split('\n').at(-1)!) as TutorialResult;
+  } catch (error) {
+    const e = error as Error & { stdout?: string; stderr?: string };
+    throw new Error(`the MLflow tutorial through ${trackingUri} failed: ${e.message}\n${e.stdout ?? ''}\n${(e.stderr ?? '').slice(-4_000)}`);
+  }
+}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadLoopConfig, startLoop, type LoopDetail } from '@mlops/service-loop';
-import { mlflowThroughFrontDoor, type FrontDoorClientResult } from '../../../test/support/mlflow-front-door';
+import { mlflowThroughFrontDoor, mlflowTutorial, type FrontDoorClientResult, type TutorialResult } from '../../../test/support/mlflow-front-door';
 import { interopPython } from '../../../test/support/python';
 import { readmeBlocks } from '../../../test/support/readme';
 import { runEmbedded, type EmbeddedOptions, type EmbeddedSummary } from './embedded';
@@ -48,6 +48,8 @@ interface ThroughFrontDoor {
   answers: Record<string, { status: number; body: string }>;
   /** What README's "Front door" example printed, run against this platform. */
   readme: string;
+  /** The MLflow tutorial flow (log_model ... load_model, then an ONNX model served over gRPC). */
+  tutorial: TutorialResult;
 }
 
 /**
@@ -82,7 +84,7 @@ describe('embedded platform: the closed loop in one process (in-process bus, SQL
     dataDir = mkdtempSync(join(tmpdir(), 'mlops-embedded-'));
     summary = await run(dataDir, lines, {
       // After the loop, with everything still up: the one HTTP port as a user sees it.
-      whileServing: async ({ url, model }) => {
+      whileServing: async ({ url, model, grpc }) => {
         try {
           const client = await mlflowThroughFrontDoor(url, { experiment: 'front-door', newModel: 'front_door_model', existingModel: model });
           const answers: ThroughFrontDoor['answers'] = {};
@@ -90,13 +92,15 @@ describe('embedded platform: the closed loop in one process (in-process bus, SQL
             const response = await fetch(`${url}${path}`);
             answers[path] = { status: response.status, body: await response.text() };
           }
-          front = { url, client, answers, readme: await runReadmeExample(url) };
+          const readme = await runReadmeExample(url);
+          const tutorial = await mlflowTutorial(url, { experiment: 'tutorial', model: 'tutorial_sklearn', onnxModel: 'tutorial_onnx', servingGrpc: grpc });
+          front = { url, client, answers, readme, tutorial };
         } catch (error) {
           frontError = error;
         }
       },
     });
-  }, 120_000);
+  }, 300_000);
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('completes: drift -> retrain -> dataset -> training -> gate -> canary deployment -> verdict -> promotion', () => {
@@ -185,6 +189,22 @@ describe('embedded platform: the closed loop in one process (in-process bus, SQL
     expect(client.viewRunUrl).toBe(`${url}/#/experiments/${client.experiment_id}/runs/${client.run_id}`);
     // What the platform printed names the front door too.
     expect(lines.find((l) => l.startsWith('all services up'))).toContain(`HTTP on one port: ${url} (MLFLOW_TRACKING_URI=${url}`);
+  });
+
+  it('runs the MLflow tutorial with MLFLOW_TRACKING_URI alone: log_model, search_runs, register_model, Production stage, load_model; the ONNX flavor is served over gRPC', () => {
+    expect(frontError).toBeUndefined();
+    const { tutorial } = front!;
+    // search_runs(order_by=["metrics.f1_score DESC"]) put the best run first.
+    expect(tutorial.f1_scores).toEqual([...tutorial.f1_scores].sort((a, b) => b - a));
+    expect(tutorial.best_f1).toBe(tutorial.f1_scores[0]);
+    expect(tutorial.artifacts).toEqual(expect.arrayContaining(['coefficients.png']));
+    expect(tutorial).toMatchObject({ version: '1', stage: 'Production', onnx_version: '1', onnx_stage: 'Production' });
+    // pyfunc.load_model("models:/<name>/Production") is the best run's scikit-learn model.
+    expect(tutorial.sklearn_predictions).toEqual(tutorial.expected_predictions);
+    expect(tutorial.onnx_pyfunc_outputs).toEqual(['label', 'probabilities']);
+    // The same rows over KServe v2 gRPC from the promoted ONNX version give the labels mlflow.pyfunc gave.
+    expect(tutorial.grpc_labels).toEqual(tutorial.onnx_labels);
+    expect(tutorial.grpc_labels).toHaveLength(5);
   });
 
   it('runs README\'s front door example: the mlflow client, the registry and the service paths on the one port', () => {

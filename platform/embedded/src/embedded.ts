@@ -65,7 +65,7 @@ export interface EmbeddedOptions {
    * Called once the loop has ended, with the platform still up (instead of `serve`'s wait for
    * a signal); the platform closes when it resolves. Tests use the front door through it.
    */
-  whileServing?: (platform: { url: string; model: string }) => Promise<void>;
+  whileServing?: (platform: { url: string; model: string; grpc: string }) => Promise<void>;
   print: (line: string) => void;
 }
 
@@ -318,6 +318,8 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
         BUS: 'in-process',
         DATABASE_URL: db('registry'),
         REGISTRY_ARTIFACT_ROOT: join(dataDir, 'registry'),
+        // runs:/ and models:/ sources and the download location of trained versions.
+        REGISTRY_TRACKING_URI: frontDoor.url,
         // The retrained model sees a different mix of data; it may score a little lower on it.
         REGISTRY_GATE_TOLERANCE: String(options.gateTolerance ?? 0.05),
       }),
@@ -556,7 +558,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
     summary.grpc.failed = traffic?.stats.failed ?? 0;
 
     if (options.whileServing) {
-      await options.whileServing({ url: frontDoor.url, model: MODEL });
+      await options.whileServing({ url: frontDoor.url, model: MODEL, grpc: serving.address });
     } else if (options.serve) {
       print(
         `serving on ${frontDoor.url} (MLFLOW_TRACKING_URI=${frontDoor.url}; GET / lists the service paths) and gRPC ${serving.address} (KServe v2); ` +

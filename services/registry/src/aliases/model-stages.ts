@@ -5,7 +5,8 @@ import { CHAMPION, SERVICE } from '../registry.names';
 import { AliasRepository } from '../store/alias.repository';
 import { ModelVersionRepository } from '../store/model-version.repository';
 import { ModelAliases } from './model-aliases';
-import { STAGE_ALIAS, STAGES, stageOf, validStage, type Stage } from './stages';
+import { assertServable } from '../catalog/servability';
+import { PRODUCTION_ONLY_ALIAS, STAGE_ALIAS, STAGES, stageOf, validStage, type Stage } from './stages';
 
 /**
  * MLflow's deprecated stages on the registry's aliases (see stages.ts): `Production` promotes
@@ -38,9 +39,26 @@ export class ModelStages {
       );
     }
     // A stage is an alias, so it holds one version: the previous one leaves it either way.
-    if (stage === 'Production') await this.aliases.promote(row.name, row.version, 'transitioned to stage Production');
+    if (stage === 'Production' && row.servable === false) {
+      // MLflow's tutorials move any model to Production and load it back with pyfunc; serving
+      // cannot run this one, so it becomes Production for MLflow clients only, while no
+      // champion serves (replacing a serving champion with it would be a refused deployment).
+      if (champion) assertServable(row);
+      await this.aliasRows.set({ name: row.name, alias: PRODUCTION_ONLY_ALIAS, version: row.version });
+      this.log.warn(
+        `model '${row.name}' version ${row.version} is in stage Production for MLflow clients only: not deployed, it is not servable (no ONNX model; log an ONNX flavor to serve it)`,
+      );
+      return this.catalog.getVersion(row.name, row.version);
+    }
+    if (stage === 'Production') {
+      await this.aliases.promote(row.name, row.version, 'transitioned to stage Production');
+      await this.aliasRows.delete(row.name, PRODUCTION_ONLY_ALIAS);
+    }
     else if (stage === 'Staging') await this.aliasRows.set({ name: row.name, alias: STAGE_ALIAS.Staging, version: row.version });
-    else await this.aliasRows.deleteAt(undefined, row.name, STAGE_ALIAS.Staging, row.version);
+    else {
+      await this.aliasRows.deleteAt(undefined, row.name, STAGE_ALIAS.Staging, row.version);
+      await this.aliasRows.deleteAt(undefined, row.name, PRODUCTION_ONLY_ALIAS, row.version);
+    }
     this.log.log(`model '${row.name}' version ${row.version} transitioned to stage ${stage}`);
     return this.catalog.getVersion(row.name, row.version);
   }
