@@ -1,7 +1,7 @@
 import type { EventType } from '@mlops/contracts';
 import { frontDoorIndex } from '../../platform/embedded/src/front-door/routes';
 import { LOOP_STAGES, LoopPlatform } from '../support/loop-platform';
-import { mlflowThroughFrontDoor } from '../support/mlflow-front-door';
+import { mlflowThroughFrontDoor, mlflowTutorial } from '../support/mlflow-front-door';
 
 /**
  * The closed loop as docker-compose runs it, on this machine (test/support/loop-platform.ts):
@@ -58,6 +58,17 @@ describe('closed loop across processes: drift -> retrain -> canary -> promotion 
       existing: { name: model, aliases: { champion: String(newVersion) } },
     });
     expect(client.viewRunUrl).toBe(`${url.frontDoor}/#/experiments/${client.experiment_id}/runs/${client.run_id}`);
+    // The MLflow tutorial flow through nginx: log_model ... load_model("models:/<name>/Production"),
+    // then an ONNX flavor model the platform serves over gRPC.
+    const tutorial = await mlflowTutorial(url.frontDoor, {
+      experiment: `tutorial-${platform.run}`,
+      model: `tutorial_sklearn_${platform.run}`,
+      onnxModel: `tutorial_onnx_${platform.run}`,
+      servingGrpc: platform.grpcAddress,
+    });
+    expect(tutorial).toMatchObject({ version: '1', stage: 'Production', onnx_version: '1', onnx_stage: 'Production' });
+    expect(tutorial.sklearn_predictions).toEqual(tutorial.expected_predictions);
+    expect(tutorial.grpc_labels).toEqual(tutorial.onnx_labels);
     // Each service's own API under its prefix, through the same port.
     const through = async (path: string) => {
       const response = await fetch(`${url.frontDoor}${path}`);
