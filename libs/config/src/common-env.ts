@@ -14,6 +14,20 @@ export const port = (fallback: number) =>
 
 const optionalSecret = z.string().min(1).optional();
 
+const bytes = (fallback: number) => z.coerce.number().int().positive('expected a positive number of bytes').default(fallback);
+
+/** Size limits at the edge of every consumer and producer (both adapters). */
+const busLimits = {
+  /**
+   * Largest message (value + key + headers) consumed or published, in bytes. A consumed one
+   * over it is dead-lettered unparsed; a handler output over it dead-letters its input.
+   * Keep it below the broker's `message.max.bytes` (1048588 by default).
+   */
+  BUS_MAX_MESSAGE_BYTES: bytes(1_000_000),
+  /** Largest key of a consumed message, in bytes; a longer one is dead-lettered unparsed. */
+  BUS_MAX_KEY_BYTES: bytes(16_384),
+};
+
 /**
  * Bus settings shared by every service. Kafka settings are required only when BUS=kafka,
  * so the embedded mode starts with an empty environment.
@@ -22,9 +36,11 @@ export const busEnvSchema = z.discriminatedUnion('BUS', [
   z.object({
     /** `in-process` (embedded: every service in one process) or `kafka`; default kafka when KAFKA_BROKERS is set, else in-process. */
     BUS: z.literal('in-process'),
+    ...busLimits,
   }),
   z.object({
     BUS: z.literal('kafka'),
+    ...busLimits,
     /** Comma-separated `host:port` of the Kafka brokers, e.g. `kafka-1:9092,kafka-2:9092`. */
     KAFKA_BROKERS: brokerList,
     /** The Kafka client id (default: the service's name). */

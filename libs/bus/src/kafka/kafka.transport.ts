@@ -11,6 +11,15 @@ import {
   type Producer,
   type SASLOptions,
 } from 'kafkajs';
+import { deadLetter } from '../delivery-policy';
+import {
+  DEFAULT_MESSAGE_LIMITS,
+  fitDeadLetter,
+  isRefusedAsTooLarge,
+  MessageTooLargeError,
+  partitionKey,
+  type MessageLimits,
+} from '../message-limits';
 import {
   DEFAULT_MAX_BATCH_SIZE,
   type ConsumeOptions,
@@ -40,6 +49,8 @@ export interface KafkaTransportOptions {
   numPartitions?: number;
   sessionTimeoutMs?: number;
   logger?: { warn(message: string): void; error(message: string): void };
+  /** Sizes dead letters are cut to (see fitDeadLetter); default DEFAULT_MESSAGE_LIMITS. */
+  limits?: MessageLimits;
 }
 
 const BENIGN_KAFKAJS_LOGS =
@@ -57,7 +68,8 @@ function byTopic(messages: OutgoingMessage[]) {
   const grouped = new Map<string, { key?: string; value: Buffer | string; headers?: Record<string, string> }[]>();
   for (const m of messages) {
     if (!grouped.has(m.topic)) grouped.set(m.topic, []);
-    grouped.get(m.topic)!.push({ key: m.key, value: m.value, headers: m.headers });
+    // The partitioner hashes the key in the event loop: bounded here (see partitionKey).
+    grouped.get(m.topic)!.push({ key: partitionKey(m.key), value: m.value, headers: m.headers });
   }
   return [...grouped.entries()].map(([topic, msgs]) => ({ topic, messages: msgs }));
 }
@@ -164,7 +176,47 @@ export class KafkaTransport implements MessageTransport {
     if (messages.length === 0) return;
     await this.ensureTopics(messages.map((m) => m.topic));
     const producer = await this.sharedProducer();
-    for (const chunk of requestSizedChunks(messages)) await producer.sendBatch({ topicMessages: byTopic(chunk), acks: -1 });
+    for (const chunk of requestSizedChunks(messages)) {
+      try {
+        await producer.sendBatch({ topicMessages: byTopic(chunk), acks: -1 });
+      } catch (error) {
+        if (!isRefusedAsTooLarge(error)) throw error;
+        throw new MessageTooLargeError(`the broker refused a message to ${[...new Set(chunk.map((m) => m.topic))].join(', ')} as too large: ${(error as Error).message}`, { cause: error });
+      }
+    }
+  }
+
+  /**
+   * Sends a slice's outputs with `commit`; if the broker refuses them as too large, which
+   * kafkajs never retries and would otherwise fail the partition for good, each input is
+   * handled again alone (`redo`, for a slice of several) and an input whose own outputs are
+   * refused goes to its DLQ with the reason instead, so the partition goes on.
+   */
+  private async deliverOrDeadLetter(
+    group: string,
+    slice: IncomingMessage[],
+    produced: OutgoingMessage[],
+    redo: (message: IncomingMessage) => Promise<OutgoingMessage[]>,
+    commit: (outputs: OutgoingMessage[], lastOffset: string) => Promise<void>,
+  ): Promise<void> {
+    try {
+      await commit(produced, slice[slice.length - 1].offset);
+      return;
+    } catch (error) {
+      if (!isRefusedAsTooLarge(error)) throw error;
+    }
+    for (const message of slice) {
+      const outputs = slice.length === 1 ? produced : await redo(message);
+      try {
+        await commit(outputs, message.offset);
+      } catch (error) {
+        if (!isRefusedAsTooLarge(error)) throw error;
+        const reason = `the broker refused an output as too large: ${(error as Error).message}`;
+        this.options.logger?.warn(`${group}: ${message.topic}[${message.partition}]@${message.offset} -> DLQ: ${reason}`);
+        const dead = deadLetter(message, group, new MessageTooLargeError(reason), 1);
+        await commit([fitDeadLetter(dead, this.options.limits ?? DEFAULT_MESSAGE_LIMITS)], message.offset);
+      }
+    }
   }
 
   async consume(options: ConsumeOptions): Promise<Subscription> {
@@ -219,6 +271,7 @@ export class KafkaTransport implements MessageTransport {
       const slot = `${batch.topic}:${batch.partition}`;
       const floor = committed.get(slot) ?? -1n;
       const outputs: OutgoingMessage[] = [];
+      const handled: { slice: IncomingMessage[]; produced: OutgoingMessage[] }[] = [];
       let last: string | undefined;
       const fresh = batch.messages.filter((m) => BigInt(m.offset) >= floor);
       // One message per handler call, or consecutive slices of at most maxBatchSize.
@@ -238,8 +291,9 @@ export class KafkaTransport implements MessageTransport {
         const sliceLast = slice[slice.length - 1].offset;
         if (txProducer) {
           outputs.push(...produced);
+          handled.push({ slice, produced });
         } else {
-          if (produced.length > 0) await this.send(produced);
+          await this.deliverOrDeadLetter(group, slice, produced, onMessage, (out) => (out.length > 0 ? this.send(out) : Promise.resolve()));
           resolveOffset(sliceLast);
         }
         last = sliceLast;
@@ -248,8 +302,17 @@ export class KafkaTransport implements MessageTransport {
       if (last === undefined) return;
       const next = (BigInt(last) + 1n).toString();
       if (txProducer) {
+        const producer = txProducer;
+        const commit = (out: OutgoingMessage[], lastOffset: string) =>
+          this.commitTransaction(producer, group, out, { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() });
         try {
-          await this.commitTransaction(txProducer, group, outputs, { topic: batch.topic, partition: batch.partition, offset: next });
+          try {
+            await commit(outputs, last);
+          } catch (error) {
+            if (!isRefusedAsTooLarge(error)) throw error;
+            // The transaction was aborted: one slice per transaction, refused inputs to their DLQ.
+            for (const { slice, produced } of handled) await this.deliverOrDeadLetter(group, slice, produced, onMessage, commit);
+          }
         } catch (error) {
           // A transaction that could not be aborted (the broker was gone) leaves kafkajs's
           // producer in state ABORTING for good. A new producer with the same transactional id
