@@ -199,23 +199,28 @@ export class KafkaTransport implements MessageTransport {
     redo: (message: IncomingMessage) => Promise<OutgoingMessage[]>,
     commit: (outputs: OutgoingMessage[], lastOffset: string) => Promise<void>,
   ): Promise<void> {
+    let refusal: unknown;
     try {
       await commit(produced, slice[slice.length - 1].offset);
       return;
     } catch (error) {
       if (!isRefusedAsTooLarge(error)) throw error;
+      refusal = error;
     }
     for (const message of slice) {
-      const outputs = slice.length === 1 ? produced : await redo(message);
-      try {
-        await commit(outputs, message.offset);
-      } catch (error) {
-        if (!isRefusedAsTooLarge(error)) throw error;
-        const reason = `the broker refused an output as too large: ${(error as Error).message}`;
-        this.options.logger?.warn(`${group}: ${message.topic}[${message.partition}]@${message.offset} -> DLQ: ${reason}`);
-        const dead = deadLetter(message, group, new MessageTooLargeError(reason), 1);
-        await commit([fitDeadLetter(dead, this.options.limits ?? DEFAULT_MESSAGE_LIMITS)], message.offset);
+      if (slice.length > 1) {
+        try {
+          await commit(await redo(message), message.offset);
+          continue;
+        } catch (error) {
+          if (!isRefusedAsTooLarge(error)) throw error;
+          refusal = error;
+        }
       }
+      const reason = `the broker refused an output as too large: ${(refusal as Error).message}`;
+      this.options.logger?.warn(`${group}: ${message.topic}[${message.partition}]@${message.offset} -> DLQ: ${reason}`);
+      const dead = deadLetter(message, group, new MessageTooLargeError(reason), 1);
+      await commit([fitDeadLetter(dead, this.options.limits ?? DEFAULT_MESSAGE_LIMITS)], message.offset);
     }
   }
 
