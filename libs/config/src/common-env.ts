@@ -32,15 +32,14 @@ const busLimits = {
  * Bus settings shared by every service. Kafka settings are required only when BUS=kafka,
  * so the embedded mode starts with an empty environment.
  */
-export const busEnvSchema = z.discriminatedUnion('BUS', [
+export const busEnvSchema = z
+  .discriminatedUnion('BUS', [
   z.object({
     /** `in-process` (embedded: every service in one process) or `kafka`; default kafka when KAFKA_BROKERS is set, else in-process. */
     BUS: z.literal('in-process'),
-    ...busLimits,
   }),
   z.object({
     BUS: z.literal('kafka'),
-    ...busLimits,
     /** Comma-separated `host:port` of the Kafka brokers, e.g. `kafka-1:9092,kafka-2:9092`. */
     KAFKA_BROKERS: brokerList,
     /** The Kafka client id (default: the service's name). */
@@ -62,7 +61,7 @@ export const busEnvSchema = z.discriminatedUnion('BUS', [
       ctx.addIssue({ code: 'custom', path: ['KAFKA_SASL_MECHANISM'], message: `required when ${credentials.join(' or ')} is set (plain, scram-sha-256 or scram-sha-512)` });
     }
   }),
-]);
+]).and(z.object(busLimits));
 
 export type BusEnv = z.output<typeof busEnvSchema>;
 
