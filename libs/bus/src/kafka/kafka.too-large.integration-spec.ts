@@ -37,8 +37,9 @@ describe.each([
   it('dead-letters the input with the broker reason, and the messages behind it go on', async () => {
     const input = `too-large.in.${randomUUID()}`;
     const output = `too-large.out.${randomUUID()}`;
-    await admin.createTopics([input], 1);
-    await admin.createTopics([output], 1, { 'max.message.bytes': '20000' });
+    // Under load the broker may answer the leader wait with UNKNOWN_TOPIC_OR_PARTITION; creating again is a no-op.
+    await waitFor(() => admin.createTopics([input], 1).then(() => true), 'the input topic');
+    await waitFor(() => admin.createTopics([output], 1, { 'max.message.bytes': '20000' }).then(() => true), 'the output topic');
     const collect = async (topic: string) => {
       const got: IncomingMessage[] = [];
       subscriptions.push(await bus.subscribe({ group: `c-${randomUUID()}`, topics: [topic], handle: async (m) => void got.push(m) }));
