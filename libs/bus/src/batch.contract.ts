@@ -120,5 +120,35 @@ export function batchContract(name: string, makeTransport: () => MessageTranspor
       expect(applied).toEqual([['x', 'y', 'z']]);
       expect(dlq).toHaveLength(0);
     });
+
+    it('dead-letters a message over the size limit out of a batch, unparsed, and an output over it through the one-at-a-time path', async () => {
+      const limited = new EventBus(bus.transport, { retry: FAST_RETRY, limits: { maxMessageBytes: 4_096, maxKeyBytes: 64 } });
+      const input = rawTopic('oversize');
+      const output = rawTopic('oversize-out');
+      await bus.publishMessages(['a', 'x'.repeat(5_000), 'b', 'grows', 'c'].map((value) => ({ topic: input, key: 'k', value })));
+      const dlq = await collect([`${input}.dlq`]);
+      const out = await collect([output]);
+      const handled: string[] = [];
+      subscriptions.push(
+        await limited.subscribeBatches({
+          group: group('oversize'),
+          topics: [input],
+          handleBatch: async (messages, ctx) => {
+            for (const m of messages) {
+              const value = m.value.toString();
+              handled.push(value.slice(0, 10));
+              ctx.publishMessage({ topic: output, key: 'k', value: value === 'grows' ? 'g'.repeat(5_000) : `out-${value}` });
+            }
+          },
+        }),
+      );
+      await waitFor(() => dlq.length === 2 && out.length === 3, 'two dead letters and three outputs');
+      expect(values(out)).toEqual(['out-a', 'out-b', 'out-c']);
+      expect(handled).not.toContain('xxxxxxxxxx');
+      const reasons = dlq.map((m) => m.headers[DLQ_HEADERS.error]).sort();
+      expect(reasons[0]).toMatch(/^message of 50\d\d bytes is over the 4096-byte limit \(BUS_MAX_MESSAGE_BYTES\)$/);
+      expect(reasons[1]).toMatch(new RegExp(`^output to ${output} of 50\\d\\d bytes is over the 4096-byte limit \\(BUS_MAX_MESSAGE_BYTES\\)$`));
+      expect(dlq.find((m) => m.headers[DLQ_HEADERS.error].startsWith('output'))!.value.toString()).toBe('grows');
+    });
   });
 }

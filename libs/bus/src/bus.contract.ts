@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { context, trace } from '@opentelemetry/api';
 import { createEvent, type EventEnvelope } from '@mlops/contracts';
@@ -6,6 +7,7 @@ import { startTelemetry, type Telemetry } from '@mlops/telemetry';
 import { waitFor } from '../../../test/support/wait-for';
 import { DLQ_HEADERS } from './delivery-policy';
 import { EventBus } from './event-bus';
+import { messageBytes, TRUNCATION_HEADERS } from './message-limits';
 import type { IncomingMessage, MessageTransport, Subscription } from './transport';
 
 const FAST_RETRY = { maxAttempts: 3, initialBackoffMs: 10, maxBackoffMs: 50 };
@@ -272,6 +274,94 @@ export function busContract(name: string, makeTransport: () => MessageTransport 
       expect(rootTrace).not.toMatch(/^0+$/);
       expect(seen[0].traceparent).toMatch(new RegExp(`^00-${rootTrace}-[0-9a-f]{16}-01$`));
       expect(seen[0].traceId).toBe(rootTrace);
+    });
+
+    describe('size limits', () => {
+      const limits = { maxMessageBytes: 8_192, maxKeyBytes: 64 };
+      let limited: EventBus;
+      beforeAll(() => {
+        limited = new EventBus(bus.transport, { retry: FAST_RETRY, limits });
+      });
+
+      it('dead-letters a consumed message over the key or message limit unparsed, with the limit, and moves on', async () => {
+        const topic = rawTopic('oversize-in');
+        const handled: string[] = [];
+        subscriptions.push(
+          await limited.subscribe({ group: group('oversize-in'), topics: [topic], handle: async (m) => void handled.push(m.value.toString().slice(0, 20)) }),
+        );
+        const dlq = await collect([`${topic}.dlq`]);
+        const longKey = 'k'.repeat(100);
+        await bus.publishMessages([
+          { topic, key: 'k', value: 'first' },
+          { topic, key: 'k', value: 'v'.repeat(20_000) },
+          { topic, key: 'k', value: 'after-big-value' },
+          { topic, key: longKey, value: 'long-key' },
+        ]);
+        await waitFor(() => dlq.length === 2 && handled.length === 2, 'two dead letters and the two fitting messages');
+        expect(handled).toEqual(['first', 'after-big-value']);
+        const big = dlq.find((m) => m.headers[DLQ_HEADERS.error].includes('BUS_MAX_MESSAGE_BYTES'))!;
+        expect(big.headers[DLQ_HEADERS.error]).toMatch(/message of 2\d{4} bytes is over the 8192-byte limit/);
+        expect(big.headers[DLQ_HEADERS.attempts]).toBe('1');
+        // The dead letter itself fits: cut, with the original size.
+        expect(big.headers[TRUNCATION_HEADERS.truncated]).toBe('true');
+        expect(Number(big.headers[TRUNCATION_HEADERS.originalBytes])).toBeGreaterThan(20_000);
+        expect(messageBytes(big)).toBeLessThanOrEqual(limits.maxMessageBytes);
+        const keyed = dlq.find((m) => m.headers[DLQ_HEADERS.error].includes('BUS_MAX_KEY_BYTES'))!;
+        expect(keyed.headers[DLQ_HEADERS.error]).toBe('key of 100 bytes is over the 64-byte limit (BUS_MAX_KEY_BYTES)');
+        expect(keyed.value.toString()).toBe('long-key');
+      });
+
+      it('dead-letters the input of a handler whose output is over the limit, and the messages behind it go on', async () => {
+        const input = rawTopic('oversize-out-in');
+        const output = rawTopic('oversize-out');
+        subscriptions.push(
+          await limited.subscribe({
+            group: group('oversize-out'),
+            topics: [input],
+            handle: async (m, ctx) => {
+              const value = m.value.toString();
+              ctx.publishMessage({ topic: output, key: 'k', value: value === 'grows' ? 'g'.repeat(10_000) : `out-${value}` });
+            },
+          }),
+        );
+        const out = await collect([output]);
+        const dlq = await collect([`${input}.dlq`]);
+        await bus.publishMessages(['a', 'grows', 'b', 'c'].map((value) => ({ topic: input, key: 'k', value })));
+        await waitFor(() => dlq.length === 1 && out.length === 3, 'the dead letter and three outputs');
+        expect(out.map((m) => m.value.toString())).toEqual(['out-a', 'out-b', 'out-c']);
+        expect(dlq[0].value.toString()).toBe('grows');
+        expect(dlq[0].headers[DLQ_HEADERS.errorName]).toBe('MessageTooLargeError');
+        expect(dlq[0].headers[DLQ_HEADERS.error]).toMatch(new RegExp(`output to ${output} of 10\\d{3} bytes is over the 8192-byte limit \\(BUS_MAX_MESSAGE_BYTES\\)`));
+      });
+
+      it('refuses to publish a message over the limit, naming the limit, and sends none of its batch', async () => {
+        const topic = rawTopic('oversize-publish');
+        const got = await collect([topic]);
+        await expect(
+          limited.publishMessages([
+            { topic, key: 'k', value: 'small' },
+            { topic, key: 'k', value: 'x'.repeat(9_000) },
+          ]),
+        ).rejects.toThrow(/over the 8192-byte limit \(BUS_MAX_MESSAGE_BYTES\)/);
+        await limited.publishMessages([{ topic, key: 'k', value: 'marker' }]);
+        await waitFor(() => got.length >= 1, 'the marker');
+        expect(got.map((m) => m.value.toString())).toEqual(['marker']);
+      });
+
+      it('publishes a message with a 256 KB key without holding the event loop; the value and order are kept', async () => {
+        const topic = rawTopic('long-key');
+        const got = await collect([topic]);
+        const key = 'u'.repeat(256 * 1024);
+        const delay = monitorEventLoopDelay({ resolution: 10 });
+        delay.enable();
+        await bus.publishMessages([1, 2, 3].map((i) => ({ topic, key, value: `v${i}` })));
+        await waitFor(() => got.length === 3, 'the three messages');
+        delay.disable();
+        // kafkajs's own murmur2 of this key held the loop for about 8 s.
+        expect(delay.max / 1e6).toBeLessThan(500);
+        expect(got.map((m) => m.value.toString())).toEqual(['v1', 'v2', 'v3']);
+        expect(Buffer.byteLength(got[0].key ?? '')).toBeLessThanOrEqual(limits.maxKeyBytes * 2);
+      });
     });
   });
 }

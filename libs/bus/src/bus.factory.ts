@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { BusEnv } from '@mlops/config';
 import { EventBus } from './event-bus';
 import type { Logger } from './delivery-policy';
+import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from './message-limits';
 import { InProcessTransport } from './in-process/in-process.transport';
 import { KafkaTransport } from './kafka/kafka.transport';
 import type { MessageTransport } from './transport';
@@ -16,8 +17,20 @@ export interface BusFactoryOptions {
   inProcess?: InProcessTransport;
 }
 
+type LimitKeys = 'BUS_MAX_MESSAGE_BYTES' | 'BUS_MAX_KEY_BYTES';
+/** Validated bus config; the limits may be left out (tests build it by hand), meaning the defaults. */
+export type BusFactoryEnv = BusEnv extends infer E ? (E extends unknown ? Omit<E, LimitKeys> & Partial<Pick<BusEnv, LimitKeys>> : never) : never;
+
+/** The size limits of the bus config. */
+export function messageLimitsOf(env: BusFactoryEnv): MessageLimits {
+  return {
+    maxMessageBytes: env.BUS_MAX_MESSAGE_BYTES ?? DEFAULT_MESSAGE_LIMITS.maxMessageBytes,
+    maxKeyBytes: env.BUS_MAX_KEY_BYTES ?? DEFAULT_MESSAGE_LIMITS.maxKeyBytes,
+  };
+}
+
 /** Picks the bus adapter from validated config. */
-export function createTransport(env: BusEnv, options: BusFactoryOptions): MessageTransport {
+export function createTransport(env: BusFactoryEnv, options: BusFactoryOptions): MessageTransport {
   if (env.BUS === 'in-process') return options.inProcess ?? new InProcessTransport();
   const sasl =
     env.KAFKA_SASL_MECHANISM && env.KAFKA_SASL_USERNAME && env.KAFKA_SASL_PASSWORD
@@ -31,9 +44,10 @@ export function createTransport(env: BusEnv, options: BusFactoryOptions): Messag
     sasl,
     transactionalId: options.transactional ? `${options.service}.${instance}` : undefined,
     logger: options.logger,
+    limits: messageLimitsOf(env),
   });
 }
 
-export function createEventBus(env: BusEnv, options: BusFactoryOptions): EventBus {
-  return new EventBus(createTransport(env, options), { logger: options.logger });
+export function createEventBus(env: BusFactoryEnv, options: BusFactoryOptions): EventBus {
+  return new EventBus(createTransport(env, options), { logger: options.logger, limits: messageLimitsOf(env) });
 }

@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dlqTopic } from '@mlops/contracts';
+import { assertOutputsFit, DEFAULT_MESSAGE_LIMITS, fitDeadLetter, type MessageLimits } from './message-limits';
+import { PermanentError } from './permanent-error';
 import type { IncomingMessage, OutgoingMessage } from './transport';
 
 export interface RetryPolicy {
@@ -11,13 +13,7 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 5_000 };
 
-/** Errors for which retrying cannot help (bad input); they go to the DLQ at once. */
-export class PermanentError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'PermanentError';
-  }
-}
+export { PermanentError };
 
 export function isPermanent(error: unknown): boolean {
   return error instanceof PermanentError || (error as Error)?.name === 'ContractViolation';
@@ -92,13 +88,15 @@ export interface Logger {
  * longest backoff) until its database is back, never dead-lettered for it.
  * Messages the handler published are kept only from the successful attempt.
  */
-export function withRetries(group: string, handler: Handler, policy: RetryPolicy, logger?: Logger) {
+export function withRetries(group: string, handler: Handler, policy: RetryPolicy, logger?: Logger, limits: MessageLimits = DEFAULT_MESSAGE_LIMITS) {
   return async (message: IncomingMessage): Promise<OutgoingMessage[]> => {
     let outages = 0;
     for (let attempt = 1; ; attempt++) {
       const outbox: OutgoingMessage[] = [];
       try {
         await handler(message, (m) => outbox.push(m));
+        // An output the broker would refuse as too large: the input is dead-lettered instead.
+        assertOutputsFit(outbox, limits);
         return outbox;
       } catch (error) {
         const where = `${message.topic}[${message.partition}]@${message.offset}`;
@@ -111,7 +109,7 @@ export function withRetries(group: string, handler: Handler, policy: RetryPolicy
         }
         if (isPermanent(error) || attempt >= policy.maxAttempts) {
           logger?.warn(`${group}: ${where} -> ${dlqTopic(message.topic)} after ${attempt} attempt(s): ${(error as Error).message}`);
-          return [deadLetter(message, group, error, attempt)];
+          return [fitDeadLetter(deadLetter(message, group, error, attempt), limits)];
         }
         const backoff = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (attempt - 1));
         logger?.warn(`${group}: ${where} attempt ${attempt} failed (${(error as Error).message}); retrying in ${backoff} ms`);
@@ -136,6 +134,7 @@ export function withBatchFallback(
   perMessage: (message: IncomingMessage) => Promise<OutgoingMessage[]>,
   policy: RetryPolicy,
   logger?: Logger,
+  limits: MessageLimits = DEFAULT_MESSAGE_LIMITS,
 ) {
   return async (messages: IncomingMessage[]): Promise<OutgoingMessage[]> => {
     // Alone, a message gets exactly the per-message path (and its attempts).
@@ -144,6 +143,8 @@ export function withBatchFallback(
       const outbox: OutgoingMessage[] = [];
       try {
         await handler(messages, (m) => outbox.push(m));
+        // Too large an output: one at a time, the message that made it goes to the DLQ.
+        assertOutputsFit(outbox, limits);
         return outbox;
       } catch (error) {
         const first = messages[0];

@@ -12,6 +12,16 @@ import {
   type Outbox,
   type RetryPolicy,
 } from './delivery-policy';
+import {
+  assertOutputsFit,
+  DEFAULT_MESSAGE_LIMITS,
+  fitDeadLetter,
+  incomingViolation,
+  MessageTooLargeError,
+  outgoingViolation,
+  type LimitViolation,
+  type MessageLimits,
+} from './message-limits';
 import type { IncomingMessage, MessageTransport, OutgoingMessage, Subscription } from './transport';
 
 export const EVENT_HEADERS = { id: 'event-id', type: 'event-type', correlationId: 'correlation-id' } as const;
@@ -42,6 +52,12 @@ export interface SubscribeMessages {
   group: string;
   topics: string[];
   handle: (message: IncomingMessage, ctx: HandlerContext) => Promise<void>;
+  /**
+   * A message over the key or message limit, not parsed. By default it is dead-lettered with
+   * the reason; a consumer that answers bad input with its own event (ingestion's
+   * `data.rejected`) publishes it here instead.
+   */
+  onOversize?: (message: IncomingMessage, violation: LimitViolation, ctx: HandlerContext) => Promise<void>;
   fromBeginning?: boolean;
   retry?: Partial<RetryPolicy>;
 }
@@ -119,38 +135,64 @@ export interface SubscribeEvents<T extends EventType> {
 export class EventBus {
   constructor(
     readonly transport: MessageTransport,
-    private readonly options: { retry?: Partial<RetryPolicy>; logger?: Logger } = {},
+    private readonly options: { retry?: Partial<RetryPolicy>; logger?: Logger; limits?: MessageLimits } = {},
   ) {}
+
+  /** The size limits this bus applies to what it consumes and publishes. */
+  get limits(): MessageLimits {
+    return this.options.limits ?? DEFAULT_MESSAGE_LIMITS;
+  }
+
+  /** Whether an event, as published (trace headers included), is over the message limit. */
+  eventViolation(event: AnyEvent | EventEnvelope): LimitViolation | undefined {
+    return outgoingViolation(eventMessage(event, injectTraceContext({})), this.limits);
+  }
+
+  /** Refuses (MessageTooLargeError) a message over the limits before anything is sent. */
+  private checked(messages: OutgoingMessage[]): OutgoingMessage[] {
+    assertOutputsFit(messages, this.limits);
+    return messages;
+  }
+
+  /** Throws MessageTooLargeError (permanent: dead-lettered at once) for a message over the limits. */
+  private assertIncomingFits(message: IncomingMessage): void {
+    const over = incomingViolation(message, this.limits);
+    if (over) throw new MessageTooLargeError(over.reason);
+  }
 
   /** Publishes events; durable when it resolves (see MessageTransport.send). */
   publish(events: AnyEvent | EventEnvelope | (AnyEvent | EventEnvelope)[]): Promise<void> {
     const list = Array.isArray(events) ? events : [events];
     const topics = [...new Set(list.map((e) => e.type))].join(',');
-    return withProducerSpan(topics, (headers) => this.transport.send(list.map((e) => eventMessage(e, headers))));
+    return withProducerSpan(topics, (headers) => this.transport.send(this.checked(list.map((e) => eventMessage(e, headers)))));
   }
 
   publishMessages(messages: OutgoingMessage[]): Promise<void> {
     const topics = [...new Set(messages.map((m) => m.topic))].join(',');
     return withProducerSpan(topics, (headers) =>
-      this.transport.send(messages.map((m) => ({ ...m, headers: { ...headers, ...(m.headers ?? {}) } }))),
+      this.transport.send(this.checked(messages.map((m) => ({ ...m, headers: { ...headers, ...(m.headers ?? {}) } })))),
     );
   }
 
   subscribe(spec: SubscribeMessages): Promise<Subscription> {
     const policy = { ...DEFAULT_RETRY, ...this.options.retry, ...spec.retry };
     const handler: Handler = (message, publish) =>
-      withConsumerSpan(message.topic, spec.group, message.headers, () =>
-        spec.handle(message, {
+      withConsumerSpan(message.topic, spec.group, message.headers, async () => {
+        const ctx: HandlerContext = {
           message,
           publish: (event) => publish(eventMessage(event, injectTraceContext({}))),
           publishMessage: (m) => publish({ ...m, headers: injectTraceContext({ ...(m.headers ?? {}) }) }),
-        }),
-      );
+        };
+        const over = incomingViolation(message, this.limits);
+        if (!over) return spec.handle(message, ctx);
+        if (spec.onOversize) return spec.onOversize(message, over, ctx);
+        throw new MessageTooLargeError(over.reason);
+      });
     return this.transport.consume({
       group: spec.group,
       topics: spec.topics,
       fromBeginning: spec.fromBeginning,
-      onMessage: withRetries(spec.group, handler, policy, this.options.logger),
+      onMessage: withRetries(spec.group, handler, policy, this.options.logger, this.limits),
     });
   }
 
@@ -190,7 +232,7 @@ export class EventBus {
           // Alone, the message is on the per-message path, which dead-letters it itself.
           if (messages.length === 1) throw error;
           this.options.logger?.warn(`${spec.group}: ${message.topic}[${message.partition}]@${message.offset} -> ${dlqTopic(message.topic)}: ${(error as Error).message}`);
-          dead.push(deadLetter(message, spec.group, error, 1));
+          dead.push(fitDeadLetter(deadLetter(message, spec.group, error, 1), this.limits));
         }
       }
       if (events.length > 0) await spec.handleBatch(events, batchContext(messages, publish));
@@ -209,16 +251,29 @@ export class EventBus {
   ): Promise<Subscription> {
     const policy = { ...DEFAULT_RETRY, ...this.options.retry, ...spec.retry };
     const one: Handler = (message, publish) =>
-      withConsumerSpan(message.topic, spec.group, message.headers, () => handle([message], publish));
+      withConsumerSpan(message.topic, spec.group, message.headers, async () => {
+        this.assertIncomingFits(message);
+        return handle([message], publish);
+      });
     const batch: BatchHandler = (messages, publish) =>
-      withBatchConsumerSpan([...new Set(messages.map((m) => m.topic))].join(','), spec.group, messages, () => handle(messages, publish));
-    const perMessage = withRetries(spec.group, one, policy, this.options.logger);
+      withBatchConsumerSpan([...new Set(messages.map((m) => m.topic))].join(','), spec.group, messages, async () => {
+        // A message over the limits is dead-lettered with the batch's acknowledgement, unparsed.
+        const fitting = messages.filter((m) => !incomingViolation(m, this.limits));
+        if (fitting.length > 0) await handle(fitting, publish);
+        for (const message of messages) {
+          const over = incomingViolation(message, this.limits);
+          if (!over) continue;
+          this.options.logger?.warn(`${spec.group}: ${message.topic}[${message.partition}]@${message.offset} -> ${dlqTopic(message.topic)}: ${over.reason}`);
+          publish(fitDeadLetter(deadLetter(message, spec.group, new MessageTooLargeError(over.reason), 1), this.limits));
+        }
+      });
+    const perMessage = withRetries(spec.group, one, policy, this.options.logger, this.limits);
     return this.transport.consume({
       group: spec.group,
       topics: spec.topics,
       fromBeginning: spec.fromBeginning,
       onMessage: perMessage,
-      onBatch: withBatchFallback(spec.group, batch, perMessage, policy, this.options.logger),
+      onBatch: withBatchFallback(spec.group, batch, perMessage, policy, this.options.logger, this.limits),
       maxBatchSize: spec.maxBatchSize,
     });
   }

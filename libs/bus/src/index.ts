@@ -1,5 +1,6 @@
 export * from './bus.factory';
 export * from './delivery-policy';
+export * from './message-limits';
 export * from './event-bus';
 export * from './in-process/in-process.transport';
 export * from './kafka/kafka.transport';

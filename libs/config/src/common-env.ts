@@ -14,11 +14,26 @@ export const port = (fallback: number) =>
 
 const optionalSecret = z.string().min(1).optional();
 
+const bytes = (fallback: number) => z.coerce.number().int().positive('expected a positive number of bytes').default(fallback);
+
+/** Size limits at the edge of every consumer and producer (both adapters). */
+const busLimits = {
+  /**
+   * Largest message (value + key + headers) consumed or published, in bytes. A consumed one
+   * over it is dead-lettered unparsed; a handler output over it dead-letters its input.
+   * Keep it below the broker's `message.max.bytes` (1048588 by default).
+   */
+  BUS_MAX_MESSAGE_BYTES: bytes(1_000_000),
+  /** Largest key of a consumed message, in bytes; a longer one is dead-lettered unparsed. */
+  BUS_MAX_KEY_BYTES: bytes(16_384),
+};
+
 /**
  * Bus settings shared by every service. Kafka settings are required only when BUS=kafka,
  * so the embedded mode starts with an empty environment.
  */
-export const busEnvSchema = z.discriminatedUnion('BUS', [
+export const busEnvSchema = z
+  .discriminatedUnion('BUS', [
   z.object({
     /** `in-process` (embedded: every service in one process) or `kafka`; default kafka when KAFKA_BROKERS is set, else in-process. */
     BUS: z.literal('in-process'),
@@ -46,7 +61,7 @@ export const busEnvSchema = z.discriminatedUnion('BUS', [
       ctx.addIssue({ code: 'custom', path: ['KAFKA_SASL_MECHANISM'], message: `required when ${credentials.join(' or ')} is set (plain, scram-sha-256 or scram-sha-512)` });
     }
   }),
-]);
+]).and(z.object(busLimits));
 
 export type BusEnv = z.output<typeof busEnvSchema>;
 

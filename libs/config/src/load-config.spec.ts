@@ -43,6 +43,8 @@ describe('loadConfig', () => {
   it('starts with an empty environment: in-process bus, sqlite database, defaults', () => {
     expect(load({})).toEqual({
       BUS: 'in-process',
+      BUS_MAX_MESSAGE_BYTES: 1_000_000,
+      BUS_MAX_KEY_BYTES: 16_384,
       DATABASE_URL: 'sqlite:.mlops/mlops.db',
       DEMO_PORT: 3000,
       DEMO_NAME: 'demo',

@@ -33,6 +33,10 @@ export const payloadSchemas = {
     eventTime: isoTime.optional(),
     entityKey: z.string().optional(),
     record: z.record(z.string(), scalar),
+    /** The Kafka key the producer gave the raw record (raw.<source> path only). */
+    producerKey: z.string().optional(),
+    /** The Kafka headers the producer gave the raw record (raw.<source> path only). */
+    headers: z.record(z.string(), z.string()).optional(),
   }),
   'data.rejected': z.object({
     source: z.string(),

@@ -7,6 +7,10 @@ import { InvalidInputError, NotFoundError } from '@mlops/errors';
 import { dataContractSchema, type RegisteredContract } from './contracts/data-contract';
 import { DataContractRepository } from './contracts/data-contract.repository';
 import { compileValidator, type Validation } from './records/record-validator';
+import { oversizeEventIssue, PREVIEW_CHARS, recordPreview } from './records/record-size';
+
+/** Bytes of an unread record decoded for its preview (a UTF-8 character takes at most 4). */
+const PREVIEW_BYTES = PREVIEW_CHARS * 4;
 
 const SERVICE = 'ingestion';
 /** Namespace for deterministic event ids: the same record of a source is the same event. */
@@ -36,6 +40,14 @@ export interface BatchResult {
   accepted: number;
   rejected: number;
   rejections: Rejection[];
+}
+
+/** What a raw record arrived with besides its value, kept in its data.validated event. */
+export interface RawRecordOrigin {
+  /** topic:partition:offset, the record id of a record without an id field. */
+  position: string;
+  key?: string;
+  headers?: Record<string, string>;
 }
 
 interface CompiledContract {
@@ -109,6 +121,7 @@ export class IngestionService implements OnModuleInit {
     records: unknown[],
     fallbackId: (index: number) => string | undefined,
     correlationId?: string,
+    origin?: Omit<RawRecordOrigin, 'position'>,
   ): { events: AnyEvent[]; result: BatchResult } {
     const compiled = this.compiled.get(source);
     if (!compiled) throw new UnknownSourceError(source);
@@ -119,9 +132,12 @@ export class IngestionService implements OnModuleInit {
       const outcome = compiled.validate(record);
       const recordId = outcome.recordId ?? fallbackId(index);
       const id = recordId ? uuidv5(`${source}/${recordId}`, EVENT_ID_NAMESPACE) : undefined;
+      const reject = (reasons: ContractIssue[]) => {
+        rejections.push({ index, recordId, reasons });
+        events.push(this.rejectedEvent(source, record, reasons, recordId, correlationId));
+      };
       if (outcome.ok) {
-        events.push(
-          createEvent('data.validated', {
+        const validated = createEvent('data.validated', {
             id,
             source: SERVICE,
             subject: outcome.entityKey ?? source,
@@ -133,12 +149,16 @@ export class IngestionService implements OnModuleInit {
               eventTime: outcome.eventTime,
               entityKey: outcome.entityKey,
               record: outcome.record,
+              ...(origin?.key !== undefined && { producerKey: origin.key }),
+              ...(origin?.headers && Object.keys(origin.headers).length > 0 && { headers: origin.headers }),
             },
-          }),
-        );
+          });
+        // An event the broker would refuse would stop its partition: the record is rejected instead.
+        const over = this.bus.eventViolation(validated);
+        if (over) reject([oversizeEventIssue(record, over)]);
+        else events.push(validated);
       } else {
-        rejections.push({ index, recordId, reasons: outcome.reasons });
-        events.push(this.rejectedEvent(source, record, outcome.reasons, recordId, correlationId));
+        reject(outcome.reasons);
       }
     });
     return {
@@ -154,13 +174,17 @@ export class IngestionService implements OnModuleInit {
     recordId?: string,
     correlationId?: string,
   ): EventEnvelope<'data.rejected'> {
-    return createEvent('data.rejected', {
-      id: recordId ? uuidv5(`${source}/${recordId}/rejected`, EVENT_ID_NAMESPACE) : undefined,
-      source: SERVICE,
-      subject: source,
-      correlationId,
-      data: { source, recordId, reasons, record: record ?? null },
-    });
+    const rejected = (kept: unknown) =>
+      createEvent('data.rejected', {
+        id: recordId ? uuidv5(`${source}/${recordId}/rejected`, EVENT_ID_NAMESPACE) : undefined,
+        source: SERVICE,
+        subject: source,
+        correlationId,
+        data: { source, recordId, reasons, record: kept },
+      });
+    const whole = rejected(record ?? null);
+    // Too big to carry whole: the rejection keeps the start of the record's JSON.
+    return this.bus.eventViolation(whole) ? rejected(recordPreview(record)) : whole;
   }
 
   /** The HTTP path: returns after every event of the batch is durably published. */
@@ -170,19 +194,28 @@ export class IngestionService implements OnModuleInit {
     return result;
   }
 
-  /** The Kafka path: one raw message becomes one validated or rejected event. */
-  eventForRawMessage(source: string, value: Buffer, position: string): AnyEvent {
+  /**
+   * The Kafka path: one raw message becomes one validated or rejected event. The producer's
+   * key and headers travel in data.validated as `producerKey` and `headers`.
+   */
+  eventForRawMessage(source: string, value: Buffer, origin: RawRecordOrigin): AnyEvent {
+    const { position, ...sent } = origin;
     let record: unknown;
     try {
       record = JSON.parse(value.toString('utf8'));
     } catch (error) {
-      return this.rejectedEvent(source, value.toString('utf8').slice(0, 10_000), [
+      return this.rejectedEvent(source, recordPreview(value.toString('utf8')), [
         { field: '', message: `not valid JSON: ${(error as Error).message}` },
       ], position);
     }
     if (!this.compiled.has(source)) {
       return this.rejectedEvent(source, record, [{ field: '', message: new UnknownSourceError(source).message }], position);
     }
-    return this.toEvents(source, [record], () => position).events[0];
+    return this.toEvents(source, [record], () => position, undefined, sent).events[0];
+  }
+
+  /** A raw record over a bus limit, rejected without being parsed. */
+  rejectedUnread(source: string, value: Buffer, position: string, reason: ContractIssue): AnyEvent {
+    return this.rejectedEvent(source, recordPreview(value.subarray(0, PREVIEW_BYTES).toString('utf8')), [reason], position);
   }
 }

@@ -1,8 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EventBus, type Subscription } from '@mlops/bus';
+import { EventBus, type IncomingMessage, type Subscription } from '@mlops/bus';
 import { rawTopic, sourceOfRawTopic } from '@mlops/contracts';
 import { IngestionService } from './ingestion.service';
+import { oversizeRawIssue } from './records/record-size';
 import { INGESTION_LOG, INGESTION_SETTINGS, type IngestionLog, type IngestionSettings } from './ingestion.settings';
+
+const positionOf = (m: IncomingMessage) => `${m.topic}:${m.partition}:${m.offset}`;
 
 /**
  * Consumes `raw.<source>` for every source with a contract. A consumer's topic list is fixed
@@ -57,7 +60,14 @@ export class RawConsumer {
       topics,
       handle: async (message, ctx) => {
         const source = sourceOfRawTopic(message.topic)!;
-        ctx.publish(this.service.eventForRawMessage(source, message.value, `${message.topic}:${message.partition}:${message.offset}`));
+        const { key, headers } = message;
+        ctx.publish(this.service.eventForRawMessage(source, message.value, { position: positionOf(message), key, headers }));
+      },
+      // A record or key over the bus limits is rejected unread, naming the limit.
+      onOversize: async (message, over, ctx) => {
+        const source = sourceOfRawTopic(message.topic)!;
+        this.log.log(`${positionOf(message)} rejected unread: ${over.reason}`);
+        ctx.publish(this.service.rejectedUnread(source, message.value, positionOf(message), oversizeRawIssue(over)));
       },
     });
     this.log.log(`consuming ${topics.join(', ')} as group ${this.group}`);

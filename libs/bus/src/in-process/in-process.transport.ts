@@ -1,3 +1,4 @@
+import { partitionKey } from '../message-limits';
 import {
   DEFAULT_MAX_BATCH_SIZE,
   type ConsumeOptions,
@@ -153,7 +154,8 @@ export class InProcessTransport implements MessageTransport {
     const touched = new Set<TopicLog>();
     for (const m of messages) {
       const log = this.log(m.topic);
-      log.append({ key: m.key, value: Buffer.from(m.value), headers: { ...(m.headers ?? {}) } });
+      // Keys are bounded as the Kafka adapter bounds them, so consumers see the same key.
+      log.append({ key: partitionKey(m.key), value: Buffer.from(m.value), headers: { ...(m.headers ?? {}) } });
       touched.add(log);
     }
     for (const log of touched) {

@@ -34,12 +34,16 @@ export class KafkaAdminKit {
     return this.admin;
   }
 
-  /** Creates those of `topics` that do not exist yet, and waits until their partitions have leaders. */
-  async createTopics(topics: readonly string[], numPartitions = 3): Promise<void> {
+  /**
+   * Creates those of `topics` that do not exist yet, and waits until their partitions have
+   * leaders. `config`: topic-level settings, e.g. `{ 'max.message.bytes': '20000' }`.
+   */
+  async createTopics(topics: readonly string[], numPartitions = 3, config: Record<string, string> = {}): Promise<void> {
     const admin = await this.connected();
     const existing = new Set(await admin.listTopics());
     const missing = [...new Set(topics)].filter((t) => !existing.has(t));
-    if (missing.length > 0) await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions })) });
+    const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
+    if (missing.length > 0) await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions, configEntries })) });
   }
 
   async listTopics(): Promise<string[]> {

@@ -11,6 +11,15 @@ import {
   type Producer,
   type SASLOptions,
 } from 'kafkajs';
+import { deadLetter } from '../delivery-policy';
+import { byTopic, requestSizedChunks } from './kafka-requests';
+import {
+  DEFAULT_MESSAGE_LIMITS,
+  fitDeadLetter,
+  isRefusedAsTooLarge,
+  MessageTooLargeError,
+  type MessageLimits,
+} from '../message-limits';
 import {
   DEFAULT_MAX_BATCH_SIZE,
   type ConsumeOptions,
@@ -40,6 +49,8 @@ export interface KafkaTransportOptions {
   numPartitions?: number;
   sessionTimeoutMs?: number;
   logger?: { warn(message: string): void; error(message: string): void };
+  /** Sizes dead letters are cut to (see fitDeadLetter); default DEFAULT_MESSAGE_LIMITS. */
+  limits?: MessageLimits;
 }
 
 const BENIGN_KAFKAJS_LOGS =
@@ -53,41 +64,7 @@ function toHeaders(headers: IHeaders | undefined): Record<string, string> {
   return out;
 }
 
-function byTopic(messages: OutgoingMessage[]) {
-  const grouped = new Map<string, { key?: string; value: Buffer | string; headers?: Record<string, string> }[]>();
-  for (const m of messages) {
-    if (!grouped.has(m.topic)) grouped.set(m.topic, []);
-    grouped.get(m.topic)!.push({ key: m.key, value: m.value, headers: m.headers });
-  }
-  return [...grouped.entries()].map(([topic, msgs]) => ({ topic, messages: msgs }));
-}
-
-/**
- * The broker refuses a record batch over `message.max.bytes` (1 MB by default) with
- * MESSAGE_TOO_LARGE, which kafkajs does not retry: a consumer catching up on a backlog would
- * fail on the same batch for ever. Produce requests are therefore cut at this many bytes.
- */
-export const MAX_REQUEST_BYTES = 512 * 1024;
-
-/** Consecutive slices of `messages` of at most `maxBytes` each (a larger single message alone). */
-export function requestSizedChunks(messages: OutgoingMessage[], maxBytes = MAX_REQUEST_BYTES): OutgoingMessage[][] {
-  const chunks: OutgoingMessage[][] = [];
-  let chunk: OutgoingMessage[] = [];
-  let bytes = 0;
-  for (const m of messages) {
-    let size = Buffer.byteLength(m.value) + (m.key ? Buffer.byteLength(m.key) : 0) + 64;
-    for (const [k, v] of Object.entries(m.headers ?? {})) size += k.length + v.length;
-    if (chunk.length > 0 && bytes + size > maxBytes) {
-      chunks.push(chunk);
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(m);
-    bytes += size;
-  }
-  if (chunk.length > 0) chunks.push(chunk);
-  return chunks;
-}
+export { MAX_REQUEST_BYTES, requestSizedChunks } from './kafka-requests';
 
 /** The distributed-mode bus adapter over kafkajs. */
 export class KafkaTransport implements MessageTransport {
@@ -164,7 +141,52 @@ export class KafkaTransport implements MessageTransport {
     if (messages.length === 0) return;
     await this.ensureTopics(messages.map((m) => m.topic));
     const producer = await this.sharedProducer();
-    for (const chunk of requestSizedChunks(messages)) await producer.sendBatch({ topicMessages: byTopic(chunk), acks: -1 });
+    for (const chunk of requestSizedChunks(messages)) {
+      try {
+        await producer.sendBatch({ topicMessages: byTopic(chunk), acks: -1 });
+      } catch (error) {
+        if (!isRefusedAsTooLarge(error)) throw error;
+        throw new MessageTooLargeError(`the broker refused a message to ${[...new Set(chunk.map((m) => m.topic))].join(', ')} as too large: ${(error as Error).message}`, { cause: error });
+      }
+    }
+  }
+
+  /**
+   * Sends a slice's outputs with `commit`; if the broker refuses them as too large, which
+   * kafkajs never retries and would otherwise fail the partition for good, each input is
+   * handled again alone (`redo`, for a slice of several) and an input whose own outputs are
+   * refused goes to its DLQ with the reason instead, so the partition goes on.
+   */
+  private async deliverOrDeadLetter(
+    group: string,
+    slice: IncomingMessage[],
+    produced: OutgoingMessage[],
+    redo: (message: IncomingMessage) => Promise<OutgoingMessage[]>,
+    commit: (outputs: OutgoingMessage[], lastOffset: string) => Promise<void>,
+  ): Promise<void> {
+    let refusal: unknown;
+    try {
+      await commit(produced, slice[slice.length - 1].offset);
+      return;
+    } catch (error) {
+      if (!isRefusedAsTooLarge(error)) throw error;
+      refusal = error;
+    }
+    for (const message of slice) {
+      if (slice.length > 1) {
+        try {
+          await commit(await redo(message), message.offset);
+          continue;
+        } catch (error) {
+          if (!isRefusedAsTooLarge(error)) throw error;
+          refusal = error;
+        }
+      }
+      const reason = `the broker refused an output as too large: ${(refusal as Error).message}`;
+      this.options.logger?.warn(`${group}: ${message.topic}[${message.partition}]@${message.offset} -> DLQ: ${reason}`);
+      const dead = deadLetter(message, group, new MessageTooLargeError(reason), 1);
+      await commit([fitDeadLetter(dead, this.options.limits ?? DEFAULT_MESSAGE_LIMITS)], message.offset);
+    }
   }
 
   async consume(options: ConsumeOptions): Promise<Subscription> {
@@ -219,6 +241,7 @@ export class KafkaTransport implements MessageTransport {
       const slot = `${batch.topic}:${batch.partition}`;
       const floor = committed.get(slot) ?? -1n;
       const outputs: OutgoingMessage[] = [];
+      const handled: { slice: IncomingMessage[]; produced: OutgoingMessage[] }[] = [];
       let last: string | undefined;
       const fresh = batch.messages.filter((m) => BigInt(m.offset) >= floor);
       // One message per handler call, or consecutive slices of at most maxBatchSize.
@@ -238,8 +261,9 @@ export class KafkaTransport implements MessageTransport {
         const sliceLast = slice[slice.length - 1].offset;
         if (txProducer) {
           outputs.push(...produced);
+          handled.push({ slice, produced });
         } else {
-          if (produced.length > 0) await this.send(produced);
+          await this.deliverOrDeadLetter(group, slice, produced, onMessage, (out) => (out.length > 0 ? this.send(out) : Promise.resolve()));
           resolveOffset(sliceLast);
         }
         last = sliceLast;
@@ -248,8 +272,17 @@ export class KafkaTransport implements MessageTransport {
       if (last === undefined) return;
       const next = (BigInt(last) + 1n).toString();
       if (txProducer) {
+        const producer = txProducer;
+        const commit = (out: OutgoingMessage[], lastOffset: string) =>
+          this.commitTransaction(producer, group, out, { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() });
         try {
-          await this.commitTransaction(txProducer, group, outputs, { topic: batch.topic, partition: batch.partition, offset: next });
+          try {
+            await commit(outputs, last);
+          } catch (error) {
+            if (!isRefusedAsTooLarge(error)) throw error;
+            // The transaction was aborted: one slice per transaction, refused inputs to their DLQ.
+            for (const { slice, produced } of handled) await this.deliverOrDeadLetter(group, slice, produced, onMessage, commit);
+          }
         } catch (error) {
           // A transaction that could not be aborted (the broker was gone) leaves kafkajs's
           // producer in state ABORTING for good. A new producer with the same transactional id
