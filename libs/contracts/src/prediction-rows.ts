@@ -24,9 +24,19 @@ function element(tensor: DecodedTensor, i: number): RowValue {
   return typeof v === 'bigint' ? Number(v) : v;
 }
 
+/** Feature keys by tensor name and row size (the same few models log event after event). */
+const keyCache = new Map<string, string[]>();
+
 /** The feature keys of a tensor, as v1 rows had them: `<tensor>` for one element per row, else `<tensor>[i]`. */
-const keysOf = (tensor: DecodedTensor): string[] =>
-  tensor.rowSize === 1 ? [tensor.name] : Array.from({ length: tensor.rowSize }, (_, i) => `${tensor.name}[${i}]`);
+function keysOf(tensor: DecodedTensor): string[] {
+  const id = `${tensor.rowSize}\u0000${tensor.name}`;
+  let keys = keyCache.get(id);
+  if (!keys) {
+    keys = tensor.rowSize === 1 ? [tensor.name] : Array.from({ length: tensor.rowSize }, (_, i) => `${tensor.name}[${i}]`);
+    if (keyCache.size < 10_000) keyCache.set(id, keys);
+  }
+  return keys;
+}
 
 /**
  * The sampled rows of a decoded prediction.logged v2 as rows, read straight from the typed
