@@ -1,7 +1,7 @@
 import { EventBus, InProcessTransport, type OutgoingMessage } from '@mlops/bus';
 import { decodeEvent, decodePredictionTensors, payloadSchemas, PredictionRows, type EventEnvelope } from '@mlops/contracts';
 import type { Feeds } from './batcher';
-import { predictionMessage, validatedPredictionEvent, type PredictionBatch } from './prediction-event';
+import { predictionMessage, predictionMessages, validatedPredictionEvent, type PredictionBatch } from './prediction-event';
 import { PredictionLog } from './prediction-log';
 
 const batch = (over: Partial<PredictionBatch> = {}): PredictionBatch => ({
@@ -106,6 +106,23 @@ describe('predictionMessage (prediction.logged v2: one event per request, its te
       big: 2 ** 53, short: -300, byte: 255, mid: 65535, int: -2147483648,
     });
     expect(rows.outputs(0)).toEqual({ score: [0.5, 0.25] });
+  });
+});
+
+describe('predictionMessages (a request too large for one event)', () => {
+  it('splits by runs of rows that fit, each a complete event with the request\'s own row numbers in its ids', () => {
+    const b = batch();
+    // 2 rows of about 30 bytes each (FP32 x3, BOOL, INT64, BYTES; outputs INT64, FP32 x2, BOOL): one row per event
+    const messages = predictionMessages(b, [0, 1], new Date(), 40);
+    expect(messages).toHaveLength(2);
+    const [first, second] = messages.map(consumed);
+    expect(first.data).toMatchObject({ predictionIds: ['req-"1":0'], rows: [0] });
+    expect(second.data).toMatchObject({ predictionIds: ['req-"1":1'], rows: [0] });
+    expect(inputsOf(rowsOf(second), 0)).toEqual({ 'input[0]': Math.fround(1e-7), 'input[1]': 0, 'input[2]': 7.25, flag: false, count: -9, text: 'é' });
+    expect(rowsOf(second).outputs(0)).toEqual({ label: 0, probabilities: [Math.fround(0.9), Math.fround(0.1)], ok: 1 });
+    // a run with no sampled row publishes nothing; under the limit it is one event
+    expect(predictionMessages(b, [1], new Date(), 40).map((m) => consumed(m).data)).toEqual([expect.objectContaining({ predictionIds: ['req-"1":1'], rows: [0] })]);
+    expect(predictionMessages(b, [0, 1])).toHaveLength(1);
   });
 });
 

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { EventBus, OutgoingMessage } from '@mlops/bus';
-import { predictionMessage, type PredictionBatch } from './prediction-event';
+import { predictionMessages, type PredictionBatch } from './prediction-event';
 
 export interface PredictionLogOptions {
   /** Share of rows logged, 0..1. */
@@ -78,7 +78,7 @@ export class PredictionLog {
       while (this.buffer.length > 0 && messages.length < chunk) {
         const entry = this.buffer.shift()!;
         try {
-          messages.push(predictionMessage(entry, entry.rows, time));
+          messages.push(...predictionMessages(entry, entry.rows, time));
           rows += entry.rows.length;
         } catch (error) {
           this.stats.failed += entry.rows.length;
