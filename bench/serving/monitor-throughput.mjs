@@ -65,7 +65,8 @@ async function waitUntil(check) {
 }
 
 async function backlog(batch) {
-  const transport = new InProcessTransport({ retainMessages: batch.length });
+  // All of it kept until read (the default keeps 16 MB a topic).
+  const transport = new InProcessTransport({ retainMessages: batch.length, retainBytes: Number.MAX_SAFE_INTEGER });
   const bus = new EventBus(transport);
   for (let i = 0; i < batch.length; i += CHUNK) await bus.publishMessages(batch.slice(i, i + CHUNK));
   return transport;
