@@ -67,7 +67,8 @@ export class LabelJoin {
   onPrediction(predictionId: string, model: string, version: number, outputs: RowOutputs, now: number): Promise<void> | undefined {
     const outcome = outcomeOf(outputs, this.outputs);
     if (outcome) this.pending.add(predictionId, { model, version, outcome, at: now });
-    const early = outcome ? this.early.take(predictionId) : undefined;
+    // Most predictions have no label waiting: no lookup while none is.
+    const early = outcome && this.early.size > 0 ? this.early.take(predictionId) : undefined;
     return early ? this.onLabel(early) : undefined;
   }
 
