@@ -1,17 +1,17 @@
 // CPU cost of prediction logging per row (not a timed test): the same 100-row request
 // (30 FP32 features, outputs label INT64 + probabilities FP32 [100,2], as the bench model)
-// published to an in-process bus (a) through the zod reference, one createEvent + JSON.stringify
-// per row (its FP32 values go through a decimal string each, like the writer's), and (b) the
-// way PredictionLog does it, PredictionMessageWriter straight to JSON bytes.
+// published to an in-process bus as one prediction.logged v2 event (a) through the zod
+// reference, createEvent + JSON.stringify, and (b) the way PredictionLog does it,
+// predictionMessage (the codec's base64 of the tensors, no zod pass).
 // Reports process CPU time (user+system) per row, which other load on the machine disturbs
-// less than wall time. (c) is (b) without the bus: what building the JSON costs alone.
+// less than wall time. (c) is (b) without the bus: what building the event costs alone.
 // usage: npm run build && node bench/serving/logging-cost.mjs [ROUNDS]
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 const require = createRequire(import.meta.url);
 const root = resolve(import.meta.dirname, '../..');
 const { EventBus, InProcessTransport } = require(resolve(root, 'dist/libs/bus/src/index.js'));
-const { PredictionMessageWriter, validatedPredictionEvent } = require(resolve(root, 'dist/services/serving/src/prediction-event.js'));
+const { predictionMessage, validatedPredictionEvent } = require(resolve(root, 'dist/services/serving/src/prediction-event.js'));
 
 const rows = 100;
 const rounds = Number(process.argv[2] ?? 300);
@@ -36,16 +36,8 @@ async function cpuPerRow(name, publishRequest) {
 }
 
 console.log(`prediction.logged CPU per row, ${rows}-row requests x ${rounds}, node ${process.version}`);
-const old = await cpuPerRow('(a) createEvent (zod) + JSON.stringify per row, bus.publish', (bus) =>
-  bus.publish(Array.from({ length: rows }, (_, r) => validatedPredictionEvent(batch, r))),
-);
-const writer = new PredictionMessageWriter();
-const now = await cpuPerRow('(b) PredictionMessageWriter, bus.publishMessages', (bus) => {
-  writer.begin(batch);
-  return bus.publishMessages(Array.from({ length: rows }, (_, r) => writer.row(r)));
-});
-await cpuPerRow('(c) PredictionMessageWriter alone (building, no publish)', async () => {
-  writer.begin(batch);
-  for (let r = 0; r < rows; r++) writer.row(r);
-});
+const all = Array.from({ length: rows }, (_, r) => r);
+const old = await cpuPerRow('(a) createEvent (zod) + JSON.stringify, bus.publish', (bus) => bus.publish([validatedPredictionEvent(batch, all)]));
+const now = await cpuPerRow('(b) predictionMessage, bus.publishMessages', (bus) => bus.publishMessages([predictionMessage(batch, all)]));
+await cpuPerRow('(c) predictionMessage alone (building, no publish)', async () => void predictionMessage(batch, all));
 console.log(`  (a)/(b): ${(old / now).toFixed(2)}x`);

@@ -77,6 +77,16 @@ if [[ ${PEER:-1} == 1 ]]; then
   stop_servers
 fi
 
+# (f) REST: ours (REST v2) against MLServer's REST under an HTTP load generator goes here, with the
+# same points (1 and 100 rows, the concurrencies above); the REST endpoint is not part of this bench yet.
+
+# (g) the monitor: serving's prediction.logged (v2) through the monitoring service's consumer path
+# against a no-op consumer on the same in-process bus (bench/serving/monitor-throughput.mjs)
+if [[ ${MONITOR:-1} == 1 ]]; then
+  echo "[bench] monitor throughput" >&2
+  timeout 600 "${SERVER_CPU[@]}" node "$HERE/monitor-throughput.mjs" "$OUT/monitor.json" >&2
+fi
+
 node -e '
 const [out, conc, half, secs, warm, pin, ghzV, halfC, oursEnv, peerV, connections, echoProcesses, peerWorkers] = process.argv.slice(1);
 const os = require("os");

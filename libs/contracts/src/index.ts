@@ -1,3 +1,5 @@
 export * from './envelope';
 export * from './payloads';
 export * from './topics';
+export * from './prediction-tensors';
+export * from './prediction-rows';

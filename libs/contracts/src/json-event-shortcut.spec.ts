@@ -1,5 +1,5 @@
 import { acceptJsonEvent } from './json-event-shortcut';
-import { ContractViolation, createEvent, decodeEvent, parseEvent } from './index';
+import { ContractViolation, createEvent, decodeEvent, encodePredictionTensors, parseEvent } from './index';
 
 const prediction = createEvent('prediction.logged', {
   source: 'serving',
@@ -13,6 +13,25 @@ const prediction = createEvent('prediction.logged', {
     latencyMs: 1.5,
     requestKey: 'r-1',
   },
+});
+
+/** A v2 event: two rows, one FP32 [2,2] input, a BYTES input, an INT64 output; row 1 sampled. */
+const tensors = createEvent('prediction.logged', {
+  source: 'serving',
+  subject: 'churn',
+  data: encodePredictionTensors({
+    model: 'churn',
+    version: 3,
+    requestKey: 'r-1',
+    latencyMs: 1.5,
+    predictionIds: ['r-1:1'],
+    rows: [1],
+    inputs: [
+      { name: 'x', datatype: 'FP32', shape: [2, 2], data: Float32Array.from([1, 2, 3, 4]) },
+      { name: 's', datatype: 'BYTES', shape: [2], data: ['a', 'bc'] },
+    ],
+    outputs: [{ name: 'label', datatype: 'INT64', shape: [2], data: BigInt64Array.from([0n, 1n]) }],
+  }),
 });
 
 const label = createEvent('label.observed', {
@@ -77,6 +96,14 @@ const CANDIDATES: unknown[] = [
   '2024-05-01T10:00:00',
   'label.observed',
   'model.registered',
+  2,
+  1,
+  'FP32',
+  'BYTES',
+  'AAAAAA==',
+  'AAAAAAAAAAA=',
+  'AAAAAAAAAAAAAAAAAAAAAA==',
+  '!!!!',
 ];
 
 /** A copy of `base` (as JSON) with the value at `path` replaced, or removed. */
@@ -116,6 +143,36 @@ const PREDICTION_PATHS: (string | number)[][] = [
   ['data', 'undeclared'],
 ];
 
+const TENSOR_PATHS: (string | number)[][] = [
+  ['data'],
+  ['data', 'schemaVersion'],
+  ['data', 'model'],
+  ['data', 'version'],
+  ['data', 'requestKey'],
+  ['data', 'latencyMs'],
+  ['data', 'predictionIds'],
+  ['data', 'predictionIds', 0],
+  ['data', 'predictionIds', 1],
+  ['data', 'rows'],
+  ['data', 'rows', 0],
+  ['data', 'rows', 1],
+  ['data', 'inputs'],
+  ['data', 'inputs', 0],
+  ['data', 'inputs', 1],
+  ['data', 'inputs', 0, 'name'],
+  ['data', 'inputs', 0, 'datatype'],
+  ['data', 'inputs', 0, 'shape'],
+  ['data', 'inputs', 0, 'shape', 0],
+  ['data', 'inputs', 0, 'shape', 1],
+  ['data', 'inputs', 0, 'data'],
+  ['data', 'inputs', 1, 'data'],
+  ['data', 'inputs', 1, 'undeclared'],
+  ['data', 'outputs'],
+  ['data', 'outputs', 0, 'name'],
+  ['data', 'outputs', 0, 'data'],
+  ['data', 'undeclared'],
+];
+
 const LABEL_PATHS: (string | number)[][] = [['type'], ['data'], ['undeclared'], ['data', 'predictionId'], ['data', 'model'], ['data', 'label'], ['data', 'undeclared']];
 
 /** Texts JSON.stringify cannot produce: an own "__proto__" key, fields in another order. */
@@ -135,13 +192,15 @@ const cases: string[] = [
   JSON.stringify(prediction),
   JSON.stringify(label),
   ...PREDICTION_PATHS.flatMap((path) => CANDIDATES.map((c) => mutate(prediction, path, c))),
+  JSON.stringify(tensors),
+  ...TENSOR_PATHS.flatMap((path) => CANDIDATES.map((c) => mutate(tensors, path, c))),
   ...LABEL_PATHS.flatMap((path) => CANDIDATES.map((c) => mutate(label, path, c))),
   ...HANDWRITTEN,
 ];
 
 describe('acceptJsonEvent (the zod shortcut of decodeEvent)', () => {
-  it('takes the shortcut for valid prediction.logged and label.observed events, with the result zod gives', () => {
-    for (const event of [prediction, label]) {
+  it('takes the shortcut for valid prediction.logged (v1 and v2) and label.observed events, with the result zod gives', () => {
+    for (const event of [prediction, tensors, label]) {
       const text = JSON.stringify(event);
       const accepted = acceptJsonEvent(JSON.parse(text));
       expect(accepted).toBeDefined();

@@ -1,4 +1,4 @@
-// A shortcut past zod for the high-volume events (prediction.logged, label.observed), which
+// A shortcut past zod for the high-volume events (prediction.logged v1 and v2, label.observed), which
 // the monitor decodes tens of thousands of times a second: a hand-written check that accepts
 // a value only when the zod schemas of envelope.ts and payloads.ts certainly accept it, and
 // then returns what zod would return. Anything else (an invalid value, an undeclared field
@@ -7,6 +7,7 @@
 // to the same result over a sweep of valid and broken events.
 import { z } from 'zod';
 import type { AnyEvent } from './envelope';
+import { PREDICTION_TENSORS_VERSION, predictionTensorsIssues, TENSOR_DATATYPES, type TensorDatatype, type WireTensor } from './prediction-tensors';
 
 /** The patterns behind the envelope's z.uuid() and z.iso.datetime({ offset: true }). */
 const UUID = z.regexes.uuid();
@@ -48,10 +49,52 @@ function isOutput(v: unknown): boolean {
   return true;
 }
 
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const DATATYPES = new Set<unknown>(TENSOR_DATATYPES);
+
+/** A v2 wire tensor, rebuilt in the schema's key order; undefined when it is not certainly one. */
+function wireTensor(t: unknown): WireTensor | undefined {
+  if (!isObject(t) || keyCount(t) !== 4) return undefined;
+  const { name, datatype, shape, data } = t;
+  if (!isName(name) || !DATATYPES.has(datatype) || !Array.isArray(shape) || typeof data !== 'string') return undefined;
+  for (let k = 0; k < shape.length; k++) if (!isCount(shape[k])) return undefined;
+  return { name, datatype: datatype as TensorDatatype, shape, data };
+}
+
+function wireTensors(list: unknown, min: number): WireTensor[] | undefined {
+  if (!Array.isArray(list) || list.length < min) return undefined;
+  const out: WireTensor[] = [];
+  for (const t of list) {
+    const tensor = wireTensor(t);
+    if (!tensor) return undefined;
+    out.push(tensor);
+  }
+  return out;
+}
+
+/** prediction.logged v2: field types here, sizes and rows by the codec's own check (the schema's superRefine). */
+function predictionTensors(d: JsonObject): JsonObject | undefined {
+  const { model, version, requestKey, latencyMs, predictionIds, rows } = d;
+  if (keyCount(d) !== (requestKey === undefined ? 8 : 9)) return undefined;
+  if (!isName(model) || !Number.isSafeInteger(version) || (version as number) <= 0) return undefined;
+  if (!isNumber(latencyMs) || latencyMs < 0 || (requestKey !== undefined && typeof requestKey !== 'string')) return undefined;
+  if (!Array.isArray(predictionIds) || !Array.isArray(rows)) return undefined;
+  for (let k = 0; k < predictionIds.length; k++) if (!isText(predictionIds[k])) return undefined;
+  for (let k = 0; k < rows.length; k++) if (!isCount(rows[k])) return undefined;
+  const inputs = wireTensors(d.inputs, 1);
+  const outputs = wireTensors(d.outputs, 0);
+  if (!inputs || !outputs || predictionTensorsIssues({ inputs, outputs, rows, predictionIds }).length > 0) return undefined;
+  const data: JsonObject = { schemaVersion: PREDICTION_TENSORS_VERSION, model, version };
+  if (requestKey !== undefined) data.requestKey = requestKey;
+  Object.assign(data, { latencyMs, predictionIds, rows, inputs, outputs });
+  return data;
+}
+
 /** The payload objects in zod's output key order (the schema's), or undefined. */
 const payloadShortcuts: Partial<Record<AnyEvent['type'], (data: unknown) => JsonObject | undefined>> = {
   'prediction.logged': (d) => {
     if (!isObject(d)) return undefined;
+    if (d.schemaVersion === PREDICTION_TENSORS_VERSION) return predictionTensors(d);
     const { predictionId, model, version, inputs, outputs, latencyMs, requestKey } = d;
     if (keyCount(d) !== (requestKey === undefined ? 6 : 7)) return undefined;
     if (!isText(predictionId) || !isName(model) || !Number.isSafeInteger(version) || (version as number) <= 0) return undefined;

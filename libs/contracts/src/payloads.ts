@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PREDICTION_TENSORS_VERSION, predictionTensorsIssues, TENSOR_DATATYPES } from './prediction-tensors';
 import type { EventType } from './topics';
 
 const name = z.string().min(1).max(200);
@@ -23,6 +24,43 @@ const featureDrift = z.object({
   threshold: z.number(),
   drifted: z.boolean(),
 });
+
+/** prediction.logged v1: one event per row, values as JSON (still read; serving writes v2). */
+const predictionRow = z.object({
+  schemaVersion: z.literal(1).optional(),
+  predictionId: z.string().min(1),
+  model: name,
+  version: z.number().int().positive(),
+  inputs: z.record(z.string(), scalar),
+  outputs: z.record(z.string(), z.union([z.number(), z.array(z.number()), z.string()])),
+  latencyMs: z.number().nonnegative(),
+  requestKey: z.string().optional(),
+});
+
+/** A tensor of prediction.logged v2: base64 of its little-endian bytes (prediction-tensors.ts). */
+const wireTensor = z.object({
+  name,
+  datatype: z.enum(TENSOR_DATATYPES),
+  shape: z.array(z.number().int().nonnegative()),
+  data: z.string(),
+});
+
+/** prediction.logged v2: one event per request (or batch), its tensors as binary columns. */
+const predictionTensors = z
+  .object({
+    schemaVersion: z.literal(PREDICTION_TENSORS_VERSION),
+    model: name,
+    version: z.number().int().positive(),
+    requestKey: z.string().optional(),
+    latencyMs: z.number().nonnegative(),
+    predictionIds: z.array(z.string().min(1)),
+    rows: z.array(z.number().int().nonnegative()),
+    inputs: z.array(wireTensor).min(1),
+    outputs: z.array(wireTensor),
+  })
+  .superRefine((payload, ctx) => {
+    for (const issue of predictionTensorsIssues(payload)) ctx.addIssue({ code: 'custom', path: issue.field.split('.'), message: issue.message });
+  });
 
 /** One payload schema per event type; the event type is also the topic name. */
 export const payloadSchemas = {
@@ -142,15 +180,8 @@ export const payloadSchemas = {
     trafficShare: z.number().min(0).max(1),
     error: z.string().optional(),
   }),
-  'prediction.logged': z.object({
-    predictionId: z.string().min(1),
-    model: name,
-    version: z.number().int().positive(),
-    inputs: z.record(z.string(), scalar),
-    outputs: z.record(z.string(), z.union([z.number(), z.array(z.number()), z.string()])),
-    latencyMs: z.number().nonnegative(),
-    requestKey: z.string().optional(),
-  }),
+  /** v2 (`schemaVersion: 2`): one event per request with its tensors; v1 (no schemaVersion): one event per row. */
+  'prediction.logged': z.discriminatedUnion('schemaVersion', [predictionTensors, predictionRow]),
   'label.observed': z.object({
     predictionId: z.string().min(1),
     model: name.optional(),

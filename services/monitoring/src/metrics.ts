@@ -5,7 +5,7 @@ export class MonitoringMetrics {
   readonly registry = new Registry();
   readonly predictions = new Counter({
     name: 'mlops_monitoring_predictions_total',
-    help: 'prediction.logged events applied to drift windows',
+    help: 'logged predictions (rows of prediction.logged) applied to drift windows',
     labelNames: ['model', 'version'] as const,
     registers: [this.registry],
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
-import { createEvent, decodeEvent, type AnyEvent, type EventEnvelope, type EventType } from '@mlops/contracts';
+import { createEvent, decodeEvent, encodePredictionTensors, type AnyEvent, type EventEnvelope, type EventType } from '@mlops/contracts';
 import { waitFor } from '../../../test/support/wait-for';
 import { startMonitoring, type MonitoringApp } from './monitoring.app';
 import { loadMonitoringConfig } from './monitoring.config';
@@ -23,6 +23,26 @@ function writeDataset(dir: string, name: string, rows: number): string {
   const uri = join(dir, `${name}.arrow`);
   writeFileSync(uri, tableToIPC(tableFromArrays({ a, b, label }), 'file'));
   return uri;
+}
+
+/** A request's predictions as serving logs them (prediction.logged v2): inputs FP32 [rows,2], label INT64, probabilities FP32 [rows,2]. */
+function tensorEvent(model: string, version: number, rows: { id: string; inputs: number[]; predicted: number }[]): AnyEvent {
+  return createEvent('prediction.logged', {
+    source: 'serving',
+    subject: model,
+    data: encodePredictionTensors({
+      model,
+      version,
+      latencyMs: 1,
+      predictionIds: rows.map((r) => r.id),
+      rows: rows.map((_, i) => i),
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [rows.length, 2], data: Float32Array.from(rows.flatMap((r) => r.inputs)) }],
+      outputs: [
+        { name: 'label', datatype: 'INT64', shape: [rows.length], data: BigInt64Array.from(rows.map((r) => BigInt(r.predicted))) },
+        { name: 'probabilities', datatype: 'FP32', shape: [rows.length, 2], data: Float32Array.from(rows.flatMap((r) => [1 - r.predicted, r.predicted])) },
+      ],
+    }),
+  }) as AnyEvent;
 }
 
 /** A monitor on one SQLite file and one in-process log; restartable like a process. */
@@ -112,20 +132,29 @@ class Harness {
     return this.publish(createEvent('model.promoted', { source: 'registry', subject: model, data: { model, version, alias: 'champion' } }) as AnyEvent);
   }
 
-  /** Binary predictions of a version: `correct` of them predict the label they will get. */
-  async predictAndLabel(model: string, version: number, n: number, { correct = n, labelled = n } = {}): Promise<void> {
+  /**
+   * Binary predictions of a version: `correct` of them predict the label they will get. As
+   * v1 events (one per row) or v2 (serving's: one per request of `perRequest` rows, tensors).
+   */
+  async predictAndLabel(model: string, version: number, n: number, { correct = n, labelled = n, format = 'v1', perRequest = 10 } = {}): Promise<void> {
     const ids: { id: string; truth: number }[] = [];
-    const predictions = Array.from({ length: n }, (_, i) => {
+    const rows = Array.from({ length: n }, (_, i) => {
       const id = `${model}-${version}-${this.sent++}`;
       const truth = i % 2;
       const predicted = i < correct ? truth : 1 - truth;
       ids.push({ id, truth });
-      return createEvent('prediction.logged', {
-        source: 'serving',
-        subject: model,
-        data: { predictionId: id, model, version, inputs: { 'input[0]': i / n, 'input[1]': 1 }, outputs: { label: predicted, probabilities: [1 - predicted, predicted] }, latencyMs: 1 },
-      }) as AnyEvent;
+      return { id, inputs: [i / n, 1], predicted };
     });
+    const predictions =
+      format === 'v2'
+        ? Array.from({ length: Math.ceil(n / perRequest) }, (_, r) => tensorEvent(model, version, rows.slice(r * perRequest, (r + 1) * perRequest)))
+        : rows.map(({ id, inputs, predicted }) =>
+            createEvent('prediction.logged', {
+              source: 'serving',
+              subject: model,
+              data: { predictionId: id, model, version, inputs: { 'input[0]': inputs[0], 'input[1]': inputs[1] }, outputs: { label: predicted, probabilities: [1 - predicted, predicted] }, latencyMs: 1 },
+            }) as AnyEvent,
+          );
     await this.publish(predictions);
     await waitFor(async () => {
       const values = (await this.monitor.metrics.predictions.get()).values;
@@ -284,6 +313,52 @@ describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 3
     const status = await h.status('good');
     expect(status.canary).toBeNull();
     expect(status.canaries).toEqual([expect.objectContaining({ version: 2, status: 'ended', endedReason: 'promoted to champion', verdict: expect.objectContaining({ verdict: 'promote' }) })]);
+  });
+
+  it('reads prediction.logged v2 (a request\'s tensors) and v1 side by side: every row in the drift window, labels joined by prediction id', async () => {
+    h = new Harness(join(dir, 'formats.db'));
+    await h.start();
+    await h.lineage('formats', 1, uri);
+    await h.deployed('formats', 1, 1);
+    await waitFor(async () => (await fetch(`${h.monitor.url}/models/formats/versions/1/reference`)).ok, 'the reference of formats v1');
+    await h.predictAndLabel('formats', 1, 95, { correct: 76, format: 'v2', perRequest: 10 }); // 10 events, the last of 5 rows
+    await h.predictAndLabel('formats', 1, 5, { correct: 4 });
+    const performance = await fetch(`${h.monitor.url}/models/formats/versions/1/performance`).then(json);
+    expect(performance).toMatchObject({ labels: 100, metrics: { accuracy: 0.8 } });
+    expect(await fetch(`${h.monitor.url}/models/formats/versions/1/reference`).then(json)).toMatchObject({ pending: 100 });
+  });
+
+  it('dead-letters a v2 event whose tensors do not decode, with the reason, and goes on with the next', async () => {
+    h = new Harness(join(dir, 'dlq.db'));
+    await h.start();
+    const dead: { error?: string; id?: string }[] = [];
+    const dlq = await h.producer.subscribe({
+      group: 'dlq-observer',
+      topics: ['prediction.logged.dlq'],
+      fromBeginning: true,
+      handle: async (m) => void dead.push({ error: m.headers['dlq-error'], id: m.headers['event-id'] }),
+    });
+    const bad = tensorEvent('dlq', 1, [{ id: 'dlq-bad', inputs: [0.5, 1], predicted: 1 }]);
+    if (bad.type !== 'prediction.logged' || bad.data.schemaVersion !== 2) throw new Error('v2 expected');
+    // The right length for its 8 bytes (so it passes the contract's size check), but not base64.
+    bad.data.inputs[0].data = `${'!'.repeat(11)}=`;
+    await h.publish(bad);
+    await h.predictAndLabel('dlq', 1, 4, { format: 'v2', perRequest: 2 });
+    const [letter] = await waitFor(() => (dead.length ? dead : undefined), 'the dead letter');
+    await dlq.stop();
+    expect(letter).toEqual({ id: bad.id, error: 'prediction.logged tensors do not decode: data.inputs.0.data: not base64 (characters outside the alphabet)' });
+    expect(await h.labelCount('dlq', 1)).toBe(4);
+  });
+
+  it('decides a canary logged as v2 events, counting each row as a prediction', async () => {
+    h = new Harness(join(dir, 'rollback-v2.db'));
+    await h.start();
+    await championAndCanary('badv2');
+    await h.predictAndLabel('badv2', 1, 60, { correct: 54, format: 'v2' }); // 0.9
+    await h.predictAndLabel('badv2', 2, 60, { correct: 42, format: 'v2' }); // 0.7
+    await h.predictAndLabel('badv2', 2, 40, { labelled: 0, format: 'v2' });
+    const [verdict] = await waitFor(() => (h.of('canary.evaluated').length ? h.of('canary.evaluated') : undefined), 'canary.evaluated');
+    expect(verdict.data).toMatchObject({ verdict: 'rollback', metric: 'accuracy', canaryValue: 0.7, championValue: 0.9, labels: 60, predictions: 100 });
   });
 
   it('rolls back a canary worse than the champion by more than the tolerance, naming both values', async () => {

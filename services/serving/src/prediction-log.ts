@@ -1,13 +1,13 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { EventBus, OutgoingMessage } from '@mlops/bus';
-import { PredictionMessageWriter, type PredictionBatch } from './prediction-event';
+import { predictionMessages, type PredictionBatch } from './prediction-event';
 
 export interface PredictionLogOptions {
   /** Share of rows logged, 0..1. */
   sampleRate: number;
   /** Most rows waiting to be published; beyond that rows are dropped (and counted). */
   capacity: number;
-  /** Events per bus publish call; the event loop gets a turn between calls. */
+  /** Events (requests) per bus publish call; the event loop gets a turn between calls. */
   chunk?: number;
   random?: () => number;
   logger?: { warn(message: string): void };
@@ -29,16 +29,17 @@ interface Entry extends PredictionBatch {
 }
 
 /**
- * Publishes `prediction.logged`, one event per sampled row, off the response path: record()
- * only samples row numbers and appends references to the request's tensors to a bounded
- * buffer; after the response is handed to gRPC (setImmediate) the events are written as JSON
- * (PredictionMessageWriter: no per-row zod pass) and published in chunks, yielding to the
- * event loop between chunks. A full buffer drops rows and counts them (stats.dropped) rather
- * than slowing or failing inference; a failed publish is counted too (stats.failed).
+ * Publishes `prediction.logged` (v2), one event per request holding its tensors and the
+ * sampled row numbers, off the response path: record() only samples row numbers and appends
+ * references to the request's tensors to a bounded buffer; after the response is handed to
+ * gRPC (setImmediate) each request's event is built (predictionMessage: the tensors' bytes
+ * in base64, no number formatted, no zod pass) and published in chunks, yielding to the event
+ * loop between chunks. A full buffer drops rows and counts them (stats.dropped) rather than
+ * slowing or failing inference; a failed publish is counted too (stats.failed). The stats
+ * count rows, as before.
  */
 export class PredictionLog {
   private readonly buffer: Entry[] = [];
-  private readonly writer = new PredictionMessageWriter();
   private pendingRows = 0;
   private draining?: Promise<void>;
   private lastWarning = 0;
@@ -72,26 +73,25 @@ export class PredictionLog {
     const chunk = this.options.chunk ?? 200;
     while (this.buffer.length > 0) {
       const messages: OutgoingMessage[] = [];
+      let rows = 0;
       const time = new Date();
       while (this.buffer.length > 0 && messages.length < chunk) {
         const entry = this.buffer.shift()!;
-        this.writer.begin(entry, time);
-        for (const row of entry.rows) {
-          try {
-            messages.push(this.writer.row(row));
-          } catch (error) {
-            this.stats.failed++;
-            this.warn(`prediction.logged not built: ${(error as Error).message}`);
-          }
+        try {
+          messages.push(...predictionMessages(entry, entry.rows, time));
+          rows += entry.rows.length;
+        } catch (error) {
+          this.stats.failed += entry.rows.length;
+          this.warn(`prediction.logged not built: ${(error as Error).message}`);
         }
         this.pendingRows -= entry.rows.length;
       }
       try {
         if (messages.length > 0) await this.bus.publishMessages(messages);
-        this.stats.published += messages.length;
+        this.stats.published += rows;
       } catch (error) {
-        this.stats.failed += messages.length;
-        this.warn(`${messages.length} prediction.logged events not published: ${(error as Error).message}`);
+        this.stats.failed += rows;
+        this.warn(`${messages.length} prediction.logged events (${rows} rows) not published: ${(error as Error).message}`);
       }
       this.stats.pending = this.pendingRows;
       // Requests waiting on the socket go first; logging resumes after them.

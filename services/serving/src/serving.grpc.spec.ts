@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
-import { createEvent, decodeEvent, type EventEnvelope } from '@mlops/contracts';
+import { createEvent, decodeEvent, decodePredictionTensors, PredictionRows, type EventEnvelope } from '@mlops/contracts';
 import { interopPython } from '../../../test/support/python';
 import { freePort } from '../../../test/support/service-process';
 import { waitFor } from '../../../test/support/wait-for';
@@ -205,20 +205,20 @@ describe('serving: KServe v2 gRPC (in-process bus, real onnxruntime, sklearn mod
     expectClose(response.outputs[1].contents.fp32_contents, probabilities.flat());
   });
 
-  it('publishes prediction.logged per row, off the response path', async () => {
+  it('publishes prediction.logged per request (its tensors, every row sampled), off the response path', async () => {
     const rows = models.expected.logreg_v2.rows.slice(0, 3);
     await call(client, 'ModelInfer', { model_name: 'churn', id: 'logged-1', inputs: [typedInput(rows)] });
-    const mine = await waitFor(() => {
-      const found = logged.filter((e) => e.data.requestKey === 'logged-1');
-      return found.length === 3 ? found : undefined;
-    }, 'three prediction.logged events');
-    const first = mine.find((e) => e.data.predictionId === 'logged-1:0')!;
-    expect(first).toMatchObject({ source: 'serving', subject: 'churn', data: { model: 'churn', version: 2 } });
-    expect(first.data.inputs['input[0]']).toBeCloseTo(rows[0][0], 5);
-    expect(Object.keys(first.data.inputs)).toHaveLength(30);
-    expect(first.data.outputs.label).toBe(models.expected.logreg_v2.label[0]);
-    expectClose(first.data.outputs.probabilities as number[], models.expected.logreg_v2.probabilities[0]);
-    expect(first.data.latencyMs).toBeGreaterThanOrEqual(0);
+    const event = await waitFor(() => logged.find((e) => e.data.requestKey === 'logged-1'), 'the prediction.logged event');
+    expect(event).toMatchObject({ source: 'serving', subject: 'churn', data: { schemaVersion: 2, model: 'churn', version: 2, rows: [0, 1, 2] } });
+    if (event.data.schemaVersion !== 2) throw new Error('v2 expected');
+    expect(event.data.predictionIds).toEqual(['logged-1:0', 'logged-1:1', 'logged-1:2']);
+    const view = new PredictionRows(decodePredictionTensors(event.data));
+    const first = view.fillInputs(0, {});
+    expect(first['input[0]']).toBeCloseTo(rows[0][0], 5);
+    expect(Object.keys(first)).toHaveLength(30);
+    expect(view.outputs(0).label).toBe(models.expected.logreg_v2.label[0]);
+    expectClose(view.outputs(0).probabilities as number[], models.expected.logreg_v2.probabilities[0]);
+    expect(event.data.latencyMs).toBeGreaterThanOrEqual(0);
     expect(serving.predictions.stats.dropped).toBe(0);
   });
 

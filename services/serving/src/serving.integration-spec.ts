@@ -74,8 +74,8 @@ describe('serving on real Kafka (own process, production entry point)', () => {
     expect(report.bad_shape.status).toBe('StatusCode.INVALID_ARGUMENT');
     const rows = models.expected.logreg_v1.rows.length;
     await waitFor(
-      () => seen.filter((e) => e.type === 'prediction.logged' && e.data.requestKey === 'triton-1').length === rows,
-      `${rows} prediction.logged events on Kafka`,
+      () => seen.some((e) => e.type === 'prediction.logged' && e.data.requestKey === 'triton-1' && e.data.schemaVersion === 2 && (e.data.predictionIds as string[]).length === rows),
+      `prediction.logged of the request's ${rows} rows on Kafka`,
     );
   });
 

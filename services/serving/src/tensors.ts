@@ -1,6 +1,5 @@
 import { endianness } from 'node:os';
 import { InvalidInputError } from '@mlops/errors';
-import { float32Decimal } from './float32-decimal';
 
 /** KServe v2 datatypes. */
 export const V2_DATATYPES = [
@@ -230,34 +229,5 @@ export function concatData(parts: TensorData[]): TensorData {
   return out;
 }
 
-/** An IEEE 754 half-precision value from its 16 bits (FP16 data is kept as those bits). */
-export function halfToNumber(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
-
-/**
- * Row i of a tensor's data as JSON-friendly values (for prediction events): FP16 decoded from
- * its bits, FP32 as the shortest decimal that reads back as the same float32 (what the event
- * writer writes), INT64 as a number.
- */
-export function rowValues(t: HostTensor, row: number): (number | string | boolean)[] {
-  const size = elementCount(t.shape.slice(1));
-  const out: (number | string | boolean)[] = [];
-  for (let i = row * size; i < (row + 1) * size; i++) {
-    const v = t.data[i];
-    if (typeof v === 'bigint') out.push(Number(v));
-    else if (typeof v === 'string') out.push(v);
-    else if (t.datatype === 'BOOL') out.push(v !== 0);
-    else if (t.datatype === 'FP16') out.push(float32Value(halfToNumber(v)));
-    else if (t.datatype === 'FP32') out.push(float32Value(v));
-    else out.push(v);
-  }
-  return out;
-}
-
-const float32Value = (n: number) => (Number.isFinite(n) ? Number(float32Decimal(n)) : n);
+/** FP16 data is kept as its 16 bits; the contract's codec decodes them the same way for the monitor. */
+export { halfToNumber } from '@mlops/contracts';

@@ -9,6 +9,7 @@ import { CLOCK, MONITORING_LOG, type Clock, type MonitoringLog } from '../monito
 import { Cooldowns } from '../state/cooldowns';
 import { Outbox } from '../state/outbox';
 import { WriteLane } from '../state/write-lane';
+import type { LoggedRows } from '../predictions/logged-rows';
 import { referenceBodySchema, type ReferenceBody, type ReferenceSource } from './reference-body';
 
 export interface WindowResult {
@@ -35,10 +36,10 @@ interface VersionState {
   windows: number;
 }
 
-/** What one prediction changed in the drift windows. */
+/** What one event's predictions changed in the drift windows. */
 export interface DriftObservation {
-  /** The drift.detected to publish (see `publish`). */
-  drift?: EventEnvelope<'drift.detected'>;
+  /** The drift.detected events to publish (see `publish`), one per window that drifted. */
+  drifts?: EventEnvelope<'drift.detected'>[];
   /** The reference the version just learned from its first predictions (to store). */
   learned?: ReferenceBody;
 }
@@ -138,14 +139,30 @@ export class DriftWatch {
     };
   }
 
-  /** Applies one prediction to its version's window (O(1) until the window is full). */
-  onPrediction(event: EventEnvelope<'prediction.logged'>): DriftObservation {
-    const { model, version, inputs } = event.data;
+  /**
+   * Applies an event's predictions, row by row, to their version's window (O(1) per row
+   * until the window is full): a batch can fill (and so close) more than one window.
+   */
+  onPredictions(rows: LoggedRows, time: string): DriftObservation {
+    const { model, version } = rows;
     const state = this.state(model, version);
-    this.metrics.predictions.inc({ model, version: String(version) });
+    this.metrics.predictions.inc({ model, version: String(version) }, rows.length);
+    let observation = NOTHING;
+    for (let k = 0; k < rows.length; k++) {
+      const { drift, learned } = this.onRow(state, time, rows.inputs(k));
+      if (!drift && !learned) continue;
+      if (observation === NOTHING) observation = {};
+      if (learned) observation.learned = learned;
+      if (drift) (observation.drifts ??= []).push(drift);
+    }
+    return observation;
+  }
+
+  private onRow(state: VersionState, time: string, inputs: Record<string, Scalar>): { drift?: EventEnvelope<'drift.detected'>; learned?: ReferenceBody } {
     if (!state.detector) {
       if (this.options.referenceFromFirst > 0) {
-        state.learning.push(inputs);
+        // A copy: a v2 event's row view refills one object per row.
+        state.learning.push({ ...inputs });
         if (state.learning.length >= this.options.referenceFromFirst) {
           const learned = { rows: state.learning };
           this.install(state, learned);
@@ -155,8 +172,8 @@ export class DriftWatch {
       }
       return NOTHING;
     }
-    state.windowStart ??= event.time;
-    state.windowEnd = event.time;
+    state.windowStart ??= time;
+    state.windowEnd = time;
     const report = state.detector.add(inputs);
     if (!report) return NOTHING;
     const window = { start: state.windowStart, end: state.windowEnd, size: report.rows };

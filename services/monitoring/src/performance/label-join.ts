@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EventEnvelope } from '@mlops/contracts';
+import type { EventEnvelope, RowOutputs } from '@mlops/contracts';
 import { CanaryWatch, type CanaryComparison } from '../canary/canary-watch';
 import { MonitoringMetrics } from '../metrics';
 import { MONITORING_SETTINGS, type MonitoringSettings } from '../monitoring.settings';
@@ -64,11 +64,11 @@ export class LabelJoin {
   }
 
   /** A logged prediction waits for its label; a label that overtook it (another topic) joins now. */
-  onPrediction(event: EventEnvelope<'prediction.logged'>, now: number): Promise<void> | undefined {
-    const { predictionId, model, version, outputs } = event.data;
+  onPrediction(predictionId: string, model: string, version: number, outputs: RowOutputs, now: number): Promise<void> | undefined {
     const outcome = outcomeOf(outputs, this.outputs);
     if (outcome) this.pending.add(predictionId, { model, version, outcome, at: now });
-    const early = outcome ? this.early.take(predictionId) : undefined;
+    // Most predictions have no label waiting: no lookup while none is.
+    const early = outcome && this.early.size > 0 ? this.early.take(predictionId) : undefined;
     return early ? this.onLabel(early) : undefined;
   }
 
