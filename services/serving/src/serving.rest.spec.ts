@@ -139,8 +139,11 @@ describe('serving: KServe v2 REST (real HTTP, in-process bus, real onnxruntime)'
     ]);
     expect(outputs[0].data).toEqual(label);
     expectClose(outputs[1].data, probabilities.flat());
-    await waitFor(() => logged.filter((e) => e.data.predictionId.startsWith('rest-json-1:')).length === rows.length, 'prediction.logged of rest-json-1', 10_000);
-    expect(logged.find((e) => e.data.predictionId === 'rest-json-1:0')?.data).toMatchObject({ model: 'churn', version: 1, requestKey: 'rest-json-1' });
+    // One v2 event for the request: its tensors, with a prediction id per row.
+    const ids = (e: (typeof logged)[number]) => ('predictionIds' in e.data ? e.data.predictionIds : [e.data.predictionId]);
+    const event = await waitFor(() => logged.find((e) => ids(e).includes('rest-json-1:0')), 'prediction.logged of rest-json-1', 10_000);
+    expect(ids(event)).toEqual(rows.map((_, i) => `rest-json-1:${i}`));
+    expect(event.data).toMatchObject({ model: 'churn', version: 1, requestKey: 'rest-json-1' });
   });
 
   it('takes binary tensor data and answers binary outputs (binary_data_output), with Inference-Header-Content-Length', async () => {
