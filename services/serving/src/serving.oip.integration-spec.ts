@@ -72,7 +72,7 @@ describe('serving: v2 REST and the repository extension on real Kafka (own proce
     await otlp.stop();
   });
 
-  it('answers v2 REST inference and logs each row to Kafka, keyed by the request id, in the trace of the caller', async () => {
+  it('answers v2 REST inference and logs the request rows to Kafka (one v2 event, an id per row), keyed by the request id, in the trace of the caller', async () => {
     const { rows, label } = models.expected.logreg_v1;
     const [trace, parent] = [callerTrace(), callerSpan()];
     const res = await fetch(`${base}/v2/models/churn/infer`, {
@@ -82,10 +82,12 @@ describe('serving: v2 REST and the repository extension on real Kafka (own proce
     });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { outputs: { data: number[] }[] }).outputs[0].data).toEqual(label);
-    await waitFor(
-      () => seen.filter((e) => e.type === 'prediction.logged' && e.data.requestKey === 'oip-rest-1').length === rows.length,
-      `${rows.length} prediction.logged events of the REST request on Kafka`,
+    // prediction.logged v2: one event with the request's tensors and a prediction id per row.
+    const event = await waitFor(
+      () => seen.find((e) => e.type === 'prediction.logged' && e.data.requestKey === 'oip-rest-1'),
+      'the prediction.logged event of the REST request on Kafka',
     );
+    expect(event.type === 'prediction.logged' && 'predictionIds' in event.data && event.data.predictionIds).toEqual(rows.map((_, i) => `oip-rest-1:${i}`));
     const [server] = await otlp.waitForSpans(trace, [{ service: 'serving', name: 'POST /v2/models/:model/infer' }], 30_000);
     expect(server).toMatchObject({ kind: SPAN_KIND.SERVER, parentSpanId: parent });
     expect(traceparents.get('oip-rest-1')).toBe(`00-${trace}-${server.spanId}-01`);
