@@ -95,6 +95,37 @@ OURS=$!; PIDS+=("$OURS")
 wait_http "http://127.0.0.1:$PORT/health" "$OURS" "$TMP/ours.log"
 echo "ours: http://127.0.0.1:$PORT (DATABASE_URL=sqlite:$TMP/tracking.db, pid $OURS)"
 node "$HERE/load.mjs" --url "http://127.0.0.1:$PORT" --label ours --out "$TMP/ours.json" || { code=$?; echo "ours: load exited $code"; [[ ${SMOKE:-0} != 1 ]] || exit "$code"; }
+
+# ours again, through the front door: a real nginx with deploy/nginx/front-door.conf.template
+# (every upstream rendered to this tracking server; only tracking's paths are used).
+NGINX_BIN=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+FRONT_DOOR=""
+if [[ -x $NGINX_BIN ]]; then
+  FD_PORT=$(free_port)
+  mkdir -p "$TMP/nginx"
+  sed -e "s/\${FRONT_DOOR_LISTEN}/127.0.0.1:$FD_PORT/" -e "s/\${[A-Z_]*_UPSTREAM}/127.0.0.1:$PORT/g" \
+    "$ROOT/deploy/nginx/front-door.conf.template" >"$TMP/nginx/front-door.conf"
+  cat >"$TMP/nginx/nginx.conf" <<NGINX
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $TMP/nginx/body; proxy_temp_path $TMP/nginx/proxy;
+  fastcgi_temp_path $TMP/nginx/fastcgi; uwsgi_temp_path $TMP/nginx/uwsgi; scgi_temp_path $TMP/nginx/scgi;
+  include $TMP/nginx/front-door.conf;
+}
+NGINX
+  setsid "$NGINX_BIN" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -g 'daemon off;' >"$TMP/nginx.log" 2>&1 &
+  FD=$!; PIDS+=("$FD")
+  wait_http "http://127.0.0.1:$FD_PORT/healthz" "$FD" "$TMP/nginx.log"
+  FRONT_DOOR=http://127.0.0.1:$FD_PORT
+  echo "ours through the front door: $FRONT_DOOR (nginx $("$NGINX_BIN" -v 2>&1 | sed 's/.*\///'), pid $FD)"
+  node "$HERE/load.mjs" --url "$FRONT_DOOR" --label ours-front-door --out "$TMP/ours-front-door.json" || { code=$?; echo "ours-front-door: load exited $code"; [[ ${SMOKE:-0} != 1 ]] || exit "$code"; }
+  stop_group "$FD"
+else
+  echo "front door phase skipped: no nginx ($NGINX_BIN; bash deploy/local/nginx.sh installs it)"
+fi
 stop_group "$OURS"
 
 # mlflow, once per entry of BENCH_MLFLOW_WORKERS
@@ -115,5 +146,15 @@ for W in $BENCH_MLFLOW_WORKERS; do
   echo ""
   echo "=== ours (TRACKING_WORKERS=$BENCH_TRACKING_WORKERS, TRACKING_SQLITE_SYNCHRONOUS=$BENCH_TRACKING_SQLITE_SYNCHRONOUS) vs mlflow server, workers: $W"
   node "$HERE/load.mjs" --compare "$TMP/ours.json" "$TMP/mlflow-$W.json"
+  if [[ -n $FRONT_DOOR ]]; then
+    echo ""
+    echo "=== ours through the front door (nginx) vs mlflow server, workers: $W"
+    node "$HERE/load.mjs" --compare "$TMP/ours-front-door.json" "$TMP/mlflow-$W.json"
+  fi
 done
+if [[ -n $FRONT_DOOR ]]; then
+  echo ""
+  echo "=== ours through the front door (nginx) vs ours direct: the proxy hop's cost"
+  node "$HERE/load.mjs" --compare "$TMP/ours-front-door.json" "$TMP/ours.json"
+fi
 echo "loadavg after: $(cut -d' ' -f1-3 /proc/loadavg)"
