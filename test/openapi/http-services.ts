@@ -7,6 +7,7 @@ import { loadIngestionConfig, startIngestion } from '@mlops/service-ingestion';
 import { loadLoopConfig, startLoop } from '@mlops/service-loop';
 import { loadMonitoringConfig, startMonitoring } from '@mlops/service-monitoring';
 import { loadRegistryConfig, startRegistry } from '@mlops/service-registry';
+import { loadServingConfig, startServing } from '@mlops/service-serving';
 import { loadTrackingConfig, startTracking } from '@mlops/service-tracking';
 import { loadTrainerConfig, startTrainer } from '@mlops/service-trainer';
 
@@ -47,6 +48,14 @@ export const HTTP_SERVICES: Record<string, Starter> = {
       loadRegistryConfig({ BUS: 'in-process', DATABASE_URL: sqlite(dir, 'registry'), REGISTRY_PORT: '0', REGISTRY_ARTIFACT_ROOT: join(dir, 'registry') }),
       quiet(t),
     ),
+  // No model loaded: every model route answers its protocol's 404.
+  serving: async (_dir, t) => {
+    const serving = await startServing(loadServingConfig({ BUS: 'in-process', SERVING_GRPC_PORT: '0', SERVING_HTTP_PORT: '0', SERVING_HTTP_HOST: '127.0.0.1' }), {
+      inProcess: t,
+      logger: false,
+    });
+    return { url: `http://127.0.0.1:${serving.httpPort}`, close: () => serving.close() };
+  },
   monitoring: (dir, t) =>
     startMonitoring(loadMonitoringConfig({ BUS: 'in-process', DATABASE_URL: sqlite(dir, 'monitoring'), MONITORING_PORT: '0' }), {
       ...quiet(t),

@@ -30,9 +30,9 @@ const ERROR_ANSWERS: Record<string, string> = {
   '415': 'unsupported content type',
 };
 
-const jsonError = (description: string) => ({
+const jsonError = (description: string, schema: string) => ({
   description,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/ApiError' } } },
+  content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } },
 });
 
 /**
@@ -41,7 +41,15 @@ const jsonError = (description: string) => ({
  * `{error_code, message}` shape, the bearer scheme, and any JSON body for writes
  * whose handler parses its own body (the handler says what it expected).
  */
-export function buildOpenApiDocument(app: INestApplication, info: { service: string; version?: string; description?: string }): OpenAPIObject {
+export interface OpenApiInfo {
+  service: string;
+  version?: string;
+  description?: string;
+  /** The body of the service's error answers, when not `{error_code, message}` (e.g. the v2 inference protocol's `{error}`). */
+  error?: { name: string; schema: SchemaObject };
+}
+
+export function buildOpenApiDocument(app: INestApplication, info: OpenApiInfo): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle(`mlops ${info.service}`)
     .setDescription(info.description ?? `HTTP API of the ${info.service} service`)
@@ -49,13 +57,14 @@ export function buildOpenApiDocument(app: INestApplication, info: { service: str
     .addBearerAuth()
     .build();
   const document = SwaggerModule.createDocument(app, config, { operationIdFactory: (controller, method) => `${controller}_${method}` });
-  document.components = { ...document.components, schemas: { ...document.components?.schemas, ApiError: API_ERROR_SCHEMA } };
+  const error = info.error ?? { name: 'ApiError', schema: API_ERROR_SCHEMA };
+  document.components = { ...document.components, schemas: { ...document.components?.schemas, [error.name]: error.schema } };
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of METHODS) {
       const operation = item[method] as Operation | undefined;
       if (!operation) continue;
       declarePathParameters(operation, path);
-      completeOperation(operation, method);
+      completeOperation(operation, method, error.name);
     }
   }
   return document;
@@ -70,14 +79,15 @@ function declarePathParameters(operation: Operation, path: string): void {
   }
 }
 
-function completeOperation(operation: Operation, method: (typeof METHODS)[number]): void {
+function completeOperation(operation: Operation, method: (typeof METHODS)[number], errorSchema: string): void {
   operation.security = [{ bearer: [] }, {}];
   const responses = operation.responses as Record<string, unknown>;
-  for (const [status, description] of Object.entries(ERROR_ANSWERS)) responses[status] ??= jsonError(description);
+  for (const [status, description] of Object.entries(ERROR_ANSWERS)) responses[status] ??= jsonError(description, errorSchema);
   for (const status of Object.keys(responses)) {
     const answer = responses[status] as { description?: string; content?: unknown };
     if (/^2/.test(status) && !answer.content) {
-      responses[status] = { description: answer.description || 'OK', content: { 'application/json': { schema: { type: 'object' } } } };
+      // Any JSON: a route that declares no type may answer an object or a list (Triton's repository index).
+      responses[status] = { description: answer.description || 'OK', content: { 'application/json': { schema: {} } } };
     }
   }
   if ((method === 'post' || method === 'put' || method === 'patch') && !operation.requestBody) {
@@ -89,7 +99,7 @@ function completeOperation(operation: Operation, method: (typeof METHODS)[number
  * Serves the document at GET /openapi.json (built at the first request, when every
  * controller is registered). Like the probes, it needs no bearer token.
  */
-export function serveOpenApiDocument(app: INestApplication, info: { service: string; version?: string }): void {
+export function serveOpenApiDocument(app: INestApplication, info: OpenApiInfo): void {
   let document: OpenAPIObject | undefined;
   const adapter = app.getHttpAdapter();
   adapter.get('/openapi.json', (_request: unknown, response: { json(body: unknown): void }) => {

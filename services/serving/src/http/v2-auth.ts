@@ -8,8 +8,8 @@ interface Request {
   headers: { authorization?: string };
 }
 
-/** Probes and the scrape stay open when API_TOKEN is set (as ServerLive/ServerReady do on gRPC). */
-const OPEN_PATHS = new Set(['/v2/health/live', '/v2/health/ready', '/health/live', '/health/ready', '/metrics']);
+/** Probes, the scrape and the API description stay open when API_TOKEN is set (as ServerLive/ServerReady do on gRPC). */
+const OPEN_PATHS = new Set(['/v2/health/live', '/v2/health/ready', '/health/live', '/health/ready', '/metrics', '/openapi.json']);
 
 /**
  * Express middleware: 401 `{"error": ...}` (the v2 protocol's error body) unless the request
