@@ -53,5 +53,6 @@ describe('registry: MLflow 3 logged models with the official client (tracking + 
     expect(out.download_uri).toBe(`mlflow-artifacts:/1/models/${modelId}/artifacts`);
     expect(out.labels).toEqual([out.expected, out.expected]);
     expect(out.not_servable_error).toMatch(/not servable.*mlflow\.onnx\.log_model/);
+    expect(out.production_stage).toBe('Production');
   }, 180_000);
 });

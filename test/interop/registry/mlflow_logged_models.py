@@ -43,8 +43,11 @@ out["labels"] = [
     np.asarray(mlflow.pyfunc.load_model(f"models:/{name}/{v}").predict(rows)["label"]).reshape(-1).tolist() for v in ("1", "2")
 ]
 try:
-    client.transition_model_version_stage(name, "3", "Production")
+    # Making it the champion would deploy it: refused.
+    client.set_registered_model_alias(name, "champion", "3")
     out["not_servable_error"] = None
 except MlflowException as e:
     out["not_servable_error"] = e.message
+# While no champion serves, the tutorials' Production stage is for MLflow clients only.
+out["production_stage"] = client.transition_model_version_stage(name, "3", "Production").current_stage
 print(json.dumps(out))
