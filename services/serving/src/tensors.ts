@@ -1,23 +1,11 @@
 import { endianness } from 'node:os';
+import { TENSOR_DATATYPES, type TensorArray, type TensorDatatype } from '@mlops/contracts';
 import { InvalidInputError } from '@mlops/errors';
 
-/** KServe v2 datatypes. */
-export const V2_DATATYPES = [
-  'BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES',
-] as const;
-export type V2Datatype = (typeof V2_DATATYPES)[number];
-
-export type NumericArray =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array
-  | BigUint64Array;
+/** KServe v2 datatypes: the ones the prediction.logged contract carries. */
+export const V2_DATATYPES = TENSOR_DATATYPES;
+export type V2Datatype = TensorDatatype;
+export type NumericArray = TensorArray;
 export type TensorData = NumericArray | string[];
 
 /** A tensor in host memory: row-major data of a v2 datatype. */
