@@ -57,9 +57,12 @@ describe('registry on real Kafka and Postgres (own process, production entry poi
     // A new consumer group reads from the beginning: start this one at the end, so events
     // other runs left on the topic (whose artifacts are gone) are not replayed.
     // (Right after a topic is created its leaders may still be moving: retried until they answer.)
-    await startGroupsAtEnd(kafka, { [group]: ['training.completed'] });
+    // The observer starts at the end too: reading every topic's history first (other specs'
+    // aborted transactions included) once held model.registered back past a test's timeout.
+    const observerGroup = `registry-it-observer-${randomUUID()}`;
+    await startGroupsAtEnd(kafka, { [group]: ['training.completed'], [observerGroup]: topics.slice(1) });
 
-    observer = await observeKafka(kafka, { group: `registry-it-observer-${randomUUID()}`, topics: topics.slice(1), fromBeginning: true }, (message) => {
+    observer = await observeKafka(kafka, { group: observerGroup, topics: topics.slice(1) }, (message) => {
       const value = message.value.toString();
       seen.push({ topic: message.topic, event: message.topic.endsWith('.dlq') ? { raw: value } : JSON.parse(value), headers: message.headers });
     });
@@ -96,7 +99,9 @@ describe('registry on real Kafka and Postgres (own process, production entry poi
     });
     expect(deployment.event).toMatchObject({ source: 'registry', subject: model, correlationId: event.correlationId, data: { model, version: 1, strategy: 'canary', canaryShare: 0.25 } });
     expect(deployment.headers['correlation-id']).toBe(event.correlationId);
-    const registered = await waitFor(() => of('model.registered')[0], 'model.registered');
+    const registered = await waitFor(() => of('model.registered')[0], 'model.registered').catch((error: Error) => {
+      throw new Error(`${error.message}\nseen: ${seen.map((m) => m.topic).join(', ')}\nregistry output:\n${registry.output.join('').slice(-3_000)}`);
+    });
     expect(registered.event).toMatchObject({ correlationId: event.correlationId, data: { model, version: 1, runId: event.data.runId, datasetHash: 'd'.repeat(64) } });
     const version = (await get(`/api/2.0/mlflow/model-versions/get?name=${model}&version=1`)).model_version;
     expect(version).toMatchObject({ version: '1', run_id: event.data.runId, code_version: 'git:it', aliases: ['challenger'] });
