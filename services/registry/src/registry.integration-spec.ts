@@ -109,6 +109,14 @@ describe('registry on real Kafka and Postgres (own process, production entry poi
     expect(await get(`/models/${model}/versions/1/gate`)).toMatchObject({ passed: true, basis: 'no-champion' });
   });
 
+  it('starts quietly: no warning (kafkajs on Node 24 used to print TimeoutNegativeWarning) and no ERROR line', async () => {
+    // Its consumers have joined once the first test's event is handled; the start is over by then.
+    await waitFor(() => of('model.registered')[0], 'model.registered', 60_000);
+    const output = registry.output.join('');
+    expect(output).toMatch(/registry listening/);
+    expect(output).not.toMatch(/Warning|\bERROR\b/);
+  });
+
   it('a training.completed delivered twice registers one version; the follow-ups keep their ids', async () => {
     await waitFor(() => of('model.registered').length >= 1, 'the first version');
     const event = completed(join(gateDir, 'good.onnx'));
