@@ -59,7 +59,7 @@ describe('deploy/local/platform.sh: the whole distributed platform from nothing'
   it('answers through the front door: the MLflow API at its root, every service under its own path', async () => {
     const experiments = await fetch(`${frontDoor}/api/2.0/mlflow/experiments/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"max_results":5}' });
     expect(experiments.status).toBe(200);
-    expect((await experiments.json()).experiments[0]).toMatchObject({ experiment_id: '0', name: 'Default' });
+    expect(((await experiments.json()) as { experiments: unknown[] }).experiments[0]).toMatchObject({ experiment_id: '0', name: 'Default' });
     for (const service of FRONT_DOOR_SERVICES) expect((await fetch(`${frontDoor}/${service}/health/ready`)).status, service).toBe(200);
     const status = run(command('status'));
     expect(status.status, status.stdout).toBe(0);
