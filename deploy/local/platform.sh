@@ -143,9 +143,11 @@ cmd_status() {
 cmd_stop() {
   local purge=${1:-} i
   if pid_alive "$STATE/nginx/nginx.pid"; then kill_pidfile "$STATE/nginx/nginx.pid" 10; fi
+  # All at once: each leaves its consumer groups and closes its connections in a few seconds.
   for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
-    [[ -f $STATE/pids/${SERVICES[i]}.pid ]] && kill_pidfile "$STATE/pids/${SERVICES[i]}.pid" 30
+    if [[ -f $STATE/pids/${SERVICES[i]}.pid ]]; then kill_pidfile "$STATE/pids/${SERVICES[i]}.pid" 30 & fi
   done
+  wait
   log "services stopped"
   if [[ $purge == --purge ]]; then
     bash "$LOCAL_SCRIPTS_DIR/down.sh" --purge
