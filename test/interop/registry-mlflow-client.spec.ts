@@ -114,6 +114,11 @@ describe('registry with the official mlflow client (tracking + registry in-proce
   it('updates, tags and deletes versions and deletes the model', () => {
     expect(out.v2_edited).toMatchObject({ description: 'staged', tags: { validated: 'yes' } });
     expect(out.search_versions_tag).toEqual(['2']);
+    expect(out.latest_by_order).toEqual(['3']);
+    expect(out.versions_ascending).toEqual(['1', '2', '3']);
+    expect(out.models_by_name_desc.length).toBeGreaterThan(1);
+    expect(out.models_by_name_desc).toEqual([...out.models_by_name_desc].sort().reverse());
+    expect(out.bad_order_error).toMatchObject({ code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('order_by') });
     expect(out.v2_tags_after_delete).toEqual({});
     expect(out.delete_champion_error).toMatchObject({ code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('champion') });
     expect(out.deleted_version_error.code).toBe('RESOURCE_DOES_NOT_EXIST');

@@ -120,6 +120,14 @@ out["v3_production_error"] = error_of(lambda: client.transition_model_version_st
 out["v3_champion_error"] = error_of(lambda: client.set_registered_model_alias(renamed, "champion", "3"))
 out["v3_labels"] = np.asarray(mlflow.pyfunc.load_model(f"models:/{renamed}/3").predict(rows)).reshape(-1).tolist()
 
+# The newest version first, as tutorials find "the latest": order_by and max_results.
+out["latest_by_order"] = [v.version for v in client.search_model_versions(f"name = '{renamed}'", order_by=["version_number DESC"], max_results=1)]
+out["versions_ascending"] = [v.version for v in client.search_model_versions(f"name = '{renamed}'", order_by=["version_number ASC"])]
+client.create_registered_model(f"{renamed}_b")
+out["models_by_name_desc"] = [m.name for m in client.search_registered_models(order_by=["name DESC"])]
+client.delete_registered_model(f"{renamed}_b")
+out["bad_order_error"] = error_of(lambda: client.search_model_versions(f"name = '{renamed}'", order_by=["size DESC"]))
+
 # Version edits and deletes.
 client.update_model_version(renamed, "2", description="staged")
 client.set_model_version_tag(renamed, "2", "validated", "yes")

@@ -8,6 +8,7 @@ import { RegisteredModelRepository } from '../store/registered-model.repository'
 import { RegistryTransactions, type RegistryTx } from '../store/registry.transactions';
 import { dedupe, type KeyValue } from './catalog.types';
 import { validName, validVersion } from './names';
+import { orderBy } from './order-by';
 import { matches, parseFilter, type FilterClause } from './search-filter';
 import { stageOf } from '../aliases/stages';
 
@@ -84,11 +85,18 @@ export class ModelCatalog {
     };
   }
 
-  async searchRegisteredModels(filter?: string, maxResults = 100, pageToken?: string) {
+  async searchRegisteredModels(filter?: string, maxResults = 100, pageToken?: string, order?: readonly string[]) {
     const clauses = parseFilter(filter, ['name']);
+    const compare = orderBy<RegisteredModelRow>(order, {
+      name: (r) => r.name,
+      creation_timestamp: (r) => r.creationTime,
+      last_updated_timestamp: (r) => r.lastUpdatedTime,
+      timestamp: (r) => r.lastUpdatedTime,
+    });
     const rows = await this.models.all();
     const tags = await this.models.allTags();
     const found = rows.filter((r) => passes(clauses, () => r.name, new Map(tags.filter((t) => t.name === r.name).map((t) => [t.key, t.value]))));
+    if (compare) found.sort(compare);
     const { hits, next } = page(found, maxResults, pageToken);
     return { registered_models: await Promise.all(hits.map((r) => this.getRegisteredModel(r.name))), ...(next ? { next_page_token: next } : {}) };
   }
@@ -136,8 +144,15 @@ export class ModelCatalog {
     return this.versionJson(await this.version(name, version));
   }
 
-  async searchVersions(filter?: string, maxResults = 1000, pageToken?: string) {
+  async searchVersions(filter?: string, maxResults = 1000, pageToken?: string, order?: readonly string[]) {
     const clauses = parseFilter(filter, ['name', 'run_id', 'dataset_hash', 'version_number', 'source_path']);
+    const compare = orderBy<ModelVersionRow>(order, {
+      name: (r) => r.name,
+      version_number: (r) => r.version,
+      creation_timestamp: (r) => r.creationTime,
+      last_updated_timestamp: (r) => r.lastUpdatedTime,
+      timestamp: (r) => r.lastUpdatedTime,
+    });
     const rows = await this.versions.all();
     const allTags = await this.versions.allTags();
     const attribute = (r: ModelVersionRow, key: string): string | null =>
@@ -145,6 +160,7 @@ export class ModelCatalog {
     const found = rows.filter((r) =>
       passes(clauses, (key) => attribute(r, key), new Map(allTags.filter((t) => t.name === r.name && t.version === r.version).map((t) => [t.key, t.value]))),
     );
+    if (compare) found.sort(compare);
     const { hits, next } = page(found, maxResults, pageToken);
     return { model_versions: await Promise.all(hits.map((r) => this.versionJson(r))), ...(next ? { next_page_token: next } : {}) };
   }

@@ -4,6 +4,7 @@ import { ModelStages } from '../aliases/model-stages';
 import { CatalogEdits } from '../catalog/catalog-edits';
 import { ModelCatalog } from '../catalog/model-catalog';
 import { VersionRegistrar } from '../catalog/version-registrar';
+import { orderByParam } from '../catalog/order-by';
 import { parseSignature } from '../onnx/onnx-model';
 import { isTrackedSource } from '../tracking/model-source';
 import { TrackedRegistration } from '../tracking/tracked-registration';
@@ -68,7 +69,7 @@ export class ModelVersionsController {
   @HttpCode(200)
   searchVersions(@Body() raw: unknown) {
     const body = message(raw);
-    return this.catalog.searchVersions(optionalString(body, 'filter'), optionalInt(body, 'max_results'), optionalString(body, 'page_token'));
+    return this.catalog.searchVersions(optionalString(body, 'filter'), optionalInt(body, 'max_results'), optionalString(body, 'page_token'), orderByParam(body.order_by));
   }
 
   @Patch('model-versions/update')

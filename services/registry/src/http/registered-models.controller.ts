@@ -3,6 +3,7 @@ import { ModelAliases } from '../aliases/model-aliases';
 import { ModelStages } from '../aliases/model-stages';
 import { CatalogEdits } from '../catalog/catalog-edits';
 import { ModelCatalog } from '../catalog/model-catalog';
+import { orderByParam } from '../catalog/order-by';
 import { keyValues, message, optionalInt, optionalString, requiredScalar, requiredString, type Message } from './request';
 
 /** A DELETE's parameters: MLflow's client sends a JSON body; curl users send a query string. */
@@ -40,7 +41,7 @@ export class RegisteredModelsController {
   @HttpCode(200)
   searchModels(@Body() raw: unknown) {
     const body = message(raw);
-    return this.catalog.searchRegisteredModels(optionalString(body, 'filter'), optionalInt(body, 'max_results'), optionalString(body, 'page_token'));
+    return this.catalog.searchRegisteredModels(optionalString(body, 'filter'), optionalInt(body, 'max_results'), optionalString(body, 'page_token'), orderByParam(body.order_by));
   }
 
   @Post('registered-models/rename')
