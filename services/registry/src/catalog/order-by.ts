@@ -27,13 +27,3 @@ export function orderBy<T>(clauses: readonly string[] | undefined, keys: Record<
     return 0;
   };
 }
-
-/** `order_by` as a JSON body sends it (an array) or a query string does (one value or repeated). */
-export function orderByParam(value: unknown): string[] | undefined {
-  if (value === undefined || value === null) return undefined;
-  const list = Array.isArray(value) ? value : [value];
-  if (!list.every((v): v is string => typeof v === 'string')) {
-    throw InvalidInputError.of([{ field: 'order_by', message: 'expected a list of strings like "version_number DESC"' }]);
-  }
-  return list;
-}

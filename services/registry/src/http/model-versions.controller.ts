@@ -4,11 +4,10 @@ import { ModelStages } from '../aliases/model-stages';
 import { CatalogEdits } from '../catalog/catalog-edits';
 import { ModelCatalog } from '../catalog/model-catalog';
 import { VersionRegistrar } from '../catalog/version-registrar';
-import { orderByParam } from '../catalog/order-by';
 import { parseSignature } from '../onnx/onnx-model';
 import { isTrackedSource } from '../tracking/model-source';
 import { TrackedRegistration } from '../tracking/tracked-registration';
-import { keyValues, message, metricsOf, optionalInt, optionalString, requiredScalar, requiredString, type Message } from './request';
+import { keyValues, message, orderByParam, metricsOf, optionalInt, optionalString, requiredScalar, requiredString, type Message } from './request';
 
 const deleteParams = (query: Message, raw: unknown): Message => ({ ...message(raw), ...query });
 

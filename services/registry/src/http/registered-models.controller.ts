@@ -3,8 +3,7 @@ import { ModelAliases } from '../aliases/model-aliases';
 import { ModelStages } from '../aliases/model-stages';
 import { CatalogEdits } from '../catalog/catalog-edits';
 import { ModelCatalog } from '../catalog/model-catalog';
-import { orderByParam } from '../catalog/order-by';
-import { keyValues, message, optionalInt, optionalString, requiredScalar, requiredString, type Message } from './request';
+import { keyValues, message, orderByParam, optionalInt, optionalString, requiredScalar, requiredString, type Message } from './request';
 
 /** A DELETE's parameters: MLflow's client sends a JSON body; curl users send a query string. */
 const deleteParams = (query: Message, raw: unknown): Message => ({ ...message(raw), ...query });

@@ -1,3 +1,4 @@
+import { InvalidInputError } from '@mlops/errors';
 import { invalid } from '@mlops/http';
 import type { KeyValue } from '../catalog/catalog.types';
 
@@ -64,4 +65,14 @@ export function metricsOf(value: unknown, field: string): Record<string, number>
     if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`${field}.${key} must be a finite number`);
   }
   return object as Record<string, number>;
+}
+
+/** `order_by` as a JSON body sends it (an array) or a query string does (one value or repeated). */
+export function orderByParam(value: unknown): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const list = Array.isArray(value) ? value : [value];
+  if (!list.every((v): v is string => typeof v === 'string')) {
+    throw InvalidInputError.of([{ field: 'order_by', message: 'expected a list of strings like "version_number DESC"' }]);
+  }
+  return list;
 }
