@@ -54,7 +54,7 @@ export interface KafkaTransportOptions {
 }
 
 const BENIGN_KAFKAJS_LOGS =
-  /rebalanc|Topic creation errors|concurrent operation on the same transaction|coordinator is not available|coordinator is not aware of this member/i;
+  /rebalanc|Topic creation errors|concurrent operation on the same transaction|coordinator is not available|coordinator is not aware of this member|coordinator is loading|not the correct coordinator|no leader for this topic-partition|does not host this topic-partition/i;
 
 function toHeaders(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -86,7 +86,10 @@ export class KafkaTransport implements MessageTransport {
         // kafkajs logs, at ERROR, responses it then handles itself: heartbeats during a
         // rebalance, "already exists" from topic creation, CONCURRENT_TRANSACTIONS while the
         // previous transaction's markers are written (retried), and UNKNOWN_MEMBER_ID from a
-        // member the group evicted (paused past its session timeout), which then rejoins.
+        // member the group evicted (paused past its session timeout), which then rejoins; and,
+        // while a broker starts or moves leadership, "coordinator is loading", "not the correct
+        // coordinator", "no leader" and "does not host this topic-partition", which kafkajs
+        // retries (a retry that runs out still throws, and the caller logs that).
         if (BENIGN_KAFKAJS_LOGS.test(`${log.message} ${log.error ?? ''}`)) return;
         const line = `kafkajs ${log.message}${log.error ? `: ${log.error}` : ''}`;
         if (level <= logLevel.ERROR) (options.logger?.error ?? console.error)(line);
