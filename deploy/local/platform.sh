@@ -98,7 +98,7 @@ http {
 }
 CONF
   "$nginx_bin" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log"
-  wait_for 10 "the front door on :$FRONT_DOOR_PORT" curl -fsS -o /dev/null "http://127.0.0.1:$FRONT_DOOR_PORT/registry/health/ready" \
+  wait_for 30 "the front door on :$FRONT_DOOR_PORT" curl -fsS -o /dev/null "http://127.0.0.1:$FRONT_DOOR_PORT/registry/health/ready" \
     || die "the front door did not answer (log: $dir/logs/error.log)"
   log "front door (nginx) on http://127.0.0.1:$FRONT_DOOR_PORT"
 }
