@@ -32,15 +32,17 @@ pid_alive() {
   [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null
 }
 
-# kill_pidfile <pidfile> [grace-seconds]: TERM, wait, then KILL. Removes pidfile.
+# kill_pidfile <pidfile> [grace-seconds]: TERM, wait, then KILL. Removes pidfile. The log lines
+# name what stops by the pid file's name (registry.pid -> registry).
 kill_pidfile() {
-  local pidfile=$1 grace=${2:-20} pid
+  local pidfile=$1 grace=${2:-20} pid what
+  what=$(basename "$pidfile" .pid)
   if pid_alive "$pidfile"; then
     pid=$(<"$pidfile")
-    log "stopping pid $pid"
+    log "stopping $what (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
     if ! wait_for "$grace" "pid $pid to exit" bash -c "! kill -0 $pid"; then
-      log "pid $pid still alive, sending KILL"
+      log "$what (pid $pid) still alive, sending KILL"
       kill -KILL "$pid" 2>/dev/null || true
       wait_for 5 "pid $pid to die" bash -c "! kill -0 $pid" || die "could not kill pid $pid"
     fi
