@@ -97,7 +97,9 @@ http {
   include $dir/front-door.conf;
 }
 CONF
-  "$nginx_bin" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log"
+  # nginx reads $NGINX itself (sockets inherited in a binary upgrade), so it must not see ours
+  # (.ci/run exports the binary's path there); and the daemon must not keep our stdout open.
+  env -u NGINX "$nginx_bin" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" >>"$dir/logs/error.log" 2>&1 </dev/null
   wait_for 30 "the front door on :$FRONT_DOOR_PORT" curl -fsS -o /dev/null "http://127.0.0.1:$FRONT_DOOR_PORT/registry/health/ready" \
     || die "the front door did not answer (log: $dir/logs/error.log)"
   log "front door (nginx) on http://127.0.0.1:$FRONT_DOOR_PORT"
