@@ -13,6 +13,8 @@ import { ModelCatalog } from './catalog/model-catalog';
 import { VersionRegistrar } from './catalog/version-registrar';
 import { CanaryConsumer } from './consumers/canary.consumer';
 import { TrainingConsumer } from './consumers/training.consumer';
+import { Deployments } from './deployments/deployments';
+import { ServingReports } from './deployments/serving-reports';
 import { QualityGate } from './gate/quality-gate';
 import { ModelsController } from './http/models.controller';
 import { ModelVersionsController } from './http/model-versions.controller';
@@ -23,6 +25,7 @@ import { AliasRepository } from './store/alias.repository';
 import { GateDecisionRepository } from './store/gate-decision.repository';
 import { ModelVersionRepository } from './store/model-version.repository';
 import { RegisteredModelRepository } from './store/registered-model.repository';
+import { ServingStateRepository } from './store/serving-state.repository';
 import { RegistryTransactions } from './store/registry.transactions';
 import { ModelSources } from './tracking/model-source';
 import { TrackedRegistration } from './tracking/tracked-registration';
@@ -57,6 +60,7 @@ export class RegistryModule {
         ModelVersionRepository,
         AliasRepository,
         GateDecisionRepository,
+        ServingStateRepository,
         ModelCatalog,
         CatalogEdits,
         VersionRegistrar,
@@ -69,6 +73,8 @@ export class RegistryModule {
         QualityGate,
         TrainingRegistration,
         CanaryVerdicts,
+        ServingReports,
+        Deployments,
         RegistryService,
       ],
     };
