@@ -320,15 +320,55 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
 
   it("README's deploy and promote blocks work as written (the front door's /registry is this registry)", async () => {
     await waitFor(() => events('model.registered', 'churn').find((e) => e.data.version === 2), 'churn v2');
-    const [, deploy, promote] = readmeBlocks('Registry service');
-    const run = (block: string) =>
-      promisify(execFile)('bash', ['-euo', 'pipefail', '-c', block.replaceAll('127.0.0.1:8080/registry', registry.url)], { timeout: 30_000 }).then((r) => JSON.parse(r.stdout));
+    const [, deploy, promote, list] = readmeBlocks('Registry service');
+    const shell = (block: string) =>
+      promisify(execFile)('bash', ['-euo', 'pipefail', '-c', block.replaceAll('127.0.0.1:8080/registry', registry.url)], { timeout: 30_000 }).then((r) => r.stdout);
+    const run = async (block: string) => JSON.parse(await shell(block));
     const deployed = await run(deploy);
     expect(deployed).toMatchObject({ model: 'churn', version: 2, strategy: 'canary', share: 0.1 });
     await waitFor(() => events('deployment.requested', 'churn').find((e) => e.correlationId === deployed.correlationId), 'the README deployment.requested');
-    await served('churn', 2, 0.1);
+    // Serving runs v1 again (it was drained when v2 was promoted), then v2 as a canary beside it.
+    await served('churn', 1, 1);
     await waitFor(async () => (await call('POST', '/models/churn/promote', { version: 1 })).status === 200, 'v1 champion again');
+    await served('churn', 2, 0.1);
+    await waitFor(async () => (await call('GET', '/models?max_results=1')).body.models[0]?.serving.length === 2, 'the canary recorded');
+    expect((await call('GET', '/models?max_results=1')).body.models[0].serving).toEqual([
+      { version: 1, share: 0.9 },
+      { version: 2, share: 0.1 },
+    ]);
     expect(await run(promote)).toMatchObject({ model: 'churn', champion: 2, changed: true });
+    const [models, versions] = (await shell(list)).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    expect(models.models[0]).toMatchObject({ name: 'churn', champion: 2, versions: 2 });
+    expect(versions.versions.map((v: { version: number }) => v.version)).toEqual([2, 1]);
+  });
+
+  it('GET /models and GET /models/:name/versions: champion, version count, what serving runs; versions newest first with gate; paged by key', async () => {
+    await waitFor(async () => (await call('GET', '/models?max_results=1')).body.models[0]?.champion === 2, 'the README promotion');
+    const first = await call('GET', '/models?max_results=2');
+    expect(first.status).toBe(200);
+    expect(first.body.models.map((m: { name: string }) => m.name)).toEqual(['churn', 'empty']);
+    // The promoted canary takes all traffic; serving drained the old stable.
+    expect(first.body.models[0]).toMatchObject({ name: 'churn', champion: 2, versions: 2, serving: [{ version: 2, share: 1 }] });
+    expect(first.body.models[0].updatedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(first.body.models[1]).toMatchObject({ name: 'empty', champion: null, versions: 0, serving: [] });
+    const second = await call('GET', `/models?max_results=2&page_token=${first.body.next_page_token}`);
+    expect(second.body.models[0]).toMatchObject({ name: 'fraud', versions: 2 });
+
+    const newest = await call('GET', '/models/churn/versions?max_results=1');
+    expect(newest.body.versions).toEqual([
+      expect.objectContaining({ version: 2, status: 'READY', aliases: ['champion'], stage: 'Production', gate: expect.objectContaining({ passed: false, metric: 'accuracy' }) }),
+    ]);
+    const older = await call('GET', `/models/churn/versions?max_results=1&page_token=${newest.body.next_page_token}`);
+    expect(older.body.versions).toEqual([
+      expect.objectContaining({ version: 1, aliases: [], stage: 'None', gate: expect.objectContaining({ passed: true }), datasetHash: 'b'.repeat(64) }),
+    ]);
+    expect(older.body.versions[0].runId).toMatch(/^run-/);
+    expect(older.body.next_page_token).toBeUndefined();
+    expect((await call('GET', '/models/fraud/versions')).body.versions.map((v: { gate: unknown }) => v.gate)).toEqual([null, null]);
+
+    expect(await call('GET', '/models?page_token=nonsense')).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('page_token') } });
+    expect((await call('GET', '/models?max_results=0')).body.issues).toEqual([expect.objectContaining({ field: 'max_results' })]);
+    expect((await call('GET', '/models/nobody/versions')).status).toBe(404);
   });
 
   it('a redelivered training.completed registers the version once', async () => {

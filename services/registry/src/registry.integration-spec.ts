@@ -175,6 +175,22 @@ describe('registry on real Kafka and Postgres (own process, production entry poi
     const requested = await waitFor(() => of('deployment.requested').find((m) => m.event.correlationId === reply.body.correlationId), 'the deployment.requested');
     expect(requested.event.data).toMatchObject({ model, version: 3, strategy: 'canary', canaryShare: 0.25 });
     expect(await post(`/models/${model}/deploy`, { version: 3, strategy: 'canary' })).toMatchObject({ status: 400, body: { issues: [{ field: 'share' }] } });
+
+    // The listings, paged in Postgres: the model with its champion and what serving reported running.
+    let found: { name: string } | undefined;
+    let token: string | undefined;
+    do {
+      const page = await get(`/models?max_results=50${token ? `&page_token=${token}` : ''}`);
+      found = page.models.find((m: { name: string }) => m.name === model);
+      token = page.next_page_token;
+    } while (!found && token);
+    expect(found).toMatchObject({ name: model, champion: 1, versions: 5, serving: [{ version: 1, share: 1 }] });
+    const newest = await get(`/models/${model}/versions?max_results=2`);
+    expect(newest.versions.map((v: { version: number }) => v.version)).toEqual([5, 4]);
+    expect(newest.versions[1]).toMatchObject({ gate: { passed: false, metric: 'accuracy' }, stage: 'None' });
+    const rest = await get(`/models/${model}/versions?max_results=10&page_token=${newest.next_page_token}`);
+    expect(rest.versions.map((v: { version: number }) => v.version)).toEqual([3, 2, 1]);
+    expect(rest.next_page_token).toBeUndefined();
   });
 
   it('a training.completed whose artifact is not a model goes to training.completed.dlq, nothing registered', async () => {

@@ -194,11 +194,11 @@ export const ChampionHistoryEntity = new EntitySchema<ChampionHistoryRow>({
   },
 });
 
-/** What serving reported for a version (deployment.completed): loaded and serving, or failed. */
+/** What serving runs of a version: loaded (`serving`, with its share), `failed` to deploy, or `unloaded` since. */
 export interface ServingStateRow {
   name: string;
   version: number;
-  status: 'serving' | 'failed';
+  status: 'serving' | 'failed' | 'unloaded';
   trafficShare: number;
   error: string | null;
   updatedAt: number;
