@@ -14,7 +14,7 @@ const labelItem = z
   .object({
     predictionId: z.string().min(1, 'expected the prediction id serving returned (`<request id>:<row>`)'),
     label: z.union([z.number(), z.string().min(1)], { message: 'expected a number or a non-empty string' }),
-    model: z.string().min(1).optional(),
+    model: z.string().min(1).max(200, 'expected a model name of at most 200 characters').optional(),
     observedAt: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 time, e.g. 2026-01-01T12:00:00Z' }).optional(),
   })
   .strict();

@@ -65,10 +65,11 @@ describe('monitoring POST /labels (in-process bus, SQLite, real HTTP)', () => {
         { predictionId: '', label: 1 },
         { predictionId: 'bad-batch:2', label: null },
         { predictionId: 'bad-batch:3', label: 0, observedAt: 'yesterday' },
+        { predictionId: 'bad-batch:4', label: 0, model: 'm'.repeat(201) },
       ],
     });
     expect(reply).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE' } });
-    expect(reply.body.issues.map((i: { field: string }) => i.field)).toEqual(['labels.1.predictionId', 'labels.2.label', 'labels.3.observedAt']);
+    expect(reply.body.issues.map((i: { field: string }) => i.field)).toEqual(['labels.1.predictionId', 'labels.2.label', 'labels.3.observedAt', 'labels.4.model']);
     expect((await post({})).body.issues).toEqual([expect.objectContaining({ field: 'labels' })]);
     expect((await post({ labels: [] })).status).toBe(400);
     await settled('marker-bad');
