@@ -281,7 +281,8 @@ describe('registry MLflow routes (tracking sources, stages, edits, errors)', () 
     expect((await mlflow('GET', '/model-versions/get?name=routes-v&version=2')).body.model_version.tags).toEqual([{ key: 'ok', value: 'yes' }]);
     expect(await mlflow('DELETE', '/model-versions/delete-tag', { name: 'routes-v', version: '2', key: 'ok' })).toEqual({ status: 200, body: {} });
     expect(await mlflow('DELETE', '/model-versions/delete-tag', { name: 'routes-v', version: '2', key: 'ok' })).toMatchObject({ status: 404, body: { error_code: 'RESOURCE_DOES_NOT_EXIST' } });
-    await call(registry.url, 'POST', '/models/routes-v/promote', { version: 1 });
+    // The champion alias as MLflow clients set it (POST /models/:name/promote needs serving to have loaded the version).
+    expect((await mlflow('POST', '/registered-models/alias', { name: 'routes-v', alias: 'champion', version: '1' })).status).toBe(200);
     expect(await mlflow('DELETE', '/model-versions/delete', { name: 'routes-v', version: '1' })).toMatchObject({ status: 400, body: { message: expect.stringContaining('champion') } });
     expect(await mlflow('DELETE', '/model-versions/delete', { name: 'routes-v', version: '2' })).toEqual({ status: 200, body: {} });
     expect(await mlflow('GET', '/model-versions/get-download-uri?name=routes-v&version=2')).toMatchObject({ status: 404, body: { error_code: 'RESOURCE_DOES_NOT_EXIST' } });

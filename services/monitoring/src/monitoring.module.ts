@@ -10,6 +10,8 @@ import { LabelConsumer } from './consumers/label.consumer';
 import { LifecycleConsumer } from './consumers/lifecycle.consumer';
 import { PredictionConsumer } from './consumers/prediction.consumer';
 import { DriftWatch } from './drift/drift-watch';
+import { LabelIntake } from './http/label-intake';
+import { LabelsController } from './http/labels.controller';
 import { MonitoringController } from './http/monitoring.controller';
 import { MonitoringMetrics } from './metrics';
 import { MONITORING_SETTINGS, type MonitoringSettings } from './monitoring.settings';
@@ -42,7 +44,7 @@ export class MonitoringModule {
     return {
       module: MonitoringModule,
       imports: [BusModule.forRoot(runtime.bus)],
-      controllers: [MonitoringController, HealthController, PredictionConsumer, LabelConsumer, LifecycleConsumer],
+      controllers: [MonitoringController, LabelsController, HealthController, PredictionConsumer, LabelConsumer, LifecycleConsumer],
       providers: [
         { provide: MONITORING_SETTINGS, useValue: settings },
         { provide: MONITORING_DATABASE, useValue: runtime.database },
@@ -66,6 +68,7 @@ export class MonitoringModule {
         VersionPerformance,
         LabelJoin,
         PredictionIntake,
+        LabelIntake,
         MonitoringStatus,
       ],
     };

@@ -1,10 +1,12 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
 import { createEvent, decodeEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
 import { interopPython } from '../../../test/support/python';
+import { readmeBlocks } from '../../../test/support/readme';
 import { waitFor } from '../../../test/support/wait-for';
 import { startRegistry, type RegistryApp } from './registry.app';
 import { loadRegistryConfig } from './registry.config';
@@ -68,6 +70,16 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
         ...extra,
       },
     });
+
+  /** serving's report that it runs a version (the registry records it; a first version becomes champion). */
+  const served = (model: string, version: number, trafficShare: number, status: 'serving' | 'failed' = 'serving') =>
+    registry.bus.publish(
+      createEvent('deployment.completed', {
+        source: 'serving',
+        subject: model,
+        data: { model, version, status, trafficShare, ...(status === 'failed' ? { error: 'onnxruntime could not load it' } : {}) },
+      }),
+    );
 
   let markers = 0;
   /**
@@ -199,8 +211,16 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
 
   it('gate: a worse candidate (trained on shuffled labels) is rejected on the holdout, the champion stays', async () => {
     await waitFor(() => events('deployment.requested', 'churn')[0], 'the first churn version');
+    // Serving has not loaded v1: promoting it would be a false success.
+    const refused = await call('POST', '/models/churn/promote', { version: 1 });
+    expect(refused).toMatchObject({ status: 409, body: { error_code: 'FAILED_PRECONDITION' } });
+    expect(refused.body.message).toContain('deploy it first: POST /registry/models/churn/deploy {"version":1,"strategy":"full"}');
+    expect((await mlflow('GET', '/registered-models/alias?name=churn&alias=champion')).status).toBe(404);
+    // Serving reports v1 running: the first deployed version becomes champion, and promote agrees.
+    await served('churn', 1, 1);
+    await waitFor(() => events('model.promoted', 'churn')[0], 'model.promoted of v1');
     const promoted = await call('POST', '/models/churn/promote', { version: 1 });
-    expect(promoted.body).toMatchObject({ champion: 1, previous_version: null, changed: true });
+    expect(promoted.body).toMatchObject({ champion: 1, changed: false });
     // It reports a great accuracy; the holdout tells the truth.
     const event = trainingCompleted('churn', join(gateDir, 'shuffled.onnx'), { metrics: { accuracy: 0.99 }, datasetHash: 'b'.repeat(64) });
     await registry.bus.publish(event);
@@ -224,8 +244,18 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
   it('promote moves champion and publishes model.promoted; rollback restores the previous champion and publishes model.rolled_back', async () => {
     await waitFor(() => events('model.registered', 'churn').find((e) => e.data.version === 2), 'churn v2');
     const v2 = (await mlflow('GET', '/model-versions/get?name=churn&version=2')).body.model_version;
-    const promoted = await call('POST', '/models/churn/promote', { version: '2' });
-    expect(promoted).toMatchObject({ status: 200, body: { champion: 2, previous_version: 1 } });
+    await served('churn', 2, 0.2, 'failed');
+    const failed = await waitFor(async () => {
+      const reply = await call('POST', '/models/churn/promote', { version: '2' });
+      return reply.body.message?.includes('last deployment failed') && reply;
+    }, 'the failed deployment recorded');
+    expect(failed).toMatchObject({ status: 409, body: { message: expect.stringContaining('onnxruntime could not load it') } });
+    await served('churn', 2, 0.2);
+    const promoted = await waitFor(async () => {
+      const reply = await call('POST', '/models/churn/promote', { version: '2' });
+      return reply.status === 200 && reply;
+    }, 'v2 promotable once serving runs it');
+    expect(promoted).toMatchObject({ status: 200, body: { champion: 2, previous_version: 1, changed: true } });
     const promotedEvent = await waitFor(() => events('model.promoted', 'churn').find((e) => e.data.version === 2), 'model.promoted v2');
     expect(promotedEvent.data).toEqual({ model: 'churn', version: 2, alias: 'champion', previousVersion: 1 });
     const v2Registered = events('model.registered', 'churn').find((e) => e.data.version === 2)!;
@@ -245,6 +275,38 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     await call('POST', '/models/churn/promote', { version: 1 });
   });
 
+  it('deploy publishes deployment.requested (full or canary) and answers 202 with its correlation id; bad bodies name the field', async () => {
+    await waitFor(() => events('model.registered', 'churn').find((e) => e.data.version === 2), 'churn v2');
+    const full = await call('POST', '/models/churn/deploy', { version: 2, strategy: 'full' });
+    expect(full).toMatchObject({ status: 202, body: { model: 'churn', version: 2, strategy: 'full', share: 1 } });
+    const requested = await waitFor(() => events('deployment.requested', 'churn').find((e) => e.correlationId === full.body.correlationId), 'the full deployment.requested');
+    expect(requested).toMatchObject({ source: 'registry', data: { model: 'churn', version: 2, strategy: 'full' } });
+    expect(requested.data.artifactUri).toBe((await mlflow('GET', '/model-versions/get?name=churn&version=2')).body.model_version.artifact_uri);
+
+    const canary = await call('POST', '/models/churn/deploy', { version: 1, strategy: 'canary', share: 0.1 });
+    expect(canary).toMatchObject({ status: 202, body: { version: 1, strategy: 'canary', share: 0.1 } });
+    const canaryEvent = await waitFor(() => events('deployment.requested', 'churn').find((e) => e.correlationId === canary.body.correlationId), 'the canary deployment.requested');
+    expect(canaryEvent.data).toMatchObject({ version: 1, strategy: 'canary', canaryShare: 0.1 });
+
+    const before = events('deployment.requested', 'churn').length;
+    const bad = [
+      [{ version: 1, strategy: 'canary' }, 'share'],
+      [{ version: 1, strategy: 'canary', share: 1 }, 'share'],
+      [{ version: 1, strategy: 'full', share: 0.5 }, 'share'],
+      [{ version: 0, strategy: 'full' }, 'version'],
+      [{ version: 1, strategy: 'blue-green' }, 'strategy'],
+    ] as const;
+    for (const [body, field] of bad) {
+      const reply = await call('POST', '/models/churn/deploy', body);
+      expect(reply.status, JSON.stringify(body)).toBe(400);
+      expect(reply.body.issues.map((i: { field: string }) => i.field)).toContain(field);
+    }
+    expect((await call('POST', '/models/churn/deploy', { version: 9, strategy: 'full' })).status).toBe(404);
+    expect((await call('POST', '/models/nobody/deploy', { version: 1, strategy: 'full' })).status).toBe(404);
+    await settled();
+    expect(events('deployment.requested', 'churn')).toHaveLength(before);
+  });
+
   it('lineage: version -> run, dataset id+hash, code version; dataset hash -> the versions trained on it', async () => {
     await waitFor(() => events('model.registered', 'churn').find((e) => e.data.version === 2), 'churn v2');
     const v1 = (await call('GET', '/models/churn/versions/1/lineage')).body;
@@ -254,6 +316,59 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     expect(byDataset.model_versions.map((v: { model: string; version: number }) => `${v.model}@${v.version}`)).toEqual(['churn@1', 'churn@2']);
     expect((await call('GET', `/lineage/datasets/${'a'.repeat(64)}`)).body.model_versions).toMatchObject([{ model: 'fraud', version: 1, run_id: 'run-up-1', code_version: 'git:abc123' }]);
     expect((await call('GET', '/models/churn/versions/99/lineage')).status).toBe(404);
+  });
+
+  it("README's deploy and promote blocks work as written (the front door's /registry is this registry)", async () => {
+    await waitFor(() => events('model.registered', 'churn').find((e) => e.data.version === 2), 'churn v2');
+    const [, deploy, promote, list] = readmeBlocks('Registry service');
+    const shell = (block: string) =>
+      promisify(execFile)('bash', ['-euo', 'pipefail', '-c', block.replaceAll('127.0.0.1:8080/registry', registry.url)], { timeout: 30_000 }).then((r) => r.stdout);
+    const run = async (block: string) => JSON.parse(await shell(block));
+    const deployed = await run(deploy);
+    expect(deployed).toMatchObject({ model: 'churn', version: 2, strategy: 'canary', share: 0.1 });
+    await waitFor(() => events('deployment.requested', 'churn').find((e) => e.correlationId === deployed.correlationId), 'the README deployment.requested');
+    // Serving runs v1 again (it was drained when v2 was promoted), then v2 as a canary beside it.
+    await served('churn', 1, 1);
+    await waitFor(async () => (await call('POST', '/models/churn/promote', { version: 1 })).status === 200, 'v1 champion again');
+    await served('churn', 2, 0.1);
+    await waitFor(async () => (await call('GET', '/models?max_results=1')).body.models[0]?.serving.length === 2, 'the canary recorded');
+    expect((await call('GET', '/models?max_results=1')).body.models[0].serving).toEqual([
+      { version: 1, share: 0.9 },
+      { version: 2, share: 0.1 },
+    ]);
+    expect(await run(promote)).toMatchObject({ model: 'churn', champion: 2, changed: true });
+    const [models, versions] = (await shell(list)).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    expect(models.models[0]).toMatchObject({ name: 'churn', champion: 2, versions: 2 });
+    expect(versions.versions.map((v: { version: number }) => v.version)).toEqual([2, 1]);
+  });
+
+  it('GET /models and GET /models/:name/versions: champion, version count, what serving runs; versions newest first with gate; paged by key', async () => {
+    await waitFor(async () => (await call('GET', '/models?max_results=1')).body.models[0]?.champion === 2, 'the README promotion');
+    const first = await call('GET', '/models?max_results=2');
+    expect(first.status).toBe(200);
+    expect(first.body.models.map((m: { name: string }) => m.name)).toEqual(['churn', 'empty']);
+    // The promoted canary takes all traffic; serving drained the old stable.
+    expect(first.body.models[0]).toMatchObject({ name: 'churn', champion: 2, versions: 2, serving: [{ version: 2, share: 1 }] });
+    expect(first.body.models[0].updatedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(first.body.models[1]).toMatchObject({ name: 'empty', champion: null, versions: 0, serving: [] });
+    const second = await call('GET', `/models?max_results=2&page_token=${first.body.next_page_token}`);
+    expect(second.body.models[0]).toMatchObject({ name: 'fraud', versions: 2 });
+
+    const newest = await call('GET', '/models/churn/versions?max_results=1');
+    expect(newest.body.versions).toEqual([
+      expect.objectContaining({ version: 2, status: 'READY', aliases: ['champion'], stage: 'Production', gate: expect.objectContaining({ passed: false, metric: 'accuracy' }) }),
+    ]);
+    const older = await call('GET', `/models/churn/versions?max_results=1&page_token=${newest.body.next_page_token}`);
+    expect(older.body.versions).toEqual([
+      expect.objectContaining({ version: 1, aliases: [], stage: 'None', gate: expect.objectContaining({ passed: true }), datasetHash: 'b'.repeat(64) }),
+    ]);
+    expect(older.body.versions[0].runId).toMatch(/^run-/);
+    expect(older.body.next_page_token).toBeUndefined();
+    expect((await call('GET', '/models/fraud/versions')).body.versions.map((v: { gate: unknown }) => v.gate)).toEqual([null, null]);
+
+    expect(await call('GET', '/models?page_token=nonsense')).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('page_token') } });
+    expect((await call('GET', '/models?max_results=0')).body.issues).toEqual([expect.objectContaining({ field: 'max_results' })]);
+    expect((await call('GET', '/models/nobody/versions')).status).toBe(404);
   });
 
   it('a redelivered training.completed registers the version once', async () => {
@@ -319,7 +434,11 @@ describe('registry gate without a holdout (reported metrics, lower is better)', 
   it('compares the reported metric with the configured direction and tolerance, and says so', async () => {
     await registry.bus.publish(completed(`file://${join(gateDir, 'good.onnx')}`, 0.4));
     await waitFor(() => seen.some((m) => m.topic === 'deployment.requested'), 'v1 deployment.requested');
-    await fetch(`${registry.url}/models/loans/promote`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"version":1}' });
+    // Serving reports v1 running: the first deployed version becomes champion.
+    await registry.bus.publish(
+      createEvent('deployment.completed', { source: 'serving', subject: 'loans', data: { model: 'loans', version: 1, status: 'serving', trafficShare: 1 } }),
+    );
+    await waitFor(async () => (await fetch(`${registry.url}/api/2.0/mlflow/registered-models/alias?name=loans&alias=champion`)).status === 200, 'loans v1 champion');
 
     await registry.bus.publish(completed(join(gateDir, 'shuffled.onnx'), 0.44)); // within tolerance 0.05
     await registry.bus.publish(completed(join(gateDir, 'shuffled.onnx'), 0.9)); // worse

@@ -2,17 +2,22 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
-import { ApiErrorFilter, configureHttpApp, serveHttpApp } from '@mlops/http';
+import { ApiError, ApiErrorFilter, configureHttpApp, serveHttpApp } from '@mlops/http';
 import { openDataSource } from '@mlops/persistence';
 import { startBusConsumers } from '@mlops/runtime';
 import { ContentStore } from './artifacts/artifact-store';
 import { CreateRegistryTables1763900000400 } from './migrations/1763900000400-create-registry-tables';
 import { AddVersionStorage1763900000500 } from './migrations/1763900000500-add-version-storage';
+import { AddServingState1763900000600 } from './migrations/1763900000600-add-serving-state';
+import { ServingConflictError } from './deployments/serving-conflict';
 import type { RegistryConfig } from './registry.config';
 import { RegistryModule } from './registry.module';
 import { RegistryService } from './registry.service';
 import { registrySettings } from './registry.settings';
 import { registryEntities } from './store/entities';
+
+/** Deploy and promote by hand answer 409 when serving cannot do as asked; other refusals keep MLflow's codes. */
+const servingConflicts = (error: unknown) => (error instanceof ServingConflictError ? new ApiError('FAILED_PRECONDITION', error.message) : undefined);
 
 export interface RegistryApp {
   app: INestApplication;
@@ -37,7 +42,7 @@ export async function startRegistry(
     service: 'registry',
     url: config.DATABASE_URL,
     entities: registryEntities,
-    migrations: [CreateRegistryTables1763900000400, AddVersionStorage1763900000500],
+    migrations: [CreateRegistryTables1763900000400, AddVersionStorage1763900000500, AddServingState1763900000600],
   });
   const bus = createEventBus(config, {
     service: 'registry',
@@ -51,7 +56,7 @@ export async function startRegistry(
     logger: options.logger === false ? false : ['log', 'warn', 'error'],
     bodyParser: false,
   });
-  configureHttpApp(app, { service: 'registry', filter: new ApiErrorFilter('registry'), apiToken: config.API_TOKEN });
+  configureHttpApp(app, { service: 'registry', filter: new ApiErrorFilter('registry', servingConflicts), apiToken: config.API_TOKEN });
   app.useBodyParser('json', { limit: '1mb' });
   app.useBodyParser('raw', { limit: config.REGISTRY_BODY_LIMIT, type: 'application/octet-stream' });
   const url = await serveHttpApp(app, { port: config.REGISTRY_PORT, host: config.REGISTRY_HOST, mountedAt: options.mountedAt });

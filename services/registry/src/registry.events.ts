@@ -34,13 +34,28 @@ export function modelRegistered(row: ModelVersionRow, cause: { id?: string; corr
   });
 }
 
-/** deployment.requested (canary) of a version that passed the gate; with a cause, its id derives from the cause's. */
-export function canaryDeploymentRequested(row: ModelVersionRow, cause: { id?: string; correlationId?: string }, canaryShare: number) {
+/** deployment.requested of a version: a canary with `share`, or a full rollout; with a cause, its id derives from the cause's. */
+export function deploymentRequested(
+  row: ModelVersionRow,
+  cause: { id?: string; correlationId?: string },
+  rollout: { strategy: 'canary'; share: number } | { strategy: 'full' },
+) {
   return createEvent('deployment.requested', {
     id: cause.id ? uuidv5(`${cause.id}/deployment.requested`, EVENT_ID_NAMESPACE) : undefined,
     source: SERVICE,
     subject: row.name,
     correlationId: cause.correlationId,
-    data: { model: row.name, version: row.version, artifactUri: row.artifactUri, strategy: 'canary', canaryShare },
+    data: {
+      model: row.name,
+      version: row.version,
+      artifactUri: row.artifactUri,
+      strategy: rollout.strategy,
+      ...(rollout.strategy === 'canary' ? { canaryShare: rollout.share } : {}),
+    },
   });
+}
+
+/** deployment.requested (canary) of a version that passed the gate; with a cause, its id derives from the cause's. */
+export function canaryDeploymentRequested(row: ModelVersionRow, cause: { id?: string; correlationId?: string }, canaryShare: number) {
+  return deploymentRequested(row, cause, { strategy: 'canary', share: canaryShare });
 }

@@ -44,6 +44,9 @@ describe('registry on real Kafka and Postgres (own process, production entry poi
       subject: model,
       data: { jobId: `job-${randomUUID().slice(0, 8)}`, model, runId: `run-${randomUUID().slice(0, 8)}`, artifactUri: artifact, metrics: { accuracy: 0.9 }, params: {}, ...extra },
     });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const post = (path: string, body: unknown): Promise<{ status: number; body: any }> =>
+    fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() }));
   const send = async (...events: ReturnType<typeof completed>[]) => {
     await producer.publish(events);
   };
@@ -136,9 +139,14 @@ describe('registry on real Kafka and Postgres (own process, production entry poi
 
   it('against a champion, a worse candidate is rejected on the holdout: registered, no deployment.requested, the decision recorded', async () => {
     await waitFor(() => of('model.registered').length >= 3, 'three versions');
-    const promoted = await fetch(`${url}/models/${model}/promote`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"version":1}' }).then((r) => r.json());
-    expect(promoted).toMatchObject({ champion: 1, changed: true });
+    // Serving has not reported v1: promoting it is refused (409) saying how to deploy it, and nothing changes.
+    const refused = await post(`/models/${model}/promote`, { version: 1 });
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toContain(`deploy it first: POST /registry/models/${model}/deploy {"version":1,"strategy":"full"}`);
+    // serving's deployment.completed, recorded in Postgres: the first version serving becomes champion.
+    await producer.publish(createEvent('deployment.completed', { source: 'serving', subject: model, data: { model, version: 1, status: 'serving', trafficShare: 1 } }));
     await waitFor(() => of('model.promoted')[0], 'model.promoted');
+    expect((await post(`/models/${model}/promote`, { version: 1 })).body).toMatchObject({ champion: 1, changed: false });
 
     const worse = completed(join(gateDir, 'shuffled.onnx'), { metrics: { accuracy: 0.99 } });
     await send(worse);
@@ -158,6 +166,31 @@ describe('registry on real Kafka and Postgres (own process, production entry poi
     expect([...requests.values()]).toEqual([1, 2, 3, 5]);
     expect(await get(`/models/${model}/versions/5/gate`)).toMatchObject({ passed: true, champion_version: 1 });
     expect((await get(`/api/2.0/mlflow/registered-models/alias?name=${model}&alias=champion`)).model_version.version).toBe('1');
+  });
+
+  it('deploy by hand publishes deployment.requested on Kafka with the correlation id it answers', async () => {
+    await waitFor(() => of('model.registered').length >= 5, 'five versions');
+    const reply = await post(`/models/${model}/deploy`, { version: 3, strategy: 'canary', share: 0.25 });
+    expect(reply).toMatchObject({ status: 202, body: { model, version: 3, strategy: 'canary', share: 0.25 } });
+    const requested = await waitFor(() => of('deployment.requested').find((m) => m.event.correlationId === reply.body.correlationId), 'the deployment.requested');
+    expect(requested.event.data).toMatchObject({ model, version: 3, strategy: 'canary', canaryShare: 0.25 });
+    expect(await post(`/models/${model}/deploy`, { version: 3, strategy: 'canary' })).toMatchObject({ status: 400, body: { issues: [{ field: 'share' }] } });
+
+    // The listings, paged in Postgres: the model with its champion and what serving reported running.
+    let found: { name: string } | undefined;
+    let token: string | undefined;
+    do {
+      const page = await get(`/models?max_results=50${token ? `&page_token=${token}` : ''}`);
+      found = page.models.find((m: { name: string }) => m.name === model);
+      token = page.next_page_token;
+    } while (!found && token);
+    expect(found).toMatchObject({ name: model, champion: 1, versions: 5, serving: [{ version: 1, share: 1 }] });
+    const newest = await get(`/models/${model}/versions?max_results=2`);
+    expect(newest.versions.map((v: { version: number }) => v.version)).toEqual([5, 4]);
+    expect(newest.versions[1]).toMatchObject({ gate: { passed: false, metric: 'accuracy' }, stage: 'None' });
+    const rest = await get(`/models/${model}/versions?max_results=10&page_token=${newest.next_page_token}`);
+    expect(rest.versions.map((v: { version: number }) => v.version)).toEqual([3, 2, 1]);
+    expect(rest.next_page_token).toBeUndefined();
   });
 
   it('a training.completed whose artifact is not a model goes to training.completed.dlq, nothing registered', async () => {

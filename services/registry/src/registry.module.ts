@@ -10,10 +10,14 @@ import { CanaryVerdicts } from './canary/canary-verdicts';
 import { CatalogEdits } from './catalog/catalog-edits';
 import { Lineage } from './catalog/lineage';
 import { ModelCatalog } from './catalog/model-catalog';
+import { ModelOverview } from './catalog/model-overview';
 import { VersionRegistrar } from './catalog/version-registrar';
 import { CanaryConsumer } from './consumers/canary.consumer';
 import { TrainingConsumer } from './consumers/training.consumer';
+import { Deployments } from './deployments/deployments';
+import { ServingReports } from './deployments/serving-reports';
 import { QualityGate } from './gate/quality-gate';
+import { LifecycleController } from './http/lifecycle.controller';
 import { ModelsController } from './http/models.controller';
 import { ModelVersionsController } from './http/model-versions.controller';
 import { RegisteredModelsController } from './http/registered-models.controller';
@@ -23,6 +27,8 @@ import { AliasRepository } from './store/alias.repository';
 import { GateDecisionRepository } from './store/gate-decision.repository';
 import { ModelVersionRepository } from './store/model-version.repository';
 import { RegisteredModelRepository } from './store/registered-model.repository';
+import { OverviewRepository } from './store/overview.repository';
+import { ServingStateRepository } from './store/serving-state.repository';
 import { RegistryTransactions } from './store/registry.transactions';
 import { ModelSources } from './tracking/model-source';
 import { TrackedRegistration } from './tracking/tracked-registration';
@@ -46,7 +52,7 @@ export class RegistryModule {
       module: RegistryModule,
       imports: [BusModule.forRoot(runtime.bus)],
       // TrainingConsumer first: its group subscribes first, as before the module.
-      controllers: [RegisteredModelsController, ModelVersionsController, ModelsController, HealthController, TrainingConsumer, CanaryConsumer],
+      controllers: [RegisteredModelsController, ModelVersionsController, ModelsController, LifecycleController, HealthController, TrainingConsumer, CanaryConsumer],
       providers: [
         { provide: REGISTRY_SETTINGS, useValue: settings },
         { provide: DataSource, useValue: runtime.dataSource },
@@ -57,7 +63,10 @@ export class RegistryModule {
         ModelVersionRepository,
         AliasRepository,
         GateDecisionRepository,
+        ServingStateRepository,
+        OverviewRepository,
         ModelCatalog,
+        ModelOverview,
         CatalogEdits,
         VersionRegistrar,
         TrackingClient,
@@ -69,6 +78,8 @@ export class RegistryModule {
         QualityGate,
         TrainingRegistration,
         CanaryVerdicts,
+        ServingReports,
+        Deployments,
         RegistryService,
       ],
     };

@@ -69,7 +69,7 @@ export function extensionHandlers({ inference, repository, statistics, control, 
       // One SERVER span per request on the stream, children of the caller's trace in the stream's metadata.
       const span = inferSpan(MODEL_STREAM_INFER, call.metadata);
       void inference
-        .infer(request, (outcome) => encodeResponse(outcome.model, request, outcome.decoded, outcome.results, outcome.route), span.traceparent)
+        .infer(request, (outcome) => encodeResponse(outcome.model, request, outcome.decoded, outcome.results, outcome.route, outcome.predictionIds), span.traceparent)
         .then(
           (response) => {
             span.end();

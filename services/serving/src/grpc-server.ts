@@ -57,7 +57,7 @@ export function inferenceHandlers(inference: InferenceService, repository: Model
   const modelInfer: grpc.handleUnaryCall<InferRequestMessage, unknown> = (call, callback) => {
     const span = inferSpan(MODEL_INFER, call.metadata);
     const request = call.request;
-    inference.infer(request, (outcome) => encodeResponse(outcome.model, request, outcome.decoded, outcome.results, outcome.route), span.traceparent).then(
+    inference.infer(request, (outcome) => encodeResponse(outcome.model, request, outcome.decoded, outcome.results, outcome.route, outcome.predictionIds), span.traceparent).then(
       (response) => {
         span.end();
         callback(null, response);

@@ -139,6 +139,7 @@ export function encodeResponse(
   decoded: DecodedRequest,
   results: Feeds,
   route: RouteName = 'stable',
+  predictionIds: string[] = [],
 ): Record<string, unknown> {
   const outputs = decoded.outputs.map((name) => {
     const t = results[name];
@@ -153,7 +154,12 @@ export function encodeResponse(
     model_name: model.name,
     model_version: String(model.version),
     id: request.id ?? '',
-    parameters: { model_version: { string_param: String(model.version) }, route: { string_param: route } },
+    parameters: {
+      model_version: { string_param: String(model.version) },
+      route: { string_param: route },
+      // Comma-separated, one per row: what label.observed's predictionId names.
+      ...(predictionIds.length ? { prediction_ids: { string_param: predictionIds.join(',') } } : {}),
+    },
     outputs,
     raw_output_contents: decoded.raw ? decoded.outputs.map((name) => toRaw(results[name])) : [],
   };

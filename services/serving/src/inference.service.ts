@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Feeds, RunTiming } from './batcher';
 import { decodeRequest, requestKey, type DecodedRequest, type InferRequestMessage } from './infer-request';
@@ -13,6 +14,8 @@ export interface InferOutcome {
   decoded: DecodedRequest;
   results: Feeds;
   route: RouteName;
+  /** The prediction id of each request row, `<request id>:<row>`: what labels name (label.observed). */
+  predictionIds: string[];
 }
 
 /** Adds a leading batch dimension of 1 (for logging a model that does not batch). */
@@ -50,7 +53,10 @@ export class InferenceService {
       const results = await model.infer(decoded.feeds, decoded.rows, run);
       const waitNs = since(submitted);
       const encoding = performance.now();
-      const response = encode({ model, decoded, results, route });
+      // A request without an id gets a random one, so its rows' prediction ids are unique too.
+      const requestId = request.id || randomUUID();
+      const predictionIds = Array.from({ length: decoded.rows }, (_, row) => `${requestId}:${row}`);
+      const response = encode({ model, decoded, results, route, predictionIds });
       const outputNs = since(encoding);
       const selected: Feeds = {};
       for (const name of decoded.outputs) selected[name] = results[name];
@@ -58,7 +64,7 @@ export class InferenceService {
         {
           model: model.name,
           version: model.version,
-          requestId: request.id,
+          requestId,
           inputs: model.batchable ? decoded.feeds : asOneRow(decoded.feeds),
           outputs: model.batchable ? selected : asOneRow(selected),
           latencyMs: performance.now() - started,

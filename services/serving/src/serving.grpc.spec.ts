@@ -207,7 +207,9 @@ describe('serving: KServe v2 gRPC (in-process bus, real onnxruntime, sklearn mod
 
   it('publishes prediction.logged per request (its tensors, every row sampled), off the response path', async () => {
     const rows = models.expected.logreg_v2.rows.slice(0, 3);
-    await call(client, 'ModelInfer', { model_name: 'churn', id: 'logged-1', inputs: [typedInput(rows)] });
+    const response = await call(client, 'ModelInfer', { model_name: 'churn', id: 'logged-1', inputs: [typedInput(rows)] });
+    // The response names the rows' prediction ids (comma-separated), as prediction.logged does.
+    expect((response.parameters as Record<string, { string_param: string }>).prediction_ids.string_param).toBe('logged-1:0,logged-1:1,logged-1:2');
     const event = await waitFor(() => logged.find((e) => e.data.requestKey === 'logged-1'), 'the prediction.logged event');
     expect(event).toMatchObject({ source: 'serving', subject: 'churn', data: { schemaVersion: 2, model: 'churn', version: 2, rows: [0, 1, 2] } });
     if (event.data.schemaVersion !== 2) throw new Error('v2 expected');
@@ -220,6 +222,18 @@ describe('serving: KServe v2 gRPC (in-process bus, real onnxruntime, sklearn mod
     expectClose(view.outputs(0).probabilities as number[], models.expected.logreg_v2.probabilities[0]);
     expect(event.data.latencyMs).toBeGreaterThanOrEqual(0);
     expect(serving.predictions.stats.dropped).toBe(0);
+  });
+
+  it('a ModelInfer without an id gets a generated request id: the ids it returns are the ones it logged', async () => {
+    const rows = models.expected.logreg_v2.rows.slice(0, 2);
+    const response = await call(client, 'ModelInfer', { model_name: 'churn', inputs: [typedInput(rows)] });
+    const returned = (response.parameters as Record<string, { string_param: string }>).prediction_ids.string_param.split(',');
+    expect(returned).toHaveLength(2);
+    const [requestId] = returned[0].split(':');
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(returned).toEqual([`${requestId}:0`, `${requestId}:1`]);
+    const event = await waitFor(() => logged.find((e) => e.data.schemaVersion === 2 && e.data.predictionIds.includes(returned[0])), 'prediction.logged of the id-less request');
+    expect(event.data.schemaVersion === 2 && event.data.predictionIds).toEqual(returned);
   });
 
   it('hot-swaps on deployment.requested: loads and warms the artifact, then answers with the new version', async () => {

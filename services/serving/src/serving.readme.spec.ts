@@ -50,7 +50,7 @@ describe('README curl examples of serving (services/serving/README.md, the root 
     const first = await run(examples[0]);
     expect(first).toContain('{"ready":true}');
     expect(first).toContain('"inputs":[{"name":"x","datatype":"FP32","shape":[-1,4]}]');
-    expect(first).toMatch(/\{"model_name":"house","model_version":"1","id":"r-1","parameters":\{"route":"stable"\},"outputs":\[\{"name":"variable","datatype":"FP32","shape":\[2,1\],"data":\[[-\d.e]+,[-\d.e]+\]\}\]\}/);
+    expect(first).toMatch(/\{"model_name":"house","model_version":"1","id":"r-1","parameters":\{"route":"stable","prediction_ids":\["r-1:0","r-1:1"\]\},"outputs":\[\{"name":"variable","datatype":"FP32","shape":\[2,1\],"data":\[[-\d.e]+,[-\d.e]+\]\}\]\}/);
 
     const binary = await run(examples[1]);
     const headerLength = Number(/inference-header-content-length: (\d+)/i.exec(binary)?.[1]);
@@ -69,6 +69,6 @@ describe('README curl examples of serving (services/serving/README.md, the root 
     const [example] = readmeBlocks('Serving service (KServe v2 gRPC and REST)');
     const script = example.replace(/^SERVING=\S+/m, 'SERVING=$SERVING');
     expect(script).not.toBe(example);
-    expect(await run(script)).toMatch(/^\{"model_name":"house","model_version":"1","parameters":\{"route":"stable"\},"outputs":\[\{"name":"variable","datatype":"FP32","shape":\[1,1\],"data":\[[-\d.e]+\]\}\]\}$/);
+    expect(await run(script)).toMatch(/^\{"model_name":"house","model_version":"1","parameters":\{"route":"stable","prediction_ids":\["[0-9a-f-]{36}:0"\]\},"outputs":\[\{"name":"variable","datatype":"FP32","shape":\[1,1\],"data":\[[-\d.e]+\]\}\]\}$/);
   });
 });

@@ -144,6 +144,19 @@ describe('serving: KServe v2 REST (real HTTP, in-process bus, real onnxruntime)'
     const event = await waitFor(() => logged.find((e) => ids(e).includes('rest-json-1:0')), 'prediction.logged of rest-json-1', 10_000);
     expect(ids(event)).toEqual(rows.map((_, i) => `rest-json-1:${i}`));
     expect(event.data).toMatchObject({ model: 'churn', version: 1, requestKey: 'rest-json-1' });
+    // The response names the same ids, for labels (POST /monitoring/labels).
+    expect((reply.json.parameters as { prediction_ids: string[] }).prediction_ids).toEqual(ids(event));
+  });
+
+  it('a request without an id gets a generated one: the response returns the prediction ids it logged', async () => {
+    const { rows } = models.expected.logreg_v1;
+    const reply = await send('POST', '/v2/models/churn/versions/1/infer', { inputs: [{ name: 'input', datatype: 'FP32', shape: [rows.length, 30], data: rows }] });
+    const returned = (reply.json.parameters as { prediction_ids: string[] }).prediction_ids;
+    const [requestId] = returned[0].split(':');
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(returned).toEqual(rows.map((_, i) => `${requestId}:${i}`));
+    const event = await waitFor(() => logged.find((e) => 'predictionIds' in e.data && e.data.predictionIds.includes(returned[0])), 'prediction.logged of the id-less request', 10_000);
+    expect('predictionIds' in event.data && event.data.predictionIds).toEqual(returned);
   });
 
   it('takes binary tensor data and answers binary outputs (binary_data_output), with Inference-Header-Content-Length', async () => {

@@ -3,6 +3,7 @@ import { EventBus } from '@mlops/bus';
 import { createEvent } from '@mlops/contracts';
 import { InvalidInputError, NotFoundError } from '@mlops/errors';
 import { ModelCatalog } from '../catalog/model-catalog';
+import { ServingReports } from '../deployments/serving-reports';
 import { validAlias } from '../catalog/names';
 import { assertServable } from '../catalog/servability';
 import { CHALLENGER, CHAMPION, SERVICE } from '../registry.names';
@@ -24,6 +25,7 @@ export class ModelAliases {
     private readonly versions: ModelVersionRepository,
     private readonly transactions: RegistryTransactions,
     private readonly bus: EventBus,
+    private readonly serving: ServingReports,
   ) {}
 
   async setAlias(nameValue: unknown, aliasValue: unknown, versionValue: unknown): Promise<void> {
@@ -65,6 +67,7 @@ export class ModelAliases {
         rolledBack: false,
         changedAt: Date.now(),
       });
+      await this.serving.onPromoted(row.name, row.version, tx);
       return { row, previous: current?.version, changed: true };
     });
     if (result.changed) {
@@ -91,6 +94,7 @@ export class ModelAliases {
       if (last.previousVersion === null) await this.aliases.delete(model.name, CHAMPION, tx);
       else await this.aliases.set({ name: model.name, alias: CHAMPION, version: last.previousVersion }, tx);
       await this.aliases.markRolledBack(tx, last);
+      await this.serving.onRolledBack(model.name, last.version, last.previousVersion ?? undefined, tx);
       const rolled = await this.versions.find(model.name, last.version, tx);
       return { model: model.name, version: last.version, restored: last.previousVersion ?? undefined, correlationId: rolled?.correlationId ?? undefined };
     });

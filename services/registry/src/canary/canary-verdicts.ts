@@ -3,6 +3,7 @@ import { v5 as uuidv5 } from 'uuid';
 import { causedBy, type EventEnvelope } from '@mlops/contracts';
 import { NotFoundError } from '@mlops/errors';
 import { ModelAliases } from '../aliases/model-aliases';
+import { ServingReports } from '../deployments/serving-reports';
 import { CHALLENGER, CHAMPION, SERVICE } from '../registry.names';
 
 const EVENT_ID_NAMESPACE = 'c4e2a9b1-7d3f-4a6e-8b5c-2f1d0e9a8b7c';
@@ -21,7 +22,10 @@ const EVENT_ID_NAMESPACE = 'c4e2a9b1-7d3f-4a6e-8b5c-2f1d0e9a8b7c';
 export class CanaryVerdicts {
   private readonly log = new Logger(SERVICE);
 
-  constructor(private readonly aliases: ModelAliases) {}
+  constructor(
+    private readonly aliases: ModelAliases,
+    private readonly serving: ServingReports,
+  ) {}
 
   /** The first version serving a model with no champion becomes its champion. */
   async onDeployed(event: EventEnvelope<'deployment.completed'>): Promise<void> {
@@ -50,6 +54,7 @@ export class CanaryVerdicts {
       return undefined;
     }
     await this.dropChallenger(model, version);
+    await this.serving.onRolledBack(model, version, champion);
     const rolledBack = causedBy(event, 'model.rolled_back', {
       id: uuidv5(`${event.id}/model.rolled_back`, EVENT_ID_NAMESPACE),
       source: SERVICE,

@@ -1,6 +1,7 @@
 import type { EventOf } from '@mlops/contracts';
 import { BusConsumer, OnEvent } from '@mlops/runtime';
 import { CanaryVerdicts } from '../canary/canary-verdicts';
+import { ServingReports } from '../deployments/serving-reports';
 
 /** Both handlers read in `<REGISTRY_GROUP>.canary`: one subscription, apart from training.completed. */
 const CANARY_GROUP = 'canary';
@@ -8,7 +9,10 @@ const CANARY_GROUP = 'canary';
 /** The monitor's canary verdicts and serving's deployments, for the champion alias. */
 @BusConsumer()
 export class CanaryConsumer {
-  constructor(private readonly verdicts: CanaryVerdicts) {}
+  constructor(
+    private readonly verdicts: CanaryVerdicts,
+    private readonly reports: ServingReports,
+  ) {}
 
   /** Promotes or rolls back the canary; a dropped canary's model.rolled_back is published with the ack. */
   @OnEvent('canary.evaluated', { group: CANARY_GROUP })
@@ -16,9 +20,10 @@ export class CanaryConsumer {
     return this.verdicts.onVerdict(event);
   }
 
-  /** The first version serving a model with no champion becomes champion. */
+  /** Records what serving loaded (for promotion by hand); the first version serving a model with no champion becomes champion. */
   @OnEvent('deployment.completed', { group: CANARY_GROUP })
-  onDeployed(event: EventOf<'deployment.completed'>) {
+  async onDeployed(event: EventOf<'deployment.completed'>) {
+    await this.reports.onDeployment(event);
     return this.verdicts.onDeployed(event);
   }
 }

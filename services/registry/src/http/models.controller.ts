@@ -1,9 +1,11 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { invalid } from '@mlops/http';
+import { invalid, invalidFields } from '@mlops/http';
+import { z } from 'zod';
 import { ModelAliases } from '../aliases/model-aliases';
 import { Lineage } from '../catalog/lineage';
 import { ModelCatalog } from '../catalog/model-catalog';
 import { VersionRegistrar } from '../catalog/version-registrar';
+import { Deployments } from '../deployments/deployments';
 import { QualityGate } from '../gate/quality-gate';
 import { parseSignature } from '../onnx/onnx-model';
 import { message, metricsOf, optionalString, requiredScalar, type Message } from './request';
@@ -16,6 +18,19 @@ function field(query: Message, headers: Record<string, string | string[] | undef
   return Array.isArray(header) ? header[0] : header || undefined;
 }
 
+/** POST /models/:name/deploy: `share` (0 < share < 1) only and always with a canary. */
+const deployBody = z
+  .object({
+    version: z.number().int().positive(),
+    strategy: z.enum(['full', 'canary']),
+    share: z.number().gt(0).lt(1).optional(),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    if (body.strategy === 'canary' && body.share === undefined) ctx.addIssue({ code: 'custom', path: ['share'], message: 'required with strategy "canary": the traffic share, 0 < share < 1' });
+    if (body.strategy === 'full' && body.share !== undefined) ctx.addIssue({ code: 'custom', path: ['share'], message: 'only with strategy "canary": a full rollout takes all traffic' });
+  });
+
 /** The registry's own routes: raw ONNX upload, the gate, promotion/rollback and lineage. */
 @Controller()
 export class ModelsController {
@@ -25,6 +40,7 @@ export class ModelsController {
     private readonly aliases: ModelAliases,
     private readonly gates: QualityGate,
     private readonly lineages: Lineage,
+    private readonly deployments: Deployments,
   ) {}
 
   /**
@@ -71,11 +87,22 @@ export class ModelsController {
     return this.lineages.lineage(name, version);
   }
 
+  /** Promotes a version serving has loaded (409 saying how to deploy it otherwise). */
   @Post('models/:name/promote')
   @HttpCode(200)
   promote(@Param('name') name: string, @Body() raw: unknown) {
     const body = message(raw);
-    return this.aliases.promote(name, requiredScalar(body, 'version'), optionalString(body, 'reason') ?? 'promoted');
+    return this.deployments.promote(name, requiredScalar(body, 'version'), optionalString(body, 'reason') ?? 'promoted');
+  }
+
+  /** Deploys a version (full or canary) through deployment.requested; 202 with the correlation id to follow. */
+  @Post('models/:name/deploy')
+  @HttpCode(202)
+  deploy(@Param('name') name: string, @Body() raw: unknown) {
+    const parsed = deployBody.safeParse(raw);
+    if (!parsed.success) throw invalidFields(parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message })));
+    const { version, ...rollout } = parsed.data;
+    return this.deployments.deploy(name, version, rollout.strategy === 'canary' ? { strategy: 'canary', share: rollout.share! } : { strategy: 'full' });
   }
 
   @Post('models/:name/rollback')

@@ -194,7 +194,31 @@ export const ChampionHistoryEntity = new EntitySchema<ChampionHistoryRow>({
   },
 });
 
+/** What serving runs of a version: loaded (`serving`, with its share), `failed` to deploy, or `unloaded` since. */
+export interface ServingStateRow {
+  name: string;
+  version: number;
+  status: 'serving' | 'failed' | 'unloaded';
+  trafficShare: number;
+  error: string | null;
+  updatedAt: number;
+}
+
+export const ServingStateEntity = new EntitySchema<ServingStateRow>({
+  name: 'RegistryServingState',
+  tableName: 'registry_serving_state',
+  columns: {
+    name: { type: String, primary: true, length: 200 },
+    version: { type: Number, primary: true },
+    status: { type: String, length: 20 },
+    trafficShare: { type: 'float', name: 'traffic_share' },
+    error: { type: 'text', nullable: true },
+    updatedAt: { type: 'bigint', name: 'updated_at', transformer: bigintNumber },
+  },
+});
+
 export const registryEntities = [
+  ServingStateEntity,
   RegisteredModelEntity,
   ModelTagEntity,
   ModelVersionEntity,

@@ -97,6 +97,7 @@ describe('v2 REST codec: writing infer responses', () => {
   const outcome = (outputs: string[]): InferOutcome => ({
     model,
     route: 'canary',
+    predictionIds: ['r-1:0', 'r-1:1'],
     decoded: { feeds: {}, rows: 2, outputs, raw: false },
     results: {
       p: { datatype: 'FP32', shape: [2, 1], data: new Float32Array([0.25, 0.5]) },
@@ -115,7 +116,7 @@ describe('v2 REST codec: writing infer responses', () => {
       model_name: 'm',
       model_version: '2',
       id: 'r-1',
-      parameters: { route: 'canary' },
+      parameters: { route: 'canary', prediction_ids: ['r-1:0', 'r-1:1'] },
       outputs: [
         { name: 'p', datatype: 'FP32', shape: [2, 1], data: [0.25, 0.5] },
         { name: 'l', datatype: 'INT64', shape: [2], data: [1, -2] },

@@ -146,7 +146,7 @@ function jsonData(t: HostTensor): unknown[] {
 
 /** The response body: JSON alone, or JSON then each binary output's bytes (`headerLength`: the JSON's byte length). */
 export function writeInferResponse(outcome: InferOutcome, request: RestInferRequest): { body: Buffer; headerLength?: number } {
-  const { model, decoded, results, route } = outcome;
+  const { model, decoded, results, route, predictionIds } = outcome;
   const blobs: Buffer[] = [];
   const outputs = decoded.outputs.map((name) => {
     const t = results[name];
@@ -157,7 +157,7 @@ export function writeInferResponse(outcome: InferOutcome, request: RestInferRequ
   });
   const id = request.message.id;
   const header = Buffer.from(
-    JSON.stringify({ model_name: model.name, model_version: String(model.version), ...(id ? { id } : {}), parameters: { route }, outputs }),
+    JSON.stringify({ model_name: model.name, model_version: String(model.version), ...(id ? { id } : {}), parameters: { route, prediction_ids: predictionIds }, outputs }),
     'utf8',
   );
   if (blobs.length === 0) return { body: header };

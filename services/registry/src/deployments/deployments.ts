@@ -1,0 +1,50 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EventBus } from '@mlops/bus';
+import { FailedPreconditionError } from '@mlops/errors';
+import { ModelAliases } from '../aliases/model-aliases';
+import { ModelCatalog } from '../catalog/model-catalog';
+import { assertServable } from '../catalog/servability';
+import { deploymentRequested } from '../registry.events';
+import { SERVICE } from '../registry.names';
+import { ServingConflictError } from './serving-conflict';
+import { ServingReports } from './serving-reports';
+
+export type Rollout = { strategy: 'full' } | { strategy: 'canary'; share: number };
+
+/** Deploying and promoting by hand (the lifecycle routes): the same events the gate and the canary verdicts send. */
+@Injectable()
+export class Deployments {
+  private readonly log = new Logger(SERVICE);
+
+  constructor(
+    private readonly catalog: ModelCatalog,
+    private readonly aliases: ModelAliases,
+    private readonly reports: ServingReports,
+    private readonly bus: EventBus,
+  ) {}
+
+  /** Publishes deployment.requested of a servable version; serving answers with deployment.completed. */
+  async deploy(name: string, version: number, rollout: Rollout) {
+    const row = await this.catalog.version(name, version);
+    try {
+      assertServable(row);
+    } catch (error) {
+      if (error instanceof FailedPreconditionError) throw new ServingConflictError(error.message);
+      throw error;
+    }
+    // A deployment by hand starts its own correlation (the event's id), apart from any training loop.
+    const event = deploymentRequested(row, {}, rollout);
+    await this.bus.publish(event);
+    const share = rollout.strategy === 'canary' ? rollout.share : 1;
+    this.log.log(`deployment of '${row.name}' version ${row.version} requested by hand: ${rollout.strategy}${rollout.strategy === 'canary' ? ` ${share}` : ''} (correlation ${event.correlationId})`);
+    return { model: row.name, version: row.version, strategy: rollout.strategy, share, correlationId: event.correlationId };
+  }
+
+  /** Promotes a version serving has loaded; else ServingConflictError and nothing changes. */
+  async promote(name: string, version: string, reason: string) {
+    const row = await this.catalog.version(name, version);
+    assertServable(row);
+    await this.reports.assertLoaded(row.name, row.version);
+    return this.aliases.promote(row.name, row.version, reason);
+  }
+}
