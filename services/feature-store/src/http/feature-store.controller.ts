@@ -1,10 +1,11 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
 import { EventBus } from '@mlops/bus';
 import { issuesOf } from '@mlops/contracts';
 import { invalidFields, notFound } from '@mlops/http';
 import { FeatureStoreService } from '../feature-store.service';
-import { featureNames, type FeatureView } from '../views/feature-view';
+import { featureNames, featureViewSchema } from '../views/feature-view';
+import type { VersionedView } from '../views/feature-view-catalog';
 
 const time = z
   .union([z.iso.datetime({ offset: true }), z.number().int()], { error: 'expected an ISO-8601 time with offset or epoch milliseconds' })
@@ -41,7 +42,7 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
   return parsed.data;
 }
 
-const describeView = (view: FeatureView) => ({ ...view, featureNames: featureNames(view) });
+const describeView = ({ view, version }: VersionedView) => ({ ...view, version, featureNames: featureNames(view) });
 
 @Controller()
 export class FeatureStoreController {
@@ -52,12 +53,24 @@ export class FeatureStoreController {
 
   @Get('feature-views')
   views() {
-    return { featureViews: this.service.listViews().map(describeView) };
+    return { featureViews: this.service.versionedViews().map(describeView) };
   }
 
   @Get('feature-views/:name')
   view(@Param('name') name: string) {
-    return describeView(this.service.view(name));
+    return describeView(this.service.versionedView(name));
+  }
+
+  /**
+   * Adds or changes a view: the body is one view of the views file (its name from the path).
+   * A changed definition becomes the next version; an identical one changes nothing.
+   */
+  @Put('feature-views/:name')
+  async defineView(@Param('name') name: string, @Body() body: unknown) {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidFields([{ field: '', message: 'expected a JSON object (a feature view)' }]);
+    if ('name' in body && body.name !== name) throw invalidFields([{ field: 'name', message: `the body names "${String(body.name)}" but the path names "${name}"` }]);
+    const view = parse(featureViewSchema, { ...body, name });
+    return this.service.defineView(view);
   }
 
   /** Point-in-time correct features for entity rows (as JSON; POST /datasets for a snapshot). */
