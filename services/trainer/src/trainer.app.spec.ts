@@ -94,6 +94,13 @@ describe('trainer service (embedded: in-process bus, built-in trainer, HTTP jobs
     // a redelivered event trains once: no second job. Jobs are recorded as dataset.materialized is
     // handled, in order: once a later event's job is listed, the redelivery has been handled.
     await new EventBus(transport).publish(materialized);
+    // A dataset that names no model (POST /datasets without "train": true) trains nothing.
+    const plain = createEvent('dataset.materialized', {
+      source: 'feature-store',
+      subject: 'plain',
+      data: { datasetId: 'plain-v1', version: 1, hash, featureView: 'plain', uri: dataset.path, rowCount: dataset.rows.length, schema: SCHEMA },
+    });
+    await new EventBus(transport).publish(plain);
     const marker = createEvent('dataset.materialized', {
       source: 'feature-store',
       subject: 'marker',
@@ -105,6 +112,7 @@ describe('trainer service (embedded: in-process bus, built-in trainer, HTTP jobs
       return listed.some((j) => j.model === 'marker') ? listed : undefined;
     }, 'the marker job');
     expect(jobs.filter((j) => j.model === 'churn')).toHaveLength(1);
+    expect(jobs.filter((j) => j.model === 'plain')).toHaveLength(0);
     expect(seen.filter((e) => e.type === 'training.completed' && e.data.model === 'churn')).toHaveLength(1);
   });
 

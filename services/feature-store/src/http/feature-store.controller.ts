@@ -24,6 +24,10 @@ const entityRows = z
 
 const historicalSchema = z.object({ featureView: z.string().min(1), entities: entityRows }).strict();
 
+/**
+ * POST /datasets: {featureView, entities? | from?/to?, model?, train?}. It materializes a
+ * snapshot and announces it; training starts only with `"train": true` and the `model` to train.
+ */
 const datasetSchema = z
   .object({
     featureView: z.string().min(1),
@@ -31,10 +35,18 @@ const datasetSchema = z
     entities: entityRows.optional(),
     from: time.optional(),
     to: time.optional(),
+    /** The model to train on the snapshot (with train: true). */
     model: z.string().min(1).max(200).optional(),
+    /** true: the trainer trains `model` on the snapshot (dataset.materialized carries the model). */
+    train: z.boolean().optional(),
   })
   .strict()
-  .refine((r) => !(r.entities && (r.from !== undefined || r.to !== undefined)), { path: ['from'], message: 'from/to apply to history datasets, not to entity rows' });
+  .refine((r) => !(r.entities && (r.from !== undefined || r.to !== undefined)), { path: ['from'], message: 'from/to apply to history datasets, not to entity rows' })
+  .refine((r) => !r.train || r.model !== undefined, { path: ['model'], message: 'train: true needs the model to train' })
+  .refine((r) => r.train || r.model === undefined, {
+    path: ['train'],
+    message: 'a model is trained only when asked: add "train": true (without it, POST /datasets only materializes; leave out model)',
+  });
 
 function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
   const parsed = schema.safeParse(body);
@@ -92,7 +104,10 @@ export class FeatureStoreController {
     };
   }
 
-  /** Materializes a snapshot and publishes dataset.materialized. */
+  /**
+   * Materializes a snapshot and publishes dataset.materialized; with train: true the event
+   * names the model, which the trainer then trains (otherwise nothing trains on it).
+   */
   @Post('datasets')
   @HttpCode(201)
   async materialize(@Body() body: unknown, @Headers('x-correlation-id') correlationId?: string) {
@@ -102,7 +117,7 @@ export class FeatureStoreController {
       fromMs: request.from,
       toMs: request.to,
     });
-    const event = this.service.materializedEvent(dataset, { model: request.model, correlationId: correlationId || undefined });
+    const event = this.service.materializedEvent(dataset, { model: request.train ? request.model : undefined, correlationId: correlationId || undefined });
     await this.bus.publish(event);
     return { ...event.data, manifestUri: dataset.manifestUri, changed: dataset.changed, correlationId: event.correlationId };
   }
