@@ -304,6 +304,8 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
       loadTrainerConfig({
         BUS: 'in-process',
         TRAINER_ARTIFACT_ROOT: join(dataDir, 'models'),
+        // The feature store's datasets: POST /jobs {"dataset": "<view>-v<N>"} finds them here.
+        TRAINER_DATASET_ROOT: join(dataDir, 'datasets'),
         TRAINER_TARGET: 'label',
         TRAINER_PARAMS: JSON.stringify({ epochs: options.epochs ?? 200 }),
         // As an MLflow user: the front door serves the MLflow API at its root.

@@ -104,6 +104,7 @@ export class TrainerService implements OnModuleInit, OnApplicationShutdown {
       status: 'queued',
       trainer: this.training.kindFor(params),
       datasetUri: request.datasetUri,
+      ...(request.datasetId ? { datasetId: request.datasetId, datasetHash: request.datasetHash } : {}),
       target: request.target ?? targetFor(this.settings.jobs.target, request.model),
       queuedAt: new Date().toISOString(),
     };
