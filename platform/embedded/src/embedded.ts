@@ -354,6 +354,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
         DATABASE_URL: db('loop'),
         LOOP_FEATURE_VIEWS: `${MODEL}:${FEATURE_VIEW}`,
         LOOP_REGISTRY_URL: registry.url,
+        LOOP_FEATURE_STORE_URL: featureStore.url,
         LOOP_SWEEP_INTERVAL_MS: '200',
       }),
       { ...mounted('loop'), defaultMetrics: false },
