@@ -42,7 +42,7 @@ service_env() {
   case $1 in
     feature-store) echo "ONLINE_STORE=redis FEATURE_STORE_ARTIFACT_ROOT=$art/datasets" ;;
     tracking) echo "TRACKING_ARTIFACT_ROOT=$art/tracking" ;;
-    trainer) echo "TRAINER_ARTIFACT_ROOT=$art/models TRACKING_URI=http://127.0.0.1:$TRACKING_PORT" ;;
+    trainer) echo "TRAINER_ARTIFACT_ROOT=$art/models TRAINER_DATASET_ROOT=$art/datasets TRACKING_URI=http://127.0.0.1:$TRACKING_PORT" ;;
     registry) echo "REGISTRY_ARTIFACT_ROOT=$art/registry REGISTRY_TRACKING_URI=http://127.0.0.1:$TRACKING_PORT" ;;
   esac
 }

@@ -304,6 +304,8 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
       loadTrainerConfig({
         BUS: 'in-process',
         TRAINER_ARTIFACT_ROOT: join(dataDir, 'models'),
+        // The feature store's datasets: POST /jobs {"dataset": "<view>-v<N>"} finds them here.
+        TRAINER_DATASET_ROOT: join(dataDir, 'datasets'),
         TRAINER_TARGET: 'label',
         TRAINER_PARAMS: JSON.stringify({ epochs: options.epochs ?? 200 }),
         // As an MLflow user: the front door serves the MLflow API at its root.
@@ -352,6 +354,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
         DATABASE_URL: db('loop'),
         LOOP_FEATURE_VIEWS: `${MODEL}:${FEATURE_VIEW}`,
         LOOP_REGISTRY_URL: registry.url,
+        LOOP_FEATURE_STORE_URL: featureStore.url,
         LOOP_SWEEP_INTERVAL_MS: '200',
       }),
       { ...mounted('loop'), defaultMetrics: false },

@@ -257,6 +257,22 @@ describe('feature store (embedded: in-process bus, SQLite, in-memory online stor
     expect(again.body).toMatchObject({ hash: event.data.hash, version: event.data.version, changed: false });
   });
 
+  it('POST /datasets names the model in dataset.materialized only with "train": true', async () => {
+    const trained = await http('/datasets', { method: 'POST', body: { featureView: 'user_clicks', model: 'churn', train: true }, headers: { 'x-correlation-id': 'train-1' } });
+    expect([trained.status, trained.body.model]).toEqual([201, 'churn']);
+    const plain = await http('/datasets', { method: 'POST', body: { featureView: 'user_clicks' }, headers: { 'x-correlation-id': 'plain-1' } });
+    expect(plain.status).toBe(201);
+    const [withModel, withoutModel] = await waitFor(() => {
+      const found = ['train-1', 'plain-1'].map((id) => materialized.find((e) => e.correlationId === id));
+      return found.every(Boolean) ? found : undefined;
+    }, 'both dataset.materialized events');
+    expect([withModel!.data.model, withoutModel!.data.model]).toEqual(['churn', undefined]);
+    const noModel = await http('/datasets', { method: 'POST', body: { featureView: 'user_clicks', train: true } });
+    expect([noModel.status, noModel.body.issues.map((i: { field: string }) => i.field)]).toEqual([400, ['model']]);
+    const notAsked = await http('/datasets', { method: 'POST', body: { featureView: 'user_clicks', model: 'churn' } });
+    expect([notAsked.status, notAsked.body.issues.map((i: { field: string }) => i.field)]).toEqual([400, ['train']]);
+  });
+
   it('ignores sources no view uses; counts, logs and dead-letters records missing the entity key or timestamp', async () => {
     const before = { ...store.service.stats, rejected: { ...store.service.stats.rejected } };
     await producer.publish([

@@ -13,8 +13,11 @@ import { featureStoreSettings } from './feature-store.settings';
 import { FeatureStoreGrpcServer } from './grpc/grpc-server';
 import { FeatureStoreMetrics } from './metrics';
 import { CreateFeatureStore1763900000200 } from './migrations/1763900000200-create-feature-store';
-import { DatasetEntity, FeatureRowEntity } from './offline/feature-row.entity';
+import { CreateFeatureViews1763900000300 } from './migrations/1763900000300-create-feature-views';
+import { DatasetEntity, FeatureRowEntity, SourceRecordEntity } from './offline/feature-row.entity';
 import { OnlineStore } from './online/online-store';
+import { FeatureViewCatalog } from './views/feature-view-catalog';
+import { FeatureViewEntity } from './views/feature-view.entity';
 
 export interface FeatureStoreApp {
   app: INestApplication;
@@ -44,8 +47,8 @@ export async function startFeatureStore(
   const dataSource = await openDataSource({
     service: TABLE_PREFIX,
     url: config.DATABASE_URL,
-    entities: [FeatureRowEntity, DatasetEntity],
-    migrations: [CreateFeatureStore1763900000200],
+    entities: [FeatureRowEntity, DatasetEntity, SourceRecordEntity, FeatureViewEntity],
+    migrations: [CreateFeatureStore1763900000200, CreateFeatureViews1763900000300],
   });
   const cleanup: (() => Promise<unknown>)[] = [() => dataSource.destroy()];
   try {
@@ -76,7 +79,7 @@ export async function startFeatureStore(
     const grpcAddress = await app.get(FeatureStoreGrpcServer).listen();
     const url = await serveHttpApp(app, { port: config.FEATURE_STORE_HTTP_PORT, host: config.FEATURE_STORE_HTTP_HOST, mountedAt: options.mountedAt });
     logger.log(
-      `feature store: HTTP ${url}, gRPC ${grpcAddress} (views: ${settings.views.list.map((v) => v.name).join(', ')} from ${settings.views.file}; ` +
+      `feature store: HTTP ${url}, gRPC ${grpcAddress} (views: ${app.get(FeatureViewCatalog).versioned().map((v) => `${v.view.name} v${v.version}`).join(', ')}, seeded from ${settings.views.file}; ` +
         `bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, online store: ${app.get(OnlineStore).kind}; ` +
         `role: ${config.FEATURE_STORE_ROLE === 'all' ? 'all (consumes data.validated and retrain.requested)' : 'serve (reads only, consumes nothing)'})`,
     );

@@ -1,8 +1,11 @@
 import { InvalidInputError, NotFoundError } from '@mlops/errors';
 
 export class UnknownViewError extends NotFoundError {
-  constructor(readonly view: string) {
-    super(`feature view "${view}" is not defined`);
+  constructor(
+    readonly view: string,
+    defined?: readonly string[],
+  ) {
+    super(`feature view "${view}" is not defined${defined ? ` (defined views: ${defined.join(', ') || 'none'})` : ''}`);
   }
 }
 

@@ -17,6 +17,7 @@ import { OfflineStore } from './offline/offline-store';
 import { OnlineStore } from './online/online-store';
 import { onlineStoreProvider } from './online/online-store.provider';
 import { FeatureViewCatalog } from './views/feature-view-catalog';
+import { FeatureViewRepository } from './views/feature-view.repository';
 
 /** What startFeatureStore opens before the app: the database, the bus, metrics and the logger. */
 export interface FeatureStoreRuntime {
@@ -48,6 +49,7 @@ export class FeatureStoreModule implements OnModuleDestroy {
         onlineStoreProvider,
         FeatureRowRepository,
         DatasetRepository,
+        FeatureViewRepository,
         FeatureViewCatalog,
         FeatureStoreStats,
         OfflineStore,

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { v5 as uuidv5 } from 'uuid';
 import { PermanentError } from '@mlops/bus';
 import { causedBy, createEvent, type EventEnvelope } from '@mlops/contracts';
+import { ValidatedEventApplier } from './apply/validated-event-applier';
 import { InvalidRequestError, UnknownViewError } from './feature-store.errors';
 import { SERVICE } from './feature-store.names';
 import { FEATURE_STORE_LOG, type FeatureStoreLog } from './feature-store.settings';
@@ -12,7 +13,7 @@ import { OfflineStore, type EntityRow, type FeatureRow } from './offline/offline
 import { OnlineStore, type OnlineRow } from './online/online-store';
 import type { Scalar } from './views/feature-row';
 import type { FeatureView } from './views/feature-view';
-import { FeatureViewCatalog } from './views/feature-view-catalog';
+import { FeatureViewCatalog, type VersionedView } from './views/feature-view-catalog';
 
 const EVENT_ID_NAMESPACE = '0b7a3f52-5f0e-4d1c-8f64-9a2a1d6c4e21';
 export const MAX_ENTITY_KEYS = 1_000;
@@ -35,6 +36,7 @@ export class FeatureStoreService {
     readonly offline: OfflineStore,
     readonly online: OnlineStore,
     private readonly materializer: Materializer,
+    private readonly applier: ValidatedEventApplier,
     readonly metrics: FeatureStoreMetrics,
     @Inject(FEATURE_STORE_LOG) private readonly log: FeatureStoreLog,
   ) {}
@@ -45,6 +47,38 @@ export class FeatureStoreService {
 
   view(name: string): FeatureView {
     return this.catalog.get(name);
+  }
+
+  versionedViews(): VersionedView[] {
+    return this.catalog.versioned();
+  }
+
+  versionedView(name: string): VersionedView {
+    return this.catalog.getVersioned(name);
+  }
+
+  /**
+   * Adds or changes a view at run time (like `feast apply`): a new or changed view is
+   * backfilled from the kept records of its source; a changed view's old rows are replaced.
+   */
+  async defineView(view: FeatureView): Promise<{ name: string; version: number; changed: boolean; backfilled: number }> {
+    const existed = this.catalog.has(view.name);
+    let deleted = 0;
+    const { version, changed } = await this.catalog.define(view, async () => {
+      if (existed) deleted = await this.offline.clearView(view.name);
+    });
+    if (!changed) {
+      this.log.log(`feature view ${view.name} unchanged (version ${version})`);
+      return { name: view.name, version, changed, backfilled: 0 };
+    }
+    this.stats.rejected[view.name] ??= 0;
+    const backfill = await this.applier.backfill(view);
+    this.log.log(
+      `feature view ${view.name} is now version ${version} (source ${view.source}): backfilled ${backfill.rows} rows from kept records` +
+        `${existed ? `, replacing ${deleted} rows of the previous version` : ''}` +
+        `${backfill.rejected ? `, ${backfill.rejected} records the view cannot use` : ''}${backfill.failed ? `, ${backfill.failed} failed` : ''}`,
+    );
+    return { name: view.name, version, changed, backfilled: backfill.rows };
   }
 
   /**

@@ -4,6 +4,7 @@ import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/b
 import { ApiErrorFilter, configureHttpApp, serveHttpApp } from '@mlops/http';
 import { openDataSource } from '@mlops/persistence';
 import { startBusConsumers } from '@mlops/runtime';
+import type { FeatureViewLookup } from './feature-view-lookup';
 import type { GateLookup } from './gate-lookup';
 import type { LoopConfig } from './loop.config';
 import { LoopMetrics } from './loop.metrics';
@@ -11,6 +12,7 @@ import { LoopModule } from './loop.module';
 import { LoopService } from './loop.service';
 import { loopSettings } from './loop.settings';
 import { CreateLoopTables1763900000800 } from './migrations/1763900000800-create-loop-tables';
+import { CreateLoopFeatureViews1763900000900 } from './migrations/1763900000900-create-loop-feature-views';
 import { loopEntities } from './store/entities';
 
 export interface LoopApp {
@@ -30,7 +32,7 @@ export interface LoopApp {
  */
 export async function startLoop(
   config: LoopConfig,
-  options: { inProcess?: InProcessTransport; logger?: boolean; now?: () => number; gate?: GateLookup; defaultMetrics?: boolean; mountedAt?: string } = {},
+  options: { inProcess?: InProcessTransport; logger?: boolean; now?: () => number; gate?: GateLookup; featureViews?: FeatureViewLookup; defaultMetrics?: boolean; mountedAt?: string } = {},
 ): Promise<LoopApp> {
   const log = new Logger('loop');
   const quiet = options.logger === false;
@@ -39,7 +41,7 @@ export async function startLoop(
     service: 'loop',
     url: config.DATABASE_URL,
     entities: loopEntities,
-    migrations: [CreateLoopTables1763900000800],
+    migrations: [CreateLoopTables1763900000800, CreateLoopFeatureViews1763900000900],
   });
   const bus = createEventBus(config, {
     service: 'loop',
@@ -58,6 +60,7 @@ export async function startLoop(
       // Quiet: no loop logs; a failed sweep still goes to Nest's logger (which `logger: false` silences).
       log: quiet ? { ...logs, log: () => undefined, warn: () => undefined } : logs,
       gate: options.gate,
+      featureViews: options.featureViews,
     }),
     { logger: quiet ? false : ['log', 'warn', 'error'] },
   );

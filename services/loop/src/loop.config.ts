@@ -31,6 +31,8 @@ export const loopEnvSchema = z
     LOOP_GATE_WAIT_S: z.coerce.number().positive().default(60),
     /** When set, the registry's gate decision (GET /models/:m/versions/:v/gate) ends such a loop at once, with the gate's reason. */
     LOOP_REGISTRY_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:5100' }).optional(),
+    /** When set, PUT /api/models/:model/feature-view refuses a view the feature store (GET /feature-views) does not define. */
+    LOOP_FEATURE_STORE_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:3002' }).optional(),
     /** An open loop with no new stage for this long ends failed (so one lost event cannot block retraining forever). */
     LOOP_STALL_TIMEOUT_S: z.coerce.number().positive().default(3600),
     /** How often open loops are checked for the two timeouts above. */

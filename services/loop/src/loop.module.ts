@@ -2,7 +2,10 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { databaseAnswers, HealthController, readinessCheck } from '@mlops/http';
 import { DataSource } from 'typeorm';
 import { GateLookup, RegistryGateLookup } from './gate-lookup';
+import { FeatureStoreViewLookup, FeatureViewLookup } from './feature-view-lookup';
+import { ModelFeatureViews } from './feature-views/model-feature-views';
 import { LoopController } from './http/loop.controller';
+import { ModelFeatureViewController } from './http/model-feature-view.controller';
 import { LoopCloser } from './lifecycle/loop-closer';
 import { LoopEvents } from './lifecycle/loop-events';
 import { LoopConsumer } from './loop.consumer';
@@ -10,6 +13,7 @@ import { LoopMetrics } from './loop.metrics';
 import { LoopService } from './loop.service';
 import { LOOP_CLOCK, LOOP_LOG, LOOP_SETTINGS, type LoopClock, type LoopLog, type LoopSettings } from './loop.settings';
 import { LoopQueries } from './queries/loop-queries';
+import { FeatureViewChoicesRepository } from './store/feature-view-choices.repository';
 import { LoopRepository } from './store/loop.repository';
 import { LoopSweeper } from './timeouts/loop-sweeper';
 import { LoopTimeouts } from './timeouts/loop-timeouts';
@@ -22,6 +26,8 @@ export interface LoopRuntime {
   log: LoopLog;
   /** startLoop's `gate` option; else the registry's gate route when LOOP_REGISTRY_URL is set. */
   gate?: GateLookup;
+  /** startLoop's `featureViews` option; else the feature store's views when LOOP_FEATURE_STORE_URL is set. */
+  featureViews?: FeatureViewLookup;
 }
 
 /** The loop controller: its events, the sweep of timed-out loops and the HTTP API. */
@@ -30,9 +36,11 @@ export class LoopModule {
   static forRoot(settings: LoopSettings, runtime: LoopRuntime): DynamicModule {
     const registry = settings.registry;
     const gate = runtime.gate ?? (registry.url ? new RegistryGateLookup(registry.url, registry.apiToken) : undefined);
+    const featureStore = settings.featureStore;
+    const views = runtime.featureViews ?? (featureStore.url ? new FeatureStoreViewLookup(featureStore.url, featureStore.apiToken) : undefined);
     return {
       module: LoopModule,
-      controllers: [LoopController, HealthController, LoopConsumer],
+      controllers: [LoopController, ModelFeatureViewController, HealthController, LoopConsumer],
       providers: [
         { provide: LOOP_SETTINGS, useValue: settings },
         { provide: LOOP_CLOCK, useValue: runtime.now },
@@ -40,8 +48,11 @@ export class LoopModule {
         { provide: DataSource, useValue: runtime.dataSource },
         { provide: LoopMetrics, useValue: runtime.metrics },
         ...(gate ? [{ provide: GateLookup, useValue: gate }] : []),
+        ...(views ? [{ provide: FeatureViewLookup, useValue: views }] : []),
         readinessCheck(databaseAnswers(runtime.dataSource)),
         LoopRepository,
+        FeatureViewChoicesRepository,
+        ModelFeatureViews,
         LoopCloser,
         LoopEvents,
         LoopTimeouts,

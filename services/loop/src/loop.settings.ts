@@ -6,7 +6,7 @@ export interface LoopSettings {
   consumer: { group: string };
   /** Opening loops on drift.detected. */
   drift: {
-    /** The feature view a model is retrained from. */
+    /** The LOOP_FEATURE_VIEWS default of the feature view a model is retrained from (PUT /api/models/:model/feature-view overrides it). */
     featureViewFor(model: string): string | undefined;
     cooldownMs: number;
   };
@@ -14,6 +14,8 @@ export interface LoopSettings {
   timeouts: { gateWaitMs: number; stallTimeoutMs: number; sweepIntervalMs: number };
   /** Where the registry's gate decisions are asked for (LOOP_REGISTRY_URL), with the platform's API_TOKEN. */
   registry: { url?: string; apiToken?: string };
+  /** Where PUT /api/models/:model/feature-view checks view names (LOOP_FEATURE_STORE_URL); unset: not checked. */
+  featureStore: { url?: string; apiToken?: string };
 }
 
 /** Injection token of the LoopSettings. */
@@ -44,5 +46,6 @@ export function loopSettings(config: LoopConfig): LoopSettings {
       sweepIntervalMs: config.LOOP_SWEEP_INTERVAL_MS,
     },
     registry: { url: config.LOOP_REGISTRY_URL, apiToken: config.API_TOKEN },
+    featureStore: { url: config.LOOP_FEATURE_STORE_URL, apiToken: config.API_TOKEN },
   };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
@@ -33,7 +33,7 @@ describe('trainer service (embedded: in-process bus, built-in trainer, HTTP jobs
     dataset = writeSeparableDataset(join(dir, 'data.arrow'));
     transport = new InProcessTransport();
     trainer = await startTrainer(
-      loadTrainerConfig({ TRAINER_PORT: '0', TRAINER_ARTIFACT_ROOT: join(dir, 'models'), TRAINER_TARGET: 'label', CODE_VERSION: 'abc123' }),
+      loadTrainerConfig({ TRAINER_PORT: '0', TRAINER_ARTIFACT_ROOT: join(dir, 'models'), TRAINER_DATASET_ROOT: join(dir, 'datasets'), TRAINER_TARGET: 'label', CODE_VERSION: 'abc123' }),
       { inProcess: transport, logger: false },
     );
     subscription = await new EventBus(transport).subscribe({
@@ -94,6 +94,13 @@ describe('trainer service (embedded: in-process bus, built-in trainer, HTTP jobs
     // a redelivered event trains once: no second job. Jobs are recorded as dataset.materialized is
     // handled, in order: once a later event's job is listed, the redelivery has been handled.
     await new EventBus(transport).publish(materialized);
+    // A dataset that names no model (POST /datasets without "train": true) trains nothing.
+    const plain = createEvent('dataset.materialized', {
+      source: 'feature-store',
+      subject: 'plain',
+      data: { datasetId: 'plain-v1', version: 1, hash, featureView: 'plain', uri: dataset.path, rowCount: dataset.rows.length, schema: SCHEMA },
+    });
+    await new EventBus(transport).publish(plain);
     const marker = createEvent('dataset.materialized', {
       source: 'feature-store',
       subject: 'marker',
@@ -105,6 +112,7 @@ describe('trainer service (embedded: in-process bus, built-in trainer, HTTP jobs
       return listed.some((j) => j.model === 'marker') ? listed : undefined;
     }, 'the marker job');
     expect(jobs.filter((j) => j.model === 'churn')).toHaveLength(1);
+    expect(jobs.filter((j) => j.model === 'plain')).toHaveLength(0);
     expect(seen.filter((e) => e.type === 'training.completed' && e.data.model === 'churn')).toHaveLength(1);
   });
 
@@ -122,6 +130,35 @@ describe('trainer service (embedded: in-process bus, built-in trainer, HTTP jobs
     const completed = await waitFor(() => of('training.completed', jobId), 'training.completed');
     expect(completed.data.datasetId).toBeUndefined();
     expect((await call('GET', '/jobs')).body.jobs.map((j: { jobId: string }) => j.jobId)).toContain(jobId);
+  });
+
+  it('trains a dataset named by reference over HTTP with its lineage (id, hash, version), as loop-driven training', async () => {
+    // The feature store's layout under its artifact root: <view>/v<version>/{data.arrow,manifest.json}.
+    const hash = createHash('sha256').update(readFileSync(dataset.path)).digest('hex');
+    const version = join(dir, 'datasets', 'customers', 'v2');
+    mkdirSync(version, { recursive: true });
+    copyFileSync(dataset.path, join(version, 'data.arrow'));
+    writeFileSync(join(version, 'manifest.json'), JSON.stringify({ datasetId: 'customers-v2', featureView: 'customers', version: 2, dataFile: 'data.arrow', hash }));
+
+    const submitted = await call('POST', '/jobs', { model: 'churn-ref', dataset: 'customers-v2', params: { epochs: 20 } });
+    expect(submitted).toMatchObject({ status: 202, body: { model: 'churn-ref', datasetId: 'customers-v2', datasetHash: hash, datasetUri: join(version, 'data.arrow') } });
+    const completed = await waitFor(() => of('training.completed', submitted.body.jobId), 'training.completed');
+    expect(completed.data).toMatchObject({ datasetId: 'customers-v2', datasetHash: hash });
+    expect(of('training.started', submitted.body.jobId)!.data.datasetVersion).toBe('2');
+    const byObject = await call('POST', '/jobs', { model: 'churn-ref', dataset: { featureView: 'customers', version: 2 }, params: { epochs: 20 } });
+    expect(byObject.body.datasetId).toBe('customers-v2');
+
+    const unknown = await call('POST', '/jobs', { model: 'm', dataset: 'customers-v9' });
+    expect([unknown.status, unknown.body.message]).toEqual([404, expect.stringContaining('customers version 9')]);
+    const both = await call('POST', '/jobs', { model: 'm', dataset: 'customers-v2', datasetUri: dataset.path });
+    expect([both.status, both.body.issues.map((i: { field: string }) => i.field)]).toEqual([400, ['dataset']]);
+    const malformed = await call('POST', '/jobs', { model: 'm', dataset: 'customers' });
+    expect([malformed.status, malformed.body.issues.map((i: { field: string }) => i.field)]).toEqual([400, ['dataset']]);
+    writeFileSync(join(version, 'data.arrow'), 'changed since it was materialized');
+    const tampered = await call('POST', '/jobs', { model: 'm', dataset: 'customers-v2' });
+    // FailedPreconditionError: 400 today, 409 once @mlops/http maps it so.
+    expect([400, 409]).toContain(tampered.status);
+    expect(tampered.body.message).toContain('its manifest says');
   });
 
   it('answers bad requests with {error_code, message} and fails jobs with a clear training.failed', async () => {

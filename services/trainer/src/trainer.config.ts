@@ -8,6 +8,11 @@ export const trainerEnvSchema = z
     /** Jobs write <root>/<model>/<jobId>/{model.onnx,metrics.json}. */
     TRAINER_ARTIFACT_ROOT: z.string().min(1).default('.mlops/models'),
     /**
+     * Where POST /jobs finds a dataset named by reference: the feature store's
+     * FEATURE_STORE_ARTIFACT_ROOT (<root>/<view>/v<version>/manifest.json), on a shared disk.
+     */
+    TRAINER_DATASET_ROOT: z.string().min(1).default('.mlops/datasets'),
+    /**
      * The target column: one name for every model (`label`), or per model
      * (`churn:churned,fraud:is_fraud`, with an optional bare default among them).
      */

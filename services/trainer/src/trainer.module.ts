@@ -3,6 +3,7 @@ import type { EventBus } from '@mlops/bus';
 import { HealthController, READINESS_CHECK } from '@mlops/http';
 import { BusModule } from '@mlops/runtime';
 import { TrainerController } from './http/trainer.controller';
+import { DatasetReferences } from './jobs/dataset-references';
 import { ModelTraining } from './jobs/model-training';
 import { RunLogger } from './jobs/run-logger';
 import { TrainingEvents } from './jobs/training-events';
@@ -23,6 +24,7 @@ export class TrainerModule {
         { provide: TRAINER_LOG, useValue: runtime.log },
         { provide: READINESS_CHECK, useFactory: (training: ModelTraining) => () => ({ trainer: training.defaultKind }), inject: [ModelTraining] },
         RunLogger,
+        DatasetReferences,
         ModelTraining,
         TrainingEvents,
         TrainerService,

@@ -104,6 +104,7 @@ export class TrainerService implements OnModuleInit, OnApplicationShutdown {
       status: 'queued',
       trainer: this.training.kindFor(params),
       datasetUri: request.datasetUri,
+      ...(request.datasetId ? { datasetId: request.datasetId, datasetHash: request.datasetHash } : {}),
       target: request.target ?? targetFor(this.settings.jobs.target, request.model),
       queuedAt: new Date().toISOString(),
     };
@@ -114,12 +115,17 @@ export class TrainerService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * dataset.materialized -> a queued training job for its model (or feature view), once per
-   * event: the job id comes from the event id and the job store outlives the process.
-   * Returns when the job is recorded (undefined for a job already known), not when it ends.
+   * dataset.materialized naming a model -> a queued training job for it, once per event: the
+   * job id comes from the event id and the job store outlives the process. A dataset without
+   * a model (materialized only, e.g. POST /datasets without "train": true) trains nothing.
+   * Returns when the job is recorded (undefined when no job was queued), not when it ends.
    */
   onDatasetMaterialized(event: EventOf<'dataset.materialized'>): { job: Job; done: Promise<Job> } | undefined {
-    const model = event.data.model ?? event.data.featureView;
+    const model = event.data.model;
+    if (!model) {
+      this.log.log(`dataset ${event.data.datasetId} names no model: materialized only, nothing to train`);
+      return undefined;
+    }
     const jobId = `${model}-v${event.data.version}-${event.id.slice(0, 8)}`;
     if (this.jobs.has(jobId)) return undefined;
     return this.submit({

@@ -11,6 +11,8 @@ export interface TrainerSettings {
     concurrency: number;
     /** TRAINER_TARGET: the target column, one for all or per model (see targetFor). */
     target: string;
+    /** Absolute TRAINER_DATASET_ROOT: the feature store's datasets, for jobs naming a dataset by reference. */
+    datasetRoot: string;
   };
   training: {
     /** TRAINER_PARAMS; a job's own params override them. */
@@ -39,7 +41,7 @@ export interface TrainerLogger {
 export function trainerSettings(config: TrainerConfig): TrainerSettings {
   return {
     consumer: { group: config.TRAINER_GROUP },
-    jobs: { artifactRoot: resolve(config.TRAINER_ARTIFACT_ROOT), concurrency: config.TRAINER_CONCURRENCY, target: config.TRAINER_TARGET },
+    jobs: { artifactRoot: resolve(config.TRAINER_ARTIFACT_ROOT), concurrency: config.TRAINER_CONCURRENCY, target: config.TRAINER_TARGET, datasetRoot: resolve(config.TRAINER_DATASET_ROOT) },
     training: {
       defaultParams: config.TRAINER_PARAMS,
       command: config.TRAINER_COMMAND ? { line: config.TRAINER_COMMAND, timeoutMs: config.TRAINER_COMMAND_TIMEOUT_MS } : undefined,

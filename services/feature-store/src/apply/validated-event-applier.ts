@@ -40,12 +40,13 @@ export class ValidatedEventApplier {
       this.stats.ignored++;
       return;
     }
+    await this.offline.keepSourceRecord(event.data.source, event.id, event.data.record);
     const problems: string[] = [];
     let used = 0;
     for (const view of views) {
       const extraction = extractViewEvent(view, event.data.record);
       if (!extraction.ok) {
-        this.stats.rejected[view.name]++;
+        this.stats.rejected[view.name] = (this.stats.rejected[view.name] ?? 0) + 1;
         this.metrics.eventsRejected.inc({ view: view.name, field: extraction.field });
         problems.push(`${view.name}: ${extraction.reason}`);
         this.log.warn(`rejected record ${event.data.recordId} of source ${event.data.source} for view ${view.name}: ${extraction.reason}`);
@@ -61,9 +62,41 @@ export class ValidatedEventApplier {
     }
   }
 
+  /**
+   * Fills a view from the kept records of its source (oldest event first), as if each had
+   * just arrived; returns the rows written. Runs after the view's version is in force, so an
+   * event the live consumer applies meanwhile is applied once (same consumer name).
+   */
+  async backfill(view: FeatureView): Promise<{ rows: number; rejected: number; failed: number }> {
+    const events: { eventId: string; event: ViewEvent }[] = [];
+    let rejected = 0;
+    for (const { eventId, record } of await this.offline.sourceRecords(view.source)) {
+      const extraction = extractViewEvent(view, record);
+      if (extraction.ok) events.push({ eventId, event: extraction.event });
+      else rejected++;
+    }
+    // In time order every event takes the incremental path, not the late-event recompute.
+    events.sort((a, b) => a.event.eventTimeMs - b.event.eventTimeMs || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+    let rows = 0;
+    let failed = 0;
+    for (const { eventId, event } of events) {
+      try {
+        if (await this.perEntity.run(`${view.name}\u0000${event.entityKey}`, () => this.applyToView(view, eventId, event))) rows++;
+      } catch (error) {
+        // E.g. a row the previous version wrote while the view changed: kept, not rebuilt.
+        failed++;
+        this.log.warn(`backfill of view ${view.name}: event ${eventId} not applied: ${(error as Error).message}`);
+      }
+    }
+    return { rows, rejected, failed };
+  }
+
   /** One event into one view: history row (+ rows a late event changes), then the online row. */
-  private async applyToView(view: FeatureView, eventId: string, viewEvent: ViewEvent): Promise<void> {
-    const outcome = await this.offline.appendOnce(`data.validated:${view.name}`, view, eventId, viewEvent);
+  private async applyToView(view: FeatureView, eventId: string, viewEvent: ViewEvent): Promise<boolean> {
+    // Each version of a view applies every event once; version 1 keeps the original name.
+    const version = this.catalog.versionOf(view.name);
+    const consumer = version > 1 ? `data.validated:${view.name}@v${version}` : `data.validated:${view.name}`;
+    const outcome = await this.offline.appendOnce(consumer, view, eventId, viewEvent);
     if (outcome.applied) {
       const { row, late, rewritten } = outcome.result;
       this.stats.applied++;
@@ -78,13 +111,14 @@ export class ValidatedEventApplier {
       const newest = [row, ...rewritten].reduce((a, b) => (b.eventTimeMs > a.eventTimeMs || (b.eventTimeMs === a.eventTimeMs && b.eventId > a.eventId) ? b : a));
       const stored = await this.putOnline(view, newest);
       if (newest !== row || !stored) this.stats.lateOnline++;
-      return;
+      return true;
     }
     // Applied before (maybe by an instance that died before the online write): the stored
     // row is written again; the online store's forward-only rule makes it idempotent.
     this.stats.duplicates++;
     const row = await this.offline.row(view.name, eventId);
     if (row && !(await this.putOnline(view, row))) this.stats.lateOnline++;
+    return false;
   }
 
   private async putOnline(view: FeatureView, row: FeatureRow): Promise<boolean> {

@@ -1,10 +1,11 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
 import { EventBus } from '@mlops/bus';
 import { issuesOf } from '@mlops/contracts';
 import { invalidFields, notFound } from '@mlops/http';
 import { FeatureStoreService } from '../feature-store.service';
-import { featureNames, type FeatureView } from '../views/feature-view';
+import { featureNames, featureViewSchema } from '../views/feature-view';
+import type { VersionedView } from '../views/feature-view-catalog';
 
 const time = z
   .union([z.iso.datetime({ offset: true }), z.number().int()], { error: 'expected an ISO-8601 time with offset or epoch milliseconds' })
@@ -23,6 +24,10 @@ const entityRows = z
 
 const historicalSchema = z.object({ featureView: z.string().min(1), entities: entityRows }).strict();
 
+/**
+ * POST /datasets: {featureView, entities? | from?/to?, model?, train?}. It materializes a
+ * snapshot and announces it; training starts only with `"train": true` and the `model` to train.
+ */
 const datasetSchema = z
   .object({
     featureView: z.string().min(1),
@@ -30,10 +35,18 @@ const datasetSchema = z
     entities: entityRows.optional(),
     from: time.optional(),
     to: time.optional(),
+    /** The model to train on the snapshot (with train: true). */
     model: z.string().min(1).max(200).optional(),
+    /** true: the trainer trains `model` on the snapshot (dataset.materialized carries the model). */
+    train: z.boolean().optional(),
   })
   .strict()
-  .refine((r) => !(r.entities && (r.from !== undefined || r.to !== undefined)), { path: ['from'], message: 'from/to apply to history datasets, not to entity rows' });
+  .refine((r) => !(r.entities && (r.from !== undefined || r.to !== undefined)), { path: ['from'], message: 'from/to apply to history datasets, not to entity rows' })
+  .refine((r) => !r.train || r.model !== undefined, { path: ['model'], message: 'train: true needs the model to train' })
+  .refine((r) => r.train || r.model === undefined, {
+    path: ['train'],
+    message: 'a model is trained only when asked: add "train": true (without it, POST /datasets only materializes; leave out model)',
+  });
 
 function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
   const parsed = schema.safeParse(body);
@@ -41,7 +54,7 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
   return parsed.data;
 }
 
-const describeView = (view: FeatureView) => ({ ...view, featureNames: featureNames(view) });
+const describeView = ({ view, version }: VersionedView) => ({ ...view, version, featureNames: featureNames(view) });
 
 @Controller()
 export class FeatureStoreController {
@@ -52,12 +65,24 @@ export class FeatureStoreController {
 
   @Get('feature-views')
   views() {
-    return { featureViews: this.service.listViews().map(describeView) };
+    return { featureViews: this.service.versionedViews().map(describeView) };
   }
 
   @Get('feature-views/:name')
   view(@Param('name') name: string) {
-    return describeView(this.service.view(name));
+    return describeView(this.service.versionedView(name));
+  }
+
+  /**
+   * Adds or changes a view: the body is one view of the views file (its name from the path).
+   * A changed definition becomes the next version; an identical one changes nothing.
+   */
+  @Put('feature-views/:name')
+  async defineView(@Param('name') name: string, @Body() body: unknown) {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidFields([{ field: '', message: 'expected a JSON object (a feature view)' }]);
+    if ('name' in body && body.name !== name) throw invalidFields([{ field: 'name', message: `the body names "${String(body.name)}" but the path names "${name}"` }]);
+    const view = parse(featureViewSchema, { ...body, name });
+    return this.service.defineView(view);
   }
 
   /** Point-in-time correct features for entity rows (as JSON; POST /datasets for a snapshot). */
@@ -79,7 +104,10 @@ export class FeatureStoreController {
     };
   }
 
-  /** Materializes a snapshot and publishes dataset.materialized. */
+  /**
+   * Materializes a snapshot and publishes dataset.materialized; with train: true the event
+   * names the model, which the trainer then trains (otherwise nothing trains on it).
+   */
   @Post('datasets')
   @HttpCode(201)
   async materialize(@Body() body: unknown, @Headers('x-correlation-id') correlationId?: string) {
@@ -89,7 +117,7 @@ export class FeatureStoreController {
       fromMs: request.from,
       toMs: request.to,
     });
-    const event = this.service.materializedEvent(dataset, { model: request.model, correlationId: correlationId || undefined });
+    const event = this.service.materializedEvent(dataset, { model: request.train ? request.model : undefined, correlationId: correlationId || undefined });
     await this.bus.publish(event);
     return { ...event.data, manifestUri: dataset.manifestUri, changed: dataset.changed, correlationId: event.correlationId };
   }

@@ -52,3 +52,23 @@ export const DatasetEntity = new EntitySchema<DatasetRecord>({
     createdAt: { type: Date, name: 'created_at' },
   },
 });
+
+export interface SourceRecordRecord {
+  source: string;
+  eventId: string;
+  /** JSON: the data.validated record as received. */
+  record: string;
+  recordedAt: Date;
+}
+
+/** The records of the data.validated events applied, per source: what a new or changed view is backfilled from. */
+export const SourceRecordEntity = new EntitySchema<SourceRecordRecord>({
+  name: 'FeatureStoreSourceRecord',
+  tableName: 'feature_store_source_records',
+  columns: {
+    source: { type: String, primary: true, length: 200 },
+    eventId: { type: String, primary: true, length: 200, name: 'event_id' },
+    record: { type: 'text' },
+    recordedAt: { type: Date, name: 'recorded_at' },
+  },
+});

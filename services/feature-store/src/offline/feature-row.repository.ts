@@ -3,7 +3,7 @@ import { Between, In, LessThanOrEqual, DataSource, type EntityManager, type Find
 import { applyOnce, type ApplyOnceResult } from '@mlops/persistence';
 import { TABLE_PREFIX } from '../feature-store.names';
 import type { FeatureValues } from '../views/feature-row';
-import { FeatureRowEntity, type FeatureRowRecord } from './feature-row.entity';
+import { FeatureRowEntity, SourceRecordEntity, type FeatureRowRecord } from './feature-row.entity';
 
 /** The transaction an event is applied in (its rows and its processed id commit together). */
 export type FeatureRowTx = EntityManager;
@@ -114,6 +114,29 @@ export class FeatureRowRepository {
       order: ORDER,
     });
     return rows.map(toRow);
+  }
+
+  /** Keeps the record of an applied data.validated event (once per source and event id). */
+  async keepSourceRecord(source: string, eventId: string, record: Record<string, unknown>): Promise<void> {
+    await this.dataSource
+      .createQueryBuilder()
+      .insert()
+      .into(SourceRecordEntity)
+      .values({ source, eventId, record: JSON.stringify(record), recordedAt: new Date() })
+      .orIgnore()
+      .execute();
+  }
+
+  /** Every kept record of a source, in the order they were kept. */
+  async sourceRecords(source: string): Promise<{ eventId: string; record: Record<string, unknown> }[]> {
+    const rows = await this.dataSource.getRepository(SourceRecordEntity).find({ where: { source }, order: { recordedAt: 'ASC', eventId: 'ASC' } });
+    return rows.map((r) => ({ eventId: r.eventId, record: JSON.parse(r.record) }));
+  }
+
+  /** Deletes every row of a view (its definition changed; the rows are rebuilt). Returns how many. */
+  async deleteView(view: string): Promise<number> {
+    const result = await this.dataSource.getRepository(FeatureRowEntity).delete({ view });
+    return result.affected ?? 0;
   }
 
   /** Throws when the database does not answer. */

@@ -119,6 +119,20 @@ export class OfflineStore implements WindowSeedSource {
     return this.rows.inputsBetween(tx, view.name, entityKey, from, to);
   }
 
+  keepSourceRecord(source: string, eventId: string, record: Record<string, unknown>): Promise<void> {
+    return this.rows.keepSourceRecord(source, eventId, record);
+  }
+
+  sourceRecords(source: string): Promise<{ eventId: string; record: Record<string, unknown> }[]> {
+    return this.rows.sourceRecords(source);
+  }
+
+  /** Forgets a view's rows and window states before it is rebuilt under a changed definition. */
+  async clearView(view: string): Promise<number> {
+    this.windows.evictView(view);
+    return this.rows.deleteView(view);
+  }
+
   /** Throws when the database does not answer. */
   ping(): Promise<void> {
     return this.rows.ping();

@@ -50,6 +50,12 @@ export class WindowStateCache {
     this.states.delete(WindowStateCache.key(view, entityKey));
   }
 
+  /** Forgets every entity's state of a view: its definition changed. */
+  evictView(view: string): void {
+    const prefix = WindowStateCache.key(view, '');
+    for (const key of [...this.states.keys()]) if (key.startsWith(prefix)) this.states.delete(key);
+  }
+
   get size(): number {
     return this.states.size;
   }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { v5 as uuidv5 } from 'uuid';
 import { causedBy, type AnyEvent, type EventEnvelope, type EventOf } from '@mlops/contracts';
+import { ModelFeatureViews } from '../feature-views/model-feature-views';
 import { LoopMetrics } from '../loop.metrics';
 import { SERVICE, type LoopEventType } from '../loop.names';
 import { LOOP_CLOCK, LOOP_LOG, LOOP_SETTINGS, type LoopClock, type LoopLog, type LoopSettings } from '../loop.settings';
@@ -28,6 +29,7 @@ export class LoopEvents {
   constructor(
     private readonly loops: LoopRepository,
     private readonly closer: LoopCloser,
+    private readonly featureViews: ModelFeatureViews,
     private readonly metrics: LoopMetrics,
     @Inject(LOOP_SETTINGS) private readonly settings: LoopSettings,
     @Inject(LOOP_CLOCK) private readonly now: LoopClock,
@@ -100,7 +102,7 @@ export class LoopEvents {
       await this.loops.insertStage(tx, stageOf(event.correlationId, event, at, { ignored: true, note: 'a loop with this correlation id already exists' }));
       return [];
     }
-    const featureView = this.settings.drift.featureViewFor(model) ?? null;
+    const { featureView } = await this.featureViews.of(model, tx);
     const drifted = event.data.features.filter((f) => f.drifted).map((f) => f.feature);
     const loop: LoopRow = {
       correlationId: event.correlationId,
@@ -123,9 +125,9 @@ export class LoopEvents {
     await this.loops.insertStage(tx, stageOf(loop.correlationId, event, at));
     committed.push(() => this.metrics.opened.inc({ model }));
     if (!featureView) {
-      const reason = `no feature view to retrain ${model} from (LOOP_FEATURE_VIEWS names none)`;
+      const reason = `no feature view to retrain ${model} from (none set with PUT /api/models/${model}/feature-view, LOOP_FEATURE_VIEWS names none)`;
       await this.closer.end(tx, loop, { outcome: 'failed', reason, at }, committed);
-      this.log.warn(`drift for ${model}: no feature view configured (LOOP_FEATURE_VIEWS); loop ${loop.correlationId} failed`);
+      this.log.warn(`drift for ${model}: no feature view set (PUT /api/models/${model}/feature-view or LOOP_FEATURE_VIEWS); loop ${loop.correlationId} failed`);
       return [];
     }
     this.stats.retrainsRequested++;

@@ -93,4 +93,22 @@ export const StageEntity = new EntitySchema<StageRow>({
   },
 });
 
-export const loopEntities = [LoopEntity, StageEntity];
+/** The feature view a model retrains from, set at run time; LOOP_FEATURE_VIEWS is the default. */
+export interface FeatureViewChoiceRow {
+  model: string;
+  featureView: string;
+  /** Epoch ms. */
+  updatedAt: number;
+}
+
+export const FeatureViewChoiceEntity = new EntitySchema<FeatureViewChoiceRow>({
+  name: 'LoopFeatureView',
+  tableName: 'loop_feature_views',
+  columns: {
+    model: { type: String, primary: true, length: 200 },
+    featureView: { type: String, length: 200, name: 'feature_view' },
+    updatedAt: { type: 'bigint', name: 'updated_at', transformer: bigintNumber },
+  },
+});
+
+export const loopEntities = [LoopEntity, StageEntity, FeatureViewChoiceEntity];

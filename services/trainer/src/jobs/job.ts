@@ -22,6 +22,9 @@ export interface Job {
   status: JobStatus;
   trainer: string;
   datasetUri: string;
+  /** The materialized dataset trained on (dataset.materialized or POST /jobs "dataset"); absent for a bare datasetUri. */
+  datasetId?: string;
+  datasetHash?: string;
   target: string;
   artifactUri?: string;
   metrics?: Record<string, number>;
