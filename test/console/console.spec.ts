@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { runEmbedded } from '../../platform/embedded/src/embedded';
 import { frontDoorIndex } from '../../platform/embedded/src/front-door/routes';
+import { readmeBlocks } from '../support/readme';
 
 /**
  * The web console in a real browser (Debian's chromium driven by playwright-core: $CHROMIUM,
@@ -143,6 +144,14 @@ describe('web console in a real browser (chromium), against the embedded platfor
     release?.();
     await running?.catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it("README's example: the browser at the URL `npm start -- --serve` prints gets the console", async () => {
+    const [block] = readmeBlocks('Web console');
+    expect(block).toMatch(/^npm start -- --serve\b.*http:\/\/127\.0\.0\.1:8080\//);
+    await open('', 'Experiments', 'home');
+    expect(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link').allTextContents()).toEqual(['Experiments', 'Models', 'Loops', 'Monitoring']);
+    expect(await page.getByRole('link', { name: 'console-curves' }).count()).toBe(1);
   }, 60_000);
 
   it('serves the console to browsers at / and keeps the JSON index for curl', async () => {

@@ -14,24 +14,23 @@ export interface Loaded<T> {
  * answer that arrives after newer deps is dropped.
  */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
-  const [state, setState] = useState<{ data?: T; error?: string; loading: boolean }>({ loading: true });
+  const [state, setState] = useState<{ data?: T; error?: string; loading: boolean; key?: string }>({ loading: true });
   const [tick, setTick] = useState(0);
-  const shownFor = useRef<string>();
+  const key = JSON.stringify(deps);
   useEffect(() => {
     let current = true;
-    const key = JSON.stringify(deps);
-    const fresh = shownFor.current !== key;
-    shownFor.current = key;
-    setState((s) => (fresh ? { loading: true } : { ...s, loading: true }));
+    setState((s) => ({ ...s, loading: true }));
     load().then(
-      (data) => current && setState({ data, loading: false }),
-      (error: unknown) => current && setState({ error: error instanceof Error ? error.message : String(error), loading: false }),
+      (data) => current && setState({ data, loading: false, key }),
+      (error: unknown) => current && setState({ error: error instanceof Error ? error.message : String(error), loading: false, key }),
     );
     return () => {
       current = false;
     };
-  }, [...deps, tick]);
-  return { ...state, reload: () => setTick((t) => t + 1) };
+  }, [key, tick]);
+  // An answer for other deps (the previous page) is never shown, not even for one render.
+  const fresh = state.key === key;
+  return { data: fresh ? state.data : undefined, error: fresh ? state.error : undefined, loading: state.loading || !fresh, reload: () => setTick((t) => t + 1) };
 }
 
 /** Calls `tick` every `ms` while `active`. */
