@@ -270,6 +270,25 @@ describe('web console in a real browser (chromium), against the embedded platfor
     expect(searches.every((n) => n <= 50) && searches.length >= 4, JSON.stringify(searches)).toBe(true);
   }, 60_000);
 
+  it('promotes a version and rolls it back, each after a confirmation, showing what the registry answered', async () => {
+    await open(`#/models/${platform.model}/versions/1`, `${platform.model} version 1`, 'version-1');
+    await page.getByRole('button', { name: 'Promote version 1' }).click();
+    const dialog = page.getByRole('dialog', { name: `Promote version 1 of ${platform.model} to champion?` });
+    await dialog.getByLabel('Reason').fill('console test');
+    await page.screenshot({ path: join(SHOTS, 'promote-dialog.png') });
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('status').getByText(/^Version/).waitFor();
+    expect(await page.getByRole('status').textContent()).toBe('Version 1 is champion (was version 2).');
+    await page.locator('dl.facts dd', { hasText: 'champion' }).waitFor();
+    const aliases = async () => ((await (await fetch(`${platform.url}/api/2.0/mlflow/registered-models/get?name=${platform.model}`)).json()) as { registered_model: { aliases: unknown } }).registered_model.aliases;
+    expect(await aliases()).toEqual([{ alias: 'champion', version: '1' }]);
+    await page.getByRole('button', { name: 'Roll back champion' }).click();
+    await page.getByRole('dialog', { name: `Roll back the champion of ${platform.model}?` }).getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('status').getByText(/^Rolled back/).waitFor();
+    expect(await page.getByRole('status').textContent()).toBe('Rolled back version 1: version 2 is champion again.');
+    expect(await aliases()).toEqual([{ alias: 'champion', version: '2' }]);
+  }, 60_000);
+
   it('has no serious or critical accessibility violations (axe-core) on the pages visited', () => {
     expect(serious).toEqual([]);
   });

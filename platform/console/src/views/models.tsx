@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, MLFLOW, type GateDecision, type Lineage, type ModelVersion, type Page, type RegisteredModel } from '../api';
-import { href, navigate } from '../router';
+import { href } from '../router';
+import { VersionActions } from './actions';
 import { num, Pager, Status, time, Title, useLoad, usePager } from '../ui';
 
 export const MODELS_PAGE_SIZE = 25;
@@ -239,11 +240,8 @@ export function ModelVersionView({ name, version }: { name: string; version: str
             ) : (
               <p>No lineage recorded.</p>
             )}
-            <p>
-              <button type="button" class="link" onClick={() => navigate(href('models', name))}>
-                Back to all versions
-              </button>
-            </p>
+            <h2>Actions</h2>
+            <VersionActions name={name} version={version} onDone={state.reload} />
           </>
         )}
       </Status>
