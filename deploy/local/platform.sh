@@ -74,6 +74,8 @@ start_front_door() {
   fi
   mkdir -p "$dir/logs"
   export FRONT_DOOR_LISTEN="127.0.0.1:$FRONT_DOOR_PORT"
+  # The web console, as `npm run build` bundles it.
+  export CONSOLE_ROOT="$ROOT/dist/console"
   local service var
   for service in "${SERVICES[@]}"; do
     var="$(tr 'a-z-' 'A-Z_' <<<"$service")_UPSTREAM"

@@ -91,7 +91,8 @@ describe('docker-compose.yml: the front door (nginx, one published port)', () =>
 
   it('runs a pinned nginx with the template the tests run, where the image fills it from the environment', () => {
     expect(front().image).toMatch(/^nginx:\d+\.\d+\.\d+$/);
-    expect(front().volumes).toEqual([`./${FRONT_DOOR_TEMPLATE}:/etc/nginx/templates/default.conf.template:ro`]);
+    // ... and serves the web console `npm run build` bundled, from where CONSOLE_ROOT says.
+    expect(front().volumes).toEqual([`./${FRONT_DOOR_TEMPLATE}:/etc/nginx/templates/default.conf.template:ro`, `./dist/console:${front().environment.CONSOLE_ROOT}:ro`]);
     // Every placeholder has a value in the environment (renderFrontDoor names any that has none).
     expect(() => renderFrontDoor(front().environment)).not.toThrow();
   });

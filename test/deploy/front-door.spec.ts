@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { rmSync } from 'node:fs';
@@ -53,6 +54,8 @@ describe('deploy/nginx/front-door.conf.template in a real nginx (services on loo
   let nginx: NginxProcess;
 
   beforeAll(async () => {
+    // The web console nginx serves from dist/console (CONSOLE_ROOT).
+    execFileSync(process.execPath, ['scripts/build-console.mjs'], { cwd: `${__dirname}/../..`, stdio: 'pipe' });
     const ports = {} as Record<FrontDoorService, number>;
     for (const [service, upstream] of upstreams) ports[service] = await upstream.start();
     nginx = await NginxProcess.start(await freePort(), ports);
@@ -101,6 +104,13 @@ describe('deploy/nginx/front-door.conf.template in a real nginx (services on loo
     expect(index.headers.get('content-type')).toBe('application/json');
     expect(await index.json()).toEqual(frontDoorIndex());
     expect(await (await fetch(`${nginx.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    // A browser gets the web console instead, and its files under /console/.
+    const page = await fetch(`${nginx.url}/`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+    expect([page.status, page.headers.get('content-type'), page.headers.get('vary')]).toEqual([200, 'text/html', 'Accept']);
+    expect(await page.text()).toContain('<script type="module" src="/console/app.js">');
+    const app = await fetch(`${nginx.url}/console/app.js`);
+    expect(app.status).toBe(200);
+    expect((await app.text()).length).toBeGreaterThan(10_000);
     for (const path of ['/nowhere', '/api/2.1/other', '/registry']) {
       const response = await fetch(`${nginx.url}${path}`, { redirect: 'manual' });
       expect(routeOf(path), path).toBeUndefined();

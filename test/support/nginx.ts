@@ -40,6 +40,7 @@ export function renderFrontDoor(values: Record<string, string>, template = readF
 export function loopbackValues(port: number, ports: Record<FrontDoorService, number>): Record<string, string> {
   return {
     FRONT_DOOR_LISTEN: `127.0.0.1:${port}`,
+    CONSOLE_ROOT: join(ROOT, 'dist/console'),
     ...Object.fromEntries(FRONT_DOOR_SERVICES.map((s) => [upstreamVariable(s), `127.0.0.1:${ports[s]}`])),
   };
 }

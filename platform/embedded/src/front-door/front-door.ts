@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serveConsole, wantsHtml } from './console';
 import { frontDoorIndex, routeOf, type FrontDoorService } from './routes';
 
 export interface FrontDoor {
@@ -36,7 +37,14 @@ export async function startFrontDoor(options: { port: number; host?: string }): 
     const route = routeOf(url);
     if (!route) {
       const path = url.split('?')[0];
-      if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) return json(res, 200, frontDoorIndex());
+      const read = req.method === 'GET' || req.method === 'HEAD';
+      // Browsers get the web console at `/`; curl and API clients (no text/html) the index.
+      if (path === '/' && read && wantsHtml(req)) return serveConsole(res, 'index.html');
+      if (path === '/' && read) {
+        res.setHeader('vary', 'Accept');
+        return json(res, 200, frontDoorIndex());
+      }
+      if (path.startsWith('/console/') && read) return serveConsole(res, path.slice('/console/'.length));
       if (path === '/healthz') return json(res, 200, { status: 'ok' });
       return json(res, 404, { error_code: 'ENDPOINT_NOT_FOUND', message: `no route for ${path}: see GET / for the service paths` });
     }

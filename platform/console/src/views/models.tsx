@@ -1,0 +1,250 @@
+import { useState } from 'preact/hooks';
+import { api, MLFLOW, type GateDecision, type Lineage, type ModelVersion, type Page, type RegisteredModel } from '../api';
+import { href } from '../router';
+import { VersionActions } from './actions';
+import { num, Pager, Status, time, Title, useLoad, usePager } from '../ui';
+
+export const MODELS_PAGE_SIZE = 25;
+const path = (name: string) => encodeURIComponent(name);
+const quoted = (name: string) => `'${name.replace(/'/g, "\\'")}'`;
+
+export function Models() {
+  const [draft, setDraft] = useState('');
+  const [search, setSearch] = useState('');
+  const pager = usePager([search]);
+  const state = useLoad(
+    () =>
+      api<{ registered_models?: RegisteredModel[] } & Page>(`${MLFLOW}/registered-models/search`, {
+        max_results: MODELS_PAGE_SIZE,
+        page_token: pager.token,
+        filter: search ? `name LIKE ${quoted(`%${search}%`)}` : undefined,
+      }),
+    [search, pager.token],
+  );
+  return (
+    <section>
+      <Title text="Registered models" />
+      <form
+        class="filter"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setSearch(draft.trim());
+        }}
+      >
+        <label for="model-filter">Name contains</label>
+        <input id="model-filter" type="search" value={draft} onInput={(e) => setDraft(e.currentTarget.value)} />
+        <button type="submit">Search</button>
+      </form>
+      <Status state={state}>
+        {(data) => {
+          const models = data.registered_models ?? [];
+          return (
+            <>
+              <table>
+                <caption class="visually-hidden">Registered models</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Model</th>
+                    <th scope="col">Aliases</th>
+                    <th scope="col">Latest version</th>
+                    <th scope="col">Updated</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {models.map((m) => (
+                    <tr>
+                      <td>
+                        <a href={href('models', m.name)}>{m.name}</a>
+                      </td>
+                      <td>{(m.aliases ?? []).map((a) => `${a.alias} → v${a.version}`).join(', ') || '–'}</td>
+                      <td>{m.latest_versions?.map((v) => v.version).sort((a, b) => Number(b) - Number(a))[0] ?? '–'}</td>
+                      <td>{time(m.last_updated_timestamp)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              {models.length === 0 && <p>No registered models.</p>}
+              <Pager pager={pager} nextToken={data.next_page_token} label="models" shown={models.length} />
+            </>
+          );
+        }}
+      </Status>
+    </section>
+  );
+}
+
+const gateOf = (name: string, version: string) => api<GateDecision>(`/registry/models/${path(name)}/versions/${path(version)}/gate`).catch(() => undefined);
+
+/** A model's versions, newest first, one server-side page at a time, each with its aliases and its gate decision. */
+export function ModelView({ name }: { name: string }) {
+  const pager = usePager([name]);
+  const state = useLoad(async () => {
+    const page = await api<{ model_versions?: ModelVersion[] } & Page>(`${MLFLOW}/model-versions/search`, {
+      filter: `name=${quoted(name)}`,
+      max_results: MODELS_PAGE_SIZE,
+      order_by: ['version_number DESC'],
+      page_token: pager.token,
+    });
+    const versions = page.model_versions ?? [];
+    const gates = await Promise.all(versions.map((v) => gateOf(name, v.version)));
+    return { versions, gates, next: page.next_page_token };
+  }, [name, pager.token]);
+  return (
+    <section>
+      <p class="crumbs">
+        <a href={href('models')}>Models</a> /
+      </p>
+      <Title text={`Model ${name}`} />
+      <p>
+        <a href={href('monitoring', name)}>Monitoring of {name}</a> · <a href={`#/loops?model=${encodeURIComponent(name)}`}>Loops of {name}</a>
+      </p>
+      <Status state={state}>
+        {({ versions, gates, next }) => (
+          <>
+            <table class="versions">
+              <caption>Versions of {name}, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Version</th>
+                  <th scope="col">Aliases</th>
+                  <th scope="col">Stage</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Gate</th>
+                  <th scope="col">Gate metric</th>
+                  <th scope="col">Candidate score</th>
+                  <th scope="col">Champion score</th>
+                </tr>
+              </thead>
+              <tbody>
+                {versions.map((v, i) => {
+                  const gate = gates[i];
+                  return (
+                    <tr>
+                      <td>
+                        <a href={href('models', name, 'versions', v.version)}>version {v.version}</a>
+                      </td>
+                      <td>{v.aliases?.join(', ') || '–'}</td>
+                      <td>{v.current_stage ?? '–'}</td>
+                      <td>{time(v.creation_timestamp)}</td>
+                      <td>{gate ? <Decision gate={gate} /> : '–'}</td>
+                      <td>{gate?.metric ?? '–'}</td>
+                      <td class="num">{num(gate?.candidate_score)}</td>
+                      <td class="num">{gate?.champion_version ? `${num(gate.champion_score)} (v${gate.champion_version})` : '–'}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+            <Pager pager={pager} nextToken={next} label="versions" shown={versions.length} />
+          </>
+        )}
+      </Status>
+    </section>
+  );
+}
+
+const Decision = ({ gate }: { gate: GateDecision }) => <span class={gate.passed ? 'pass' : 'fail'}>{gate.passed ? '✓ passed' : '✗ rejected'}</span>;
+
+/** One version: its gate decision (metric, both scores, each check) and lineage (run, dataset, code), with promote and rollback. */
+export function ModelVersionView({ name, version }: { name: string; version: string }) {
+  const state = useLoad(
+    () =>
+      Promise.all([
+        api<{ model_version: ModelVersion }>(`${MLFLOW}/model-versions/get?name=${path(name)}&version=${path(version)}`),
+        gateOf(name, version),
+        api<Lineage>(`/registry/models/${path(name)}/versions/${path(version)}/lineage`).catch(() => undefined),
+      ]),
+    [name, version],
+  );
+  return (
+    <section>
+      <p class="crumbs">
+        <a href={href('models')}>Models</a> / <a href={href('models', name)}>{name}</a> /
+      </p>
+      <Title text={`${name} version ${version}`} />
+      <Status state={state}>
+        {([{ model_version: v }, gate, lineage]) => (
+          <>
+            <dl class="facts">
+              <dt>Aliases</dt>
+              <dd>{v.aliases?.join(', ') || '–'}</dd>
+              <dt>Stage</dt>
+              <dd>{v.current_stage ?? '–'}</dd>
+              <dt>Status</dt>
+              <dd>{v.status ?? '–'}</dd>
+              <dt>Created</dt>
+              <dd>{time(v.creation_timestamp)}</dd>
+            </dl>
+            <h2>Gate decision</h2>
+            {gate ? (
+              <>
+                <p class="decision">
+                  <Decision gate={gate} />: {gate.reason}
+                </p>
+                <table class="gate">
+                  <caption class="visually-hidden">Gate decision</caption>
+                  <tbody>
+                    <tr>
+                      <th scope="row">Metric</th>
+                      <td>
+                        {gate.metric} ({gate.higher_is_better ? 'higher' : 'lower'} is better, {gate.basis})
+                      </td>
+                    </tr>
+                    <tr>
+                      <th scope="row">Candidate score</th>
+                      <td class="num">{num(gate.candidate_score)}</td>
+                    </tr>
+                    <tr>
+                      <th scope="row">Champion score</th>
+                      <td class="num">{gate.champion_version ? `${num(gate.champion_score)} (version ${gate.champion_version})` : 'no champion'}</td>
+                    </tr>
+                    <tr>
+                      <th scope="row">Tolerance</th>
+                      <td class="num">{num(gate.tolerance)}</td>
+                    </tr>
+                    {(gate.checks ?? []).map((c) => (
+                      <tr>
+                        <th scope="row">Check {c.name}</th>
+                        <td>
+                          {c.passed ? '✓' : '✗'} {c.reason}
+                        </td>
+                      </tr>
+                    ))}
+                    <tr>
+                      <th scope="row">Decided</th>
+                      <td>{time(gate.decided_at)}</td>
+                    </tr>
+                  </tbody>
+                </table>
+              </>
+            ) : (
+              <p>No gate decision recorded for this version.</p>
+            )}
+            <h2>Lineage</h2>
+            {lineage ? (
+              <dl class="facts">
+                <dt>Run</dt>
+                <dd>{lineage.run_id ? <a href={href('runs', lineage.run_id)}>{lineage.run_id}</a> : '–'}</dd>
+                <dt>Dataset</dt>
+                <dd>
+                  {lineage.dataset?.id ?? '–'} <code>{lineage.dataset?.hash ?? ''}</code>
+                </dd>
+                <dt>Code version</dt>
+                <dd>{lineage.code_version ?? '–'}</dd>
+                <dt>Artifact</dt>
+                <dd>
+                  <code>{lineage.artifact?.hash ?? '–'}</code>
+                </dd>
+              </dl>
+            ) : (
+              <p>No lineage recorded.</p>
+            )}
+            <h2>Actions</h2>
+            <VersionActions name={name} version={version} onDone={state.reload} />
+          </>
+        )}
+      </Status>
+    </section>
+  );
+}
