@@ -263,8 +263,12 @@ describe('datasets, training, models and the lifecycle', () => {
     platform.on('POST /trainer/jobs', [202, { jobId: 'j1', model: 'churn', status: 'queued', datasetUri: dataset.uri, target: 'label' }]);
     let polls = 0;
     platform.on('GET /trainer/jobs/j1', () => [200, { jobId: 'j1', model: 'churn', status: ++polls < 2 ? 'running' : 'completed', target: 'label', runId: 'run-1', metrics: { accuracy: 0.871 } }]);
+    platform.on('GET /api/2.0/mlflow/model-versions/search', (_b, path) => [200, { model_versions: decodeURIComponent(path).includes("name='churn' AND run_id='run-1'") ? [{ name: 'churn', version: '3' }] : [] }]);
+    let gates = 0;
+    platform.on('GET /registry/models/churn/versions/3/gate', () => (++gates < 2 ? [404, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'no decision yet' }] : [200, { passed: true, decision: 'pass', reason: 'no champion' }]));
     const out = await mlops(['train', 'churn', '-f', EXAMPLE]);
     expect(out.code).toBe(0);
+    expect(out.stdout).toContain('  registered as churn v3; gate: pass (no champion)');
     expect(platform.requests('POST /trainer/jobs')[0]!.body).toEqual({ model: 'churn', datasetUri: dataset.uri, target: 'label', params: { algorithm: 'mlp', hiddenLayers: [16], epochs: 150, seed: 7 } });
     expect(out.stdout).toContain('job j1: completed, run run-1: accuracy 0.871');
     platform.on('GET /trainer/jobs/j1', [200, { jobId: 'j1', model: 'churn', status: 'failed', target: 'label', error: "target column 'label' is not in the dataset" }]);
@@ -297,10 +301,17 @@ describe('datasets, training, models and the lifecycle', () => {
 
   it('deploy sends the strategy and share; promote says to deploy on 409; rollback sends the reason', async () => {
     platform.on('POST /registry/models/churn/deploy', (body) => [202, { model: 'churn', ...(body as object), correlationId: 'k-9', share: (body as { share?: number }).share ?? 1 }]);
+    let probes = 0;
+    platform.on('GET /serving/v2/models/churn/versions/2/ready', () => (++probes < 3 ? [400, { error: 'not loaded' }] : [200, {}]));
     const canary = await mlops(['deploy', 'churn', '2', '--canary', '0.1']);
-    expect(canary.stdout).toContain('churn v2: deployment requested (canary, 10% of traffic), correlation id k-9');
-    await mlops(['deploy', 'churn', 'v3']);
-    expect(platform.requests('POST /registry/models/churn/deploy').map((s) => s.body)).toEqual([{ version: 2, strategy: 'canary', share: 0.1 }, { version: 3, strategy: 'full' }]);
+    expect(canary.code).toBe(0);
+    expect(canary.stdout).toBe('churn v2: deployment requested (canary, 10% of traffic), correlation id k-9\n  serving churn v2\n');
+    expect(probes).toBe(3);
+    const unloaded = await mlops(['deploy', 'churn', 'v3', '--timeout', '0.2']);
+    expect(unloaded.code).toBe(1);
+    expect(unloaded.stdout).toContain('serving has not loaded v3 after 0.2s');
+    expect((await mlops(['deploy', 'churn', '3', '--no-wait'])).code).toBe(0);
+    expect(platform.requests('POST /registry/models/churn/deploy').map((s) => s.body)).toEqual([{ version: 2, strategy: 'canary', share: 0.1 }, { version: 3, strategy: 'full' }, { version: 3, strategy: 'full' }]);
 
     platform.on('POST /registry/models/churn/promote', [409, { error_code: 'FAILED_PRECONDITION', message: 'churn v3 is not loaded by serving' }]);
     const refused = await mlops(['promote', 'churn', '3']);
@@ -404,6 +415,10 @@ describe('mlops predict and labels', () => {
     const written = readFileSync(join(dir, 'p.csv'), 'utf8').trim().split('\n');
     expect(written[0]).toBe('id,prediction_id,model_version,prediction');
     expect(written[12]).toMatch(/^u11,[0-9a-f]{8}-10:1,1,1$/);
+    // One row a request (the default): each request's routing sticks to the row's id.
+    await mlops(['predict', 'churn', '--file', 'rows.csv', '--id', 'id']);
+    const single = platform.requests('POST /serving/v2/models/churn/infer').slice(3).map((s) => s.body as { parameters?: { request_key: string } });
+    expect(single.map((b) => b.parameters?.request_key).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `u${i}`).sort());
 
     platform.on('POST /monitoring/labels', (body) => [202, { accepted: (body as { labels: unknown[] }).labels.length }]);
     writeFileSync(join(dir, 'labels.csv'), 'id,label\nu0,0\nu11,1\nu99,1\n');

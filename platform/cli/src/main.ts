@@ -92,6 +92,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   command('models [name]', 'the models (champion, versions, serving), or one model\'s versions').action(act(models));
   command('deploy <model> <version>', 'serve a version: all traffic, or --canary <share> of it')
     .option('--canary <share>', 'canary share of traffic, e.g. 0.1')
+    .option('--no-wait', 'return once the deployment is requested (default: wait until serving has loaded it)')
+    .option('--timeout <seconds>', 'how long to wait for serving', '120')
     .action(act(deploy));
   command('promote <model> <version>', 'make a served version the champion (all traffic)')
     .option('--reason <text>', 'why (kept in the promotion history)')
@@ -118,7 +120,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--id <column>', 'an id column of the rows, kept beside each prediction (for mlops labels)')
     .option('--out <file>', 'write the predictions as CSV (id, prediction_id, model_version, prediction)')
     .option('--version <n>', 'ask this version (default: the routing: champion, or a canary share)')
-    .option('--batch-size <n>', 'rows per request', '10')
+    .option('--batch-size <n>', 'rows per request (1: each row is routed on its own, sticky by --id)', '1')
+    .option('--concurrency <n>', 'requests in flight', '8')
     .addOption(new Option('--output <format>', 'json: print JSON for scripts').choices(['text', 'json']))
     .action(act(predict));
 

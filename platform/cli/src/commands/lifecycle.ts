@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, UsageError } from '../client';
 import type { Context } from '../context';
 
@@ -16,7 +17,7 @@ interface DeployAnswer {
 }
 
 /** `mlops deploy <model> <version> [--canary share]`: asks serving (through the registry) to load it. */
-export async function deploy(ctx: Context, model: string, versionText: string, options: { canary?: string }): Promise<number> {
+export async function deploy(ctx: Context, model: string, versionText: string, options: { canary?: string; wait: boolean; timeout: string }): Promise<number> {
   const version = versionOf(versionText);
   let body: Record<string, unknown> = { version, strategy: 'full' };
   if (options.canary !== undefined) {
@@ -25,10 +26,22 @@ export async function deploy(ctx: Context, model: string, versionText: string, o
     body = { version, strategy: 'canary', share };
   }
   const answer = await ctx.client.post<DeployAnswer>(`/registry/models/${encodeURIComponent(model)}/deploy`, body);
-  ctx.result(answer, [
-    `${answer.model} v${answer.version}: deployment requested (${answer.strategy === 'canary' ? `canary, ${Math.round(answer.share * 100)}% of traffic` : 'full, all traffic'}), correlation id ${answer.correlationId}`,
-    `  follow it with \`mlops models ${answer.model}\``,
-  ]);
+  const requested = `${answer.model} v${answer.version}: deployment requested (${answer.strategy === 'canary' ? `canary, ${Math.round(answer.share * 100)}% of traffic` : 'full, all traffic'}), correlation id ${answer.correlationId}`;
+  if (!options.wait) {
+    ctx.result(answer, [requested, `  follow it with \`mlops models ${answer.model}\``]);
+    return 0;
+  }
+  // Serving answers the version's KServe readiness once it has loaded and warmed it.
+  const deadline = Date.now() + Number(options.timeout) * 1000;
+  const ready = `/serving/v2/models/${encodeURIComponent(model)}/versions/${version}/ready`;
+  while ((await ctx.client.probe(ready)).status !== 200) {
+    if (Date.now() > deadline) {
+      ctx.result({ ...answer, serving: false }, [requested, `  serving has not loaded v${version} after ${options.timeout}s: see \`mlops models ${model}\` and serving's log`]);
+      return 1;
+    }
+    await sleep(250);
+  }
+  ctx.result({ ...answer, serving: true }, [requested, `  serving ${answer.model} v${answer.version}`]);
   return 0;
 }
 

@@ -33,6 +33,7 @@ export interface PredictOptions {
   out?: string;
   version?: string;
   batchSize: string;
+  concurrency: string;
   output?: string;
 }
 
@@ -55,6 +56,8 @@ async function featureOrder(ctx: Context, model: string, version: string | undef
 export async function predict(ctx: Context, model: string, options: PredictOptions): Promise<number> {
   const batchSize = Number(options.batchSize);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`--batch-size: expected a positive integer, got "${options.batchSize}"`);
+  const concurrency = Number(options.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency: expected a positive integer, got "${options.concurrency}"`);
   if (!!options.json === !!options.file) throw new UsageError("give the rows with --json '<rows>' (a JSON array of arrays or objects) or --file <file.csv|.jsonl>");
   let rows: unknown[];
   if (options.json) {
@@ -83,46 +86,59 @@ export async function predict(ctx: Context, model: string, options: PredictOptio
   const { inputs } = await ctx.client.get<Metadata>(base);
   const input = inputs[0]!;
   const run = randomUUID().slice(0, 8);
-  const predictions: { id?: unknown; prediction_id: string; model_version: string; prediction: unknown; outputs: Record<string, unknown> }[] = [];
-  for (let start = 0; start < vectors.length; start += batchSize) {
+  type Prediction = { id?: unknown; prediction_id: string; model_version: string; prediction: unknown; outputs: Record<string, unknown> };
+  const predictions: Prediction[][] = [];
+  const starts = Array.from({ length: Math.ceil(vectors.length / batchSize) }, (_, b) => b * batchSize);
+  const infer = async (start: number): Promise<void> => {
     const batch = vectors.slice(start, start + batchSize);
     const id = `${run}-${start}`;
+    const rowId = (r: number) => (options.id ? (rows[start + r] as Record<string, unknown>)[options.id] : undefined);
+    // One row a request with an id: canary routing sticks to that id (serving's request_key).
+    const key = batch.length === 1 && rowId(0) !== undefined ? { parameters: { request_key: String(rowId(0)) } } : {};
     const answer = await ctx.client.post<InferResponse>(`${base}/infer`, {
       id,
+      ...key,
       inputs: [{ name: input.name, datatype: input.datatype, shape: [batch.length, batch[0]!.length], data: batch.flat() }],
     });
     const version = answer.parameters?.model_version ?? answer.model_version ?? '?';
-    batch.forEach((_, r) => {
+    predictions[start / batchSize] = batch.map((_, r) => {
       const outputs = Object.fromEntries(
         answer.outputs.map((o) => {
           const width = o.shape.length > 1 ? o.shape.slice(1).reduce((a, b) => a * b, 1) : 1;
           return [o.name, width === 1 ? o.data[r] : o.data.slice(r * width, (r + 1) * width)];
         }),
       );
-      predictions.push({
-        ...(options.id ? { id: (rows[start + r] as Record<string, unknown>)[options.id] } : {}),
+      return {
+        ...(options.id ? { id: rowId(r) } : {}),
         // Serving logs row r of request `id` as `<id>:<r>` (and returns the ids it logged).
         prediction_id: answer.parameters?.prediction_ids?.[r] ?? `${id}:${r}`,
         model_version: version,
         prediction: outputs.label ?? Object.values(outputs)[0],
         outputs,
-      });
+      };
     });
-  }
+  };
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, starts.length) }, async () => {
+      while (next < starts.length) await infer(starts[next++]!);
+    }),
+  );
+  const all = predictions.flat();
   if (options.out) {
     const header = [...(options.id ? [options.id] : []), 'prediction_id', 'model_version', 'prediction'];
-    const csv = predictions.map((p) => [...(options.id ? [String(p.id)] : []), p.prediction_id, p.model_version, JSON.stringify(p.prediction)].map((c) => (/[",\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(','));
+    const csv = all.map((p) => [...(options.id ? [String(p.id)] : []), p.prediction_id, p.model_version, JSON.stringify(p.prediction)].map((c) => (/[",\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(','));
     writeFileSync(resolve(ctx.io.cwd, options.out), `${[header.join(','), ...csv].join('\n')}\n`);
   }
   const byVersion: Record<string, number> = {};
-  for (const p of predictions) byVersion[p.model_version] = (byVersion[p.model_version] ?? 0) + 1;
+  for (const p of all) byVersion[p.model_version] = (byVersion[p.model_version] ?? 0) + 1;
   const versions = Object.entries(byVersion).map(([v, n]) => `v${v}: ${n}`).join(', ');
   const lines =
-    predictions.length <= 10
-      ? predictions.map((p) => `${p.id !== undefined ? `${String(p.id)} ` : ''}${model} v${p.model_version}: ${JSON.stringify(p.prediction)} ${JSON.stringify(p.outputs)}  (prediction ${p.prediction_id})`)
-      : [`${model}: ${predictions.length} rows predicted (${versions})`];
-  if (options.out) lines.push(`wrote ${predictions.length} predictions to ${options.out} (\`mlops labels <file> --predictions ${options.out}\` sends their true labels)`);
-  if (options.output === 'json' || ctx.json) ctx.io.stdout.write(`${JSON.stringify({ model, predictions, byVersion })}\n`);
+    all.length <= 10
+      ? all.map((p) => `${p.id !== undefined ? `${String(p.id)} ` : ''}${model} v${p.model_version}: ${JSON.stringify(p.prediction)} ${JSON.stringify(p.outputs)}  (prediction ${p.prediction_id})`)
+      : [`${model}: ${all.length} rows predicted (${versions})`];
+  if (options.out) lines.push(`wrote ${all.length} predictions to ${options.out} (\`mlops labels <file> --predictions ${options.out}\` sends their true labels)`);
+  if (options.output === 'json' || ctx.json) ctx.io.stdout.write(`${JSON.stringify({ model, predictions: all, byVersion })}\n`);
   else ctx.result(null, lines);
   return 0;
 }

@@ -15,6 +15,26 @@ interface Job {
   error?: string;
 }
 
+interface Registered {
+  version: number;
+  gate: { passed: boolean; decision: string; reason: string };
+}
+
+/** The version the registry made of a run, once its gate has decided (undefined at the deadline). */
+async function registration(ctx: Context, model: string, runId: string, deadline: number): Promise<Registered | undefined> {
+  const filter = encodeURIComponent(`name='${model}' AND run_id='${runId}'`);
+  while (Date.now() <= deadline) {
+    const found = await ctx.client.get<{ model_versions?: { version: string }[] }>(`/api/2.0/mlflow/model-versions/search?filter=${filter}`);
+    const version = found.model_versions?.[0]?.version;
+    if (version) {
+      const gate = await ctx.client.probe(`/registry/models/${encodeURIComponent(model)}/versions/${version}/gate`);
+      if (gate.status === 200) return { version: Number(version), gate: gate.body as Registered['gate'] };
+    }
+    await sleep(250);
+  }
+  return undefined;
+}
+
 export interface TrainOptions {
   file?: string;
   view?: string;
@@ -63,6 +83,19 @@ export async function train(ctx: Context, model: string, options: TrainOptions):
     }
     await sleep(250);
     current = await ctx.client.get<Job>(`/trainer/jobs/${encodeURIComponent(job.jobId)}`);
+  }
+  if (current.status === 'completed' && current.runId) {
+    const registered = await registration(ctx, model, current.runId, deadline);
+    const metricsText = Object.entries(current.metrics ?? {})
+      .map(([k, v]) => `${k} ${Number(v).toFixed(3)}`)
+      .join(', ');
+    ctx.result({ ...current, registered }, [
+      `job ${current.jobId}: completed, run ${current.runId}${metricsText ? `: ${metricsText}` : ''}`,
+      registered
+        ? `  registered as ${model} v${registered.version}; gate: ${registered.gate.decision} (${registered.gate.reason})`
+        : `  not registered yet (the registry's gate decides; see \`mlops models ${model}\`)`,
+    ]);
+    return registered?.gate.passed === false ? 1 : 0;
   }
   const metrics = Object.entries(current.metrics ?? {})
     .map(([k, v]) => `${k} ${Number(v).toFixed(3)}`)
