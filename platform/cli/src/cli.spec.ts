@@ -350,7 +350,7 @@ describe('mlops loops', () => {
       if (reads < 2) return [200, { loop: { ...loop('new-2', 'open', null), stages } }];
       return [200, { loop: { ...loop('new-2', 'closed', 'promoted'), stages: [...stages, stage('model.promoted', 2500, { version: 2 })] } }];
     });
-    const out = await mlops(['loops', '--model', 'churn', '--watch', '--interval', '0.01']);
+    const out = await mlops(['loops', '--model', 'churn', '--watch', '--next', '--interval', '0.01']);
     expect(out.code).toBe(0);
     expect(out.stdout.trim().split('\n')).toEqual([
       'churn new-2 +0.0s drift.detected version=1',
@@ -359,6 +359,14 @@ describe('mlops loops', () => {
       'churn new-2: promoted (candidate v2): canary promoted',
     ]);
     expect(out.stderr).toContain('waiting for a loop of churn to open');
+  });
+
+  it('--watch without --next shows the newest loop, closed already: its stages and outcome (exit 1 unless promoted)', async () => {
+    platform.on('GET /loop/api/loops', [200, { loops: [loop('last-4', 'closed', 'rolled_back')] }]);
+    platform.on('GET /loop/api/loops/last-4', [200, { loop: { ...loop('last-4', 'closed', 'rolled_back'), outcomeReason: 'canary worse', stages: [stage('drift.detected', 0)] } }]);
+    const out = await mlops(['loops', '--watch', '--interval', '0.01']);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toBe('churn last-4 +0.0s drift.detected\nchurn last-4: rolled_back (candidate v2): canary worse\n');
   });
 
   it('--watch --until stops at a stage; --timeout gives up with exit 1', async () => {

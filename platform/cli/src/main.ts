@@ -103,7 +103,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .action(act(rollback));
   command('loops', 'the closed loops (drift -> retrain -> canary -> promotion)')
     .option('--model <name>', 'only this model')
-    .option('--watch', 'follow the open (or next) loop until it closes')
+    .option('--watch', 'follow the newest loop (or wait for one) until it closes')
+    .option('--next', 'with --watch: wait for a loop that opens from now on')
     .option('--until <stage>', 'with --watch: stop once this stage (event type) is recorded')
     .option('--timeout <seconds>', 'with --watch: give up after this long', '600')
     .option('--interval <seconds>', 'with --watch: poll interval', '1')

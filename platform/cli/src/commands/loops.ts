@@ -36,21 +36,23 @@ const stageLine = (loop: Loop, s: Stage) => {
 export interface LoopsOptions {
   model?: string;
   watch?: boolean;
+  next?: boolean;
   until?: string;
   timeout: string;
   interval: string;
 }
 
 /**
- * `mlops loops [--model m]`: the loops, newest first. `--watch` follows the open loop (or the
- * next one to open) stage by stage until it closes (or `--until <stage>` is recorded); exit 0
- * when it is promoted (or the stage came), 1 for any other outcome or at `--timeout`.
+ * `mlops loops [--model m]`: the loops, newest first. `--watch` follows the newest loop (waiting
+ * for one when there is none; with `--next`, for one that opens from now on) stage by stage
+ * until it closes (or `--until <stage>` is recorded); exit 0 when it is promoted (or the stage
+ * came), 1 for any other outcome or at `--timeout`.
  */
 export async function loops(ctx: Context, options: LoopsOptions): Promise<number> {
   const query = options.model ? `?model=${encodeURIComponent(options.model)}` : '';
   const list = async () => (await ctx.client.get<{ loops: Loop[] }>(`/loop/api/loops${query}`)).loops;
   if (!options.watch) {
-    if (options.until) throw new UsageError('--until goes with --watch');
+    if (options.until || options.next) throw new UsageError('--until and --next go with --watch');
     const found = await list();
     ctx.result(
       { loops: found },
@@ -67,7 +69,8 @@ export async function loops(ctx: Context, options: LoopsOptions): Promise<number
   const intervalMs = Number(options.interval) * 1000;
   if (!(timeoutS > 0) || !(intervalMs > 0)) throw new UsageError('--timeout and --interval: expected positive numbers of seconds');
   const deadline = Date.now() + timeoutS * 1000;
-  const before = new Set((await list()).filter((l) => l.status === 'closed').map((l) => l.correlationId));
+  // --next: only a loop that opens from now on; else the newest loop, open or closed.
+  const before = new Set(options.next ? (await list()).map((l) => l.correlationId) : []);
   let target: Loop | undefined;
   let printed = 0;
   let waiting = false;
