@@ -409,9 +409,14 @@ describe('mlops predict and labels', () => {
     const infer = platform.requests('POST /serving/v2/models/churn/infer')[0]!.body as { id: string; inputs: unknown[] };
     expect(infer.inputs).toEqual([{ name: 'input', datatype: 'FP32', shape: [1, 2], data: [2, 5] }]);
     expect(out.stdout).toBe(`churn v1: 1 {"probabilities":[0.25,0.75],"label":1}  (prediction ${infer.id}:0)\n`);
+    // Serving's metadata names the columns (a model with ONNX feature_names): no MLflow lookup.
+    platform.on('GET /serving/v2/models/churn', [200, { name: 'churn', inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 2] }], parameters: { feature_names: ['b', 'a'] } }]);
+    await mlops(['predict', 'churn', '--json', '[{"b": 5, "a": 2}]']);
+    expect((platform.requests('POST /serving/v2/models/churn/infer')[1]!.body as { inputs: { data: number[] }[] }).inputs[0]!.data).toEqual([5, 2]);
+    expect(platform.requests('GET /api/2.0/mlflow/')).toHaveLength(2);
     const missing = await mlops(['predict', 'churn', '--json', '[{"a": 1}]']);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('row 1: feature "b" is missing; churn takes a, b');
+    expect(missing.stderr).toContain('row 1: feature "b" is missing; churn takes b, a');
   });
 
   it('predicts a file in batches, writes the prediction ids beside the ids, and labels joins them', async () => {

@@ -18,6 +18,8 @@ interface InferResponse {
 }
 interface Metadata {
   inputs: { name: string; datatype: string; shape: number[] }[];
+  /** Serving's names of the input's columns, when the model carries them (ONNX metadata). */
+  parameters?: { feature_names?: string[] };
 }
 interface MlflowVersion {
   model_version: { version: string; run_id?: string };
@@ -38,8 +40,9 @@ export interface PredictOptions {
 }
 
 /**
- * The model's feature order, for rows given as objects: the `features` param the trainer
- * logged on the version's run (the champion's, or `--version`'s), read through MLflow's API.
+ * The model's feature order, for rows given as objects, when serving's metadata names no
+ * columns: the `features` param the trainer logged on the version's run (the champion's, or
+ * `--version`'s), read through MLflow's API.
  */
 async function featureOrder(ctx: Context, model: string, version: string | undefined): Promise<string[]> {
   const name = encodeURIComponent(model);
@@ -71,8 +74,10 @@ export async function predict(ctx: Context, model: string, options: PredictOptio
     const read = readRecords(ctx.io.cwd, options.file!);
     rows = read.csv ? read.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, guessValue(v as string)]))) : read.rows;
   }
+  const base = `/serving/v2/models/${encodeURIComponent(model)}${options.version ? `/versions/${encodeURIComponent(options.version)}` : ''}`;
+  const metadata = await ctx.client.get<Metadata>(base);
   const objects = !Array.isArray(rows[0]);
-  const order = objects ? await featureOrder(ctx, model, options.version) : undefined;
+  const order = objects ? (metadata.parameters?.feature_names ?? (await featureOrder(ctx, model, options.version))) : undefined;
   const vectors = rows.map((row, i) => {
     if (Array.isArray(row)) return row.map(Number);
     const record = row as Record<string, unknown>;
@@ -82,9 +87,7 @@ export async function predict(ctx: Context, model: string, options: PredictOptio
       return value;
     });
   });
-  const base = `/serving/v2/models/${encodeURIComponent(model)}${options.version ? `/versions/${encodeURIComponent(options.version)}` : ''}`;
-  const { inputs } = await ctx.client.get<Metadata>(base);
-  const input = inputs[0]!;
+  const input = metadata.inputs[0]!;
   const run = randomUUID().slice(0, 8);
   type Prediction = { id?: unknown; prediction_id: string; model_version: string; prediction: unknown; outputs: Record<string, unknown> };
   const predictions: Prediction[][] = [];
