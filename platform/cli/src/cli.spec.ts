@@ -246,13 +246,13 @@ describe('mlops ingest', () => {
 });
 
 describe('datasets, training, models and the lifecycle', () => {
-  const dataset = { datasetId: 'churn_features', version: 4, hash: 'a'.repeat(64), featureView: 'churn_features', uri: '/data/churn_features/v4.arrow', rowCount: 1198, changed: true, correlationId: 'c-1' };
+  const dataset = { datasetId: 'churn_features-v4', version: 4, hash: 'a'.repeat(64), featureView: 'churn_features', uri: '/data/churn_features/v4.arrow', rowCount: 1198, changed: true, correlationId: 'c-1' };
 
   it('datasets create trains only with --train --model', async () => {
     platform.on('POST /feature-store/datasets', [201, dataset]);
     expect((await mlops(['datasets', 'create', '--view', 'churn_features', '--train'])).code).toBe(2);
     const plain = await mlops(['datasets', 'create', '--view', 'churn_features']);
-    expect(plain.stdout).toContain('dataset churn_features v4: 1198 rows of churn_features, sha256 aaaaaaaaaaaa');
+    expect(plain.stdout).toContain('dataset churn_features-v4: 1198 rows of churn_features, sha256 aaaaaaaaaaaa');
     const trained = await mlops(['datasets', 'create', '--view', 'churn_features', '--train', '--model', 'churn']);
     expect(trained.stdout).toContain('training churn');
     expect(platform.seen.map((s) => s.body)).toEqual([{ featureView: 'churn_features' }, { featureView: 'churn_features', model: 'churn', train: true }]);
@@ -262,7 +262,7 @@ describe('datasets, training, models and the lifecycle', () => {
     platform.on('POST /feature-store/datasets', [201, dataset]);
     platform.on('POST /trainer/jobs', [202, { jobId: 'j1', model: 'churn', status: 'queued', datasetUri: dataset.uri, target: 'label' }]);
     let polls = 0;
-    platform.on('GET /trainer/jobs/j1', () => [200, { jobId: 'j1', model: 'churn', status: ++polls < 2 ? 'running' : 'completed', target: 'label', runId: 'run-1', metrics: { accuracy: 0.871 } }]);
+    platform.on('GET /trainer/jobs/j1', () => [200, { jobId: 'j1', model: 'churn', status: ++polls < 2 ? 'running' : 'completed', target: 'label', runId: 'run-1', metrics: { accuracy: 0.871, test_rows: 240 } }]);
     platform.on('GET /api/2.0/mlflow/model-versions/search', (_b, path) => [200, { model_versions: decodeURIComponent(path).includes("name='churn' AND run_id='run-1'") ? [{ name: 'churn', version: '3' }] : [] }]);
     let gates = 0;
     platform.on('GET /registry/models/churn/versions/3/gate', () => (++gates < 2 ? [404, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'no decision yet' }] : [200, { passed: true, decision: 'pass', reason: 'no champion' }]));
@@ -270,7 +270,7 @@ describe('datasets, training, models and the lifecycle', () => {
     expect(out.code).toBe(0);
     expect(out.stdout).toContain('  registered as churn v3; gate: pass (no champion)');
     expect(platform.requests('POST /trainer/jobs')[0]!.body).toEqual({ model: 'churn', datasetUri: dataset.uri, target: 'label', params: { algorithm: 'mlp', hiddenLayers: [16], epochs: 150, seed: 7 } });
-    expect(out.stdout).toContain('job j1: completed, run run-1: accuracy 0.871');
+    expect(out.stdout).toContain('job j1: completed, run run-1: accuracy 0.871, test_rows 240');
     platform.on('GET /trainer/jobs/j1', [200, { jobId: 'j1', model: 'churn', status: 'failed', target: 'label', error: "target column 'label' is not in the dataset" }]);
     const failed = await mlops(['train', 'churn', '--dataset', dataset.uri, '--params', '{"epochs": 5}']);
     expect(failed.code).toBe(1);

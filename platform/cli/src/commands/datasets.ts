@@ -27,7 +27,7 @@ export async function createDataset(ctx: Context, options: { view: string; train
   if (options.to) body.to = options.to;
   const dataset = await materialize(ctx, body);
   ctx.result(dataset, [
-    `dataset ${dataset.datasetId} v${dataset.version}: ${dataset.rowCount} rows of ${dataset.featureView}, sha256 ${dataset.hash.slice(0, 12)}${dataset.changed === false ? ' (unchanged)' : ''}`,
+    `dataset ${dataset.datasetId}: ${dataset.rowCount} rows of ${dataset.featureView}, sha256 ${dataset.hash.slice(0, 12)}${dataset.changed === false ? ' (unchanged)' : ''}`,
     `  ${dataset.uri}`,
     options.train ? `  training ${options.model} (correlation id ${dataset.correlationId ?? '-'}; follow it with \`mlops models ${options.model}\`)` : '  not trained (add --train --model <name> to train on it)',
   ]);

@@ -15,6 +15,12 @@ interface Job {
   error?: string;
 }
 
+/** The job's metrics, counts as integers. */
+const metricsOf = (job: Job) =>
+  Object.entries(job.metrics ?? {})
+    .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : Number(v).toFixed(3)}`)
+    .join(', ');
+
 interface Registered {
   version: number;
   gate: { passed: boolean; decision: string; reason: string };
@@ -65,7 +71,7 @@ export async function train(ctx: Context, model: string, options: TrainOptions):
     if (!view) throw new UsageError('say what to train on: --dataset <uri>, --view <feature view>, or -f <project> defining the model');
     const dataset = await materialize(ctx, { featureView: view });
     datasetUri = dataset.uri;
-    ctx.say(`dataset ${dataset.datasetId} v${dataset.version}: ${dataset.rowCount} rows of ${view}`);
+    ctx.say(`dataset ${dataset.datasetId}: ${dataset.rowCount} rows of ${view}`);
   }
   const target = options.target ?? spec?.target;
   const job = await ctx.client.post<Job>('/trainer/jobs', { model, datasetUri, ...(target ? { target } : {}), ...(params ? { params } : {}) });
@@ -86,9 +92,7 @@ export async function train(ctx: Context, model: string, options: TrainOptions):
   }
   if (current.status === 'completed' && current.runId) {
     const registered = await registration(ctx, model, current.runId, deadline);
-    const metricsText = Object.entries(current.metrics ?? {})
-      .map(([k, v]) => `${k} ${Number(v).toFixed(3)}`)
-      .join(', ');
+    const metricsText = metricsOf(current);
     ctx.result({ ...current, registered }, [
       `job ${current.jobId}: completed, run ${current.runId}${metricsText ? `: ${metricsText}` : ''}`,
       registered
@@ -97,9 +101,7 @@ export async function train(ctx: Context, model: string, options: TrainOptions):
     ]);
     return registered?.gate.passed === false ? 1 : 0;
   }
-  const metrics = Object.entries(current.metrics ?? {})
-    .map(([k, v]) => `${k} ${Number(v).toFixed(3)}`)
-    .join(', ');
+  const metrics = metricsOf(current);
   ctx.result(
     current,
     current.status === 'completed'
