@@ -76,13 +76,13 @@ describe('README "Bring your own data", run as written against the embedded plat
       ...startOptions(blocks[0]!),
       whileServing: async ({ url }) => {
         const env = { ...process.env, MLOPS_URL: url, API_TOKEN: '' };
-        for (const [i, block] of blocks.slice(1).entries()) {
+        for (const block of blocks.slice(1)) {
           if (block.includes('--watch') && runs.some((r) => r.code !== 0)) {
             runs.push({ code: null, stdout: '', stderr: `not run: block ${runs.findIndex((r) => r.code !== 0) + 2} failed` });
             continue;
           }
           runs.push(await bash(block, env, 300_000));
-          if (i === 0 && block.includes('mlops apply')) applyAgain = await bash('npx mlops apply -f examples/churn', env, 60_000);
+          if (block.includes('mlops apply')) applyAgain = await bash('npx mlops apply -f examples/churn', env, 60_000);
         }
       },
     });
@@ -106,9 +106,12 @@ describe('README "Bring your own data", run as written against the embedded plat
     expect(summary.completed, lines.join('\n')).toBe(true);
   });
 
-  it('status, then apply: contract, feature view and the loop feature view; a second apply changes nothing', () => {
-    const out = block(1, 'npx mlops apply -f examples/churn');
-    expect(out).toContain('all 8 services ready at http://127.0.0.1:');
+  it("status: every service's readiness through the front door", () => {
+    expect(block(1, 'npx mlops status')).toMatch(/^all 8 services ready at http:\/\/127\.0\.0\.1:\d+$/m);
+  });
+
+  it('apply: contract, feature view and the loop feature view; a second apply changes nothing', () => {
+    const out = block(2, 'npx mlops apply -f examples/churn');
     expect(out).toContain('contract customers: created v1\n');
     expect(out).toContain('feature view churn_features: v1 (created), backfilled 0 rows\n');
     expect(out).toContain('model churn: the loop retrains it from feature view churn_features; training params for `mlops train churn -f examples/churn`: {"algorithm":"mlp"');
@@ -117,7 +120,7 @@ describe('README "Bring your own data", run as written against the embedded plat
   });
 
   it("ingests January: 1198 accepted, the two broken rows rejected with their line and the contract's reason", () => {
-    expect(block(2, 'customers.csv --source customers')).toBe(
+    expect(block(3, 'customers.csv --source customers')).toBe(
       [
         'customers: 1200 records from examples/churn/customers.csv, accepted 1198, rejected 2 (contract v1)',
         '  line 43 (C00042): monthly_charges: Too small: expected number to be >=0',
@@ -128,7 +131,7 @@ describe('README "Bring your own data", run as written against the embedded plat
   });
 
   it('dataset, training (registered and gated), deployment, the model, a first prediction', () => {
-    const out = block(3, 'npx mlops train churn -f examples/churn');
+    const out = block(4, 'npx mlops train churn -f examples/churn');
     expect(out).toMatch(/^dataset churn_features-v1: 1198 rows of churn_features, sha256 [0-9a-f]{12}$/m);
     expect(out).toMatch(/^ {2}not trained/m);
     expect(out).toMatch(/^job \S+: completed, run \S+: .*accuracy 0\.\d{3}/m);
@@ -139,7 +142,7 @@ describe('README "Bring your own data", run as written against the embedded plat
   });
 
   it('February: shifted records ingested, customers scored, labels accepted, drift opens a loop that deploys a canary', () => {
-    const out = block(4, 'npx mlops loops --model churn --watch --until deployment.completed');
+    const out = block(5, 'npx mlops loops --model churn --watch --until deployment.completed');
     expect(out).toContain('customers: 600 records from examples/churn/shifted.csv, accepted 600, rejected 0');
     // Drift is tested on the first window of 300 predictions: the canary may take some of the rest.
     expect(out).toMatch(/^churn: 600 rows predicted \(v1: \d+(, v2: \d+)?\)$/m);
@@ -150,7 +153,7 @@ describe('README "Bring your own data", run as written against the embedded plat
   });
 
   it('the canary is judged on live labels and promoted: v2 is champion', () => {
-    const out = block(5, 'npx mlops loops --model churn --watch');
+    const out = block(6, 'npx mlops loops --model churn --watch');
     expect(out).toMatch(/^churn: 600 rows predicted \(v1: \d+, v2: \d+\)$/m);
     expect(out).toMatch(/ model\.promoted version=2/);
     expect(out).toMatch(/^churn \S+: promoted \(candidate v2\)/m);
