@@ -1,0 +1,63 @@
+import type { Context } from '../context';
+import { table } from '../table';
+
+interface ModelSummary {
+  name: string;
+  champion: number | null;
+  versions: number;
+  serving: { version: number; share: number }[];
+  updatedAt: string;
+}
+interface Version {
+  version: number;
+  status: string;
+  aliases: string[];
+  stage?: string;
+  gate?: unknown;
+  runId?: string;
+  datasetHash?: string;
+  createdAt: string;
+}
+
+/** Every page of a registry list (`next_page_token` -> `?page_token=`). */
+async function all<T>(ctx: Context, path: string, key: string): Promise<T[]> {
+  const items: T[] = [];
+  let token: string | undefined;
+  do {
+    const page = await ctx.client.get<Record<string, unknown>>(`${path}${token ? `?page_token=${encodeURIComponent(token)}` : ''}`);
+    items.push(...((page[key] as T[]) ?? []));
+    token = page.next_page_token as string | undefined;
+  } while (token);
+  return items;
+}
+
+const gateText = (gate: unknown): string => {
+  if (!gate || typeof gate !== 'object') return '-';
+  const g = gate as { passed?: boolean; decision?: string };
+  return g.decision ?? (g.passed === undefined ? '-' : g.passed ? 'passed' : 'failed');
+};
+
+const servingText = (serving: ModelSummary['serving']) => serving.map((s) => `v${s.version} ${Math.round(s.share * 100)}%`).join(', ') || '-';
+
+/** `mlops models [name]`: the models, or one model's versions. */
+export async function models(ctx: Context, name: string | undefined): Promise<number> {
+  if (!name) {
+    const list = await all<ModelSummary>(ctx, '/registry/models', 'models');
+    ctx.result(
+      { models: list },
+      list.length === 0
+        ? ['no models yet (train one: `mlops train <model> -f <project>`)']
+        : table([['NAME', 'CHAMPION', 'VERSIONS', 'SERVING', 'UPDATED'], ...list.map((m) => [m.name, m.champion ? `v${m.champion}` : '-', String(m.versions), servingText(m.serving), m.updatedAt])]),
+    );
+    return 0;
+  }
+  const versions = await all<Version>(ctx, `/registry/models/${encodeURIComponent(name)}/versions`, 'versions');
+  ctx.result(
+    { model: name, versions },
+    table([
+      ['VERSION', 'STATUS', 'ALIASES', 'GATE', 'RUN', 'DATASET', 'CREATED'],
+      ...versions.map((v) => [`v${v.version}`, v.status, v.aliases.join(',') || '-', gateText(v.gate), v.runId?.slice(0, 8) ?? '-', v.datasetHash?.slice(0, 12) ?? '-', v.createdAt]),
+    ]),
+  );
+  return 0;
+}
