@@ -34,6 +34,10 @@ const tensors = createEvent('prediction.logged', {
   }),
 });
 
+/** The same v2 event with the model's feature names on its FP32 input. */
+const named = JSON.parse(JSON.stringify(tensors)) as typeof tensors & { data: { inputs: { featureNames?: string[] }[] } };
+named.data.inputs[0].featureNames = ['age', 'tenure'];
+
 const label = createEvent('label.observed', {
   source: 'labels',
   subject: 'churn',
@@ -173,6 +177,14 @@ const TENSOR_PATHS: (string | number)[][] = [
   ['data', 'undeclared'],
 ];
 
+const NAMED_PATHS: (string | number)[][] = [
+  ['data', 'inputs', 0, 'featureNames'],
+  ['data', 'inputs', 0, 'featureNames', 0],
+  ['data', 'inputs', 0, 'featureNames', 1],
+  ['data', 'inputs', 0, 'featureNames', 2],
+  ['data', 'inputs', 1, 'featureNames'],
+];
+
 const LABEL_PATHS: (string | number)[][] = [['type'], ['data'], ['undeclared'], ['data', 'predictionId'], ['data', 'model'], ['data', 'label'], ['data', 'undeclared']];
 
 /** Texts JSON.stringify cannot produce: an own "__proto__" key, fields in another order. */
@@ -194,13 +206,18 @@ const cases: string[] = [
   ...PREDICTION_PATHS.flatMap((path) => CANDIDATES.map((c) => mutate(prediction, path, c))),
   JSON.stringify(tensors),
   ...TENSOR_PATHS.flatMap((path) => CANDIDATES.map((c) => mutate(tensors, path, c))),
+  JSON.stringify(named),
+  ...NAMED_PATHS.flatMap((path) => CANDIDATES.map((c) => mutate(named, path, c))),
+  mutate(named, ['data', 'inputs', 0, 'featureNames'], ['age']),
+  mutate(named, ['data', 'inputs', 0, 'featureNames'], ['age', 'age']),
+  mutate(named, ['data', 'inputs', 1, 'featureNames'], ['s']),
   ...LABEL_PATHS.flatMap((path) => CANDIDATES.map((c) => mutate(label, path, c))),
   ...HANDWRITTEN,
 ];
 
 describe('acceptJsonEvent (the zod shortcut of decodeEvent)', () => {
   it('takes the shortcut for valid prediction.logged (v1 and v2) and label.observed events, with the result zod gives', () => {
-    for (const event of [prediction, tensors, label]) {
+    for (const event of [prediction, tensors, named, label]) {
       const text = JSON.stringify(event);
       const accepted = acceptJsonEvent(JSON.parse(text));
       expect(accepted).toBeDefined();

@@ -54,11 +54,17 @@ const DATATYPES = new Set<unknown>(TENSOR_DATATYPES);
 
 /** A v2 wire tensor, rebuilt in the schema's key order; undefined when it is not certainly one. */
 function wireTensor(t: unknown): WireTensor | undefined {
-  if (!isObject(t) || keyCount(t) !== 4) return undefined;
-  const { name, datatype, shape, data } = t;
+  if (!isObject(t)) return undefined;
+  const { name, datatype, shape, data, featureNames } = t;
+  if (keyCount(t) !== (featureNames === undefined ? 4 : 5)) return undefined;
   if (!isName(name) || !DATATYPES.has(datatype) || !Array.isArray(shape) || typeof data !== 'string') return undefined;
   for (let k = 0; k < shape.length; k++) if (!isCount(shape[k])) return undefined;
-  return { name, datatype: datatype as TensorDatatype, shape, data };
+  const tensor: WireTensor = { name, datatype: datatype as TensorDatatype, shape, data };
+  if (featureNames === undefined) return tensor;
+  if (!Array.isArray(featureNames)) return undefined;
+  for (let k = 0; k < featureNames.length; k++) if (!isName(featureNames[k])) return undefined;
+  tensor.featureNames = featureNames as string[];
+  return tensor;
 }
 
 function wireTensors(list: unknown, min: number): WireTensor[] | undefined {

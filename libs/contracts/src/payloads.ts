@@ -43,6 +43,8 @@ const wireTensor = z.object({
   datatype: z.enum(TENSOR_DATATYPES),
   shape: z.array(z.number().int().nonnegative()),
   data: z.string(),
+  /** Optional (older writers send none): one name per element of a row, e.g. the model's feature names. */
+  featureNames: z.array(name).optional(),
 });
 
 /** prediction.logged v2: one event per request (or batch), its tensors as binary columns. */

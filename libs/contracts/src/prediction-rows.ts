@@ -27,8 +27,12 @@ function element(tensor: DecodedTensor, i: number): RowValue {
 /** Feature keys by tensor name and row size (the same few models log event after event). */
 const keyCache = new Map<string, string[]>();
 
-/** The feature keys of a tensor, as v1 rows had them: `<tensor>` for one element per row, else `<tensor>[i]`. */
+/**
+ * The feature keys of a tensor: the feature names it carries, else as v1 rows had them
+ * (`<tensor>` for one element per row, else `<tensor>[i]`).
+ */
 function keysOf(tensor: DecodedTensor): string[] {
+  if (tensor.featureNames) return tensor.featureNames;
   const id = `${tensor.rowSize}\u0000${tensor.name}`;
   let keys = keyCache.get(id);
   if (!keys) {
@@ -44,7 +48,7 @@ function keysOf(tensor: DecodedTensor): string[] {
  * what a caller asks for (fillInputs writes into the caller's object).
  */
 export class PredictionRows {
-  /** The input feature keys, in tensor order (the keys v1 events had). */
+  /** The input feature keys, in tensor order: the tensors' feature names, or the keys v1 events had. */
   readonly features: string[];
   private readonly featureTensor: DecodedTensor[] = [];
   private readonly featureOffset: number[] = [];

@@ -126,6 +126,24 @@ describe('prediction.logged v2 codec (libs/contracts prediction-tensors)', () =>
     expect(view.outputs(1)).toEqual({ score: [1, 0] });
   });
 
+  it('keys a row by the feature names a tensor carries (one per element of a row), else by <tensor>[i]', () => {
+    const named = payloadOf({ inputs: [{ ...EVERY_DATATYPE[10], featureNames: ['age', 'tenure'] }, EVERY_DATATYPE[12]] });
+    expect(named.inputs[0].featureNames).toEqual(['age', 'tenure']);
+    const view = new PredictionRows(roundTrip(named));
+    expect(view.features).toEqual(['age', 'tenure', 'text']);
+    expect(view.fillInputs(2)).toEqual({ age: Infinity, tenure: 3, text: 'é€😀' });
+    // An older writer's event (no names) still reads, keyed as before.
+    expect(new PredictionRows(roundTrip(payloadOf({ inputs: [EVERY_DATATYPE[10]] }))).features).toEqual(['f32[0]', 'f32[1]']);
+  });
+
+  it('rejects feature names that are not one per element of a row, or repeat', () => {
+    expect(rejection(withTensor({ featureNames: ['a'] }))).toEqual([
+      { field: 'data.inputs.10.featureNames', message: 'has 1 names, expected one per element of a row (2 for shape [3,2])' },
+    ]);
+    expect(rejection(withTensor({ featureNames: ['a', 'a'] }))).toEqual([{ field: 'data.inputs.10.featureNames.1', message: "'a' appears more than once" }]);
+    expect(rejection(withTensor({ featureNames: ['a', ''] }))[0]).toMatchObject({ field: 'data.inputs.10.featureNames.1' });
+  });
+
   it('accepts an event with no row sampled (nothing to monitor, but not an error)', () => {
     const view = new PredictionRows(roundTrip(payloadOf({ rows: [], predictionIds: [] })));
     expect(view.length).toBe(0);

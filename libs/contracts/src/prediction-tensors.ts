@@ -54,6 +54,8 @@ export interface WireTensor {
   datatype: TensorDatatype;
   shape: number[];
   data: string;
+  /** The names of one row's elements, in order (the model's feature names); absent when the model has none. */
+  featureNames?: string[];
 }
 
 /** The prediction.logged v2 payload. */
@@ -79,6 +81,7 @@ export interface HostTensorInput {
   datatype: TensorDatatype;
   shape: readonly number[];
   data: ArrayBufferView | readonly string[];
+  featureNames?: readonly string[];
 }
 
 const count = (shape: readonly number[]) => shape.reduce((n, d) => n * d, 1);
@@ -110,7 +113,9 @@ export function encodeTensor(tensor: HostTensorInput): WireTensor {
     if (!LITTLE_ENDIAN && data.byteLength > 1) throw new Error('prediction.logged tensors are little-endian; this host is big-endian');
     bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   }
-  return { name, datatype, shape: [...tensor.shape], data: bytes.toString('base64') };
+  const wire: WireTensor = { name, datatype, shape: [...tensor.shape], data: bytes.toString('base64') };
+  if (tensor.featureNames) wire.featureNames = [...tensor.featureNames];
+  return wire;
 }
 
 export interface PredictionTensorsInput {
@@ -162,7 +167,19 @@ function bytesElements(bytes: Buffer): number | string {
   return n;
 }
 
-type TensorFields = Pick<WireTensor, 'name' | 'datatype' | 'shape' | 'data'>;
+type TensorFields = Pick<WireTensor, 'name' | 'datatype' | 'shape' | 'data' | 'featureNames'>;
+
+/** Feature names that do not name one row's elements one to one. */
+function featureNameIssues(names: readonly string[], shape: readonly number[], field: string): ContractIssue[] {
+  const rowSize = count(shape.slice(1));
+  if (names.length !== rowSize) return [{ field: `${field}.featureNames`, message: `has ${names.length} names, expected one per element of a row (${rowSize} for shape [${shape.join(',')}])` }];
+  const seen = new Set<string>();
+  for (let i = 0; i < names.length; i++) {
+    if (seen.has(names[i])) return [{ field: `${field}.featureNames.${i}`, message: `'${names[i]}' appears more than once` }];
+    seen.add(names[i]);
+  }
+  return [];
+}
 
 /** What is wrong with one wire tensor's data for its shape and datatype (checked without decoding fixed-size data). */
 function tensorIssues(tensor: TensorFields, field: string, rowCount: number): ContractIssue[] {
@@ -170,6 +187,7 @@ function tensorIssues(tensor: TensorFields, field: string, rowCount: number): Co
   const { shape, datatype, data } = tensor;
   if (shape.length === 0) issues.push({ field: `${field}.shape`, message: 'must have the batch dimension first (at least one dimension)' });
   else if (shape[0] !== rowCount) issues.push({ field: `${field}.shape`, message: `batch dimension is ${shape[0]}, expected ${rowCount} as the first input's` });
+  if (tensor.featureNames && shape.length > 0) issues.push(...featureNameIssues(tensor.featureNames, shape, field));
   const elements = count(shape);
   const size = base64Bytes(data);
   if (size < 0) return [...issues, { field: `${field}.data`, message: `not base64 (length ${data.length} is not a multiple of 4)` }];
@@ -232,6 +250,8 @@ export interface DecodedTensor {
   data: TensorArray | string[];
   /** Elements per row (the product of the dimensions after the batch dimension). */
   rowSize: number;
+  /** The names of a row's elements, when the writer sent them. */
+  featureNames?: string[];
 }
 
 /** A payload that does not decode: which field, and why. */
@@ -246,8 +266,9 @@ export class TensorDecodeError extends Error {
 function decodeTensor(tensor: WireTensor, field: string, rowCount: number): DecodedTensor {
   const issues = tensorIssues(tensor, field, rowCount);
   if (issues.length > 0) throw new TensorDecodeError(issues);
-  const { name, datatype, shape } = tensor;
+  const { name, datatype, shape, featureNames } = tensor;
   const rowSize = count(shape.slice(1));
+  const named = featureNames ? { featureNames } : {};
   const bytes = Buffer.from(tensor.data, 'base64');
   if (bytes.length !== base64Bytes(tensor.data)) throw new TensorDecodeError([{ field: `${field}.data`, message: 'not base64 (characters outside the alphabet)' }]);
   if (datatype === 'BYTES') {
@@ -257,13 +278,13 @@ function decodeTensor(tensor: WireTensor, field: string, rowCount: number): Deco
       out.push(bytes.toString('utf8', at + 4, at + 4 + length));
       at += 4 + length;
     }
-    return { name, datatype, shape, data: out, rowSize };
+    return { name, datatype, shape, data: out, rowSize, ...named };
   }
   const ctor = ARRAYS[datatype];
   const elements = bytes.length / ctor.BYTES_PER_ELEMENT;
   // A typed array needs an offset that is a multiple of its element size; copy when the pool's is not.
   const aligned = bytes.byteOffset % ctor.BYTES_PER_ELEMENT === 0 ? bytes : Buffer.from(bytes);
-  return { name, datatype, shape, data: new ctor(aligned.buffer as ArrayBuffer, aligned.byteOffset, elements), rowSize };
+  return { name, datatype, shape, data: new ctor(aligned.buffer as ArrayBuffer, aligned.byteOffset, elements), rowSize, ...named };
 }
 
 /** A decoded v2 payload: typed arrays, plus a row view (PredictionRows) over them. */

@@ -88,7 +88,7 @@ describe('embedded platform: the closed loop in one process (in-process bus, SQL
         try {
           const client = await mlflowThroughFrontDoor(url, { experiment: 'front-door', newModel: 'front_door_model', existingModel: model });
           const answers: ThroughFrontDoor['answers'] = {};
-          for (const path of ['/', '/healthz', '/ingestion/health/ready', '/tracking/health', `/loop/api/loops?model=${model}`, `/registry/models/${model}/versions/2/gate`, '/serving/metrics', '/monitoring/status', '/nowhere']) {
+          for (const path of ['/', '/healthz', '/ingestion/health/ready', '/tracking/health', `/loop/api/loops?model=${model}`, `/registry/models/${model}/versions/2/gate`, `/serving/v2/models/${model}`, '/serving/metrics', '/monitoring/status', '/nowhere']) {
             const response = await fetch(`${url}${path}`);
             answers[path] = { status: response.status, body: await response.text() };
           }
@@ -143,16 +143,24 @@ describe('embedded platform: the closed loop in one process (in-process bus, SQL
     expect(loop.stages.every((s) => s.sinceStartMs >= 0)).toBe(true);
   });
 
-  it('the drift names the shifted features, mapped back from serving input[i] keys', () => {
+  it('the drift evidence names the shifted features: names flow from the data contract through the model to drift.detected', () => {
     expect(summary.driftBeforeShift).toBe(false);
+    // The drift.detected event itself (not a printed line) names features: contract -> view ->
+    // dataset -> the trained model's ONNX feature_names -> serving -> prediction.logged -> monitoring.
     expect(summary.driftedFeatures.length).toBeGreaterThanOrEqual(4);
+    expect(summary.driftedFeatures.every((f) => /^f[0-7]$/.test(f)), summary.driftedFeatures.join(', ')).toBe(true);
     // Which shifted columns cross the threshold first depends on where the window falls
     // against the shift (a window straddling it may drift on f1-f4 only): any of f0-f5 by
-    // name, with KS (a reference under 1,000 rows), and no unmapped input[i] key. (An unshifted
+    // name, with KS (a reference under 1,000 rows), and no input[i] key. (An unshifted
     // column may drift too: each test has a 5% false-positive rate.)
     const driftLines = lines.filter((l) => l.includes('drift.detected'));
     expect(driftLines.some((l) => /\bf[0-5] ks=/.test(l)), `no drift line names a shifted feature with KS:\n${driftLines.join('\n')}`).toBe(true);
     expect(driftLines.filter((l) => /input\[\d+\]/.test(l))).toEqual([]);
+    // Serving's model metadata names the columns of the input, in the data contract's order.
+    expect(JSON.parse(front!.answers['/serving/v2/models/stream_model'].body)).toMatchObject({
+      inputs: [{ name: 'input', shape: [-1, 8] }],
+      parameters: { feature_names: ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'] },
+    });
   });
 
   it('the new version answers gRPC predictions on 100% of traffic, and no gRPC request failed during the loop', () => {
@@ -226,6 +234,7 @@ describe('embedded platform: the closed loop in one process (in-process bus, SQL
       '/tracking/health': 200,
       '/loop/api/loops?model=stream_model': 200,
       '/registry/models/stream_model/versions/2/gate': 200,
+      '/serving/v2/models/stream_model': 200,
       '/serving/metrics': 200,
       '/monitoring/status': 200,
       '/nowhere': 404,

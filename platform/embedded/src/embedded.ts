@@ -172,17 +172,13 @@ export class SyntheticStream {
 
 const short = (id: string) => id.slice(0, 8);
 
-function describe(event: AnyEvent, featureNames: (version: number) => string[]): string {
+function describe(event: AnyEvent): string {
   switch (event.type) {
     case 'drift.detected': {
-      const names = featureNames(event.data.version);
-      const name = (f: string) => {
-        const m = /^input\[(\d+)\]$/.exec(f);
-        return m && names[Number(m[1])] ? names[Number(m[1])] : f;
-      };
+      // Features by name: the names travel from the data contract through the model to the evidence.
       const drifted = event.data.features.filter((f) => f.drifted);
       return `${event.data.model} v${event.data.version}: ${drifted.length}/${event.data.features.length} columns drifted (${drifted
-        .map((f) => `${name(f.feature)} ${f.statistic}=${f.value.toPrecision(2)}`)
+        .map((f) => `${f.feature} ${f.statistic}=${f.value.toPrecision(2)}`)
         .join(', ')}), window of ${event.data.window.size}`;
     }
     case 'retrain.requested':
@@ -370,10 +366,6 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
 
     // ---- observer (display only): progress lines and the event log ----
     const observer = new EventBus(transport);
-    // Topics are read independently, so model.registered may arrive before its run's
-    // training.completed: names are looked up when a drift is printed, not when registered.
-    const runByVersion = new Map<number, string>();
-    const featuresByRun = new Map<string, string[]>();
     observerSubs.push(
       await observer.subscribeEvents({
         group: 'embedded-summary',
@@ -392,10 +384,8 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
         types: LOOP_EVENT_TYPES,
         handle: async (event) => {
           const e = event as AnyEvent;
-          if (e.type === 'training.completed') featuresByRun.set(e.data.runId, (e.data.params.features ?? '').split(',').filter(Boolean));
-          if (e.type === 'model.registered' && e.data.runId) runByVersion.set(e.data.version, e.data.runId);
           summary.events.push({ type: e.type, correlationId: e.correlationId, atMs: Date.now(), event: e });
-          print(`${elapsed()} ${e.type.padEnd(21)} ${describe(e, (v) => featuresByRun.get(runByVersion.get(v) ?? '') ?? [])}  [loop ${short(e.correlationId)}]`);
+          print(`${elapsed()} ${e.type.padEnd(21)} ${describe(e)}  [loop ${short(e.correlationId)}]`);
         },
       }),
     );

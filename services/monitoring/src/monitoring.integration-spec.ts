@@ -44,7 +44,7 @@ describe('monitoring on Kafka and Postgres (own process, production entry point)
           createEvent('prediction.logged', {
             source: 'serving',
             subject: model,
-            data: { predictionId: r.id, model, version, inputs: { 'input[0]': 0.5, 'input[1]': 1 }, outputs: { label: r.predicted, probabilities: [1 - r.predicted, r.predicted] }, latencyMs: 1 },
+            data: { predictionId: r.id, model, version, inputs: { a: 0.5, b: 1 }, outputs: { label: r.predicted, probabilities: [1 - r.predicted, r.predicted] }, latencyMs: 1 },
           }) as AnyEvent,
       ),
     );

@@ -25,8 +25,12 @@ function writeDataset(dir: string, name: string, rows: number): string {
   return uri;
 }
 
-/** A request's predictions as serving logs them (prediction.logged v2): inputs FP32 [rows,2], label INT64, probabilities FP32 [rows,2]. */
-function tensorEvent(model: string, version: number, rows: { id: string; inputs: number[]; predicted: number }[]): AnyEvent {
+/**
+ * A request's predictions as serving logs them (prediction.logged v2): inputs FP32 [rows,2]
+ * named a, b (the training dataset's features, as the trainer's ONNX metadata names them; none
+ * for a model registered from outside), label INT64, probabilities FP32 [rows,2].
+ */
+function tensorEvent(model: string, version: number, rows: { id: string; inputs: number[]; predicted: number }[], featureNames: string[] | null = ['a', 'b']): AnyEvent {
   return createEvent('prediction.logged', {
     source: 'serving',
     subject: model,
@@ -36,7 +40,7 @@ function tensorEvent(model: string, version: number, rows: { id: string; inputs:
       latencyMs: 1,
       predictionIds: rows.map((r) => r.id),
       rows: rows.map((_, i) => i),
-      inputs: [{ name: 'input', datatype: 'FP32', shape: [rows.length, 2], data: Float32Array.from(rows.flatMap((r) => r.inputs)) }],
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [rows.length, 2], data: Float32Array.from(rows.flatMap((r) => r.inputs)), featureNames: featureNames ?? undefined }],
       outputs: [
         { name: 'label', datatype: 'INT64', shape: [rows.length], data: BigInt64Array.from(rows.map((r) => BigInt(r.predicted))) },
         { name: 'probabilities', datatype: 'FP32', shape: [rows.length, 2], data: Float32Array.from(rows.flatMap((r) => [1 - r.predicted, r.predicted])) },
@@ -152,7 +156,7 @@ class Harness {
             createEvent('prediction.logged', {
               source: 'serving',
               subject: model,
-              data: { predictionId: id, model, version, inputs: { 'input[0]': inputs[0], 'input[1]': inputs[1] }, outputs: { label: predicted, probabilities: [1 - predicted, predicted] }, latencyMs: 1 },
+              data: { predictionId: id, model, version, inputs: { a: inputs[0], b: inputs[1] }, outputs: { label: predicted, probabilities: [1 - predicted, predicted] }, latencyMs: 1 },
             }) as AnyEvent,
           );
     await this.publish(predictions);
@@ -236,7 +240,7 @@ describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 3
     return deployment;
   }
 
-  it('sets a deployed version\'s reference from its training dataset (events only), 500 rows evenly spread, input[i] keys', async () => {
+  it('sets a deployed version\'s reference from its training dataset (events only), 500 rows evenly spread, keyed by feature name', async () => {
     h = new Harness(join(dir, 'refs.db'));
     await h.start();
     await h.lineage('refs', 1, uri);
@@ -245,8 +249,8 @@ describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 3
       const r = await fetch(`${h.monitor.url}/models/refs/versions/1/reference`);
       return r.ok ? json(r) : undefined;
     }, 'the reference of refs v1');
-    expect(reference).toMatchObject({ referenceRows: 500, referenceSource: 'training-dataset', tests: { 'input[0]': { method: 'ks' }, 'input[1]': { method: 'ks' } } });
-    expect(Object.keys(reference.tests)).toEqual(['input[0]', 'input[1]']);
+    expect(reference).toMatchObject({ referenceRows: 500, referenceSource: 'training-dataset', tests: { a: { method: 'ks' }, b: { method: 'ks' } } });
+    expect(Object.keys(reference.tests)).toEqual(['a', 'b']);
     const status = await h.status('refs');
     expect(status).toMatchObject({ champion: null, canary: null, versions: [{ version: 1, reference: { status: 'ready', source: 'training-dataset', datasetId: 'refs-ds-1' } }] });
   });
@@ -533,6 +537,32 @@ describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 3
     await waitFor(async () => (await pending()) === 0, 'the redelivered labels joined');
     expect(await h.labelCount('dup', 1)).toBe(30);
     expect((await fetch(`${h.monitor.url}/status`).then(json)).labels).toMatchObject({ unmatched: 0, waitingForPrediction: 0 });
+  });
+
+  it('names drift evidence and metric labels by the features the events carry; a model registered without names keeps input[i]', async () => {
+    h = new Harness(join(dir, 'names.db'), { MONITORING_WINDOW_SIZE: '100' });
+    await h.start();
+    const drifts: EventEnvelope<'drift.detected'>[] = [];
+    const watch = await h.producer.subscribe({ group: 'drift-names', topics: ['drift.detected'], handle: async (m) => void drifts.push(decodeEvent(m.value) as EventEnvelope<'drift.detected'>) });
+    // Trained by the platform: the reference from its training dataset, keyed a, b, the names serving logs.
+    await h.lineage('named', 1, uri);
+    await h.deployed('named', 1, 1);
+    await waitFor(async () => (await fetch(`${h.monitor.url}/models/named/versions/1/reference`)).ok, 'the reference of named v1');
+    // Registered from outside: no names; a reference set by hand with the positional keys its rows have.
+    const reference = Array.from({ length: 300 }, (_, i) => ({ 'input[0]': Math.sin(i) * 2, 'input[1]': (i % 7) + 0.5 }));
+    const put = await fetch(`${h.monitor.url}/models/outside/versions/1/reference`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rows: reference }) });
+    expect(put.status).toBe(200);
+    const shifted = (prefix: string) => Array.from({ length: 100 }, (_, i) => ({ id: `${prefix}-${i}`, inputs: [5 + Math.sin(i), 20 + (i % 7)], predicted: 1 }));
+    await h.publish([tensorEvent('named', 1, shifted('named')), tensorEvent('outside', 1, shifted('outside'), null)]);
+    await waitFor(() => drifts.length === 2, 'a drift.detected per model');
+    await watch.stop();
+    const evidence = (model: string) => drifts.find((d) => d.data.model === model)!.data.features.map((f) => `${f.feature} ${f.statistic} drifted=${f.drifted}`);
+    expect(evidence('named')).toEqual(['a ks drifted=true', 'b ks drifted=true']);
+    expect(evidence('outside')).toEqual(['input[0] ks drifted=true', 'input[1] ks drifted=true']);
+    const scrape = await fetch(`${h.monitor.url}/metrics`).then((r) => r.text());
+    expect(scrape).toContain('mlops_monitoring_feature_drifted{model="named",version="1",feature="a"} 1');
+    expect(scrape).toContain('mlops_monitoring_feature_drifted{model="outside",version="1",feature="input[0]"} 1');
+    expect(scrape).not.toMatch(/model="named"[^}]*feature="input\[/);
   });
 
   it('keeps an HTTP reference and the drift cooldown across a restart', async () => {

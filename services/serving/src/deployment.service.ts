@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Inject, Injectable } from '@nestjs/common';
 import { causedBy, type EventOf, type PayloadOf } from '@mlops/contracts';
-import { ModelRepository } from './model-repository';
+import { ModelRepository, type LoadedModel } from './model-repository';
 import { SERVING_LOGGER, type ServingLogger } from './serving.logger';
 import { SERVING_SETTINGS, type ServingSettings } from './serving.settings';
 
@@ -41,7 +41,15 @@ export class DeploymentService {
     for (const m of this.settings.models) {
       const model = await this.repository.load(m.name, m.version, m.path, { warm: true });
       this.log.log(`loaded model '${m.name}' version ${m.version} from ${m.path} (batching: ${model.batchable ? 'yes' : 'no, static batch dimension'})`);
+      this.logNaming(model);
     }
+  }
+
+  /** Which names a loaded version's predictions are logged with (a warning when its metadata declares names that do not fit). */
+  private logNaming(model: LoadedModel): void {
+    const line = `model '${model.name}' version ${model.version}: ${model.naming.note}`;
+    if (model.naming.problem) this.log.warn(line);
+    else this.log.log(line);
   }
 
   /**
@@ -57,7 +65,7 @@ export class DeploymentService {
     let trafficShare = 0;
     let error: string | undefined;
     try {
-      await repository.load(model, version, artifactPath(artifactUri), { warm: true, activate: false });
+      this.logNaming(await repository.load(model, version, artifactPath(artifactUri), { warm: true, activate: false }));
       const route = repository.route(model);
       const stableLoaded = route !== undefined && repository.versions(model).includes(route.stable);
       if (strategy === 'full' || !stableLoaded || route.stable === version) {

@@ -90,6 +90,8 @@ export function inferenceHandlers(inference: InferenceService, repository: Model
         platform: model.platform,
         inputs: model.inputs,
         outputs: model.outputs,
+        // An InferParameter holds no list: the names as a JSON array (proto/grpc_service.proto).
+        parameters: model.naming.names ? { feature_names: { string_param: JSON.stringify(model.naming.names) } } : {},
       };
     }),
     ModelInfer: modelInfer as grpc.handleUnaryCall<unknown, unknown>,

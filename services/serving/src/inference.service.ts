@@ -68,6 +68,7 @@ export class InferenceService {
           inputs: model.batchable ? decoded.feeds : asOneRow(decoded.feeds),
           outputs: model.batchable ? selected : asOneRow(selected),
           latencyMs: performance.now() - started,
+          featureNames: model.naming.names,
           traceparent,
         },
         decoded.rows,

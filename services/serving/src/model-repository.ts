@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { DynamicBatcher, type BatcherOptions, type Feeds, type RunTiming } from './batcher';
 import { NotFoundError } from '@mlops/errors';
+import { featureNamingOfFile, type FeatureNaming } from './feature-names';
 import { DATATYPES, v2DatatypeOf, type HostTensor, type V2Datatype } from './tensors';
 import { keyFraction, TrafficSplit, type RouteName, type TrafficRoute } from './traffic-split';
 
@@ -18,6 +19,8 @@ export interface LoadedModel {
   platform: 'onnxruntime_onnx';
   inputs: TensorMetadata[];
   outputs: TensorMetadata[];
+  /** The names of the columns of its one input (ONNX metadata feature_names), or why it has none. */
+  naming: FeatureNaming;
   /** Every input and output has a dynamic first dimension: requests can share a run. */
   batchable: boolean;
   batcher: DynamicBatcher;
@@ -138,6 +141,7 @@ export class ModelRepository {
     }
     const inputs = tensorMetadata(name, session.inputMetadata);
     const outputs = tensorMetadata(name, session.outputMetadata);
+    const naming = await featureNamingOfFile(path, inputs).catch((error: unknown): FeatureNaming => ({ note: `ONNX metadata not read: ${(error as Error).message}`, problem: true }));
     const batchable = [...inputs, ...outputs].every((t) => t.shape.length > 0 && t.shape[0] === -1);
     const run = async (feeds: Feeds): Promise<Feeds> => {
       const results = await session.run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toOrt(t)])));
@@ -151,6 +155,7 @@ export class ModelRepository {
       platform: 'onnxruntime_onnx',
       inputs,
       outputs,
+      naming,
       batchable,
       batcher,
       session,

@@ -15,11 +15,24 @@ export interface PredictionBatch {
   inputs: Feeds;
   outputs: Feeds;
   latencyMs: number;
+  /** The names of the columns of the model's one input (its ONNX metadata), when it has them. */
+  featureNames?: readonly string[];
   /** The request's trace context (W3C), so the monitor's span continues the request's trace. */
   traceparent?: string;
 }
 
 const tensorsOf = (feeds: Feeds): HostTensorInput[] => Object.entries(feeds).map(([name, t]) => ({ name, ...t }));
+
+/** The input tensors, the model's one input with its feature names when they name its row's elements. */
+function inputTensorsOf(batch: PredictionBatch): HostTensorInput[] {
+  const tensors = tensorsOf(batch.inputs);
+  const names = batch.featureNames;
+  if (!names || tensors.length !== 1) return tensors;
+  const [input] = tensors;
+  // A model whose column dimension is dynamic may get rows of another width: those stay positional.
+  if (input.shape.length < 2 || input.shape.slice(1).reduce((n, d) => n * d, 1) !== names.length) return tensors;
+  return [{ ...input, featureNames: names }];
+}
 
 /** A row's prediction id: `<request id>:<row>`, or a random one when the request had no id. */
 const predictionId = (batch: PredictionBatch, row: number) => (batch.requestId ? `${batch.requestId}:${row}` : randomUUID());
@@ -33,7 +46,7 @@ function payloadInput(batch: PredictionBatch, rows: number[], offset = 0): Predi
     latencyMs: batch.latencyMs,
     predictionIds: rows.map((row) => predictionId(batch, row + offset)),
     rows,
-    inputs: tensorsOf(batch.inputs),
+    inputs: inputTensorsOf(batch),
     outputs: tensorsOf(batch.outputs),
   };
 }

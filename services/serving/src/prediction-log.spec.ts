@@ -53,6 +53,18 @@ describe('predictionMessage (prediction.logged v2: one event per request, its te
     expect(inputsOf(rows, 0)).toMatchObject({ 'input[0]': Math.fround(0.1), text: 'a "quoted"\nline', flag: true, count: 5 });
   });
 
+  it('carries the model\'s feature names on its one input, so rows are keyed by them; otherwise positional keys', () => {
+    const one = { input: batch().inputs.input };
+    const named = consumed(predictionMessage(batch({ inputs: one, featureNames: ['age', 'tenure', 'plan'] }), [1]));
+    if (named.data.schemaVersion !== 2) throw new Error('v2 expected');
+    expect(named.data.inputs[0].featureNames).toEqual(['age', 'tenure', 'plan']);
+    expect(inputsOf(rowsOf(named), 0)).toEqual({ age: Math.fround(1e-7), tenure: 0, plan: 7.25 });
+    expect(named.data).toEqual(JSON.parse(JSON.stringify(validatedPredictionEvent(batch({ inputs: one, featureNames: ['age', 'tenure', 'plan'] }), [1]).data)));
+    // Rows of another width than the names (a dynamic column count), or a model with more inputs: positional.
+    expect(Object.keys(inputsOf(rowsOf(consumed(predictionMessage(batch({ inputs: one, featureNames: ['a', 'b'] }), [0]))), 0))).toEqual(['input[0]', 'input[1]', 'input[2]']);
+    expect(Object.keys(inputsOf(rowsOf(consumed(predictionMessage(batch({ featureNames: ['a', 'b', 'c'] }), [0]))), 0))).toContain('input[0]');
+  });
+
   it('sends the raw bytes of the request as they are (little-endian), base64 in the event', () => {
     const data = Float32Array.from([0.1, -2.5, 3, 1e-7, 0, 7.25]);
     const event = consumed(predictionMessage(batch(), [0, 1]));

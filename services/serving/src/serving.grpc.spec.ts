@@ -89,7 +89,7 @@ describe('serving: KServe v2 gRPC (in-process bus, real onnxruntime, sklearn mod
     expect(await call(client, 'ServerMetadata', {})).toMatchObject({ name: 'mlops-serving', extensions: ['binary_tensor_data', 'model_repository', 'statistics', 'model_configuration'] });
   });
 
-  it('describes a model from its ONNX session: v2 datatypes, -1 for dynamic dimensions, all versions', async () => {
+  it('describes a model from its ONNX session: v2 datatypes, -1 for dynamic dimensions, all versions, feature names from its ONNX metadata', async () => {
     expect(await call(client, 'ModelMetadata', { name: 'churn' })).toEqual({
       name: 'churn',
       versions: ['1', '2'],
@@ -99,10 +99,12 @@ describe('serving: KServe v2 gRPC (in-process bus, real onnxruntime, sklearn mod
         { name: 'label', datatype: 'INT64', shape: ['-1'] },
         { name: 'probabilities', datatype: 'FP32', shape: ['-1', '2'] },
       ],
+      parameters: {},
     });
     expect(await call(client, 'ModelMetadata', { name: 'house', version: '1' })).toMatchObject({
       inputs: [{ name: 'x', datatype: 'FP32', shape: ['-1', '4'] }],
       outputs: [{ name: 'variable', datatype: 'FP32', shape: ['-1', '1'] }],
+      parameters: { feature_names: { parameter_choice: 'string_param', string_param: '["rooms","area","age","distance"]' } },
     });
   });
 
@@ -234,6 +236,17 @@ describe('serving: KServe v2 gRPC (in-process bus, real onnxruntime, sklearn mod
     expect(returned).toEqual([`${requestId}:0`, `${requestId}:1`]);
     const event = await waitFor(() => logged.find((e) => e.data.schemaVersion === 2 && e.data.predictionIds.includes(returned[0])), 'prediction.logged of the id-less request');
     expect(event.data.schemaVersion === 2 && event.data.predictionIds).toEqual(returned);
+  });
+
+  it('logs the rows of a model with feature names keyed by them, in the order of its input columns', async () => {
+    const rows = models.expected.linreg.rows.slice(0, 2);
+    await call(client, 'ModelInfer', { model_name: 'house', id: 'named-1', inputs: [typedInput(rows, 'x')] });
+    const event = await waitFor(() => logged.find((e) => e.data.requestKey === 'named-1'), 'the prediction.logged event');
+    if (event.data.schemaVersion !== 2) throw new Error('v2 expected');
+    expect(event.data.inputs[0]).toMatchObject({ name: 'x', shape: [2, 4], featureNames: models.expected.linreg.feature_names });
+    const row = new PredictionRows(decodePredictionTensors(event.data)).fillInputs(1, {});
+    expect(Object.keys(row)).toEqual(['rooms', 'area', 'age', 'distance']);
+    expect(row.distance).toBeCloseTo(rows[1][3], 5);
   });
 
   it('hot-swaps on deployment.requested: loads and warms the artifact, then answers with the new version', async () => {

@@ -100,7 +100,12 @@ describe('serving: KServe v2 REST (real HTTP, in-process bus, real onnxruntime)'
         { name: 'probabilities', datatype: 'FP32', shape: [-1, 2] },
       ],
     });
-    expect((await send('GET', '/v2/models/house/versions/1')).json).toMatchObject({ name: 'house', inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 4] }] });
+    // Beyond the v2 metadata (which names tensors, not their columns): the feature names of the model's ONNX metadata.
+    expect((await send('GET', '/v2/models/house/versions/1')).json).toMatchObject({
+      name: 'house',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 4] }],
+      parameters: { feature_names: ['rooms', 'area', 'age', 'distance'] },
+    });
     expect(await send('GET', '/v2/models/nope')).toMatchObject({ status: 404, json: { error: expect.stringContaining("model 'nope' is not loaded") } });
     expect(await send('GET', '/v2/models/churn/versions/7')).toMatchObject({ status: 404, json: { error: expect.stringContaining("no version '7'") } });
     expect(await send('GET', '/v2/models/churn/ready')).toMatchObject({ status: 200, json: { name: 'churn', ready: true } });

@@ -8,7 +8,7 @@ import * as protoLoader from '@grpc/proto-loader';
 export interface ExpectedOutputs {
   logreg_v1: { rows: number[][]; probabilities: number[][]; label: number[] };
   logreg_v2: { rows: number[][]; probabilities: number[][]; label: number[] };
-  linreg: { rows: number[][]; variable: number[] };
+  linreg: { rows: number[][]; variable: number[]; feature_names: string[] };
 }
 
 export interface TestModels {

@@ -31,6 +31,8 @@ interface VersionState {
   referenceRows: number;
   referenceSource?: ReferenceSource;
   learning: Record<string, Scalar>[];
+  /** The reference's features were checked against the keys of the version's logged rows. */
+  keysChecked?: boolean;
   windowStart?: string;
   windowEnd?: string;
   windows: number;
@@ -116,6 +118,7 @@ export class DriftWatch {
       overrides,
     });
     state.referenceRows = reference.rows;
+    state.keysChecked = false;
     state.learning = [];
     state.windowStart = undefined;
   }
@@ -147,6 +150,7 @@ export class DriftWatch {
     const { model, version } = rows;
     const state = this.state(model, version);
     this.metrics.predictions.inc({ model, version: String(version) }, rows.length);
+    if (state.detector && !state.keysChecked && rows.length > 0) this.checkKeys(state, rows.inputs(0));
     let observation = NOTHING;
     for (let k = 0; k < rows.length; k++) {
       const { drift, learned } = this.onRow(state, time, rows.inputs(k));
@@ -156,6 +160,19 @@ export class DriftWatch {
       if (drift) (observation.drifts ??= []).push(drift);
     }
     return observation;
+  }
+
+  /**
+   * Once per reference: a reference keyed otherwise than the logged rows (feature names
+   * against a model logged by position, or the reverse) would see every value as missing.
+   */
+  private checkKeys(state: VersionState, row: Record<string, Scalar>): void {
+    state.keysChecked = true;
+    const missing = Object.keys(state.detector!.reference.features).filter((f) => !(f in row));
+    if (missing.length === 0) return;
+    this.log.warn(
+      `drift reference of ${state.model} v${state.version} has features the logged predictions lack (${missing.join(', ')}; they log ${Object.keys(row).join(', ')}): those count as missing values; set a reference keyed like them (PUT /models/${state.model}/versions/${state.version}/reference)`,
+    );
   }
 
   private onRow(state: VersionState, time: string, inputs: Record<string, Scalar>): { drift?: EventEnvelope<'drift.detected'>; learned?: ReferenceBody } {

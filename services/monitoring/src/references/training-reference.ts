@@ -3,8 +3,9 @@ import { tableFromIPC } from 'apache-arrow';
 
 /**
  * Up to `limit` rows of a materialized dataset (an Arrow IPC file), evenly spread over it,
- * keyed `input[i]` in the model's feature order: the keys serving's prediction.logged uses
- * for a model with one input tensor. Rows with a non-numeric feature are skipped.
+ * keyed by feature name: the keys of serving's prediction.logged for a model the platform
+ * trained (its ONNX metadata names the columns of its input). Rows with a non-numeric
+ * feature are skipped.
  */
 export async function trainingReferenceRows(uri: string, features: string[], limit: number): Promise<Record<string, number>[]> {
   let bytes: Buffer;
@@ -33,7 +34,7 @@ export async function trainingReferenceRows(uri: string, features: string[], lim
     columns.forEach((column, k) => {
       const value = Number(column.get(i));
       if (!Number.isFinite(value)) numeric = false;
-      row[`input[${k}]`] = value;
+      row[features[k]] = value;
     });
     if (numeric) rows.push(row);
   }

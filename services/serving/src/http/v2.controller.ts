@@ -140,6 +140,8 @@ export class V2Controller {
       platform: model.platform,
       inputs: tensors(model.inputs),
       outputs: tensors(model.outputs),
+      // Not in the v2 metadata, which names tensors, not their columns.
+      ...(model.naming.names ? { parameters: { feature_names: model.naming.names } } : {}),
     };
   }
 

@@ -100,7 +100,7 @@ describe('built-in linear trainer (softmax/logistic and linear regression -> ONN
     expected.forEach((p, r) => expect(Math.abs(p[0] - out[r])).toBeLessThan(1e-4));
   });
 
-  it('loads in Python: onnx.checker.check_model(full_check) passes and onnxruntime gives the same probabilities', () => {
+  it('loads in Python: onnx.checker.check_model(full_check) passes, both read the feature names, and onnxruntime gives the same probabilities', () => {
     const data = blobs(90);
     const result = trainLinear(data, { epochs: 80 });
     const modelPath = join(dir, 'model.onnx');
@@ -110,10 +110,15 @@ describe('built-in linear trainer (softmax/logistic and linear regression -> ONN
     const reply = JSON.parse(execFileSync(interopPython(), [CHECK_SCRIPT, modelPath, rowsPath], { encoding: 'utf8' })) as {
       checked: boolean;
       opsets: Record<string, number>;
+      metadata: Record<string, string>;
+      ort_metadata: Record<string, string>;
       outputs: { probabilities: number[][]; label: number[] };
     };
     expect(reply.checked).toBe(true);
     expect(reply.opsets).toEqual({ 'ai.onnx': 13 });
+    // The input's columns, in order, as onnx and onnxruntime read them (serving keys predictions by them).
+    expect(JSON.parse(reply.metadata.feature_names)).toEqual(['x1', 'x2', 'noise']);
+    expect(reply.ort_metadata.feature_names).toBe(reply.metadata.feature_names);
     const expected = predict(result.params, data.rows);
     expected.forEach((row, r) => row.forEach((p, c) => expect(Math.abs(p - reply.outputs.probabilities[r][c])).toBeLessThan(1e-5)));
     expect(reply.outputs.label).toEqual(expected.map((p) => [3, 5, 7][p.indexOf(Math.max(...p))]));

@@ -1,4 +1,5 @@
 import { GraphBuilder, readModel, tensor, type Signature } from '../onnx/graph';
+import { featureNamesEntry } from '../onnx/feature-names';
 import { DataType } from '../onnx/onnx-proto';
 import { runToEnd } from './cooperative';
 import { prepareData, scoring } from './prepared-data';
@@ -216,7 +217,7 @@ function exportGraph(params: LinearModelParams, features: string[]): Uint8Array 
     .node('Div', ['centered', 'std'], ['scaled'])
     .node('MatMul', ['scaled', 'weights'], ['linear'])
     .node('Add', ['linear', 'bias'], [params.task === 'regression' ? 'predictions' : 'logits']);
-  const metadata: Record<string, string> = { task: params.task, features: JSON.stringify(features) };
+  const metadata: Record<string, string> = { task: params.task, ...featureNamesEntry(features) };
   if (params.task === 'regression') {
     g.output('predictions', DataType.FLOAT, ['N', 1]);
   } else {

@@ -69,7 +69,7 @@ describe('built-in MLP trainer (non-linear, -> ONNX MatMul/Add/Relu|Tanh/Softmax
       const act = overrides.activation === 'relu' ? 'Relu' : 'Tanh';
       const hidden = overrides.hiddenLayers.flatMap(() => ['MatMul', 'Add', act]);
       expect(summary.ops).toEqual(['Sub', 'Div', ...hidden, 'MatMul', 'Add', 'Softmax', 'ArgMax', 'Gather']);
-      expect(summary.metadata).toMatchObject({ algorithm: 'mlp', activation: overrides.activation, hidden_layers: JSON.stringify(overrides.hiddenLayers) });
+      expect(summary.metadata).toMatchObject({ algorithm: 'mlp', activation: overrides.activation, hidden_layers: JSON.stringify(overrides.hiddenLayers), feature_names: JSON.stringify(data.features) });
       expect(result.signature).toEqual({
         inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 2] }],
         outputs: [

@@ -1,4 +1,5 @@
 import { GraphBuilder, readModel, tensor, type Signature } from '../onnx/graph';
+import { featureNamesEntry } from '../onnx/feature-names';
 import { DataType } from '../onnx/onnx-proto';
 import { runToEnd } from './cooperative';
 import {
@@ -285,7 +286,7 @@ function exportMlp(params: MlpModelParams, features: string[], hp: MlpParams): U
     algorithm: 'mlp',
     hidden_layers: JSON.stringify(hp.hiddenLayers),
     activation: params.activation,
-    features: JSON.stringify(features),
+    ...featureNamesEntry(features),
   };
   if (regression) {
     g.output('predictions', DataType.FLOAT, ['N', 1]);

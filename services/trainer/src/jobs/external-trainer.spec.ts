@@ -6,6 +6,7 @@ import { decodeEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts
 import { interopPython } from '../../../../test/support/python';
 import { waitFor } from '../../../../test/support/wait-for';
 import { trainLinear } from '../builtin/linear-trainer';
+import { readModel } from '../onnx/graph';
 import { onnxAccuracy, writeSeparableDataset, type SyntheticDataset } from '../test/synthetic-dataset';
 import { startTrainer, type TrainerApp } from '../trainer.app';
 import { loadTrainerConfig } from '../trainer.config';
@@ -72,6 +73,8 @@ describe('external trainer (TRAINER_COMMAND: DATASET_PATH/DATASET_CSV in, OUTPUT
     });
     expect(outcome.data.metrics.accuracy).toBeGreaterThan(0.9);
     expect(await onnxAccuracy(outcome.data.artifactUri, dataset.rows)).toBeGreaterThan(0.9);
+    // skl2onnx names no columns: the trainer adds the dataset's feature order, as the built-in trainer writes it.
+    expect(readModel(readFileSync(outcome.data.artifactUri)).metadata.feature_names).toBe('["x1","x2"]');
   }, 120_000);
 
   it('fails with training.failed naming the missing or invalid output file', async () => {

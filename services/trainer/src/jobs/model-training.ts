@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import * as ort from 'onnxruntime-node';
 import { builtinParams, trainBuiltin } from '../builtin/builtin-training';
+import { nameModelFeatures } from '../onnx/feature-names';
 import { readModel, type ModelSummary, type Signature } from '../onnx/graph';
-import { TRAINER_SETTINGS, type TrainerSettings } from '../trainer.settings';
+import { TRAINER_LOG, TRAINER_SETTINGS, type TrainerLogger, type TrainerSettings } from '../trainer.settings';
 import { loadDataset } from './dataset';
 import { trainWithCommand } from './external-trainer';
 import type { Job, JobRequest } from './job';
@@ -31,6 +32,7 @@ export class ModelTraining {
   constructor(
     private readonly runs: RunLogger,
     @Inject(TRAINER_SETTINGS) private readonly settings: TrainerSettings,
+    @Inject(TRAINER_LOG) private readonly log: TrainerLogger,
   ) {}
 
   /** The default trainer: the command, or the built-in algorithm TRAINER_PARAMS selects. */
@@ -70,9 +72,23 @@ export class ModelTraining {
       : await trainBuiltin(dataset.data, builtinParams(params), outputDir, signal);
     const recorded = { ...outcome, params: { ...common, ...outcome.params } };
     const modelPath = join(outputDir, 'model.onnx');
+    if (command) this.nameFeatures(job, modelPath, dataset.data.features);
     const { signature, irVersion } = await validateModel(modelPath);
     const logged = await this.runs.logRun(job, request, recorded, { path: modelPath, signature, irVersion, features: dataset.data.features });
     return { ...logged, artifactUri: modelPath, metrics: recorded.metrics, params: recorded.params, signature };
+  }
+
+  /** The command's model gets the dataset's feature names in its ONNX metadata, as the built-in trainer's has them (serving and monitoring key by them). */
+  private nameFeatures(job: Job, modelPath: string, features: string[]): void {
+    let named: ReturnType<typeof nameModelFeatures>;
+    try {
+      named = nameModelFeatures(readFileSync(modelPath), features);
+    } catch {
+      // Not an ONNX model: validateModel says so.
+      return;
+    }
+    if (named.bytes) writeFileSync(modelPath, named.bytes);
+    this.log.log(`job ${job.jobId}: ${named.note}`);
   }
 }
 
