@@ -11,7 +11,10 @@ import { LoopModule } from './loop.module';
 import { LoopService } from './loop.service';
 import { loopSettings } from './loop.settings';
 import { CreateLoopTables1763900000800 } from './migrations/1763900000800-create-loop-tables';
+import { CreateTriggerTables1765000000810 } from './migrations/1765000000810-create-trigger-tables';
 import { loopEntities } from './store/entities';
+import { NEW_DATA_GROUP } from './triggers/new-data.consumer';
+import { triggerEntities } from './store/trigger.entities';
 
 export interface LoopApp {
   app: INestApplication;
@@ -38,8 +41,8 @@ export async function startLoop(
   const dataSource = await openDataSource({
     service: 'loop',
     url: config.DATABASE_URL,
-    entities: loopEntities,
-    migrations: [CreateLoopTables1763900000800],
+    entities: [...loopEntities, ...triggerEntities],
+    migrations: [CreateLoopTables1763900000800, CreateTriggerTables1765000000810],
   });
   const bus = createEventBus(config, {
     service: 'loop',
@@ -58,6 +61,7 @@ export async function startLoop(
       // Quiet: no loop logs; a failed sweep still goes to Nest's logger (which `logger: false` silences).
       log: quiet ? { ...logs, log: () => undefined, warn: () => undefined } : logs,
       gate: options.gate,
+      publish: (events) => bus.publish(events),
     }),
     { logger: quiet ? false : ['log', 'warn', 'error'] },
   );
@@ -67,7 +71,7 @@ export async function startLoop(
   const consumers = await startBusConsumers(app, bus, {
     group: settings.consumer.group,
     // A new group starts at the end: a controller deployed today does not act on last month's drift.
-    groups: { '': { fromBeginning: false } },
+    groups: { '': { fromBeginning: false }, [NEW_DATA_GROUP]: { fromBeginning: false } },
   });
   if (!quiet) {
     log.log(`loop controller listening on ${url} (bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, cooldown ${config.LOOP_COOLDOWN_S}s)`);

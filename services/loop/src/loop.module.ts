@@ -13,6 +13,8 @@ import { LoopQueries } from './queries/loop-queries';
 import { LoopRepository } from './store/loop.repository';
 import { LoopSweeper } from './timeouts/loop-sweeper';
 import { LoopTimeouts } from './timeouts/loop-timeouts';
+import { LOOP_PUBLISH, type LoopPublish } from './triggers/loop-scheduler';
+import { triggerControllers, triggerProviders } from './triggers/triggers.parts';
 
 /** What startLoop makes before the app: the database, metrics, the clock and the logger. */
 export interface LoopRuntime {
@@ -22,6 +24,8 @@ export interface LoopRuntime {
   log: LoopLog;
   /** startLoop's `gate` option; else the registry's gate route when LOOP_REGISTRY_URL is set. */
   gate?: GateLookup;
+  /** Publishes the events of the schedule trigger (outside any consumer's acknowledgement). */
+  publish: LoopPublish;
 }
 
 /** The loop controller: its events, the sweep of timed-out loops and the HTTP API. */
@@ -32,7 +36,7 @@ export class LoopModule {
     const gate = runtime.gate ?? (registry.url ? new RegistryGateLookup(registry.url, registry.apiToken) : undefined);
     return {
       module: LoopModule,
-      controllers: [LoopController, HealthController, LoopConsumer],
+      controllers: [LoopController, HealthController, LoopConsumer, ...triggerControllers],
       providers: [
         { provide: LOOP_SETTINGS, useValue: settings },
         { provide: LOOP_CLOCK, useValue: runtime.now },
@@ -48,6 +52,8 @@ export class LoopModule {
         LoopSweeper,
         LoopQueries,
         LoopService,
+        { provide: LOOP_PUBLISH, useValue: runtime.publish },
+        ...triggerProviders,
       ],
     };
   }
