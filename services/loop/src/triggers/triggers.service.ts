@@ -16,6 +16,8 @@ export interface ModelTriggers extends Triggers {
   nextScheduledAt: string | null;
   /** Validated rows counted towards newData.rows since the model's last training dataset. */
   newDataCounted: number;
+  /** The latest slots of the schedule (at most 20, newest first): what was decided and which instance claimed each. */
+  recentSlots: { slot: string; decision: string; note: string; claimedBy: string }[];
 }
 
 const MODEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
@@ -98,6 +100,7 @@ export class TriggersService {
     const triggers = row ? triggersOf(row) : { ...this.settings.triggers.defaults, schedule: null, newData: null };
     const next = triggers.schedule ? cronOf(triggers.schedule)?.nextRun(new Date(this.now())) : null;
     const counted = triggers.newData ? ((await this.triggers.count(model))?.rows ?? 0) : 0;
+    const slots = await this.triggers.slotsOf(model);
     return {
       model,
       ...triggers,
@@ -105,6 +108,7 @@ export class TriggersService {
       updatedAt: row ? new Date(row.updatedAt).toISOString() : null,
       nextScheduledAt: next ? next.toISOString() : null,
       newDataCounted: counted,
+      recentSlots: slots.map((s) => ({ slot: new Date(s.slot).toISOString(), decision: s.decision, note: s.note, claimedBy: s.claimedBy })),
     };
   }
 }
