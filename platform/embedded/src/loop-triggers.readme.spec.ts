@@ -32,12 +32,12 @@ describe('README "Loop controller service": the trigger examples run through the
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('PUT, GET one, GET all and a bad PUT answer as the README shows', async () => {
+  it('PUT, GET one, GET all, a bad PUT, a manual run and the loops it opened answer as the README shows', async () => {
     const block = readmeBlocks('Loop controller service').find((b) => b.includes('/loop/api/triggers'));
     if (!block) throw new Error('README "Loop controller service" has no bash block with /loop/api/triggers');
     const script = block.replaceAll('127.0.0.1:8080', new URL(frontDoor.url).host).replace(/^curl (?!-s )/gm, 'curl -fsS ');
     const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script.replace(/\n(curl)/g, '\necho; $1')], { timeout: 30_000 });
-    const [put, one, all, bad] = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const [put, one, all, bad, run, manual] = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(put).toMatchObject({
       trigger: { model: 'churn', drift: true, performance: false, schedule: '0 3 * * 1', newData: { rows: 5000 }, configured: true, newDataCounted: 0, recentSlots: [] },
     });
@@ -52,6 +52,8 @@ describe('README "Loop controller service": the trigger examples run through the
         { field: 'newData.rows', message: 'expected at least 1 row' },
       ],
     });
+    expect(run).toMatchObject({ loop: { model: 'churn', status: 'open', trigger: 'manual', featureView: 'churn_features' } });
+    expect(manual).toEqual({ loops: [run!.loop] });
     // Bad input changed nothing.
     expect((await (await fetch(`${frontDoor.url}/loop/api/triggers/churn`)).json()) as unknown).toEqual(put);
   });

@@ -37,12 +37,32 @@ export const triggersBody = z.strictObject({
     .nullable(),
 });
 
-/** The body of PUT /api/triggers/:model, or an InvalidInputError naming each bad field. */
-export function parseTriggers(body: unknown): Triggers {
-  const parsed = triggersBody.safeParse(body);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
+const manualRunBody = z.strictObject({ reason: z.string({ error: 'expected a string' }).min(1).max(500).optional() });
+
+function parsed<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
     throw InvalidInputError.of(issues, issues.map((i) => `${i.field || '(body)'}: ${i.message}`).join('; '));
   }
-  return parsed.data;
+  return result.data;
+}
+
+/** The body of PUT /api/triggers/:model, or an InvalidInputError naming each bad field. */
+export function parseTriggers(body: unknown): Triggers {
+  return parsed(triggersBody, body);
+}
+
+/** The body of POST /api/triggers/:model/run (may be empty). */
+export function parseManualRun(body: unknown): { reason?: string } {
+  return parsed(manualRunBody, body ?? {});
+}
+
+const MODEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+/** A model name as the trigger routes take it, or an InvalidInputError naming `model`. */
+export function checkModel(model: string): void {
+  if (!MODEL.test(model)) {
+    throw InvalidInputError.of([{ field: 'model', message: `"${model}" is not a model name: expected 1-200 letters, digits, '.', '_' or '-'` }]);
+  }
 }

@@ -127,6 +127,28 @@ describe('retrain triggers per model (in-process bus, SQLite file, real HTTP)', 
     expect((await call('GET', '/api/loops/drift-off')).status).toBe(404);
   });
 
+  it('a manual run opens a loop now (trigger manual); while a loop of the model is open it is refused (FailedPrecondition: 400) and recorded as ignored', async () => {
+    const run = await call('POST', '/api/triggers/churn/run', { reason: 'new labels from the call centre' });
+    expect(run.status).toBe(201);
+    const loop = run.body.loop as LoopSummary;
+    expect(loop).toMatchObject({ model: 'churn', trigger: 'manual', status: 'open', featureView: 'churn_features' });
+    const retrain = await waitFor(() => retrains.find((r) => r.correlationId === loop.correlationId), 'retrain.requested of the manual loop');
+    expect(retrain.data.reason).toBe('requested by hand: new labels from the call centre');
+
+    const again = await call('POST', '/api/triggers/churn/run', {});
+    expect(again.status).toBe(400);
+    expect(again.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+    expect(again.body.message).toBe(`no loop opened for churn: debounced: loop ${loop.correlationId} of churn is still open`);
+    const detail = (await call('GET', `/api/loops/${loop.correlationId}`)).body.loop as LoopDetail;
+    expect(detail.stages.map((st) => [st.type, st.ignored])).toEqual([
+      ['trigger.manual', false],
+      ['retrain.requested', false],
+      ['trigger.manual', true],
+    ]);
+    expect(((await call('GET', '/api/loops?trigger=manual')).body.loops as LoopSummary[]).map((l) => l.correlationId)).toEqual([loop.correlationId]);
+    expect((await call('POST', '/api/triggers/churn/run', { reason: 7 })).body.message).toBe('reason: expected a string');
+  });
+
   it('the schedule opens one loop per slot: the same slot on a later tick does nothing; a slot past the catch-up window is skipped', async () => {
     clock = MONDAY_3AM - 3_600_000;
     await call('PUT', '/api/triggers/weekly', { drift: true, performance: true, schedule: '0 3 * * 1', newData: null });

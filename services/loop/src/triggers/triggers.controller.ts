@@ -1,10 +1,14 @@
-import { Body, Controller, Get, Param, Put } from '@nestjs/common';
-import { parseTriggers } from './trigger-config';
+import { Body, Controller, Get, Param, Post, Put } from '@nestjs/common';
+import { ManualTrigger } from './manual-trigger';
+import { checkModel, parseManualRun, parseTriggers } from './trigger-config';
 import { TriggersService } from './triggers.service';
 
 @Controller('api/triggers')
 export class TriggersController {
-  constructor(private readonly triggers: TriggersService) {}
+  constructor(
+    private readonly triggers: TriggersService,
+    private readonly manual: ManualTrigger,
+  ) {}
 
   /** GET /api/triggers : the defaults and every model with triggers of its own. */
   @Get()
@@ -22,5 +26,13 @@ export class TriggersController {
   @Put(':model')
   async put(@Param('model') model: string, @Body() body: unknown) {
     return { trigger: await this.triggers.put(model, parseTriggers(body)) };
+  }
+
+  /** POST /api/triggers/:model/run {"reason"?} : opens a loop now (trigger `manual`); refused (400, FailedPrecondition) while a loop of the model is open or in its cooldown. */
+  @Post(':model/run')
+  async run(@Param('model') model: string, @Body() body: unknown) {
+    checkModel(model);
+    const { reason } = parseManualRun(body);
+    return { loop: await this.manual.run(model, reason) };
   }
 }

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InvalidInputError } from '@mlops/errors';
 import { LOOP_CLOCK, LOOP_LOG, LOOP_SETTINGS, type LoopClock, type LoopLog, type LoopSettings } from '../loop.settings';
 import { LoopRepository, type LoopTx } from '../store/loop.repository';
-import { cronOf, type Triggers } from './trigger-config';
+import { checkModel, cronOf, type Triggers } from './trigger-config';
 import type { TriggerRow } from '../store/trigger.entities';
 import { TriggersRepository } from '../store/triggers.repository';
 
@@ -19,8 +18,6 @@ export interface ModelTriggers extends Triggers {
   /** The latest slots of the schedule (at most 20, newest first): what was decided and which instance claimed each. */
   recentSlots: { slot: string; decision: string; note: string; claimedBy: string }[];
 }
-
-const MODEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 function triggersOf(row: TriggerRow): Triggers {
   return { drift: row.drift, performance: row.performance, schedule: row.schedule, newData: row.newDataRows === null ? null : { rows: row.newDataRows } };
@@ -115,10 +112,4 @@ export class TriggersService {
 
 function onOff(value: boolean): string {
   return value ? 'on' : 'off';
-}
-
-function checkModel(model: string): void {
-  if (!MODEL.test(model)) {
-    throw InvalidInputError.of([{ field: 'model', message: `"${model}" is not a model name: expected 1-200 letters, digits, '.', '_' or '-'` }]);
-  }
 }
