@@ -43,7 +43,9 @@ export class CreateTriggerTables1765000000810 implements MigrationInterface {
     );
     await runner.addColumn('loop_loops', new TableColumn({ name: 'trigger', type: 'varchar', length: '20', default: "'drift'" }));
     // Loops opened by a schedule or new data have no drifted version.
-    await runner.changeColumn('loop_loops', 'drift_version', new TableColumn({ name: 'drift_version', type: 'integer', isNullable: true }));
+    if (runner.connection.options.type === 'postgres') await runner.query('ALTER TABLE loop_loops ALTER COLUMN drift_version DROP NOT NULL');
+    // SQLite cannot alter a column: TypeORM copies the table (rows and indices) into a new one.
+    else await runner.changeColumn('loop_loops', 'drift_version', new TableColumn({ name: 'drift_version', type: 'integer', isNullable: true }));
   }
 
   async down(runner: QueryRunner): Promise<void> {
