@@ -30,6 +30,8 @@ export type SlotOutcome = 'opened' | 'ignored' | 'skipped' | 'taken' | 'none';
 export class LoopScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<unknown>;
+  /** The slot per model this instance last logged as taken by another (logged once, not every tick). */
+  private readonly toldTaken = new Map<string, number>();
 
   constructor(
     private readonly loops: LoopRepository,
@@ -73,9 +75,16 @@ export class LoopScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     const due = dueSlot(cron, row.scheduleSince ?? row.updatedAt, now, this.settings.triggers.catchUpMs);
     if (due.kind === 'none') return 'none';
     const { model } = row;
-    if (await this.triggers.findSlot(model, due.slot)) return 'none';
     const slotAt = new Date(due.slot).toISOString();
     const instance = this.settings.triggers.instance;
+    const claimed = await this.triggers.findSlot(model, due.slot);
+    if (claimed) {
+      if (claimed.claimedBy !== instance && this.toldTaken.get(model) !== due.slot) {
+        this.toldTaken.set(model, due.slot);
+        this.log.log(`schedule of ${model}: slot ${slotAt} was taken by instance ${claimed.claimedBy} (${claimed.decision}), not fired here`);
+      }
+      return 'none';
+    }
     const committed: AfterCommit = [];
     try {
       const result = await this.loops.transaction(async (tx) => {
@@ -123,9 +132,10 @@ export class LoopScheduler implements OnApplicationBootstrap, OnModuleDestroy {
       if (result.retrain) await this.publishRetrain(model, slotAt, result.retrain);
       return result.outcome;
     } catch (error) {
-      const claimed = await this.triggers.findSlot(model, due.slot);
-      if (!claimed || claimed.claimedBy === instance) throw error;
-      this.log.log(`schedule of ${model}: slot ${slotAt} was taken by instance ${claimed.claimedBy} (${claimed.decision}), not fired here`);
+      const winner = await this.triggers.findSlot(model, due.slot);
+      if (!winner || winner.claimedBy === instance) throw error;
+      this.toldTaken.set(model, due.slot);
+      this.log.log(`schedule of ${model}: slot ${slotAt} was taken by instance ${winner.claimedBy} (${winner.decision}), not fired here`);
       return 'taken';
     }
   }

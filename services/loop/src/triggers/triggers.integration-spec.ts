@@ -60,7 +60,7 @@ describe('retrain triggers on real Kafka and Postgres (two loop processes, produ
     const admin = new KafkaAdminKit(kafka);
     await admin.createTopics(EVENT_TYPES).finally(() => admin.close());
     producer = createEventBus({ BUS: 'kafka', KAFKA_BROKERS: kafka.brokers, KAFKA_SSL: false }, { service: 'loop-triggers-it' });
-    observer = await observeKafka(kafka, { group: `loop-triggers-it-observer-${randomUUID()}`, topics: ['retrain.requested'], fromBeginning: false }, async (message) => {
+    observer = await observeKafka(kafka, { group: `loop-triggers-it-observer-${randomUUID()}`, topics: ['retrain.requested'], fromBeginning: true }, async (message) => {
       const e = JSON.parse(message.value.toString()) as AnyEvent;
       if (e.type !== 'retrain.requested' || ![scheduled, fresh].includes(e.data.model)) return;
       retrains.push(e);
@@ -71,8 +71,6 @@ describe('retrain triggers on real Kafka and Postgres (two loop processes, produ
         );
       }
     });
-    // The observer's group starts at the end once it has its partitions.
-    await sleep(3000);
 
     for (const i of [0, 1]) {
       const port = await freePort();
@@ -128,6 +126,9 @@ describe('retrain triggers on real Kafka and Postgres (two loop processes, produ
     expect(counts.get(missed.toISOString()) ?? 0).toBe(missedSlot.decision === 'opened' ? 1 : 0);
     expect(lastSlotBefore).toBeLessThan(missed.getTime());
 
+    // The instance that did not fire a slot says so (once per slot).
+    const said = services.map((sp) => sp.output.join('')).join('\n');
+    expect(said).toMatch(new RegExp(`schedule of ${scheduled}: slot \\S+ was taken by instance loop-[ab]-${run} \\((opened|ignored)\\), not fired here`));
     const loops = (await loopsOf(scheduled)).filter((l) => l.trigger === 'schedule');
     expect(new Set(loops.map((l) => l.triggerEventId)).size).toBe(loops.length);
     const opened = (await triggersOf(scheduled)).recentSlots.filter((s) => s.decision === 'opened');
