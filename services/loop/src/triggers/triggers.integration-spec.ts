@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cron } from 'croner';
-import { createEventBus, InProcessTransport, KafkaAdminKit, observeKafka, type EventBus, type KafkaKitOptions, type Subscription } from '@mlops/bus';
+import { createEventBus, InProcessTransport, KafkaAdminKit, observeKafka, startGroupsAtEnd, type EventBus, type KafkaKitOptions, type Subscription } from '@mlops/bus';
 import { createEvent, EVENT_TYPES, type AnyEvent } from '@mlops/contracts';
 import { infraEnv } from '../../../../test/infra/infra-env';
 import { freePort, ServiceProcess } from '../../../../test/support/service-process';
 import { waitFor } from '../../../../test/support/wait-for';
 import { startLoop, type LoopApp } from '../loop.app';
+import { LOOP_EVENT_TYPES } from '../loop.names';
 import { loadLoopConfig } from '../loop.config';
 import type { LoopSummary } from '../loop.service';
 import { LoopScheduler, type SlotOutcome } from './loop-scheduler';
@@ -15,6 +16,7 @@ import type { ModelTriggers } from './triggers.service';
 const infra = infraEnv();
 const kafka: KafkaKitOptions = { clientId: 'loop-triggers-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: 'nothing' };
 const run = randomUUID().slice(0, 8);
+const OFF = { drift: true, performance: true, schedule: null, newData: null };
 
 async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${base}${path}`, {
@@ -33,8 +35,7 @@ async function call(base: string, method: string, path: string, body?: unknown):
 describe('retrain triggers on real Kafka and Postgres (two loop processes, production entry point)', () => {
   const scheduled = `sched-it-${run}`;
   const fresh = `fresh-it-${run}`;
-  const probe = `probe-it-${run}`;
-  const group = `loop-triggers-it-${randomUUID()}`;
+    const group = `loop-triggers-it-${randomUUID()}`;
   // Every 4 seconds: 6 fields, seconds first.
   const EVERY_4S = '*/4 * * * * *';
   const retrains: AnyEvent[] = [];
@@ -59,6 +60,9 @@ describe('retrain triggers on real Kafka and Postgres (two loop processes, produ
   beforeAll(async () => {
     const admin = new KafkaAdminKit(kafka);
     await admin.createTopics(EVENT_TYPES).finally(() => admin.close());
+    // The run's groups start at the current end, committed before any instance joins: nothing
+    // published from now on is skipped, whichever instance gets a partition when.
+    await startGroupsAtEnd(kafka, { [group]: [...LOOP_EVENT_TYPES], [`${group}.new-data`]: ['data.validated'] });
     producer = createEventBus({ BUS: 'kafka', KAFKA_BROKERS: kafka.brokers, KAFKA_SSL: false }, { service: 'loop-triggers-it' });
     observer = await observeKafka(kafka, { group: `loop-triggers-it-observer-${randomUUID()}`, topics: ['retrain.requested'], fromBeginning: true }, async (message) => {
       const e = JSON.parse(message.value.toString()) as AnyEvent;
@@ -81,8 +85,8 @@ describe('retrain triggers on real Kafka and Postgres (two loop processes, produ
         DATABASE_URL: infra.DATABASE_URL,
         LOOP_PORT: String(port),
         LOOP_GROUP: group,
-        LOOP_FEATURE_VIEWS: `${scheduled}:view_s,${fresh}:view_n_${run},${probe}:view_p_${run}`,
-        LOOP_VIEW_SOURCES: `view_n_${run}:src_n_${run},view_p_${run}:src_p_${run}`,
+        LOOP_FEATURE_VIEWS: `${scheduled}:view_s,${fresh}:view_n_${run}`,
+        LOOP_VIEW_SOURCES: `view_n_${run}:src_n_${run}`,
         LOOP_COOLDOWN_S: '0',
         LOOP_SCHEDULE_TICK_MS: '200',
         LOOP_SCHEDULE_CATCH_UP_S: '60',
@@ -93,6 +97,9 @@ describe('retrain triggers on real Kafka and Postgres (two loop processes, produ
     }
   });
   afterAll(async () => {
+    // The database is shared: leave no schedule or counter of this run for later loop controllers.
+    const up = services.findIndex((sp) => sp?.running);
+    if (up >= 0) for (const model of [scheduled, fresh]) await call(urls[up]!, 'PUT', `/api/triggers/${model}`, OFF);
     for (const s of services) await s?.stop();
     await observer?.stop();
     await producer?.close();
@@ -133,23 +140,9 @@ describe('retrain triggers on real Kafka and Postgres (two loop processes, produ
     expect(new Set(loops.map((l) => l.triggerEventId)).size).toBe(loops.length);
     const opened = (await triggersOf(scheduled)).recentSlots.filter((s) => s.decision === 'opened');
     for (const slot of opened.filter((s) => s.slot !== latest)) expect(loops.filter((l) => l.triggerEventId === `schedule:${scheduled}:${slot.slot}`)).toHaveLength(1);
-    await call(urls[0]!, 'PUT', `/api/triggers/${scheduled}`, { drift: true, performance: true, schedule: null, newData: null });
   });
 
   it('new data: a loop opens at the Nth validated row of the view\'s source, not before, with the count kept across a restart', async () => {
-    // The new-data group starts at the end once it has its partitions: probe until a row is counted.
-    await call(urls[0]!, 'PUT', `/api/triggers/${probe}`, { drift: true, performance: true, schedule: null, newData: { rows: 1_000_000 } });
-    let probes = 0;
-    await waitFor(
-      async () => {
-        await producer.publish(row(`src_p_${run}`, ++probes));
-        await sleep(300);
-        return (await triggersOf(probe)).newDataCounted > 0;
-      },
-      'the new-data group to consume',
-      90_000,
-    );
-
     const put = await call(urls[0]!, 'PUT', `/api/triggers/${fresh}`, { drift: true, performance: true, schedule: null, newData: { rows: 5 } });
     expect(put.body.trigger).toMatchObject({ newData: { rows: 5 }, newDataCounted: 0 });
     await producer.publish([row(`src_n_${run}`, 1), row(`src_n_${run}`, 2), row('some_other_source', 3), row(`src_n_${run}`, 4), row(`src_n_${run}`, 5)]);
@@ -201,6 +194,7 @@ describe('two loop controllers racing for schedule slots on Postgres', () => {
     }
   });
   afterAll(async () => {
+    if (apps[0]) for (const model of models) await call(apps[0].url, 'PUT', `/api/triggers/${model}`, OFF);
     for (const app of apps) await app.close();
   });
 
