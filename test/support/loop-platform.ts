@@ -180,7 +180,8 @@ export class LoopPlatform {
       [group('monitoring')]: ['prediction.logged'],
       [group('monitoring.labels')]: ['label.observed'],
       [group('monitoring.lifecycle')]: ['dataset.materialized', 'training.completed', 'model.registered', 'deployment.completed', 'model.promoted', 'model.rolled_back'],
-      [group('loop')]: OBSERVED,
+      [group('loop')]: [...OBSERVED, 'performance.degraded'],
+      [group('loop.new-data')]: ['data.validated'],
       [group('observer')]: OBSERVED,
     });
     this.mark('consumer groups of this run start at the end of the shared topics');

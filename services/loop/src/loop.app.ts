@@ -13,7 +13,10 @@ import { LoopService } from './loop.service';
 import { loopSettings } from './loop.settings';
 import { CreateLoopTables1763900000800 } from './migrations/1763900000800-create-loop-tables';
 import { CreateLoopFeatureViews1763900000900 } from './migrations/1763900000900-create-loop-feature-views';
+import { CreateTriggerTables1765000000810 } from './migrations/1765000000810-create-trigger-tables';
 import { loopEntities } from './store/entities';
+import { NEW_DATA_GROUP } from './triggers/new-data.consumer';
+import { triggerEntities } from './store/trigger.entities';
 
 export interface LoopApp {
   app: INestApplication;
@@ -40,8 +43,8 @@ export async function startLoop(
   const dataSource = await openDataSource({
     service: 'loop',
     url: config.DATABASE_URL,
-    entities: loopEntities,
-    migrations: [CreateLoopTables1763900000800, CreateLoopFeatureViews1763900000900],
+    entities: [...loopEntities, ...triggerEntities],
+    migrations: [CreateLoopTables1763900000800, CreateLoopFeatureViews1763900000900, CreateTriggerTables1765000000810],
   });
   const bus = createEventBus(config, {
     service: 'loop',
@@ -61,6 +64,7 @@ export async function startLoop(
       log: quiet ? { ...logs, log: () => undefined, warn: () => undefined } : logs,
       gate: options.gate,
       featureViews: options.featureViews,
+      publish: (events) => bus.publish(events),
     }),
     { logger: quiet ? false : ['log', 'warn', 'error'] },
   );
@@ -70,7 +74,7 @@ export async function startLoop(
   const consumers = await startBusConsumers(app, bus, {
     group: settings.consumer.group,
     // A new group starts at the end: a controller deployed today does not act on last month's drift.
-    groups: { '': { fromBeginning: false } },
+    groups: { '': { fromBeginning: false }, [NEW_DATA_GROUP]: { fromBeginning: false } },
   });
   if (!quiet) {
     log.log(`loop controller listening on ${url} (bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, cooldown ${config.LOOP_COOLDOWN_S}s)`);

@@ -16,6 +16,22 @@ const featureViews = z
     return mapping;
   });
 
+/** `view:source,view2:source2`: the data source each feature view reads (for the new-data trigger). */
+const viewSources = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const mapping: Record<string, string> = {};
+    for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const [view, source, ...rest] = part.split(':').map((p) => p.trim());
+      if (view && source && rest.length === 0) mapping[view] = source;
+      else ctx.addIssue({ code: 'custom', message: `"${part}": expected featureView:source` });
+    }
+    return mapping;
+  });
+
+const flag = (fallback: boolean) => z.stringbool({ error: 'expected true or false' }).default(fallback);
+
 export const loopEnvSchema = z
   .object({
     LOOP_PORT: port(3008),
@@ -37,6 +53,16 @@ export const loopEnvSchema = z
     LOOP_STALL_TIMEOUT_S: z.coerce.number().positive().default(3600),
     /** How often open loops are checked for the two timeouts above. */
     LOOP_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
+    /** Whether drift.detected opens a loop for a model with no triggers of its own (PUT /api/triggers/:model). */
+    LOOP_TRIGGER_DRIFT: flag(true),
+    /** Whether performance.degraded opens a loop for a model with no triggers of its own. */
+    LOOP_TRIGGER_PERFORMANCE: flag(true),
+    /** How often the schedules are checked for a due slot. */
+    LOOP_SCHEDULE_TICK_MS: z.coerce.number().int().positive().default(10_000),
+    /** A slot missed while no loop controller ran still fires at start if it is at most this old; an older one is skipped (and logged). */
+    LOOP_SCHEDULE_CATCH_UP_S: z.coerce.number().nonnegative().default(3600),
+    /** The data source each feature view reads, e.g. `churn_features:churn`: the new-data trigger counts its data.validated rows. */
+    LOOP_VIEW_SOURCES: viewSources,
     LOOP_GROUP: z.string().min(1).default('loop'),
     INSTANCE_ID: z.string().min(1).optional(),
   })

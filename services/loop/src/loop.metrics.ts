@@ -8,6 +8,7 @@ export class LoopMetrics {
   readonly opened: Counter<'model'>;
   readonly ended: Counter<'model' | 'outcome'>;
   readonly driftIgnored: Counter<'model' | 'reason'>;
+  readonly triggers: Counter<'model' | 'trigger' | 'decision'>;
   readonly duration: Histogram<'model' | 'outcome'>;
   readonly open: Gauge<'model'>;
 
@@ -18,7 +19,7 @@ export class LoopMetrics {
     const registers = [(this.registry = createMetricsRegistry({ service: 'loop', defaultMetrics }))];
     this.opened = new Counter({
       name: 'mlops_loop_loops_opened_total',
-      help: 'Loops opened by drift.detected (each requested one retrain)',
+      help: 'Loops opened by a retrain trigger (drift, performance, schedule, new data)',
       labelNames: ['model'] as const,
       registers,
     });
@@ -32,6 +33,12 @@ export class LoopMetrics {
       name: 'mlops_loop_drift_ignored_total',
       help: 'drift.detected recorded but not acted on: a loop of the model was open (debounce) or had just ended (cooldown)',
       labelNames: ['model', 'reason'] as const,
+      registers,
+    });
+    this.triggers = new Counter({
+      name: 'mlops_loop_triggers_total',
+      help: 'Retrain triggers (drift, performance, schedule, new_data) by decision: opened, ignored_debounce, ignored_cooldown, ignored_duplicate, ignored_off, skipped_late',
+      labelNames: ['model', 'trigger', 'decision'] as const,
       registers,
     });
     this.duration = new Histogram({

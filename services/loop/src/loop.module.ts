@@ -17,6 +17,8 @@ import { FeatureViewChoicesRepository } from './store/feature-view-choices.repos
 import { LoopRepository } from './store/loop.repository';
 import { LoopSweeper } from './timeouts/loop-sweeper';
 import { LoopTimeouts } from './timeouts/loop-timeouts';
+import { LOOP_PUBLISH, type LoopPublish } from './triggers/loop-scheduler';
+import { triggerControllers, triggerProviders } from './triggers/triggers.parts';
 
 /** What startLoop makes before the app: the database, metrics, the clock and the logger. */
 export interface LoopRuntime {
@@ -28,6 +30,8 @@ export interface LoopRuntime {
   gate?: GateLookup;
   /** startLoop's `featureViews` option; else the feature store's views when LOOP_FEATURE_STORE_URL is set. */
   featureViews?: FeatureViewLookup;
+  /** Publishes the events of the schedule trigger (outside any consumer's acknowledgement). */
+  publish: LoopPublish;
 }
 
 /** The loop controller: its events, the sweep of timed-out loops and the HTTP API. */
@@ -40,7 +44,7 @@ export class LoopModule {
     const views = runtime.featureViews ?? (featureStore.url ? new FeatureStoreViewLookup(featureStore.url, featureStore.apiToken) : undefined);
     return {
       module: LoopModule,
-      controllers: [LoopController, ModelFeatureViewController, HealthController, LoopConsumer],
+      controllers: [LoopController, ModelFeatureViewController, HealthController, LoopConsumer, ...triggerControllers],
       providers: [
         { provide: LOOP_SETTINGS, useValue: settings },
         { provide: LOOP_CLOCK, useValue: runtime.now },
@@ -59,6 +63,8 @@ export class LoopModule {
         LoopSweeper,
         LoopQueries,
         LoopService,
+        { provide: LOOP_PUBLISH, useValue: runtime.publish },
+        ...triggerProviders,
       ],
     };
   }

@@ -9,6 +9,7 @@ export const GATE_REJECTED = 'gate.rejected';
 /** Every event type that is a stage of a loop. */
 export const LOOP_EVENT_TYPES = [
   'drift.detected',
+  'performance.degraded',
   'retrain.requested',
   'dataset.materialized',
   'training.started',

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { featureViewFor, type LoopConfig } from './loop.config';
 
 /** What the loop's parts read from the config, grouped by use case; made once at start. */
@@ -9,6 +10,16 @@ export interface LoopSettings {
     /** The LOOP_FEATURE_VIEWS default of the feature view a model is retrained from (PUT /api/models/:model/feature-view overrides it). */
     featureViewFor(model: string): string | undefined;
     cooldownMs: number;
+  };
+  /** The retrain triggers: defaults for models without their own, the schedule's clock, the new-data sources. */
+  triggers: {
+    defaults: { drift: boolean; performance: boolean };
+    scheduleTickMs: number;
+    catchUpMs: number;
+    /** The data source a feature view reads (LOOP_VIEW_SOURCES), undefined when not configured. */
+    sourceOf(featureView: string): string | undefined;
+    /** Who claims schedule slots (INSTANCE_ID, else host and pid). */
+    instance: string;
   };
   /** The sweep that ends loops waiting in vain. */
   timeouts: { gateWaitMs: number; stallTimeoutMs: number; sweepIntervalMs: number };
@@ -39,6 +50,13 @@ export function loopSettings(config: LoopConfig): LoopSettings {
     drift: {
       featureViewFor: (model) => featureViewFor(config.LOOP_FEATURE_VIEWS, model),
       cooldownMs: config.LOOP_COOLDOWN_S * 1000,
+    },
+    triggers: {
+      defaults: { drift: config.LOOP_TRIGGER_DRIFT, performance: config.LOOP_TRIGGER_PERFORMANCE },
+      scheduleTickMs: config.LOOP_SCHEDULE_TICK_MS,
+      catchUpMs: config.LOOP_SCHEDULE_CATCH_UP_S * 1000,
+      sourceOf: (featureView) => config.LOOP_VIEW_SOURCES[featureView],
+      instance: config.INSTANCE_ID ?? `${hostname()}:${process.pid}`,
     },
     timeouts: {
       gateWaitMs: config.LOOP_GATE_WAIT_S * 1000,

@@ -45,6 +45,8 @@ export function factsOf(event: AnyEvent): Facts {
       return { version: event.data.version, alias: event.data.alias, previousVersion: event.data.previousVersion };
     case 'model.rolled_back':
       return { version: event.data.version, restoredVersion: event.data.restoredVersion, reason: event.data.reason };
+    case 'performance.degraded':
+      return { version: event.data.version, metric: event.data.metric, value: event.data.value, baseline: event.data.baseline, threshold: event.data.threshold };
     default:
       return {};
   }

@@ -2,12 +2,13 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { invalid } from '@mlops/http';
 import { LoopQueries } from '../queries/loop-queries';
-import { LOOP_OUTCOMES, LOOP_STATUSES } from '../store/entities';
+import { LOOP_OUTCOMES, LOOP_STATUSES, LOOP_TRIGGERS } from '../store/entities';
 
 const listQuery = z.object({
   model: z.string().min(1).max(200).optional(),
   status: z.enum(LOOP_STATUSES).optional(),
   outcome: z.enum(LOOP_OUTCOMES).optional(),
+  trigger: z.enum(LOOP_TRIGGERS).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
@@ -15,7 +16,7 @@ const listQuery = z.object({
 export class LoopController {
   constructor(private readonly loops: LoopQueries) {}
 
-  /** GET /api/loops?model=&status=open|closed&outcome=&limit= : newest first. */
+  /** GET /api/loops?model=&status=open|closed&outcome=&trigger=&limit= : newest first. */
   @Get()
   async list(@Query() query: unknown) {
     const parsed = listQuery.safeParse(query);

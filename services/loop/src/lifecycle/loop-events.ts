@@ -1,25 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { v5 as uuidv5 } from 'uuid';
-import { causedBy, type AnyEvent, type EventEnvelope, type EventOf } from '@mlops/contracts';
-import { ModelFeatureViews } from '../feature-views/model-feature-views';
+import type { AnyEvent, EventEnvelope, EventOf } from '@mlops/contracts';
 import { LoopMetrics } from '../loop.metrics';
-import { SERVICE, type LoopEventType } from '../loop.names';
-import { LOOP_CLOCK, LOOP_LOG, LOOP_SETTINGS, type LoopClock, type LoopLog, type LoopSettings } from '../loop.settings';
+import type { LoopEventType } from '../loop.names';
+import { LOOP_CLOCK, LOOP_LOG, type LoopClock, type LoopLog } from '../loop.settings';
 import { stageOf } from '../stage-facts';
 import type { LoopOutcome, LoopRow } from '../store/entities';
 import { LoopRepository, type LoopTx } from '../store/loop.repository';
+import { LoopOpener } from '../triggers/loop-opener';
+import { NewDataCounter } from '../triggers/new-data-counter';
+import { TriggersService } from '../triggers/triggers.service';
 import { LoopCloser, type AfterCommit } from './loop-closer';
-
-const EVENT_ID_NAMESPACE = '3a1f0c7e-5b2d-4c8e-9f6a-7d1e2b3c4a5f';
 
 function eventTime(event: Pick<EventEnvelope, 'time'>): number {
   return Date.parse(event.time);
 }
 
 /**
- * The loop controller: one loop per correlation id, opened by drift.detected (which it
- * answers with retrain.requested, debounced per model and with a cooldown after a loop
- * ends), each later event of that correlation id a stage, and an outcome at the end:
+ * The loop controller: one loop per correlation id, opened by a trigger (here drift.detected
+ * or performance.degraded, answered with retrain.requested; LoopOpener debounces per model and
+ * keeps a cooldown after a loop ends), each later event of that correlation id a stage, and an outcome at the end:
  * promoted, rolled_back, rejected_by_gate or failed. Every effect is applied once per event id.
  */
 @Injectable()
@@ -29,9 +28,10 @@ export class LoopEvents {
   constructor(
     private readonly loops: LoopRepository,
     private readonly closer: LoopCloser,
-    private readonly featureViews: ModelFeatureViews,
+    private readonly opener: LoopOpener,
+    private readonly triggers: TriggersService,
+    private readonly newData: NewDataCounter,
     private readonly metrics: LoopMetrics,
-    @Inject(LOOP_SETTINGS) private readonly settings: LoopSettings,
     @Inject(LOOP_CLOCK) private readonly now: LoopClock,
     @Inject(LOOP_LOG) private readonly log: LoopLog,
   ) {}
@@ -41,7 +41,7 @@ export class LoopEvents {
     // Counted only once the effect has committed.
     const committed: AfterCommit = [];
     const outcome = await this.loops.applyOnce(event.id, (tx) =>
-      event.type === 'drift.detected' ? this.onDrift(tx, event, committed) : this.onStage(tx, event, committed),
+      isTrigger(event) ? this.onTrigger(tx, event, committed) : this.onStage(tx, event, committed),
     );
     if (outcome.applied) {
       this.stats.applied++;
@@ -49,93 +49,54 @@ export class LoopEvents {
       return outcome.result;
     }
     this.stats.redelivered++;
-    // A redelivered drift that opened a loop gets the same retrain.requested (same id) again,
+    // A redelivered trigger that opened a loop gets the same retrain.requested (same id) again,
     // in case the first one was lost between the commit and the acknowledgement.
-    if (event.type !== 'drift.detected') return [];
+    if (!isTrigger(event)) return [];
     const loop = await this.loops.findByTrigger(event.id);
-    return loop?.featureView ? [this.retrainRequest(event, loop.featureView)] : [];
+    return loop?.featureView ? [this.opener.retrainRequest(loop, reasonOf(event))] : [];
   }
 
-  private retrainRequest(event: EventEnvelope<'drift.detected'>, featureView: string): AnyEvent {
-    const drifted = event.data.features.filter((f) => f.drifted);
-    return {
-      ...causedBy(event, 'retrain.requested', {
-        source: SERVICE,
-        subject: event.data.model,
-        time: new Date(this.now()),
-        data: {
-          model: event.data.model,
-          featureView,
-          reason:
-            `drift on version ${event.data.version}: ${drifted.length} of ${event.data.features.length} features drifted ` +
-            `(${drifted.map((f) => `${f.feature} ${f.statistic}=${f.value.toPrecision(3)}`).join(', ')})`,
-          triggeredBy: event.id,
-        },
-      }),
-      id: uuidv5(`${event.id}/retrain.requested`, EVENT_ID_NAMESPACE),
-    } as AnyEvent;
-  }
-
-  private async onDrift(tx: LoopTx, event: EventEnvelope<'drift.detected'>, committed: AfterCommit): Promise<AnyEvent[]> {
+  /** drift.detected or performance.degraded: opens a loop when the model's trigger is on. */
+  private async onTrigger(tx: LoopTx, event: EventOf<TriggerEventType>, committed: AfterCommit): Promise<AnyEvent[]> {
     const model = event.data.model;
+    const trigger = event.type === 'drift.detected' ? 'drift' : 'performance';
     const at = eventTime(event);
-    const open = await this.loops.openOf(tx, model);
-    if (open) {
-      committed.push(() => this.metrics.driftIgnored.inc({ model, reason: 'debounce' }));
+    const triggers = await this.triggers.effective(model, tx);
+    if (!triggers[trigger]) {
+      committed.push(() => {
+        this.metrics.triggers.inc({ model, trigger, decision: 'ignored_off' });
+        this.log.log(`${event.type} for ${model} v${event.data.version} ignored: its ${trigger} trigger is off (PUT /api/triggers/${model})`);
+      });
+      return [];
+    }
+    const decision = await this.opener.open(
+      tx,
+      {
+        model,
+        trigger,
+        correlationId: event.correlationId,
+        triggerEventId: event.id,
+        at,
+        version: event.data.version,
+        driftedFeatures: event.type === 'drift.detected' ? event.data.features.filter((f) => f.drifted).map((f) => f.feature) : [],
+        reason: reasonOf(event),
+        stage: (correlationId, extra) => stageOf(correlationId, event, at, extra),
+      },
+      committed,
+    );
+    if (!decision.opened) {
+      if (trigger === 'drift') committed.push(() => this.metrics.driftIgnored.inc({ model, reason: decision.reason }));
       this.stats.driftIgnored++;
-      await this.loops.insertStage(tx, stageOf(open.correlationId, event, at, { ignored: true, note: `debounced: loop ${open.correlationId} of ${model} is still open` }));
-      await this.loops.update(tx, open.correlationId, { lastStageAt: Math.max(open.lastStageAt, at) });
       return [];
     }
-    const last = await this.loops.lastClosedOf(tx, model);
-    const { cooldownMs } = this.settings.drift;
-    if (last?.endedAt != null && at - last.endedAt < cooldownMs) {
-      committed.push(() => this.metrics.driftIgnored.inc({ model, reason: 'cooldown' }));
-      this.stats.driftIgnored++;
-      const left = Math.ceil((cooldownMs - (at - last.endedAt)) / 1000);
-      await this.loops.insertStage(tx, stageOf(last.correlationId, event, at, { ignored: true, note: `cooldown: loop ${last.correlationId} ended ${last.outcome}; ${left}s of cooldown left` }));
-      return [];
-    }
-    if (await this.loops.exists(event.correlationId, tx)) {
-      committed.push(() => this.metrics.driftIgnored.inc({ model, reason: 'duplicate' }));
-      this.stats.driftIgnored++;
-      await this.loops.insertStage(tx, stageOf(event.correlationId, event, at, { ignored: true, note: 'a loop with this correlation id already exists' }));
-      return [];
-    }
-    const { featureView } = await this.featureViews.of(model, tx);
-    const drifted = event.data.features.filter((f) => f.drifted).map((f) => f.feature);
-    const loop: LoopRow = {
-      correlationId: event.correlationId,
-      model,
-      openModel: model,
-      status: 'open',
-      outcome: null,
-      outcomeReason: null,
-      triggerEventId: event.id,
-      driftVersion: event.data.version,
-      driftedFeatures: JSON.stringify(drifted),
-      featureView,
-      candidateVersion: null,
-      awaitingGateSince: null,
-      startedAt: at,
-      endedAt: null,
-      lastStageAt: at,
-    };
-    await this.loops.insert(tx, loop);
-    await this.loops.insertStage(tx, stageOf(loop.correlationId, event, at));
-    committed.push(() => this.metrics.opened.inc({ model }));
-    if (!featureView) {
-      const reason = `no feature view to retrain ${model} from (none set with PUT /api/models/${model}/feature-view, LOOP_FEATURE_VIEWS names none)`;
-      await this.closer.end(tx, loop, { outcome: 'failed', reason, at }, committed);
-      this.log.warn(`drift for ${model}: no feature view set (PUT /api/models/${model}/feature-view or LOOP_FEATURE_VIEWS); loop ${loop.correlationId} failed`);
-      return [];
-    }
+    if (!decision.retrain) return [];
     this.stats.retrainsRequested++;
-    this.log.log(`loop ${loop.correlationId} opened for ${model} v${event.data.version}: retrain from ${featureView}`);
-    return [this.retrainRequest(event, featureView)];
+    return [decision.retrain];
   }
 
-  private async onStage(tx: LoopTx, event: EventOf<Exclude<LoopEventType, 'drift.detected'>>, committed: AfterCommit): Promise<AnyEvent[]> {
+  private async onStage(tx: LoopTx, event: EventOf<Exclude<LoopEventType, TriggerEventType>>, committed: AfterCommit): Promise<AnyEvent[]> {
+    // Any training dataset of the model restarts its new-data count, whether a loop asked for it or not.
+    if (event.type === 'dataset.materialized' && event.data.model) await this.newData.reset(tx, event.data.model, eventTime(event), event.data.datasetId, committed);
     const loop = await this.loops.find(event.correlationId, tx);
     if (!loop) {
       this.stats.untracked++;
@@ -190,6 +151,25 @@ export class LoopEvents {
     if (ending) await this.closer.end(tx, loop, { outcome: ending[0], reason: ending[1], at }, committed);
     return [];
   }
+}
+
+type TriggerEventType = 'drift.detected' | 'performance.degraded';
+
+function isTrigger(event: EventOf<LoopEventType>): event is EventOf<TriggerEventType> {
+  return event.type === 'drift.detected' || event.type === 'performance.degraded';
+}
+
+/** Why a drift or performance event asks for a retrain, as retrain.requested says it. */
+function reasonOf(event: EventOf<TriggerEventType>): string {
+  if (event.type === 'performance.degraded') {
+    const d = event.data;
+    return `performance of version ${d.version} degraded: ${d.metric} ${d.value.toPrecision(3)} against a baseline of ${d.baseline.toPrecision(3)} (threshold ${d.threshold})`;
+  }
+  const drifted = event.data.features.filter((f) => f.drifted);
+  return (
+    `drift on version ${event.data.version}: ${drifted.length} of ${event.data.features.length} features drifted ` +
+    `(${drifted.map((f) => `${f.feature} ${f.statistic}=${f.value.toPrecision(3)}`).join(', ')})`
+  );
 }
 
 /** The version a loop event names as the loop's candidate (the retrained version). */

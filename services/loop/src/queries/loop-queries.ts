@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { NotFoundError } from '@mlops/errors';
 import { LoopMetrics } from '../loop.metrics';
 import type { Facts } from '../stage-facts';
-import type { LoopOutcome, LoopRow, LoopStatus } from '../store/entities';
+import type { LoopOutcome, LoopRow, LoopStatus, LoopTrigger } from '../store/entities';
 import { LoopRepository, type LoopFilter } from '../store/loop.repository';
 
 export interface LoopSummary {
@@ -11,7 +11,9 @@ export interface LoopSummary {
   status: LoopStatus;
   outcome: LoopOutcome | null;
   outcomeReason: string | null;
-  driftVersion: number;
+  /** What opened the loop: drift, performance, schedule, new_data or manual. */
+  trigger: LoopTrigger;
+  driftVersion: number | null;
   driftedFeatures: string[];
   featureView: string | null;
   candidateVersion: number | null;
@@ -95,6 +97,7 @@ function summaryOf(row: LoopRow): LoopSummary {
     status: row.status,
     outcome: row.outcome,
     outcomeReason: row.outcomeReason,
+    trigger: row.trigger,
     driftVersion: row.driftVersion,
     driftedFeatures: JSON.parse(row.driftedFeatures) as string[],
     featureView: row.featureView,

@@ -10,6 +10,9 @@ export const LOOP_OUTCOMES = ['promoted', 'rolled_back', 'rejected_by_gate', 'fa
 export type LoopOutcome = (typeof LOOP_OUTCOMES)[number];
 export const LOOP_STATUSES = ['open', 'closed'] as const;
 export type LoopStatus = (typeof LOOP_STATUSES)[number];
+/** What opened a loop. */
+export const LOOP_TRIGGERS = ['drift', 'performance', 'schedule', 'new_data', 'manual'] as const;
+export type LoopTrigger = (typeof LOOP_TRIGGERS)[number];
 
 export interface LoopRow {
   /** The loop's id: the correlation id of the drift.detected that opened it. */
@@ -23,9 +26,12 @@ export interface LoopRow {
   status: LoopStatus;
   outcome: LoopOutcome | null;
   outcomeReason: string | null;
+  /** What opened the loop. */
+  trigger: LoopTrigger;
+  /** The drift or performance event that opened it; `schedule:<model>:<slot>` for a schedule slot. */
   triggerEventId: string;
-  /** The version whose traffic drifted. */
-  driftVersion: number;
+  /** The version whose traffic drifted or degraded; null for a schedule or new data. */
+  driftVersion: number | null;
   /** JSON string[] */
   driftedFeatures: string;
   featureView: string | null;
@@ -65,8 +71,9 @@ export const LoopEntity = new EntitySchema<LoopRow>({
     status: { type: String, length: 20 },
     outcome: { type: String, length: 30, nullable: true },
     outcomeReason: { type: 'text', name: 'outcome_reason', nullable: true },
+    trigger: { type: String, length: 20, default: 'drift' },
     triggerEventId: { type: String, length: 200, name: 'trigger_event_id' },
-    driftVersion: { type: Number, name: 'drift_version' },
+    driftVersion: { type: Number, name: 'drift_version', nullable: true },
     driftedFeatures: { type: 'text', name: 'drifted_features' },
     featureView: { type: String, length: 200, name: 'feature_view', nullable: true },
     candidateVersion: { type: Number, name: 'candidate_version', nullable: true },

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, type FindOptionsWhere } from 'typeorm';
 import { applyOnce, inTransaction, type ApplyOnceResult } from '@mlops/persistence';
 import { SERVICE } from '../loop.names';
-import { LoopEntity, StageEntity, type LoopOutcome, type LoopRow, type LoopStatus, type StageRow } from './entities';
+import { LoopEntity, StageEntity, type LoopOutcome, type LoopRow, type LoopStatus, type LoopTrigger, type StageRow } from './entities';
 
 /** The transaction a loop's changes commit in. */
 export type LoopTx = EntityManager;
@@ -14,6 +14,7 @@ export interface LoopFilter {
   model?: string;
   status?: LoopStatus;
   outcome?: LoopOutcome;
+  trigger?: LoopTrigger;
   limit?: number;
 }
 
@@ -112,6 +113,7 @@ export class LoopRepository {
     if (filter.model) where.model = filter.model;
     if (filter.status) where.status = filter.status;
     if (filter.outcome) where.outcome = filter.outcome;
+    if (filter.trigger) where.trigger = filter.trigger;
     return this.dataSource.getRepository(LoopEntity).find({ where, order: { startedAt: 'DESC' }, take: filter.limit ?? 100 });
   }
 }
