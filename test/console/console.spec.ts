@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { runEmbedded } from '../../platform/embedded/src/embedded';
 import { frontDoorIndex } from '../../platform/embedded/src/front-door/routes';
+import { waitFor } from '../support/wait-for';
 import { readmeBlocks } from '../support/readme';
 
 /**
@@ -271,6 +272,13 @@ describe('web console in a real browser (chromium), against the embedded platfor
   }, 60_000);
 
   it('promotes a version and rolls it back, each after a confirmation, showing what the registry answered', async () => {
+    // Promote refuses a version serving has not loaded (v1 was replaced by v2): deploy it first.
+    const deployed = await fetch(`${platform.url}/registry/models/${platform.model}/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: 1, strategy: 'full' }) });
+    expect(deployed.status).toBe(202);
+    await waitFor(async () => {
+      const { models } = (await (await fetch(`${platform.url}/registry/models`)).json()) as { models: { name: string; serving: { version: number }[] }[] };
+      return models.find((m) => m.name === platform.model)?.serving.some((s) => s.version === 1) || undefined;
+    }, 'serving to load version 1');
     await open(`#/models/${platform.model}/versions/1`, `${platform.model} version 1`, 'version-1');
     await page.getByRole('button', { name: 'Promote version 1' }).click();
     const dialog = page.getByRole('dialog', { name: `Promote version 1 of ${platform.model} to champion?` });

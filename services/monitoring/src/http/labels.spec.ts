@@ -87,7 +87,7 @@ describe('monitoring POST /labels (in-process bus, SQLite, real HTTP)', () => {
   });
 
   it("README's labels block works as written (the front door's /monitoring is this service)", async () => {
-    const [block] = readmeBlocks('Monitoring service');
+    const block = readmeBlocks('Monitoring service').find((b) => b.includes('/monitoring/labels'))!;
     const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', block.replaceAll('127.0.0.1:8080/monitoring', monitoring.url)], { timeout: 30_000 });
     expect(JSON.parse(stdout)).toEqual({ accepted: 2 });
     await settled('marker-readme');
