@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, globSync, readFileSync } from 'node:fs';
+import { globSync, readFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { findBinary } from '../support/binary';
 import { readmeBlocks } from '../support/readme';
 
 const ROOT = resolve(__dirname, '../..');
@@ -9,8 +10,7 @@ const RULES = 'deploy/prometheus/alerts.rules.yml';
 
 /** promtool: $PROMTOOL, else on PATH, else Debian's /usr/bin/promtool (`bash .ci/run` installs it). */
 function promtool(): string {
-  const candidates = [process.env.PROMTOOL, ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'promtool')), '/usr/bin/promtool'];
-  const found = candidates.find((path): path is string => !!path && existsSync(path));
+  const found = findBinary('promtool', process.env.PROMTOOL, ['/usr/bin/promtool']);
   if (!found) throw new Error('promtool not found (looked at $PROMTOOL, PATH, /usr/bin/promtool): `bash deploy/local/promtool.sh` installs it');
   return found;
 }

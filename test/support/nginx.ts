@@ -1,8 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { FRONT_DOOR_SERVICES, type FrontDoorService } from '../../platform/embedded/src/front-door/routes';
+import { findBinary } from './binary';
 import { waitFor } from './wait-for';
 
 const ROOT = resolve(__dirname, '../..');
@@ -16,8 +17,7 @@ export const upstreamVariable = (service: FrontDoorService) => `${service.toUppe
  * there, which a non-root PATH often lacks). `bash .ci/run` installs nginx-light when missing.
  */
 export function nginxBinary(): string {
-  const candidates = [process.env.NGINX, ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'nginx')), '/usr/sbin/nginx', '/usr/local/sbin/nginx'];
-  const found = candidates.find((path): path is string => !!path && existsSync(path));
+  const found = findBinary('nginx', process.env.NGINX, ['/usr/sbin/nginx', '/usr/local/sbin/nginx']);
   if (!found) throw new Error('nginx not found (looked at $NGINX, PATH, /usr/sbin/nginx): `apt-get install -y nginx-light`, or run `bash .ci/run`, which installs it');
   return found;
 }
