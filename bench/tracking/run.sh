@@ -103,8 +103,12 @@ FRONT_DOOR=""
 if [[ -x $NGINX_BIN ]]; then
   FD_PORT=$(free_port)
   mkdir -p "$TMP/nginx"
-  sed -e "s/\${FRONT_DOOR_LISTEN}/127.0.0.1:$FD_PORT/" -e "s/\${[A-Z_]*_UPSTREAM}/127.0.0.1:$PORT/g" \
-    "$ROOT/deploy/nginx/front-door.conf.template" >"$TMP/nginx/front-door.conf"
+  # Every upstream is this tracking server; the console is not built here, an empty root will do.
+  mkdir -p "$TMP/console"
+  for var in $(grep -o '${[A-Z_]*_UPSTREAM}' "$ROOT/deploy/nginx/front-door.conf.template" | tr -d '${}' | sort -u); do
+    export "$var=127.0.0.1:$PORT"
+  done
+  FRONT_DOOR_LISTEN=127.0.0.1:$FD_PORT CONSOLE_ROOT=$TMP/console bash "$ROOT/deploy/nginx/render.sh" >"$TMP/nginx/front-door.conf"
   cat >"$TMP/nginx/nginx.conf" <<NGINX
 pid $TMP/nginx/nginx.pid;
 error_log $TMP/nginx/error.log warn;

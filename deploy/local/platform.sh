@@ -81,9 +81,7 @@ start_front_door() {
     var="$(tr 'a-z-' 'A-Z_' <<<"$service")_UPSTREAM"
     export "$var=127.0.0.1:$(http_port "$service")"
   done
-  # Fills ${NAME} from the environment as the nginx image does; comment lines are left alone.
-  perl -pe 'next if /^\s*#/; s/\$\{([A-Z0-9_]+)\}/exists $ENV{$1} ? $ENV{$1} : die "front door template: no value for $1\n"/ge' \
-    "$ROOT/deploy/nginx/front-door.conf.template" >"$dir/front-door.conf"
+  bash "$ROOT/deploy/nginx/render.sh" >"$dir/front-door.conf"
   cat >"$dir/nginx.conf" <<CONF
 worker_processes 1;
 pid $dir/nginx.pid;

@@ -23,17 +23,17 @@ export function nginxBinary(): string {
 }
 
 /**
- * The front door's template with every `${NAME}` filled from `values`, as the nginx image does
- * from the environment; a placeholder without a value is an error naming it (comments aside).
+ * The front door's configuration as `deploy/nginx/render.sh` renders it (the script
+ * `platform.sh` and the benchmarks use): every `${NAME}` filled from `values`; placeholders
+ * without a value are an error naming them.
  */
-export function renderFrontDoor(values: Record<string, string>, template = readFileSync(join(ROOT, FRONT_DOOR_TEMPLATE), 'utf8')): string {
-  const rendered = template.replace(/\$\{([A-Z0-9_]+)\}/g, (whole, name: string) => values[name] ?? whole);
-  const missing = rendered
-    .split('\n')
-    .filter((line) => !line.trimStart().startsWith('#'))
-    .flatMap((line) => [...line.matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((m) => m[1]));
-  if (missing.length) throw new Error(`${FRONT_DOOR_TEMPLATE}: no value for ${[...new Set(missing)].join(', ')}`);
-  return rendered;
+export function renderFrontDoor(values: Record<string, string>): string {
+  const run = spawnSync('bash', [join(ROOT, 'deploy/nginx/render.sh'), join(ROOT, FRONT_DOOR_TEMPLATE)], {
+    env: { PATH: process.env.PATH, ...values },
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(run.stderr.trim() || `render.sh exited ${run.status}`);
+  return run.stdout;
 }
 
 /** The values for services on loopback: `listen` on 127.0.0.1:`port`, each upstream 127.0.0.1:<its port>. */
