@@ -31,7 +31,7 @@ export class EarlyLabels {
   hold(label: Label): boolean {
     if (this.options.ttlMs <= 0) return false;
     const now = this.options.now();
-    this.entries.delete(label.data.predictionId);
+    // set moves an id already waiting to the newest end
     this.entries.set(label.data.predictionId, { label, at: now });
     const oldestAllowed = now - this.options.ttlMs;
     for (const id of this.entries.rkeys()) {

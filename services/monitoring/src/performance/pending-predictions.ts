@@ -37,8 +37,7 @@ export class PendingPredictions {
   }
 
   add(predictionId: string, prediction: PendingPrediction): void {
-    // A second prediction under one id replaces the first, as the newest.
-    this.entries.delete(predictionId);
+    // A second prediction under one id replaces the first, as the newest (set moves it last).
     this.entries.set(predictionId, prediction);
     this.evictOlderThan(prediction.at - this.options.ttlMs);
   }
