@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
 import { ApiErrorFilter, configureHttpApp, serveHttpApp } from '@mlops/http';
 import { openDataSource } from '@mlops/persistence';
-import { startBusConsumers } from '@mlops/runtime';
+import { exportConsumerLag, startBusConsumers } from '@mlops/runtime';
 import type { FeatureViewLookup } from './feature-view-lookup';
 import type { GateLookup } from './gate-lookup';
 import type { LoopConfig } from './loop.config';
@@ -79,6 +79,7 @@ export async function startLoop(
     // A new group starts at the end: a controller deployed today does not act on last month's drift.
     groups: { '': { fromBeginning: false }, [NEW_DATA_GROUP]: { fromBeginning: false }, [NOTIFICATIONS_GROUP]: { fromBeginning: false } },
   });
+  exportConsumerLag(metrics.registry, bus, log);
   if (!quiet) {
     log.log(`loop controller listening on ${url} (bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, cooldown ${config.LOOP_COOLDOWN_S}s)`);
   }

@@ -21,6 +21,7 @@ describe('webhook notifications on real Kafka and Postgres', () => {
   const model = `webhook-it-${run}`;
   const probeModel = `webhook-it-probe-${run}`;
   const secret = `secret-${randomUUID()}`;
+  const group = `webhook-it-${randomUUID()}`;
   let loop: LoopApp;
   let producer: EventBus;
   let receiver: WebhookReceiver;
@@ -51,7 +52,7 @@ describe('webhook notifications on real Kafka and Postgres', () => {
         KAFKA_BROKERS: infra.KAFKA_BROKERS,
         DATABASE_URL: infra.DATABASE_URL,
         LOOP_PORT: '0',
-        LOOP_GROUP: `webhook-it-${randomUUID()}`,
+        LOOP_GROUP: group,
         INSTANCE_ID: `webhook-it-${run}`,
         LOOP_WEBHOOK_RETRY_BASE_MS: '500',
         LOOP_WEBHOOK_POLL_MS: '100',
@@ -107,5 +108,14 @@ describe('webhook notifications on real Kafka and Postgres', () => {
     }, 'the retry in the delivery log', 10_000);
     expect(log).toMatchObject({ id: refused!.headers['x-mlops-delivery-id'], notificationId: event.id, event: 'model.rolled_back', model, attempts: 2, statusCode: 200, lastError: null, nextAttemptAt: null });
     expect((await call('GET', `/api/webhooks/${ok.id}/deliveries`)).body.deliveries).toMatchObject([{ status: 'delivered', attempts: 1 }]);
+  });
+
+  it('GET /metrics: mlops_kafka_consumer_lag of each of the loop\'s consumer groups, per topic partition, read from the broker', async () => {
+    const text = await (await fetch(`${loop.url}/metrics`)).text();
+    const lags = [...text.matchAll(/^mlops_kafka_consumer_lag\{([^}]*)\} (\d+)$/gm)].map((m) => Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]])));
+    const groups = new Set(lags.map((l) => l.group));
+    expect(groups).toEqual(new Set([group, `${group}.new-data`, `${group}.notifications`]));
+    expect(lags).toContainEqual({ service: 'loop', group: `${group}.notifications`, topic: 'model.rolled_back', partition: expect.stringMatching(/^\d+$/) });
+    expect(lags.filter((l) => l.group === group).map((l) => l.topic)).toEqual(expect.arrayContaining(['drift.detected', 'model.rolled_back', 'training.failed']));
   });
 });
