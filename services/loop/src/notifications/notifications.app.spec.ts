@@ -8,6 +8,7 @@ import { failFirst, WebhookReceiver, type ReceivedWebhook } from '../../../../te
 import { startLoop, type LoopApp } from '../loop.app';
 import { loadLoopConfig } from '../loop.config';
 import { verifySignature } from './signing';
+import { WebhooksRepository } from './store/webhooks.repository';
 import type { DeliveryView, WebhookView } from './webhooks.service';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -182,4 +183,23 @@ describe('webhook notifications (in-process bus, SQLite, real HTTP receivers)', 
     expect(notified().find((n) => n.event === 'gate.rejected')).toMatchObject({ id: 'gate.rejected:churn:v7', data: { version: 7, reason: gate.reason } });
     expect(receiver.at('/loops').every(verified)).toBe(true);
   }, 20_000);
+
+  it('two instances that read the same due delivery: exactly one claims it; the claim is a lease that ends', async () => {
+    const repository = loop.app.get(WebhooksRepository, { strict: false });
+    const hook = await create({ url: `${receiver.url}/claims`, events: ['drift.detected'], model: 'claims' });
+    await repository.transaction((tx) =>
+      repository.enqueue(tx, [
+        { id: 'd-claim', webhookId: hook.id, notificationId: 'n-claim', event: 'drift.detected', model: 'claims', payload: '{}', status: 'pending', attempts: 0, statusCode: null, lastError: null, nextAttemptAt: clock + 3_600_000, deliveredAt: null, claimedBy: null, createdAt: clock },
+      ]),
+    );
+    const [seenByA] = await repository.due(clock + 3_600_000, 100).then((rows) => rows.filter((r) => r.id === 'd-claim'));
+    const [seenByB] = await repository.due(clock + 3_600_000, 100).then((rows) => rows.filter((r) => r.id === 'd-claim'));
+    expect(await repository.claim(seenByA!, 'instance-a', clock + 3_700_000)).toBe(true);
+    expect(await repository.claim(seenByB!, 'instance-b', clock + 3_700_000)).toBe(false);
+    // Instance a died during the attempt: after the lease the delivery is due again, for anyone.
+    const [again] = await repository.due(clock + 3_700_000, 100).then((rows) => rows.filter((r) => r.id === 'd-claim'));
+    expect(again).toMatchObject({ claimedBy: 'instance-a', attempts: 0, status: 'pending' });
+    expect(await repository.claim(again!, 'instance-b', clock + 3_800_000)).toBe(true);
+    await call('DELETE', `/api/webhooks/${hook.id}`);
+  });
 });
