@@ -45,7 +45,7 @@ export class LoopModule {
     const views = runtime.featureViews ?? (featureStore.url ? new FeatureStoreViewLookup(featureStore.url, featureStore.apiToken) : undefined);
     return {
       module: LoopModule,
-      imports: [NotificationsModule.forRoot({ settings, now: runtime.now, log: runtime.log, dataSource: runtime.dataSource })],
+      imports: [NotificationsModule.forRoot({ settings, now: runtime.now, log: runtime.log, dataSource: runtime.dataSource, metrics: runtime.metrics })],
       controllers: [LoopController, ModelFeatureViewController, HealthController, LoopConsumer, ...triggerControllers],
       providers: [
         { provide: LOOP_SETTINGS, useValue: settings },

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { LoopMetrics } from './loop.metrics';
 import { LOOP_CLOCK, LOOP_LOG, LOOP_SETTINGS, type LoopClock, type LoopLog, type LoopSettings } from './loop.settings';
 import { DeliveryPoller } from './notifications/delivery-poller';
 import { LoopNotifications } from './notifications/loop-notifications';
@@ -16,7 +17,7 @@ import { WebhooksService } from './notifications/webhooks.service';
  */
 @Module({})
 export class NotificationsModule {
-  static forRoot(runtime: { settings: LoopSettings; now: LoopClock; log: LoopLog; dataSource: DataSource }): DynamicModule {
+  static forRoot(runtime: { settings: LoopSettings; now: LoopClock; log: LoopLog; dataSource: DataSource; metrics: LoopMetrics }): DynamicModule {
     return {
       module: NotificationsModule,
       controllers: [WebhooksController, NotificationsConsumer],
@@ -25,6 +26,7 @@ export class NotificationsModule {
         { provide: LOOP_CLOCK, useValue: runtime.now },
         { provide: LOOP_LOG, useValue: runtime.log },
         { provide: DataSource, useValue: runtime.dataSource },
+        { provide: LoopMetrics, useValue: runtime.metrics },
         WebhooksRepository,
         WebhooksService,
         Notifier,

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { LoopMetrics } from '../loop.metrics';
 import { LOOP_CLOCK, LOOP_LOG, LOOP_SETTINGS, type LoopClock, type LoopLog, type LoopSettings } from '../loop.settings';
 import { retryDelay } from './backoff';
 import type { DeliveryRow } from './store/notifications.entities';
@@ -21,6 +22,7 @@ export class DeliveryPoller implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     private readonly webhooks: WebhooksRepository,
+    private readonly metrics: LoopMetrics,
     @Inject(LOOP_SETTINGS) private readonly settings: LoopSettings,
     @Inject(LOOP_CLOCK) private readonly now: LoopClock,
     @Inject(LOOP_LOG) private readonly log: LoopLog,
@@ -63,16 +65,19 @@ export class DeliveryPoller implements OnApplicationBootstrap, OnModuleDestroy {
     const at = this.now();
     if (result.ok) {
       await this.webhooks.record(row.id, { status: 'delivered', attempts, statusCode: result.statusCode, lastError: null, nextAttemptAt: null, deliveredAt: at });
+      this.metrics.webhookAttempts.inc({ event: row.event, result: 'delivered' });
       this.log.log(`${what} delivered on attempt ${attempts} (HTTP ${result.statusCode})`);
       return;
     }
     const delay = retryDelay(this.settings.webhooks, attempts);
     if (delay === undefined) {
       await this.webhooks.record(row.id, { status: 'failed', attempts, statusCode: result.statusCode, lastError: result.error, nextAttemptAt: null, deliveredAt: null });
+      this.metrics.webhookAttempts.inc({ event: row.event, result: 'failed' });
       this.log.error(`${what} failed on attempt ${attempts}, the last one (LOOP_WEBHOOK_MAX_ATTEMPTS): ${result.error}; given up`);
       return;
     }
     await this.webhooks.record(row.id, { status: 'pending', attempts, statusCode: result.statusCode, lastError: result.error, nextAttemptAt: at + delay, deliveredAt: null });
+    this.metrics.webhookAttempts.inc({ event: row.event, result: 'retry' });
     this.log.warn(`${what} failed on attempt ${attempts}: ${result.error}; next attempt in ${delay} ms`);
   }
 }

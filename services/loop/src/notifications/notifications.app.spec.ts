@@ -122,6 +122,9 @@ describe('webhook notifications (in-process bus, SQLite, real HTTP receivers)', 
     expect(await deliveries(otherModel.id)).toEqual([]);
     // The redelivered event added no second delivery.
     expect(await deliveries(ok.id)).toHaveLength(1);
+    const metrics = await (await fetch(`${loop.url}/metrics`)).text();
+    expect(metrics).toContain('mlops_loop_webhook_attempts_total{event="model.rolled_back",result="delivered",service="loop"} 2');
+    expect(metrics).toContain('mlops_loop_webhook_attempts_total{event="model.rolled_back",result="retry",service="loop"} 1');
     for (const hook of [ok, flaky, otherModel]) await call('DELETE', `/api/webhooks/${hook.id}`);
   });
 
