@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { openMonitoringDatabase, type MonitoringDatabase } from './monitoring-database';
 import { MonitoringRepository } from './monitoring.repository';
 
-const TABLES = ['outbox', 'cooldowns', 'performance', 'canaries', 'champions', 'versions', 'runs', 'datasets', 'references', 'processed_events', 'migrations'];
+const TABLES = ['drift_windows', 'outbox', 'cooldowns', 'performance', 'canaries', 'champions', 'versions', 'runs', 'datasets', 'references', 'processed_events', 'migrations'];
 
 /**
  * MonitoringRepository.onceEach, the batch form of "apply an event once", on every database the
