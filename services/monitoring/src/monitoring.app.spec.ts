@@ -240,6 +240,33 @@ describe('monitoring: reference learned from the first predictions', () => {
   });
 });
 
+describe('monitoring: the drift history keeps MONITORING_DRIFT_HISTORY_WINDOWS windows per version', () => {
+  it('keeps the newest 2 of 5 windows', async () => {
+    const transport = new InProcessTransport();
+    const monitoring = await startMonitoring(
+      loadMonitoringConfig({ DATABASE_URL: 'sqlite::memory:', MONITORING_PORT: '0', MONITORING_WINDOW_SIZE: '100', MONITORING_REFERENCE_FROM_FIRST: '100', MONITORING_DRIFT_HISTORY_WINDOWS: '2' }),
+      { inProcess: transport, logger: false, defaultMetrics: false },
+    );
+    try {
+      // One event a row, row i at second i: a window ends at its last row's time.
+      const at = (i: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
+      const rows = inputs(600, 13);
+      await new EventBus(transport).publish(
+        rows.map((row, i) => ({
+          ...createEvent('prediction.logged', { source: 'serving', subject: 'h', data: { predictionId: `h${i}`, model: 'h', version: 1, inputs: row, outputs: {}, latencyMs: 1 } }),
+          time: at(i),
+        })),
+      );
+      const ends = async () =>
+        ((await (await fetch(`${monitoring.url}/models/h/drift/history`)).json()) as { windows: { window: { end: string } }[] }).windows.map((w) => w.window.end);
+      // The reference is rows 0-99; windows end at rows 199, 299, 399, 499, 599.
+      await waitFor(async () => (await ends()).join() === [at(599), at(499)].join() || undefined, 'the newest two windows, and only those');
+    } finally {
+      await monitoring.close();
+    }
+  });
+});
+
 describe('monitoring config', () => {
   it('starts with an empty environment', () => {
     expect(loadMonitoringConfig({})).toMatchObject({

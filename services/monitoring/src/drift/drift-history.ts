@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { invalidRequest } from '../invalid-request';
+import { MONITORING_SETTINGS, type MonitoringSettings } from '../monitoring.settings';
 import { WriteLane } from '../state/write-lane';
 import type { DriftWindowRow } from '../store/entities';
 import { MonitoringRepository } from '../store/monitoring.repository';
@@ -42,14 +43,16 @@ export interface DriftHistoryPage {
 }
 
 /**
- * Every evaluated drift window, kept in the monitor's store: the drift of each feature over
- * time (the statistic and its threshold per window), read a page at a time, newest first.
+ * Every evaluated drift window, kept in the monitor's store (the newest
+ * MONITORING_DRIFT_HISTORY_WINDOWS of each version): the drift of each feature over time (the
+ * statistic and its threshold per window), read a page at a time, newest first.
  */
 @Injectable()
 export class DriftHistory {
   constructor(
     private readonly store: MonitoringRepository,
     private readonly lane: WriteLane,
+    @Inject(MONITORING_SETTINGS) private readonly settings: MonitoringSettings,
   ) {}
 
   record(result: WindowResult): Promise<void> {
@@ -67,7 +70,12 @@ export class DriftHistory {
       // JSON has no Infinity: as in drift.detected, an infinite distance is kept as the largest double.
       features: JSON.stringify(report.features.map(({ feature, statistic, value, threshold, drifted }) => ({ feature, statistic, value: Number.isFinite(value) ? value : Number.MAX_VALUE, threshold, drifted }))),
     };
-    return this.lane.run(() => this.store.transaction((tx) => tx.saveDriftWindow(row)).then(() => undefined));
+    return this.lane.run(() =>
+      this.store.transaction(async (tx) => {
+        await tx.saveDriftWindow(row);
+        await tx.pruneDriftWindows(row.model, row.version, this.settings.drift.historyWindows);
+      }),
+    );
   }
 
   /** GET /models/:model/drift/history?version=&feature=&limit=&page_token= */

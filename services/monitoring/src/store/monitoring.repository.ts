@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { LessThan, type DataSource, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import { LessThan, LessThanOrEqual, type DataSource, type EntityManager, type FindOptionsWhere } from 'typeorm';
 import { applyOnce, inTransaction, processedEventsSchema } from '@mlops/persistence';
 import type { EventEnvelope } from '@mlops/contracts';
 import {
@@ -66,6 +66,11 @@ export class StoreTransaction {
   }
   saveDriftWindow(row: DriftWindowRow) {
     return this.manager.insert(this.tables.driftWindows, row);
+  }
+  /** Deletes a version's drift windows beyond its newest `keep`. */
+  async pruneDriftWindows(model: string, version: number, keep: number) {
+    const [newestDropped] = await this.manager.find(this.tables.driftWindows, { select: { id: true }, where: { model, version }, order: { id: 'DESC' }, skip: keep, take: 1 });
+    if (newestDropped) await this.manager.delete(this.tables.driftWindows, { model, version, id: LessThanOrEqual(newestDropped.id!) });
   }
   enqueue(event: EventEnvelope, now: number) {
     return this.manager.insert(this.tables.outbox, { id: event.id, event: JSON.stringify(event), createdAt: now });

@@ -86,6 +86,11 @@ export function onceEachContract(name: string, makeUrl: () => string, { concurre
       const older = await store.driftWindows('drifting', { version: 1, before: v1[1].id, limit: 2 });
       expect(older.map((w) => w.windowStart)).toEqual(['2026-01-01T00:00:01.000Z']);
       expect(await store.driftWindows('other', { limit: 10 })).toEqual([]);
+      // Only version 1's newest 2 are kept; version 2's stay.
+      await store.transaction((tx) => tx.pruneDriftWindows('drifting', 1, 2));
+      expect((await store.driftWindows('drifting', { limit: 10 })).map((w) => w.evaluatedAt)).toEqual([5, 4, 3, 2].map((i) => Date.UTC(2026, 0, 1, 0, 0, i)));
+      await store.transaction((tx) => tx.pruneDriftWindows('drifting', 2, 5));
+      expect(await store.driftWindows('drifting', { version: 2, limit: 10 })).toHaveLength(2);
     });
 
     // Not for SQLite: the embedded mode's database has one process, one instance.
