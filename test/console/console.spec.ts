@@ -316,6 +316,9 @@ describe('web console in a real browser (chromium), against the embedded platfor
 
   it('deploys a version as a canary after a confirmation: the traffic split changes', async () => {
     await open(`#/models/${platform.model}/versions/1`, `${platform.model} version 1`, 'deploy');
+    await page.getByLabel('API token').fill('console-token');
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await page.getByRole('button', { name: 'Saved' }).waitFor();
     const traffic = page.locator('p.traffic');
     await traffic.waitFor();
     expect(await traffic.textContent()).toBe('Traffic: version 2 100% · champion: version 2');
@@ -324,11 +327,19 @@ describe('web console in a real browser (chromium), against the embedded platfor
     await dialog.getByRole('radio', { name: /^Canary/ }).check();
     await dialog.getByLabel('Canary share (between 0 and 1)').fill('0.25');
     await page.screenshot({ path: join(SHOTS, 'deploy-dialog.png') });
+    // The API token typed in the header goes with the action (the platform here has none, so any passes).
+    const deployRequest = page.waitForRequest((r) => r.url().endsWith(`/registry/models/${platform.model}/deploy`));
     await dialog.getByRole('button', { name: 'Confirm' }).click();
+    const sent = await deployRequest;
+    expect([sent.method(), sent.headers().authorization, sent.postDataJSON()]).toEqual(['POST', 'Bearer console-token', { version: 1, strategy: 'canary', share: 0.25 }]);
     await page.getByRole('status').getByText(/^Deployment/).waitFor();
     expect(await page.getByRole('status').textContent()).toMatch(/^Deployment of version 1 requested: canary at 25% of the traffic \(correlation [\w-]+\)\. Serving's answer shows under Traffic\.$/);
     await page.getByText('Traffic: version 2 75%, version 1 25% · champion: version 2').waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(SHOTS, 'deployed-canary.png'), fullPage: true });
+    await page.getByLabel('API token').fill('');
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await page.getByRole('heading', { level: 1, name: `${platform.model} version 1` }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('mlops.apiToken'))).toBeNull();
   }, 60_000);
 
   it('promotes a version and rolls it back, each after a confirmation, showing what the registry answered', async () => {
