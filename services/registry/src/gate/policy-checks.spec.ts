@@ -33,15 +33,15 @@ describe('release policy checks', () => {
 
   it('fairness: the worst slice within maxGap of the overall metric, in the metric`s direction', () => {
     const policy = effectivePolicy({ slices: { column: 'region', metric: 'accuracy', maxGap: 0.05 } }, defaults);
-    const metrics = { accuracy: 0.9, 'accuracy@region=eu': 0.93, 'accuracy@region=us': 0.8, 'accuracy@tier=a': 0.1 };
+    const metrics = { accuracy: 0.9, 'accuracy/region/eu': 0.93, 'accuracy/region/us': 0.8, 'accuracy/tier/a': 0.1 };
     const [check] = policyChecks(policy, candidate(metrics));
     expect(check).toMatchObject({ name: 'fairness', passed: false, bound: 0.05 });
     expect(check.measured).toBeCloseTo(0.1);
-    expect(check.detail).toMatch(/^worst slice region=us accuracy 0.8 vs overall 0.9/);
-    expect(policyChecks(policy, candidate({ ...metrics, 'accuracy@region=us': 0.87 }))[0].passed).toBe(true);
+    expect(check.detail).toMatch(/^worst slice region us accuracy 0.8 vs overall 0.9/);
+    expect(policyChecks(policy, candidate({ ...metrics, 'accuracy/region/us': 0.87 }))[0].passed).toBe(true);
     // rmse is lower-is-better: the worst slice is the highest.
     const rmse = effectivePolicy({ slices: { column: 'region', metric: 'rmse', maxGap: 0.5 } }, defaults);
-    expect(policyChecks(rmse, candidate({ rmse: 1, 'rmse@region=eu': 0.2, 'rmse@region=us': 2 }))[0]).toMatchObject({ passed: false, measured: 1 });
+    expect(policyChecks(rmse, candidate({ rmse: 1, 'rmse/region/eu': 0.2, 'rmse/region/us': 2 }))[0]).toMatchObject({ passed: false, measured: 1 });
     expect(policyChecks(policy, candidate({ accuracy: 0.9 }))[0]).toMatchObject({ passed: false, measured: null, detail: expect.stringContaining('params.slice_column "region"') });
   });
 

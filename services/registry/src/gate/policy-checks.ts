@@ -64,10 +64,10 @@ export function policyChecks(policy: EffectivePolicy, candidate: CandidateMeasur
   return checks;
 }
 
-/** The worst slice of the column within maxGap of the overall metric (metrics `<metric>@<column>=<value>`). */
+/** The worst slice of the column within maxGap of the overall metric (metrics `<metric>/<column>/<value>`). */
 function fairnessCheck(slices: NonNullable<EffectivePolicy['slices']>, candidate: CandidateMeasurements): PolicyCheck {
   const { column, metric, maxGap } = slices;
-  const prefix = `${metric}@${column}=`;
+  const prefix = `${metric}/${column}/`;
   const perSlice = Object.entries(candidate.metrics).filter(([key, value]) => key.startsWith(prefix) && Number.isFinite(value));
   if (!has(candidate.metrics, metric) || perSlice.length === 0) {
     const missing = perSlice.length === 0 ? `no ${prefix}<value> metrics (train with params.slice_column "${column}")` : `no overall ${metric}`;
@@ -83,7 +83,7 @@ function fairnessCheck(slices: NonNullable<EffectivePolicy['slices']>, candidate
     passed,
     measured: gap,
     bound: maxGap,
-    detail: `worst slice ${column}=${worstKey.slice(prefix.length)} ${metric} ${worst} vs overall ${overall}: gap ${gap} ${passed ? '<=' : '>'} ${maxGap}`,
+    detail: `worst slice ${column} ${worstKey.slice(prefix.length)} ${metric} ${worst} vs overall ${overall}: gap ${gap} ${passed ? '<=' : '>'} ${maxGap}`,
   };
 }
 

@@ -83,12 +83,12 @@ describe('registry release policy per model', () => {
       slices: { column: 'region', metric: 'accuracy', maxGap: 0.05 },
     });
     const followUps = await registry.service.onTrainingCompleted(
-      completed('fair', { accuracy: 0.9, inference_p99_ms: 3.5, 'accuracy@region=eu': 0.95, 'accuracy@region=us': 0.7 }),
+      completed('fair', { accuracy: 0.9, inference_p99_ms: 3.5, 'accuracy/region/eu': 0.95, 'accuracy/region/us': 0.7 }),
     );
     expect(followUps.map((e) => e.type)).toEqual(['model.registered']);
     const registered = followUps[0] as { data: { gate: { passed: boolean; reason: string } } };
     expect(registered.data.gate.passed).toBe(false);
-    expect(registered.data.gate.reason).toMatch(/^failing checks of release policy version 1: latency \(p99 inference latency 3.5 ms > 1 ms\), fairness \(worst slice region=us accuracy 0.7/);
+    expect(registered.data.gate.reason).toMatch(/^failing checks of release policy version 1: latency \(p99 inference latency 3.5 ms > 1 ms\), fairness \(worst slice region us accuracy 0.7/);
     const gate = (await call('GET', '/models/fair/versions/1/gate')).body;
     expect(gate).toMatchObject({ passed: false, decision: 'reject', policy_version: 1, failed_checks: ['latency', 'fairness'] });
     const bytes = statSync(join(gateDir, 'good.onnx')).size;
@@ -103,7 +103,7 @@ describe('registry release policy per model', () => {
 
   it('the same candidate within every bound passes: deployment.requested follows, each check recorded as passed', async () => {
     const followUps = await registry.service.onTrainingCompleted(
-      completed('fair', { accuracy: 0.9, inference_p99_ms: 0.4, 'accuracy@region=eu': 0.92, 'accuracy@region=us': 0.88 }),
+      completed('fair', { accuracy: 0.9, inference_p99_ms: 0.4, 'accuracy/region/eu': 0.92, 'accuracy/region/us': 0.88 }),
     );
     expect(followUps.map((e) => e.type)).toEqual(['model.registered', 'deployment.requested']);
     const gate = (await call('GET', '/models/fair/versions/2/gate')).body;

@@ -23,9 +23,9 @@ export const releasePolicySchema = z
     latencyP99Ms: z.number().finite().positive().optional(),
     /** Bound on the ONNX artifact's size in bytes. */
     maxModelBytes: z.number().int().positive().optional(),
-    /** The worst slice of `column` on the holdout (metrics `<metric>@<column>=<value>`) within `maxGap` of the overall `metric`. */
+    /** The worst slice of `column` on the holdout (metrics `<metric>/<column>/<value>`) within `maxGap` of the overall `metric`. */
     slices: z
-      .object({ column: z.string().min(1).max(200).regex(/^[^@=]+$/, "a column name without '@' or '='"), metric: metricName, maxGap: z.number().finite().min(0) })
+      .object({ column: z.string().min(1).max(200).regex(/^[^/]+$/, "a column name without '/'"), metric: metricName, maxGap: z.number().finite().min(0) })
       .strict()
       .optional(),
   })
