@@ -51,8 +51,7 @@ export class QualityGate {
     const checks = [compared.check, ...policyChecks(policy.effective, { metrics: candidate.metrics, modelBytes: candidate.modelBytes, lowerIsBetter: this.gate.lowerIsBetter })];
     const passed = checks.every((c) => c.passed);
     const reason = decisionReason(checks, compared.reason, policy.version);
-    const failing = checks.filter((c) => !c.passed).map((c) => c.name);
-    this.log.log(`gate for a candidate of model ${candidate.model}: ${passed ? 'pass' : `reject (failing checks: ${failing.join(', ')})`}: ${reason}`);
+    this.log.log(`gate for a candidate of model ${candidate.model}: ${passed ? 'pass' : 'reject'}: ${reason}`);
     return { ...compared.decision, passed, reason, checks: JSON.stringify(checks), policyVersion: policy.version };
   }
 
