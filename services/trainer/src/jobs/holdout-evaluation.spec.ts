@@ -76,5 +76,13 @@ describe('holdout evaluation of a trained model (onnxruntime-node, the holdout s
     expect(Object.keys(metrics).sort()).toEqual(['inference_p99_ms', 'mae/half/high', 'mae/half/low', 'rmse/half/high', 'rmse/half/low']);
     expect(metrics['rmse/half/low']).toBeGreaterThanOrEqual(metrics['mae/half/low']);
   });
+
+  it('refuses a slice column with more values than slices are reported (a key column)', async () => {
+    const data = { features: ['x'], rows: Array.from({ length: 1000 }, (_, i) => [i]), target: Array.from({ length: 1000 }, (_, i) => i % 2) };
+    const trained = trainLinear(data, { epochs: 5 });
+    await expect(evaluateOnHoldout({ model: trained.model, data, split: { testFraction: 0.2, seed: 42 }, slices: { column: 'id', values: data.rows.map(([x]) => `c${x}`) } })).rejects.toThrow(
+      "params.slice_column 'id' has 200 values on the holdout; at most 100 slices are reported",
+    );
+  });
 });
 

@@ -6,6 +6,8 @@ import { holdoutSplit } from '../builtin/random';
 
 /** Rows timed one request each (the p99 of more would not change a release decision). */
 const LATENCY_ROWS = 500;
+/** Slices reported at most (tracking takes 1,000 metrics a request; a key column is no slice). */
+export const MAX_SLICES = 100;
 /** Requests before timing: onnxruntime's first runs allocate. */
 const WARMUP_RUNS = 10;
 
@@ -34,6 +36,14 @@ export async function evaluateOnHoldout(input: HoldoutEvaluationInput): Promise<
   let { test } = holdoutSplit(data.rows.length, input.split.testFraction, input.split.seed);
   // Without a held-out part (testFraction 0) the model is measured on the rows it trained on.
   if (test.length === 0) test = data.rows.map((_, i) => i);
+  const groups = new Map<string, number[]>();
+  if (input.slices) {
+    test.forEach((row, r) => {
+      const key = sliceKey(input.slices!.values[row] ?? null);
+      groups.set(key, [...(groups.get(key) ?? []), r]);
+    });
+    if (groups.size > MAX_SLICES) throw new Error(`params.slice_column '${input.slices.column}' has ${groups.size} values on the holdout; at most ${MAX_SLICES} slices are reported`);
+  }
   const session = await ort.InferenceSession.create(input.model);
   try {
     if (session.inputNames.length !== 1) throw new Error(`the model has ${session.inputNames.length} inputs; holdout evaluation feeds one FP32 [n, features] input`);
@@ -58,11 +68,6 @@ export async function evaluateOnHoldout(input: HoldoutEvaluationInput): Promise<
       const outputs = await session.run({ [inputName]: tensor(test) });
       const predicted = task === 'classification' ? predictedClasses(outputs, session.outputNames, test.length) : predictedValues(outputs, session.outputNames);
       const truth = task === 'classification' ? encodedClasses(data.target) : (data.target as number[]);
-      const groups = new Map<string, number[]>();
-      test.forEach((row, r) => {
-        const key = sliceKey(input.slices!.values[row] ?? null);
-        groups.set(key, [...(groups.get(key) ?? []), r]);
-      });
       for (const [value, members] of groups) {
         const prefix = (metric: string) => `${metric}/${input.slices!.column}/${value}`;
         if (task === 'classification') {
