@@ -3,14 +3,6 @@ import { z } from 'zod';
 export interface GateDecision {
   passed: boolean;
   reason: string;
-  /** The release policy's failing checks, by name (absent from registries before release policies). */
-  failedChecks?: string[];
-}
-
-/** A loop's outcome reason for a rejected candidate: the failing checks named, then the registry's reason. */
-export function gateRejection(version: number, decision: GateDecision): string {
-  const checks = decision.failedChecks?.length ? ` (failing checks: ${decision.failedChecks.join(', ')})` : '';
-  return `the registry's gate rejected version ${version}${checks}: ${decision.reason}`;
 }
 
 /**
@@ -22,7 +14,7 @@ export abstract class GateLookup {
   abstract decision(model: string, version: number): Promise<GateDecision | undefined>;
 }
 
-const gateResponse = z.object({ passed: z.boolean(), reason: z.string(), failed_checks: z.array(z.string()).nullish() });
+const gateResponse = z.object({ passed: z.boolean(), reason: z.string() });
 
 /** The registry's `GET /models/:name/versions/:version/gate` over HTTP. */
 export class RegistryGateLookup implements GateLookup {
@@ -40,8 +32,7 @@ export class RegistryGateLookup implements GateLookup {
     if (response.status === 404) return undefined;
     if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
     const parsed = gateResponse.safeParse(await response.json());
-    if (!parsed.success) throw new Error(`GET ${url}: expected {passed: boolean, reason: string, failed_checks?: string[]}`);
-    const { passed, reason, failed_checks } = parsed.data;
-    return { passed, reason, ...(failed_checks ? { failedChecks: failed_checks } : {}) };
+    if (!parsed.success) throw new Error(`GET ${url}: expected {passed: boolean, reason: string}`);
+    return parsed.data;
   }
 }

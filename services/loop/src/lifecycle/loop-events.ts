@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AnyEvent, EventEnvelope, EventOf } from '@mlops/contracts';
-import { gateRejection } from '../gate-lookup';
 import { LoopMetrics } from '../loop.metrics';
 import type { LoopEventType } from '../loop.names';
 import { LOOP_CLOCK, LOOP_LOG, type LoopClock, type LoopLog } from '../loop.settings';
@@ -123,7 +122,7 @@ export class LoopEvents {
       case 'model.registered': {
         patch.candidateVersion = event.data.version;
         if (event.data.gate && !event.data.gate.passed) {
-          ending = ['rejected_by_gate', gateRejection(event.data.version, event.data.gate)];
+          ending = ['rejected_by_gate', `the registry's gate rejected version ${event.data.version}: ${event.data.gate.reason}`];
           break;
         }
         // deployment.requested may have been applied first (topics are consumed independently).

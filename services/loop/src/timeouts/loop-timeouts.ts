@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { gateRejection, GateLookup } from '../gate-lookup';
+import { GateLookup } from '../gate-lookup';
 import { LoopCloser, type AfterCommit } from '../lifecycle/loop-closer';
 import { GATE_REJECTED, SERVICE } from '../loop.names';
 import { LOOP_CLOCK, LOOP_LOG, LOOP_SETTINGS, type LoopClock, type LoopLog, type LoopSettings } from '../loop.settings';
@@ -75,7 +75,7 @@ export class LoopTimeouts {
     if (this.gate) {
       try {
         const decision = await this.gate.decision(loop.model, version);
-        if (decision && !decision.passed) return gateRejection(version, decision);
+        if (decision && !decision.passed) return `the registry's gate rejected version ${version}: ${decision.reason}`;
         if (decision?.passed) return undefined;
       } catch (error) {
         this.log.warn(`gate decision of ${loop.model} v${version} unavailable: ${(error as Error).message}`);
