@@ -1,17 +1,11 @@
 import { v5 as uuidv5 } from 'uuid';
 import { createEvent } from '@mlops/contracts';
-import type { PolicyCheck } from './gate/policy-checks';
+import { failedChecksOf } from './gate/policy-checks';
 import { SERVICE } from './registry.names';
 import type { GateDecisionRow, ModelVersionRow } from './store/entities';
 
 /** Follow-ups of an event get ids derived from its id, so a redelivery re-sends the same events. */
 const EVENT_ID_NAMESPACE = '8f3b6a52-1c4d-4e7f-9b2a-5d6e7f8a9b0c';
-
-/** The names of a decision's failing checks; undefined for decisions made before release policies. */
-function failedChecks(decision: GateDecisionRow): string[] | undefined {
-  if (!decision.checks) return undefined;
-  return (JSON.parse(decision.checks) as PolicyCheck[]).filter((c) => !c.passed).map((c) => c.name);
-}
 
 /** model.registered of a version; with a cause (training.completed), its id derives from the cause's. */
 export function modelRegistered(row: ModelVersionRow, cause: { id?: string; correlationId?: string }, decision?: GateDecisionRow | null) {
@@ -35,7 +29,7 @@ export function modelRegistered(row: ModelVersionRow, cause: { id?: string; corr
             candidateScore: decision.candidateScore ?? undefined,
             championVersion: decision.championVersion ?? undefined,
             championScore: decision.championScore ?? undefined,
-            failedChecks: failedChecks(decision),
+            failedChecks: failedChecksOf(decision) ?? undefined,
           }
         : undefined,
     },

@@ -87,6 +87,16 @@ function fairnessCheck(slices: NonNullable<EffectivePolicy['slices']>, candidate
   };
 }
 
+/** The checks a decision recorded (`checks` JSON); null for decisions made before release policies. */
+export function recordedChecks(decision: { checks: string | null }): PolicyCheck[] | null {
+  return decision.checks ? (JSON.parse(decision.checks) as PolicyCheck[]) : null;
+}
+
+/** The names of the failing checks a decision recorded; null for decisions made before release policies. */
+export function failedChecksOf(decision: { checks: string | null }): string[] | null {
+  return recordedChecks(decision)?.filter((c) => !c.passed).map((c) => c.name) ?? null;
+}
+
 /** The decision's reason: the failing checks named first, then the champion comparison. */
 export function decisionReason(checks: PolicyCheck[], championReason: string, policyVersion: number | null): string {
   const failing = checks.filter((c) => !c.passed);

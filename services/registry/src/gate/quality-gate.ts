@@ -10,7 +10,7 @@ import { REGISTRY_SETTINGS, type RegistrySettings } from '../registry.settings';
 import type { GateDecisionRow, ModelVersionRow } from '../store/entities';
 import { GateDecisionRepository } from '../store/gate-decision.repository';
 import type { RegistryTx } from '../store/registry.transactions';
-import { decisionReason, policyChecks, type PolicyCheck } from './policy-checks';
+import { decisionReason, failedChecksOf, policyChecks, recordedChecks, type PolicyCheck } from './policy-checks';
 
 /** A gate decision before it is recorded against a version. */
 export type GateDecision = Omit<GateDecisionRow, 'name' | 'version'>;
@@ -152,7 +152,7 @@ export function gateJson(d: GateDecisionRow) {
     /** The release policy version checked against; null: the config's defaults. */
     policy_version: d.policyVersion ?? null,
     /** Every check with its measured value and bound (null for decisions made before release policies). */
-    checks: d.checks ? (JSON.parse(d.checks) as PolicyCheck[]) : null,
-    failed_checks: d.checks ? (JSON.parse(d.checks) as PolicyCheck[]).filter((c) => !c.passed).map((c) => c.name) : null,
+    checks: recordedChecks(d),
+    failed_checks: failedChecksOf(d),
   };
 }

@@ -110,6 +110,11 @@ describe('registry release policy per model', () => {
     expect(gate).toMatchObject({ passed: true, failed_checks: [] });
     expect(gate.checks).toHaveLength(5);
     expect(gate.reason).toMatch(/release policy version 1: all 5 checks pass$/);
+    const listed = (await call('GET', '/models/fair/versions?max_results=2')).body.versions;
+    expect(listed.map((v: { version: number; gate: { failedChecks: string[] } }) => [v.version, v.gate.failedChecks])).toEqual([
+      [2, []],
+      [1, ['latency', 'fairness']],
+    ]);
   });
 
   it("README's release policy blocks work as written", async () => {
