@@ -2,7 +2,7 @@ import { InvalidInputError } from '@mlops/errors';
 import { canonicalPolicy, effectivePolicy, parseReleasePolicy } from '../policy/release-policy';
 import { decisionReason, policyChecks } from './policy-checks';
 
-const defaults = { metric: 'accuracy', tolerance: 0.01 };
+const defaults = { policy: {}, metric: 'accuracy', tolerance: 0.01 };
 const candidate = (metrics: Record<string, number>, modelBytes = 1_000) => ({ metrics, modelBytes, lowerIsBetter: ['rmse'] });
 
 describe('release policy checks', () => {
@@ -46,7 +46,12 @@ describe('release policy checks', () => {
   });
 
   it('defaults: the champion check from the config when the policy has none; only declared checks run', () => {
-    expect(effectivePolicy(undefined, defaults)).toEqual({ champion: defaults });
+    const champion = { metric: 'accuracy', tolerance: 0.01 };
+    expect(effectivePolicy(undefined, defaults)).toEqual({ champion });
+    // REGISTRY_RELEASE_POLICY: its parts apply unless the model declares the same part.
+    const configured = { ...defaults, policy: { latencyP99Ms: 50, thresholds: [{ metric: 'f1', min: 0.5 }] } };
+    expect(effectivePolicy({ thresholds: [{ metric: 'auc', min: 0.7 }] }, configured)).toEqual({ champion, latencyP99Ms: 50, thresholds: [{ metric: 'auc', min: 0.7 }] });
+    expect(effectivePolicy(undefined, { ...defaults, policy: { champion: { metric: 'f1', tolerance: 0.1 } } }).champion).toEqual({ metric: 'f1', tolerance: 0.1 });
     expect(effectivePolicy({ champion: { metric: 'f1', tolerance: 0 }, latencyP99Ms: 3 }, defaults)).toEqual({ champion: { metric: 'f1', tolerance: 0 }, latencyP99Ms: 3 });
     expect(policyChecks(effectivePolicy(undefined, defaults), candidate({ accuracy: 0.1 }))).toEqual([]);
   });

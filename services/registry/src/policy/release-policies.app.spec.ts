@@ -36,7 +36,7 @@ describe('registry release policy per model', () => {
     execFileSync(interopPython(), [resolve(__dirname, '../../../../test/fixtures/registry/make_gate_models.py'), gateDir], { stdio: 'pipe' });
     artifactRoot = mkdtempSync(join(tmpdir(), 'registry-policy-artifacts-'));
     registry = await startRegistry(
-      loadRegistryConfig({ DATABASE_URL: 'sqlite::memory:', REGISTRY_PORT: '0', REGISTRY_ARTIFACT_ROOT: artifactRoot, REGISTRY_GATE_TOLERANCE: '0.02' }),
+      loadRegistryConfig({ DATABASE_URL: 'sqlite::memory:', REGISTRY_PORT: '0', REGISTRY_ARTIFACT_ROOT: artifactRoot, REGISTRY_GATE_TOLERANCE: '0.02', REGISTRY_RELEASE_POLICY: '{"maxModelBytes": 100000000}' }),
       { inProcess: new InProcessTransport(), logger: false },
     );
   }, 120_000);
@@ -45,11 +45,13 @@ describe('registry release policy per model', () => {
     for (const dir of [gateDir, artifactRoot]) if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('without a declared policy GET answers the defaults from config (the champion check of REGISTRY_GATE_*)', async () => {
+  it('without a declared policy GET answers the defaults from config (REGISTRY_RELEASE_POLICY, the champion check of REGISTRY_GATE_*)', async () => {
     expect(await call('GET', '/models/nothing/policy')).toEqual({
       status: 200,
-      body: { model: 'nothing', version: null, policy: {}, effective: { champion: { metric: 'accuracy', tolerance: 0.02 } }, createdAt: null },
+      body: { model: 'nothing', version: null, policy: {}, effective: { maxModelBytes: 100_000_000, champion: { metric: 'accuracy', tolerance: 0.02 } }, createdAt: null },
     });
+    expect(() => loadRegistryConfig({ REGISTRY_RELEASE_POLICY: '{"latencyP99Ms": -1}' })).toThrow(/REGISTRY_RELEASE_POLICY.*latencyP99Ms/s);
+    expect(() => loadRegistryConfig({ REGISTRY_RELEASE_POLICY: 'latency' })).toThrow(/REGISTRY_RELEASE_POLICY.*expected a JSON object/s);
   });
 
   it('PUT validates with zod, naming each field; bad input stores nothing', async () => {
@@ -62,7 +64,8 @@ describe('registry release policy per model', () => {
 
   it('each PUT that changes the policy stores a new version; an equal one (keys in any order) changes nothing', async () => {
     const first = await call('PUT', '/models/versioned/policy', { latencyP99Ms: 5, champion: { metric: 'f1', tolerance: 0 } });
-    expect(first).toMatchObject({ status: 200, body: { model: 'versioned', version: 1, changed: true, effective: { latencyP99Ms: 5, champion: { metric: 'f1', tolerance: 0 } } } });
+    expect(first).toMatchObject({ status: 200, body: { model: 'versioned', version: 1, changed: true } });
+    expect(first.body.effective).toEqual({ latencyP99Ms: 5, maxModelBytes: 100_000_000, champion: { metric: 'f1', tolerance: 0 } });
     const same = await call('PUT', '/models/versioned/policy', { champion: { tolerance: 0, metric: 'f1' }, latencyP99Ms: 5 });
     expect(same.body).toMatchObject({ version: 1, changed: false, createdAt: first.body.createdAt });
     const second = await call('PUT', '/models/versioned/policy', { maxModelBytes: 1000 });

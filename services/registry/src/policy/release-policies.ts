@@ -70,8 +70,8 @@ export class ReleasePolicies {
   }
 
   private effective(row: ReleasePolicyRow | null): EffectivePolicy {
-    const { metric, tolerance } = this.settings.gate;
-    return effectivePolicy(row ? (JSON.parse(row.policy) as ReleasePolicy) : undefined, { metric, tolerance });
+    const { metric, tolerance, defaultPolicy } = this.settings.gate;
+    return effectivePolicy(row ? (JSON.parse(row.policy) as ReleasePolicy) : undefined, { policy: defaultPolicy, metric, tolerance });
   }
 
   private json(model: string, row: ReleasePolicyRow | null) {

@@ -43,9 +43,17 @@ export function parseReleasePolicy(raw: unknown): ReleasePolicy {
   return parsed.data;
 }
 
-/** The declared policy over the defaults (today: the champion check from REGISTRY_GATE_METRIC / REGISTRY_GATE_TOLERANCE). */
-export function effectivePolicy(declared: ReleasePolicy | undefined, defaults: { metric: string; tolerance: number }): EffectivePolicy {
-  return { ...declared, champion: declared?.champion ?? { metric: defaults.metric, tolerance: defaults.tolerance } };
+/** The config's defaults: REGISTRY_RELEASE_POLICY, and the champion check of REGISTRY_GATE_METRIC / REGISTRY_GATE_TOLERANCE. */
+export interface PolicyDefaults {
+  policy: ReleasePolicy;
+  metric: string;
+  tolerance: number;
+}
+
+/** The declared policy over the defaults: each declared part replaces the default's. */
+export function effectivePolicy(declared: ReleasePolicy | undefined, defaults: PolicyDefaults): EffectivePolicy {
+  const merged = { ...defaults.policy, ...declared };
+  return { ...merged, champion: merged.champion ?? { metric: defaults.metric, tolerance: defaults.tolerance } };
 }
 
 /** A stable JSON text of a policy (keys sorted), so an unchanged PUT is recognised. */
