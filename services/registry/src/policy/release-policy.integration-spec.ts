@@ -30,22 +30,26 @@ function writeRegions(path: string, rows = 900): void {
 }
 
 /**
- * A release policy on real Kafka and Postgres, with the trainer and the registry as production
- * runs them (built entry points, own processes): the trainer measures latency and slices on the
- * holdout and publishes training.completed; the registry's gate holds the candidate to the
- * model's policy. A candidate as good as the champion that fails latency and fairness is
- * registered, rejected with those checks named, and gets no deployment.requested.
+ * A release policy on real Kafka and Postgres, with the trainer, the registry and the loop
+ * controller as production runs them (built entry points, own processes): the trainer measures
+ * latency and slices on the holdout and publishes training.completed; the registry's gate holds
+ * the candidate to the model's policy. A candidate as good as the champion that fails latency
+ * and fairness is registered, rejected with those checks named, and gets no
+ * deployment.requested; in a loop, the loop ends rejected_by_gate naming the failing check.
  */
-describe('release policy on real Kafka and Postgres (trainer and registry processes)', () => {
+describe('release policy on real Kafka and Postgres (trainer, registry and loop processes)', () => {
   const infra = infraEnv();
   const kafka: KafkaKitOptions = { clientId: 'policy-it', brokers: infra.KAFKA_BROKERS.split(','), logLevel: 'nothing' };
   const model = `policy-${randomUUID().slice(0, 8)}`;
   const registryGroup = `registry-policy-it-${randomUUID()}`;
   const trainerGroup = `trainer-policy-it-${randomUUID()}`;
+  const loopGroup = `loop-policy-it-${randomUUID()}`;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const seen: { topic: string; event: any }[] = [];
   let registry: ServiceProcess;
   let trainer: ServiceProcess;
+  let loop: ServiceProcess;
+  let loopUrl: string;
   let observer: Subscription;
   let producer: EventBus;
   let registryUrl: string;
@@ -78,6 +82,7 @@ describe('release policy on real Kafka and Postgres (trainer and registry proces
       [registryGroup]: ['training.completed'],
       [`${registryGroup}.canary`]: ['canary.evaluated', 'deployment.completed'],
       [trainerGroup]: ['dataset.materialized'],
+      [loopGroup]: ['drift.detected', 'retrain.requested', 'training.completed', 'model.registered', 'deployment.requested'],
       [observerGroup]: topics,
     });
     observer = await observeKafka(kafka, { group: observerGroup, topics }, (message) => {
@@ -85,7 +90,8 @@ describe('release policy on real Kafka and Postgres (trainer and registry proces
     });
     producer = createEventBus({ BUS: 'kafka', KAFKA_BROKERS: kafka.brokers, KAFKA_SSL: false }, { service: 'policy-it' });
 
-    const [registryPort, trainerPort] = [await freePort(), await freePort()];
+    const [registryPort, trainerPort, loopPort] = [await freePort(), await freePort(), await freePort()];
+    loopUrl = `http://127.0.0.1:${loopPort}`;
     registryUrl = `http://127.0.0.1:${registryPort}`;
     trainerUrl = `http://127.0.0.1:${trainerPort}`;
     registry = new ServiceProcess('registry', {
@@ -105,16 +111,28 @@ describe('release policy on real Kafka and Postgres (trainer and registry proces
       TRAINER_ARTIFACT_ROOT: join(dir, 'models'),
       INSTANCE_ID: `it-${randomUUID()}`,
     });
+    loop = new ServiceProcess('loop', {
+      BUS: 'kafka',
+      KAFKA_BROKERS: infra.KAFKA_BROKERS,
+      DATABASE_URL: infra.DATABASE_URL,
+      LOOP_PORT: String(loopPort),
+      LOOP_GROUP: loopGroup,
+      LOOP_FEATURE_VIEWS: `${model}:regions`,
+      INSTANCE_ID: `it-${randomUUID()}`,
+    });
     registry.start();
     trainer.start();
+    loop.start();
     await registry.waitUntilReady(`${registryUrl}/health/ready`);
     await trainer.waitUntilReady(`${trainerUrl}/health/ready`);
+    await loop.waitUntilReady(`${loopUrl}/health/ready`);
   }, 120_000);
   afterAll(async () => {
     await observer?.stop();
     await producer?.close();
     await registry?.stop();
     await trainer?.stop();
+    await loop?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -156,4 +174,46 @@ describe('release policy on real Kafka and Postgres (trainer and registry proces
     expect([...new Set(of('deployment.requested').map((e) => e.data.version))]).toEqual([1, 3]);
     expect((await call(registryUrl, 'GET', `/models/${model}/policy/versions`)).versions.map((v: { version: number }) => v.version)).toEqual([2, 1]);
   }, 240_000);
+
+  it('in a loop: the candidate the policy rejects ends the loop rejected_by_gate, the failing check named in its reason', async () => {
+    const cid = `policy-loop-${randomUUID()}`;
+    await producer.publish(
+      createEvent('drift.detected', {
+        source: 'policy-it',
+        subject: model,
+        correlationId: cid,
+        data: {
+          model,
+          version: 3,
+          window: { start: new Date(Date.now() - 1000).toISOString(), end: new Date().toISOString(), size: 300 },
+          datasetDrift: { share: 1, threshold: 0.5 },
+          features: [{ feature: 'x1', statistic: 'ks', value: 0.4, threshold: 0.05, drifted: true }],
+        },
+      }),
+    );
+    await waitFor(async () => (await fetch(`${loopUrl}/api/loops/${cid}`)).status === 200, 'the loop opened by the drift', 60_000).catch((error: Error) => {
+      throw new Error(`${error.message}\nloop output:\n${loop.output.join('').slice(-3_000)}`);
+    });
+    expect(await call(registryUrl, 'PUT', `/models/${model}/policy`, { latencyP99Ms: 0.000001 })).toMatchObject({ version: 3, changed: true });
+    // The retrained candidate of this loop: the model the trainer made above, with the metrics it measured.
+    const trained = of('training.completed')[1];
+    await producer.publish(
+      createEvent('training.completed', {
+        source: 'policy-it',
+        subject: model,
+        correlationId: cid,
+        data: { jobId: `loop-${randomUUID().slice(0, 8)}`, model, runId: trained.data.runId, artifactUri: trained.data.artifactUri, metrics: trained.data.metrics, params: {} },
+      }),
+    );
+    const closed = await waitFor(
+      async () => {
+        const { loop: detail } = await call(loopUrl, 'GET', `/api/loops/${cid}`);
+        return detail.status === 'closed' ? detail : undefined;
+      },
+      'the loop closed',
+      60_000,
+    );
+    expect(closed).toMatchObject({ outcome: 'rejected_by_gate', candidateVersion: 4 });
+    expect(closed.outcomeReason).toMatch(/^the registry's gate rejected version 4: failing checks of release policy version 3: latency \(p99 inference latency .* ms > 0.000001 ms\); /);
+  }, 180_000);
 });
