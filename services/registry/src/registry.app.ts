@@ -9,6 +9,7 @@ import { ContentStore } from './artifacts/artifact-store';
 import { CreateRegistryTables1763900000400 } from './migrations/1763900000400-create-registry-tables';
 import { AddVersionStorage1763900000500 } from './migrations/1763900000500-add-version-storage';
 import { AddServingState1763900000600 } from './migrations/1763900000600-add-serving-state';
+import { AddReleasePolicies1763900000750 } from './migrations/1763900000750-add-release-policies';
 import { ServingConflictError } from './deployments/serving-conflict';
 import type { RegistryConfig } from './registry.config';
 import { RegistryModule } from './registry.module';
@@ -42,7 +43,7 @@ export async function startRegistry(
     service: 'registry',
     url: config.DATABASE_URL,
     entities: registryEntities,
-    migrations: [CreateRegistryTables1763900000400, AddVersionStorage1763900000500, AddServingState1763900000600],
+    migrations: [CreateRegistryTables1763900000400, AddVersionStorage1763900000500, AddServingState1763900000600, AddReleasePolicies1763900000750],
   });
   const bus = createEventBus(config, {
     service: 'registry',

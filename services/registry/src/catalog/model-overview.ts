@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidInputError } from '@mlops/errors';
 import { stageOf } from '../aliases/stages';
+import { failedChecksOf } from '../gate/policy-checks';
 import { CHAMPION } from '../registry.names';
 import { OverviewRepository } from '../store/overview.repository';
 import { ServingStateRepository } from '../store/serving-state.repository';
@@ -80,7 +81,9 @@ export class ModelOverview {
           status: r.status,
           aliases: names,
           stage: stageOf(names),
-          gate: gate ? { passed: gate.passed, metric: gate.metric, candidateScore: gate.candidateScore, championScore: gate.championScore, reason: gate.reason } : null,
+          gate: gate
+            ? { passed: gate.passed, metric: gate.metric, candidateScore: gate.candidateScore, championScore: gate.championScore, reason: gate.reason, failedChecks: failedChecksOf(gate) }
+            : null,
           runId: r.runId,
           datasetHash: r.datasetHash,
           createdAt: new Date(r.creationTime).toISOString(),
