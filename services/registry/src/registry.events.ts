@@ -1,5 +1,6 @@
 import { v5 as uuidv5 } from 'uuid';
 import { createEvent } from '@mlops/contracts';
+import type { Rollout } from './deployments/deployments';
 import { SERVICE } from './registry.names';
 import type { GateDecisionRow, ModelVersionRow } from './store/entities';
 
@@ -38,7 +39,7 @@ export function modelRegistered(row: ModelVersionRow, cause: { id?: string; corr
 export function deploymentRequested(
   row: ModelVersionRow,
   cause: { id?: string; correlationId?: string },
-  rollout: { strategy: 'canary'; share: number } | { strategy: 'full' },
+  rollout: Rollout,
 ) {
   return createEvent('deployment.requested', {
     id: cause.id ? uuidv5(`${cause.id}/deployment.requested`, EVENT_ID_NAMESPACE) : undefined,

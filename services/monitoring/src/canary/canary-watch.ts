@@ -29,8 +29,9 @@ export interface CanaryComparison {
 }
 
 /**
- * The canary of each model: started by a partial-traffic deployment of a version that is not
- * the champion, compared with the champion on the labels of the same traffic period, and
+ * The canary of each model: started by a partial-traffic (or shadow) deployment of a version
+ * that is not the champion, compared with the champion on the labels of the same traffic
+ * period (a shadow also on its agreement with the champion's answers to the same requests), and
  * decided once (canary.evaluated, through the outbox) when it has its predictions; ended by
  * a newer canary or a champion change.
  */
@@ -61,8 +62,9 @@ export class CanaryWatch {
    * canary against the champion. A model without a champion has no canary.
    */
   onDeployment(event: EventEnvelope<'deployment.completed'>): Promise<void> | undefined {
-    const { model, version, status, trafficShare } = event.data;
+    const { model, version, status, trafficShare, strategy } = event.data;
     if (status !== 'serving') return undefined;
+    const shadow = strategy === 'shadow';
     return this.lane.run(async () => {
       const champion = this.champions.of(model);
       const previous = this.canaries.row(model, version);
@@ -78,7 +80,7 @@ export class CanaryWatch {
             correlationId: event.correlationId,
             deploymentEventId: event.id,
             predictions: 0,
-            comparison: JSON.stringify({}),
+            comparison: JSON.stringify(shadow ? { shadow: { compared: 0, agreed: 0 } } : {}),
             verdict: null,
             endedReason: null,
             startedAt: this.now(),
@@ -94,7 +96,11 @@ export class CanaryWatch {
       if (superseded) this.canaries.end(superseded, `superseded by the canary of v${version}`);
       if (row) {
         this.canaries.start(row);
-        this.log.log(`canary ${model} v${version} against champion v${champion}: verdict after ${this.options.minPredictions} predictions`);
+        this.log.log(
+          shadow
+            ? `shadow ${model} v${version} against champion v${champion} on the same requests (labels and agreement): verdict after ${this.options.minPredictions} predictions`
+            : `canary ${model} v${version} against champion v${champion}: verdict after ${this.options.minPredictions} predictions`,
+        );
       }
       if (needsReference) await this.references.resolve(model, version);
     });
@@ -144,6 +150,14 @@ export class CanaryWatch {
     return this.flush.due(live, now);
   }
 
+  /** A shadow's answer met the champion's answer to the same request: counts whether they agree. */
+  onShadowAgreement(model: string, version: number, agreed: boolean): void {
+    const live = this.canaries.liveOf(model);
+    if (!live?.shadow || live.row.status !== 'watching' || live.row.version !== version) return;
+    live.shadow.compared++;
+    if (agreed) live.shadow.agreed++;
+  }
+
   /**
    * Folds one joined label into the batch's comparison of its model, when the prediction
    * belongs to the running canary or its champion and was made while the canary ran. As one
@@ -180,7 +194,7 @@ export class CanaryWatch {
   /** Writes the batch's comparisons in its transaction. */
   async saveComparisons(tx: StoreTransaction, comparisons: ReadonlyMap<string, CanaryComparison>): Promise<void> {
     for (const c of comparisons.values()) {
-      await tx.saveCanary({ ...c.live.row, comparison: JSON.stringify({ canary: c.canary.state, champion: c.champion.state }) });
+      await tx.saveCanary({ ...c.live.row, comparison: JSON.stringify({ canary: c.canary.state, champion: c.champion.state, ...(c.live.shadow ? { shadow: c.live.shadow } : {}) }) });
     }
   }
 
@@ -221,6 +235,7 @@ export class CanaryWatch {
       minLabels: this.options.minLabels,
       tolerance: this.options.tolerance,
       confidence: this.options.confidence,
+      shadow: live.shadow,
     });
     const event = causedBy({ correlationId: row.correlationId }, 'canary.evaluated', {
       id: uuidv5(`${row.deploymentEventId}/canary.evaluated`, VERDICT_NAMESPACE),
@@ -237,6 +252,7 @@ export class CanaryWatch {
     }
     this.canaries.evaluated(live, evaluated);
     this.metrics.canaryVerdicts.inc({ model: row.model, verdict: data.verdict });
-    this.log.log(`canary ${row.model} v${row.version}: ${data.verdict} (${data.reason})`);
+    const decision = live.shadow ? (data.verdict === 'promote' ? 'promote' : 'drop') : data.verdict;
+    this.log.log(`${live.shadow ? 'shadow' : 'canary'} ${row.model} v${row.version}: ${decision} (${data.reason})`);
   }
 }

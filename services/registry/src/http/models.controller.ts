@@ -22,13 +22,13 @@ function field(query: Message, headers: Record<string, string | string[] | undef
 const deployBody = z
   .object({
     version: z.number().int().positive(),
-    strategy: z.enum(['full', 'canary']),
+    strategy: z.enum(['full', 'canary', 'shadow', 'blue-green']),
     share: z.number().gt(0).lt(1).optional(),
   })
   .strict()
   .superRefine((body, ctx) => {
     if (body.strategy === 'canary' && body.share === undefined) ctx.addIssue({ code: 'custom', path: ['share'], message: 'required with strategy "canary": the traffic share, 0 < share < 1' });
-    if (body.strategy === 'full' && body.share !== undefined) ctx.addIssue({ code: 'custom', path: ['share'], message: 'only with strategy "canary": a full rollout takes all traffic' });
+    if (body.strategy !== 'canary' && body.share !== undefined) ctx.addIssue({ code: 'custom', path: ['share'], message: `only with strategy "canary": ${body.strategy === 'shadow' ? 'a shadow gets a copy of all traffic and answers none of it' : `a ${body.strategy} rollout takes all traffic`}` });
   });
 
 /** The registry's own routes: raw ONNX upload, the gate, promotion/rollback and lineage. */
@@ -95,14 +95,14 @@ export class ModelsController {
     return this.deployments.promote(name, requiredScalar(body, 'version'), optionalString(body, 'reason') ?? 'promoted');
   }
 
-  /** Deploys a version (full or canary) through deployment.requested; 202 with the correlation id to follow. */
+  /** Deploys a version (full, canary, shadow or blue-green) through deployment.requested; 202 with the correlation id to follow. */
   @Post('models/:name/deploy')
   @HttpCode(202)
   deploy(@Param('name') name: string, @Body() raw: unknown) {
     const parsed = deployBody.safeParse(raw);
     if (!parsed.success) throw invalidFields(parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message })));
     const { version, ...rollout } = parsed.data;
-    return this.deployments.deploy(name, version, rollout.strategy === 'canary' ? { strategy: 'canary', share: rollout.share! } : { strategy: 'full' });
+    return this.deployments.deploy(name, version, rollout.strategy === 'canary' ? { strategy: 'canary', share: rollout.share! } : { strategy: rollout.strategy });
   }
 
   @Post('models/:name/rollback')
