@@ -275,7 +275,7 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     await call('POST', '/models/churn/promote', { version: 1 });
   });
 
-  it('deploy publishes deployment.requested (full or canary) and answers 202 with its correlation id; bad bodies name the field', async () => {
+  it('deploy publishes deployment.requested (full, canary, shadow or blue-green) and answers 202 with its correlation id; bad bodies name the field', async () => {
     await waitFor(() => events('model.registered', 'churn').find((e) => e.data.version === 2), 'churn v2');
     const full = await call('POST', '/models/churn/deploy', { version: 2, strategy: 'full' });
     expect(full).toMatchObject({ status: 202, body: { model: 'churn', version: 2, strategy: 'full', share: 1 } });
@@ -288,13 +288,22 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     const canaryEvent = await waitFor(() => events('deployment.requested', 'churn').find((e) => e.correlationId === canary.body.correlationId), 'the canary deployment.requested');
     expect(canaryEvent.data).toMatchObject({ version: 1, strategy: 'canary', canaryShare: 0.1 });
 
+    for (const [strategy, share] of [['shadow', 0], ['blue-green', 1]] as const) {
+      const reply = await call('POST', '/models/churn/deploy', { version: 2, strategy });
+      expect(reply).toMatchObject({ status: 202, body: { version: 2, strategy, share } });
+      const event = await waitFor(() => events('deployment.requested', 'churn').find((e) => e.correlationId === reply.body.correlationId), `the ${strategy} deployment.requested`);
+      expect(event.data).toMatchObject({ version: 2, strategy });
+    }
+
     const before = events('deployment.requested', 'churn').length;
     const bad = [
       [{ version: 1, strategy: 'canary' }, 'share'],
       [{ version: 1, strategy: 'canary', share: 1 }, 'share'],
       [{ version: 1, strategy: 'full', share: 0.5 }, 'share'],
       [{ version: 0, strategy: 'full' }, 'version'],
-      [{ version: 1, strategy: 'blue-green' }, 'strategy'],
+      [{ version: 1, strategy: 'shadow', share: 0.5 }, 'share'],
+      [{ version: 1, strategy: 'blue-green', share: 0.5 }, 'share'],
+      [{ version: 1, strategy: 'rolling' }, 'strategy'],
     ] as const;
     for (const [body, field] of bad) {
       const reply = await call('POST', '/models/churn/deploy', body);
