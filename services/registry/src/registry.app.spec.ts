@@ -72,12 +72,12 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     });
 
   /** serving's report that it runs a version (the registry records it; a first version becomes champion). */
-  const served = (model: string, version: number, trafficShare: number, status: 'serving' | 'failed' = 'serving') =>
+  const served = (model: string, version: number, trafficShare: number, status: 'serving' | 'failed' = 'serving', strategy?: 'blue-green') =>
     registry.bus.publish(
       createEvent('deployment.completed', {
         source: 'serving',
         subject: model,
-        data: { model, version, status, trafficShare, ...(status === 'failed' ? { error: 'onnxruntime could not load it' } : {}) },
+        data: { model, version, status, trafficShare, ...(status === 'failed' ? { error: 'onnxruntime could not load it' } : {}), ...(strategy ? { strategy } : {}) },
       }),
     );
 
@@ -392,6 +392,28 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     // Re-sent follow-ups carry the same ids, so their consumers apply them once too.
     expect(new Set(events('model.registered', 'dupes').map((e) => e.id)).size).toBe(1);
     expect(new Set(events('deployment.requested', 'dupes').map((e) => e.id)).size).toBe(1);
+  });
+
+  it("README's release strategy blocks work as written: shadow and blue-green deployments, then a rollback to the warm previous champion", async () => {
+    await waitFor(() => events('model.registered', 'churn').find((e) => e.data.version === 2), 'churn v2');
+    const blocks = readmeBlocks('Registry service');
+    const [strategies, rollback] = blocks.slice(4);
+    const shell = (block: string) =>
+      promisify(execFile)('bash', ['-euo', 'pipefail', '-c', block.replaceAll('127.0.0.1:8080/registry', registry.url)], { timeout: 30_000 }).then((r) => r.stdout);
+    const [shadow, blueGreen] = (await shell(strategies)).split('}').filter((t) => t.trim()).map((t) => JSON.parse(`${t}}`));
+    expect(shadow).toMatchObject({ model: 'churn', version: 2, strategy: 'shadow', share: 0 });
+    expect(blueGreen).toMatchObject({ model: 'churn', version: 2, strategy: 'blue-green', share: 1 });
+    for (const reply of [shadow, blueGreen]) {
+      await waitFor(() => events('deployment.requested', 'churn').find((e) => e.correlationId === reply.correlationId && e.data.strategy === reply.strategy), `the ${reply.strategy} deployment.requested`);
+    }
+    // v1 champion and serving; then serving reports the blue-green switch to v2.
+    await served('churn', 1, 1);
+    await waitFor(async () => (await call('POST', '/models/churn/promote', { version: 1 })).status === 200, 'v1 champion');
+    await served('churn', 2, 1, 'serving', 'blue-green');
+    await waitFor(async () => ((await call('GET', '/models?max_results=1')).body.models[0]?.champion === 2 ? true : undefined), 'v2 champion after the switch');
+    expect(JSON.parse(await shell(rollback))).toMatchObject({ model: 'churn', rolled_back_version: 2, champion: 1 });
+    const rolled = await waitFor(() => events('model.rolled_back', 'churn').find((e) => e.data.reason === 'errors after the switch'), 'model.rolled_back');
+    expect(rolled.data).toMatchObject({ version: 2, restoredVersion: 1 });
   });
 });
 
