@@ -49,7 +49,6 @@ describe('release strategies across processes: shadow and blue-green (real Kafka
   let producer: EventBus;
 
   const of = <T extends AnyEvent['type']>(type: T) => seen.filter((e) => e.type === type && (e.data as { model?: string }).model === model) as unknown as EventEnvelope<T>[];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const post = (path: string, body: unknown): Promise<{ status: number; body: any }> =>
     fetch(`${registryUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() }));
   const upload = async (file: string): Promise<number> => {
