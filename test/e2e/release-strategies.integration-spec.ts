@@ -189,7 +189,8 @@ describe('release strategies across processes: shadow and blue-green (real Kafka
     expect(dropped.data).toMatchObject({ restoredVersion: good });
     await waitFor(() => (serving.output.join('').includes(`model '${model}' shadow version ${shuffled} rolled back`) ? true : undefined), 'serving dropped the shadow');
     expect(registry.output.join('')).toContain(`model '${model}' shadow version ${shuffled} dropped`);
-    expect(monitoring.output.join('')).toContain(`shadow ${model} v${shuffled}: drop`);
+    // The monitor logs its decision once the verdict is out (the outbox), so possibly after the drop.
+    await waitFor(() => (monitoring.output.join('').includes(`shadow ${model} v${shuffled}: drop`) ? true : undefined), "the monitor's logged decision");
     // The champion answers as before, and no shadow copies any more.
     expect(answerOf(await infer(`${run}-after-drop`, 0))).toEqual(before[0]);
   });
