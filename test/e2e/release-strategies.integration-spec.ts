@@ -54,12 +54,13 @@ describe('release strategies across processes: shadow and blue-green (real Kafka
   const upload = async (file: string): Promise<number> => {
     const reply = await fetch(`${registryUrl}/models/${model}/versions`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: readFileSync(join(models, file)) });
     expect(reply.status).toBe(201);
-    return Number((await reply.json()).model_version.version);
+    return Number(((await reply.json()) as { model_version: { version: string } }).model_version.version);
   };
   const infer = (id: string, row: number) =>
     call<InferResponse>(client, 'ModelInfer', { model_name: model, id, inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], contents: { fp32_contents: holdout.inputs[row] } }] });
   const completed = (version: number, strategy: string) =>
     waitFor(() => of('deployment.completed').find((e) => e.data.version === version && e.data.strategy === strategy), `deployment.completed of v${version} (${strategy})`, 60_000);
+  const status = (): Promise<{ champion?: number; canary?: { version: number; predictions: number } }> => fetch(`${monitoringUrl}/models/${model}/status`).then((r) => r.json() as never);
   const outputs = () => [serving, monitoring, registry].map((p) => `--- ${p.service}\n${p.tail(40)}`).join('\n');
 
   beforeAll(async () => {
@@ -144,14 +145,14 @@ describe('release strategies across processes: shadow and blue-green (real Kafka
     await completed(good, 'full').catch((error: Error) => Promise.reject(new Error(`${error.message}\n${outputs()}`)));
     // The first version serving is champion; monitoring learns it from model.promoted.
     await waitFor(() => of('model.promoted').find((e) => e.data.version === good), 'the first champion', 60_000);
-    await waitFor(async () => ((await fetch(`${monitoringUrl}/models/${model}/status`).then((r) => r.json())).champion === good ? true : undefined), 'monitoring knows the champion', 60_000);
+    await waitFor(async () => ((await status()).champion === good ? true : undefined), 'monitoring knows the champion', 60_000);
 
     const before: unknown[] = [];
     for (let i = 0; i < N; i++) before.push(answerOf(await infer(`${run}-before-${i}`, i)));
 
     expect(await post(`/models/${model}/deploy`, { version: shuffled, strategy: 'shadow' })).toMatchObject({ status: 202, body: { strategy: 'shadow', share: 0 } });
     expect((await completed(shuffled, 'shadow')).data.trafficShare).toBe(0);
-    await waitFor(async () => ((await fetch(`${monitoringUrl}/models/${model}/status`).then((r) => r.json())).canary?.version === shuffled ? true : undefined), 'monitoring watches the shadow', 60_000);
+    await waitFor(async () => ((await status()).canary?.version === shuffled ? true : undefined), 'monitoring watches the shadow', 60_000);
 
     const after: unknown[] = [];
     for (let i = 0; i < N; i++) after.push(answerOf(await infer(`${run}-shadowed-${i}`, i)));
@@ -174,7 +175,7 @@ describe('release strategies across processes: shadow and blue-green (real Kafka
     expect(shadowLogged.filter((e) => e.data.schemaVersion === 2 && labelOf(e) !== championLabels.get(e.data.requestKey)).length).toBeGreaterThan(0);
 
     // Labels after the monitor has every shadow answer (they follow the champion's on the model's partition).
-    await waitFor(async () => ((await fetch(`${monitoringUrl}/models/${model}/status`).then((r) => r.json())).canary?.predictions >= N ? true : undefined), 'the monitor counted the shadow', 60_000);
+    await waitFor(async () => (((await status()).canary?.predictions ?? 0) >= N ? true : undefined), 'the monitor counted the shadow', 60_000);
     // The true labels of the holdout rows: the champion (trained on real labels) is right far more often.
     await producer.publish(
       Array.from({ length: N }, (_, i) => createEvent('label.observed', { source: 'labels', subject: model, data: { predictionId: `${run}-shadowed-${i}:0`, model, label: holdout.labels[i] } }) as AnyEvent),

@@ -35,7 +35,7 @@ const tensors = createEvent('prediction.logged', {
 });
 
 /** The same v2 event as a shadow's answer. */
-const shadow = createEvent('prediction.logged', { source: 'serving', subject: 'churn', data: { ...tensors.data, shadow: true } });
+const shadow = createEvent('prediction.logged', { source: 'serving', subject: 'churn', data: { ...tensors.data, shadow: true } as typeof tensors.data });
 
 /** The same v2 event with the model's feature names on its FP32 input. */
 const named = JSON.parse(JSON.stringify(tensors)) as typeof tensors & { data: { inputs: { featureNames?: string[] }[] } };
