@@ -404,6 +404,30 @@ describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 3
     expect(await h.labelCount('shadowed', 2)).toBe(0);
   });
 
+  it('decides an A/B test by a two-proportion z-test once each side has the labels the deployment asked for, with no minimum of predictions', async () => {
+    h = new Harness(join(dir, 'ab.db'));
+    await h.start();
+    await h.lineage('split', 1, uri);
+    await h.deployed('split', 1, 1);
+    await h.promoted('split', 1);
+    await waitFor(async () => (await h.status('split')).champion === 1, 'champion v1');
+    await h.lineage('split', 2, uri);
+    await h.publish(
+      createEvent('deployment.completed', { source: 'serving', subject: 'split', correlationId: 'loop-ab', data: { model: 'split', version: 2, status: 'serving', trafficShare: 0.5, strategy: 'ab', abLabels: 60 } }) as AnyEvent,
+    );
+    await waitFor(async () => (await h.status('split')).canary?.version === 2, 'A/B test of v2 watched');
+    await h.predictAndLabel('split', 1, 60, { correct: 36 }); // 0.6
+    await h.predictAndLabel('split', 2, 59, { correct: 57 });
+    await h.settled();
+    expect(await h.verdicts('split')).toBe(0);
+    await h.predictAndLabel('split', 2, 1, { correct: 0 }); // the 60th label: 57 of 60 right, 0.95
+    const [verdict] = await waitFor(() => (h.of('canary.evaluated').length ? h.of('canary.evaluated') : undefined), 'canary.evaluated');
+    expect(verdict.data).toMatchObject({ verdict: 'promote', strategy: 'ab', metric: 'accuracy', canaryValue: 0.95, championValue: 0.6, labels: 60, predictions: 60 });
+    expect(verdict.data.pValue!).toBeLessThan(0.05);
+    expect(verdict.data.reason).toMatch(/^challenger accuracy 0\.95 vs champion v1 0\.6: better on 60 and 60 labels: z = /);
+    expect(verdict.correlationId).toBe('loop-ab');
+  });
+
   it('compares canary and champion on the same traffic: champion predictions from before the canary do not count', async () => {
     h = new Harness(join(dir, 'same-period.db'));
     await h.start();

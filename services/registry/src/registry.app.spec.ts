@@ -275,7 +275,7 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     await call('POST', '/models/churn/promote', { version: 1 });
   });
 
-  it('deploy publishes deployment.requested (full, canary, shadow or blue-green) and answers 202 with its correlation id; bad bodies name the field', async () => {
+  it('deploy publishes deployment.requested (full, canary, shadow, blue-green or ab) and answers 202 with its correlation id; bad bodies name the field', async () => {
     await waitFor(() => events('model.registered', 'churn').find((e) => e.data.version === 2), 'churn v2');
     const full = await call('POST', '/models/churn/deploy', { version: 2, strategy: 'full' });
     expect(full).toMatchObject({ status: 202, body: { model: 'churn', version: 2, strategy: 'full', share: 1 } });
@@ -294,6 +294,10 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
       const event = await waitFor(() => events('deployment.requested', 'churn').find((e) => e.correlationId === reply.body.correlationId), `the ${strategy} deployment.requested`);
       expect(event.data).toMatchObject({ version: 2, strategy });
     }
+    const ab = await call('POST', '/models/churn/deploy', { version: 2, strategy: 'ab', share: 0.5, labels: 300 });
+    expect(ab).toMatchObject({ status: 202, body: { version: 2, strategy: 'ab', share: 0.5, labels: 300 } });
+    const abEvent = await waitFor(() => events('deployment.requested', 'churn').find((e) => e.correlationId === ab.body.correlationId), 'the ab deployment.requested');
+    expect(abEvent.data).toMatchObject({ version: 2, strategy: 'ab', canaryShare: 0.5, abLabels: 300 });
 
     const before = events('deployment.requested', 'churn').length;
     const bad = [
@@ -304,6 +308,9 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
       [{ version: 1, strategy: 'shadow', share: 0.5 }, 'share'],
       [{ version: 1, strategy: 'blue-green', share: 0.5 }, 'share'],
       [{ version: 1, strategy: 'rolling' }, 'strategy'],
+      [{ version: 1, strategy: 'ab' }, 'share'],
+      [{ version: 1, strategy: 'ab', share: 0.5, labels: 0 }, 'labels'],
+      [{ version: 1, strategy: 'canary', share: 0.5, labels: 100 }, 'labels'],
     ] as const;
     for (const [body, field] of bad) {
       const reply = await call('POST', '/models/churn/deploy', body);
@@ -394,16 +401,17 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     expect(new Set(events('deployment.requested', 'dupes').map((e) => e.id)).size).toBe(1);
   });
 
-  it("README's release strategy blocks work as written: shadow and blue-green deployments, then a rollback to the warm previous champion", async () => {
+  it("README's release strategy blocks work as written: shadow, A/B and blue-green deployments, then a rollback to the warm previous champion", async () => {
     await waitFor(() => events('model.registered', 'churn').find((e) => e.data.version === 2), 'churn v2');
     const blocks = readmeBlocks('Registry service');
     const [strategies, rollback] = blocks.slice(4);
     const shell = (block: string) =>
       promisify(execFile)('bash', ['-euo', 'pipefail', '-c', block.replaceAll('127.0.0.1:8080/registry', registry.url)], { timeout: 30_000 }).then((r) => r.stdout);
-    const [shadow, blueGreen] = (await shell(strategies)).split('}').filter((t) => t.trim()).map((t) => JSON.parse(`${t}}`));
+    const [shadow, ab, blueGreen] = (await shell(strategies)).split('}').filter((t) => t.trim()).map((t) => JSON.parse(`${t}}`));
     expect(shadow).toMatchObject({ model: 'churn', version: 2, strategy: 'shadow', share: 0 });
+    expect(ab).toMatchObject({ model: 'churn', version: 2, strategy: 'ab', share: 0.5, labels: 300 });
     expect(blueGreen).toMatchObject({ model: 'churn', version: 2, strategy: 'blue-green', share: 1 });
-    for (const reply of [shadow, blueGreen]) {
+    for (const reply of [shadow, ab, blueGreen]) {
       await waitFor(() => events('deployment.requested', 'churn').find((e) => e.correlationId === reply.correlationId && e.data.strategy === reply.strategy), `the ${reply.strategy} deployment.requested`);
     }
     // v1 champion and serving; then serving reports the blue-green switch to v2.

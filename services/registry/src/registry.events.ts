@@ -51,7 +51,8 @@ export function deploymentRequested(
       version: row.version,
       artifactUri: row.artifactUri,
       strategy: rollout.strategy,
-      ...(rollout.strategy === 'canary' ? { canaryShare: rollout.share } : {}),
+      ...('share' in rollout ? { canaryShare: rollout.share } : {}),
+      ...(rollout.strategy === 'ab' && rollout.labels ? { abLabels: rollout.labels } : {}),
     },
   });
 }

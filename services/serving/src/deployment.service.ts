@@ -82,7 +82,8 @@ export class DeploymentService {
     const { replaying, reportsSuccess } = this.settings.deployments;
     const replayed = replaying && Date.parse(event.time) < this.startedAt;
     if (replayed || (status === 'serving' && !reportsSuccess)) return undefined;
-    return causedBy(event, 'deployment.completed', { source: 'serving', subject: model, data: { model, version, status, trafficShare, error, strategy } });
+    const { abLabels } = event.data;
+    return causedBy(event, 'deployment.completed', { source: 'serving', subject: model, data: { model, version, status, trafficShare, error, strategy, abLabels } });
   }
 
   /** Routes a loaded (warmed) version as its strategy says; returns the share of answers it gives. */
@@ -108,9 +109,10 @@ export class DeploymentService {
       log.log(`deployed model '${model}' version ${version} from ${artifactUri}: shadow of stable version ${route.stable} (a copy of every request, answers logged, never returned)`);
       return 0;
     }
+    // An A/B test splits traffic as a canary does; the monitor decides it differently.
     repository.setCanary(model, version, canaryShare);
     if (dropped !== undefined) repository.unload(model, dropped);
-    log.log(`deployed model '${model}' version ${version} from ${artifactUri}: canary ${canaryShare} beside stable version ${route.stable}`);
+    log.log(`deployed model '${model}' version ${version} from ${artifactUri}: ${strategy === 'ab' ? 'A/B split' : 'canary'} ${canaryShare} beside stable version ${route.stable}`);
     return canaryShare;
   }
 

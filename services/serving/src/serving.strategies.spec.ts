@@ -29,8 +29,8 @@ describe('serving: release strategies shadow and blue-green (in-process bus, rea
   const row = (i: number) => models.expected.logreg_v1.rows[i % models.expected.logreg_v1.rows.length];
   const infer = (id: string, i: number, extra: Record<string, unknown> = {}) =>
     call<InferResponse>(client, 'ModelInfer', { model_name: 'churn', id, inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], contents: { fp32_contents: row(i) } }], ...extra });
-  const deploy = async (version: number, artifact: string, strategy: PayloadInput<'deployment.requested'>['strategy']) => {
-    await observer.publish(createEvent('deployment.requested', { source: 'registry', subject: 'churn', data: { model: 'churn', version, artifactUri: `file://${artifact}`, strategy } }));
+  const deploy = async (version: number, artifact: string, strategy: PayloadInput<'deployment.requested'>['strategy'], extra: Partial<PayloadInput<'deployment.requested'>> = {}) => {
+    await observer.publish(createEvent('deployment.requested', { source: 'registry', subject: 'churn', data: { model: 'churn', version, artifactUri: `file://${artifact}`, strategy, ...extra } }));
     return waitFor(() => completed.find((e) => e.data.version === version), `deployment.completed for version ${version}`);
   };
   const rolledBack = (data: PayloadInput<'model.rolled_back'>) => observer.publish(createEvent('model.rolled_back', { source: 'registry', subject: 'churn', data }));
@@ -154,5 +154,14 @@ describe('serving: release strategies shadow and blue-green (in-process bus, rea
     expect((await infer('after-rollback', 0)).model_version).toBe('3');
     await waitFor(() => (serving.repository.versions('churn').includes(4) ? undefined : true), 'the rolled-back version unloaded');
     expect(lines.some((l) => l.includes('blue-green standby version 3 takes all traffic at once (kept warm, no load)'))).toBe(true);
+  });
+
+  it('an A/B deployment splits traffic as a canary does, and reports its strategy and labels for the monitor', async () => {
+    const done = await deploy(5, models.logregV2, 'ab', { canaryShare: 0.5, abLabels: 300 });
+    expect(done.data).toMatchObject({ status: 'serving', trafficShare: 0.5, strategy: 'ab', abLabels: 300 });
+    expect(serving.repository.route('churn')).toEqual({ stable: 3, canary: { version: 5, share: 0.5 } });
+    const versions = new Set<string>();
+    for (let i = 0; i < 40; i++) versions.add((await infer(`ab-${i}`, i)).model_version);
+    expect(versions).toEqual(new Set(['3', '5']));
   });
 });

@@ -15,6 +15,8 @@ export interface LiveCanary {
   readyAt?: number;
   /** A shadow's agreement with the champion on the same requests (only for a shadow). */
   shadow?: ShadowAgreement;
+  /** An A/B test: the labels each side needs before it is decided (only for an A/B deployment). */
+  ab?: { labels: number };
 }
 
 /** Requests both the shadow and the champion answered, and those where they gave the same prediction. */
@@ -45,7 +47,7 @@ export class Canaries {
   }
 
   private liveCanary(row: CanaryRow): LiveCanary {
-    const comparison = JSON.parse(row.comparison) as { canary?: AggregateState; champion?: AggregateState; shadow?: ShadowAgreement };
+    const comparison = JSON.parse(row.comparison) as { canary?: AggregateState; champion?: AggregateState; shadow?: ShadowAgreement; ab?: { labels: number } };
     return {
       row,
       canary: this.performance.aggregate(comparison.canary),
@@ -53,6 +55,7 @@ export class Canaries {
       evaluating: false,
       lastFlush: this.now(),
       ...(comparison.shadow ? { shadow: { ...comparison.shadow } } : {}),
+      ...(comparison.ab ? { ab: { ...comparison.ab } } : {}),
     };
   }
 
