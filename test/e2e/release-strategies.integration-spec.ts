@@ -60,7 +60,7 @@ describe('release strategies across processes: shadow and blue-green (real Kafka
     call<InferResponse>(client, 'ModelInfer', { model_name: model, id, inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], contents: { fp32_contents: holdout.inputs[row] } }] });
   const completed = (version: number, strategy: string) =>
     waitFor(() => of('deployment.completed').find((e) => e.data.version === version && e.data.strategy === strategy), `deployment.completed of v${version} (${strategy})`, 60_000);
-  const status = (): Promise<{ champion?: number; canary?: { version: number; predictions: number } }> => fetch(`${monitoringUrl}/models/${model}/status`).then((r) => r.json() as never);
+  const status = (): Promise<{ champion?: number; canary?: { version: number; predictions: number; agreement?: { compared: number; agreed: number } } }> => fetch(`${monitoringUrl}/models/${model}/status`).then((r) => r.json() as never);
   const outputs = () => [serving, monitoring, registry].map((p) => `--- ${p.service}\n${p.tail(40)}`).join('\n');
 
   beforeAll(async () => {
@@ -153,6 +153,7 @@ describe('release strategies across processes: shadow and blue-green (real Kafka
     expect(await post(`/models/${model}/deploy`, { version: shuffled, strategy: 'shadow' })).toMatchObject({ status: 202, body: { strategy: 'shadow', share: 0 } });
     expect((await completed(shuffled, 'shadow')).data.trafficShare).toBe(0);
     await waitFor(async () => ((await status()).canary?.version === shuffled ? true : undefined), 'monitoring watches the shadow', 60_000);
+    expect((await status()).canary).toMatchObject({ strategy: 'shadow', agreement: { compared: 0, agreed: 0 } });
 
     const after: unknown[] = [];
     for (let i = 0; i < N; i++) after.push(answerOf(await infer(`${run}-shadowed-${i}`, i)));
@@ -176,6 +177,8 @@ describe('release strategies across processes: shadow and blue-green (real Kafka
 
     // Labels after the monitor has every shadow answer (they follow the champion's on the model's partition).
     await waitFor(async () => (((await status()).canary?.predictions ?? 0) >= N ? true : undefined), 'the monitor counted the shadow', 60_000);
+    // Every shadow answer was compared with the champion's answer to the same request.
+    expect((await status()).canary?.agreement?.compared).toBe(N);
     // The true labels of the holdout rows: the champion (trained on real labels) is right far more often.
     await producer.publish(
       Array.from({ length: N }, (_, i) => createEvent('label.observed', { source: 'labels', subject: model, data: { predictionId: `${run}-shadowed-${i}:0`, model, label: holdout.labels[i] } }) as AnyEvent),
