@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EventEnvelope } from '@mlops/contracts';
 import { CanaryWatch } from '../canary/canary-watch';
+import { DriftHistory } from '../drift/drift-history';
 import { DriftWatch } from '../drift/drift-watch';
 import { CLOCK, type Clock } from '../monitoring.tokens';
 import { LabelJoin } from '../performance/label-join';
@@ -20,6 +21,7 @@ const settle = (work: Promise<void>[]): Promise<void> | undefined => (work.lengt
 export class PredictionIntake {
   constructor(
     private readonly drift: DriftWatch,
+    private readonly history: DriftHistory,
     private readonly references: ReferenceResolver,
     private readonly labels: LabelJoin,
     private readonly canaries: CanaryWatch,
@@ -30,7 +32,7 @@ export class PredictionIntake {
     const rows = loggedRows(event.data);
     if (event.data.schemaVersion === 2 && event.data.shadow) return this.onShadow(rows);
     const { model, version } = rows;
-    const { drifts, learned } = this.drift.onPredictions(rows, event.time);
+    const { drifts, windows, learned } = this.drift.onPredictions(rows, event.time);
     if (learned) this.references.referenceLearned(model, version, learned);
     const now = this.now();
     const work: Promise<void>[] = [];
@@ -40,6 +42,7 @@ export class PredictionIntake {
       const counted = this.canaries.onPrediction(model, version, now);
       if (counted) work.push(counted);
     }
+    for (const window of windows ?? []) work.push(this.history.record(window));
     for (const drift of drifts ?? []) work.push(this.drift.publish(drift, now));
     return settle(work);
   }
