@@ -6,7 +6,7 @@ import { inferRequestDeserializer } from './typed-contents';
 
 const FILE = 'grpc_service.proto';
 const protoDir = findProtoDir(FILE, 'SERVING_PROTO_DIR');
-const reference = protoLoader.loadSync(join(protoDir, FILE), PROTO_LOADER_OPTIONS)['inference.ModelInferRequest'] as protoLoader.MessageTypeDefinition;
+const reference = protoLoader.loadSync(join(protoDir, FILE), PROTO_LOADER_OPTIONS)['inference.ModelInferRequest'] as protoLoader.MessageTypeDefinition<object, object>;
 const decode = inferRequestDeserializer(protoDir, FILE);
 
 /** The decoded message with typed arrays as plain arrays: what proto-loader would have given. */
