@@ -66,7 +66,7 @@ export class InferenceService {
       const outputNs = since(encoding);
       const selected: Feeds = {};
       for (const name of decoded.outputs) selected[name] = results[name];
-      this.predictions.record(
+      const sampled = this.predictions.record(
         {
           model: model.name,
           version: model.version,
@@ -80,7 +80,7 @@ export class InferenceService {
         decoded.rows,
       );
       this.statistics.succeeded(model.name, model.version, { rows: decoded.rows, totalNs: since(started), inputNs, waitNs, outputNs, run });
-      if (!request.model_version) this.shadows.copy({ request, requestId, traceparent });
+      if (!request.model_version) this.shadows.copy({ request, requestId, traceparent, sampled });
       return response;
     } catch (error) {
       this.statistics.failed(model.name, model.version, since(started));

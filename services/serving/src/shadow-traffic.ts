@@ -6,11 +6,13 @@ import { asOneRow } from './prediction-event';
 import type { PredictionLog } from './prediction-log';
 import type { ServingLogger } from './serving.logger';
 
-/** What the answered request hands its shadow: the same request, its id (so prediction ids match) and trace. */
+/** What the answered request hands its shadow: the same request, its id (so prediction ids match), trace and logged rows. */
 export interface AnsweredRequest {
   request: InferRequestMessage;
   requestId: string;
   traceparent?: string;
+  /** The rows SERVING_LOG_SAMPLE_RATE sampled of the answer: the shadow's are logged for the same rows, so a label joins both. */
+  sampled: readonly number[];
 }
 
 /** Nanoseconds since a performance.now() reading. */
@@ -45,7 +47,7 @@ export class ShadowTraffic {
     });
   }
 
-  private async run({ request, requestId, traceparent }: AnsweredRequest, model: LoadedModel): Promise<void> {
+  private async run({ request, requestId, traceparent, sampled }: AnsweredRequest, model: LoadedModel): Promise<void> {
     const started = performance.now();
     try {
       const decoded = decodeRequest(model, request);
@@ -65,6 +67,7 @@ export class ShadowTraffic {
           shadow: true,
         },
         decoded.rows,
+        sampled,
       );
       this.statistics.succeeded(model.name, model.version, { rows: decoded.rows, totalNs: since(started), inputNs: 0, waitNs: since(started), outputNs: 0, run });
     } catch (error) {
