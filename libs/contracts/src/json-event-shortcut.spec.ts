@@ -34,6 +34,9 @@ const tensors = createEvent('prediction.logged', {
   }),
 });
 
+/** The same v2 event as a shadow's answer. */
+const shadow = createEvent('prediction.logged', { source: 'serving', subject: 'churn', data: { ...tensors.data, shadow: true } as typeof tensors.data });
+
 /** The same v2 event with the model's feature names on its FP32 input. */
 const named = JSON.parse(JSON.stringify(tensors)) as typeof tensors & { data: { inputs: { featureNames?: string[] }[] } };
 named.data.inputs[0].featureNames = ['age', 'tenure'];
@@ -206,6 +209,8 @@ const cases: string[] = [
   ...PREDICTION_PATHS.flatMap((path) => CANDIDATES.map((c) => mutate(prediction, path, c))),
   JSON.stringify(tensors),
   ...TENSOR_PATHS.flatMap((path) => CANDIDATES.map((c) => mutate(tensors, path, c))),
+  JSON.stringify(shadow),
+  ...[['data', 'shadow'], ['data', 'requestKey']].flatMap((path) => CANDIDATES.map((c) => mutate(shadow, path, c))),
   JSON.stringify(named),
   ...NAMED_PATHS.flatMap((path) => CANDIDATES.map((c) => mutate(named, path, c))),
   mutate(named, ['data', 'inputs', 0, 'featureNames'], ['age']),
@@ -217,7 +222,7 @@ const cases: string[] = [
 
 describe('acceptJsonEvent (the zod shortcut of decodeEvent)', () => {
   it('takes the shortcut for valid prediction.logged (v1 and v2) and label.observed events, with the result zod gives', () => {
-    for (const event of [prediction, tensors, named, label]) {
+    for (const event of [prediction, tensors, shadow, named, label]) {
       const text = JSON.stringify(event);
       const accepted = acceptJsonEvent(JSON.parse(text));
       expect(accepted).toBeDefined();

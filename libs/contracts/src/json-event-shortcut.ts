@@ -80,8 +80,9 @@ function wireTensors(list: unknown, min: number): WireTensor[] | undefined {
 
 /** prediction.logged v2: field types here, sizes and rows by the codec's own check (the schema's superRefine). */
 function predictionTensors(d: JsonObject): JsonObject | undefined {
-  const { model, version, requestKey, latencyMs, predictionIds, rows } = d;
-  if (keyCount(d) !== (requestKey === undefined ? 8 : 9)) return undefined;
+  const { model, version, requestKey, shadow, latencyMs, predictionIds, rows } = d;
+  if (keyCount(d) !== 8 + (requestKey === undefined ? 0 : 1) + (shadow === undefined ? 0 : 1)) return undefined;
+  if (shadow !== undefined && shadow !== true) return undefined;
   if (!isName(model) || !Number.isSafeInteger(version) || (version as number) <= 0) return undefined;
   if (!isNumber(latencyMs) || latencyMs < 0 || (requestKey !== undefined && typeof requestKey !== 'string')) return undefined;
   if (!Array.isArray(predictionIds) || !Array.isArray(rows)) return undefined;
@@ -92,6 +93,7 @@ function predictionTensors(d: JsonObject): JsonObject | undefined {
   if (!inputs || !outputs || predictionTensorsIssues({ inputs, outputs, rows, predictionIds }).length > 0) return undefined;
   const data: JsonObject = { schemaVersion: PREDICTION_TENSORS_VERSION, model, version };
   if (requestKey !== undefined) data.requestKey = requestKey;
+  if (shadow !== undefined) data.shadow = shadow;
   Object.assign(data, { latencyMs, predictionIds, rows, inputs, outputs });
   return data;
 }

@@ -54,6 +54,8 @@ const predictionTensors = z
     model: name,
     version: z.number().int().positive(),
     requestKey: z.string().optional(),
+    /** A shadow version's answer to the same request (never returned to the client); its prediction ids are the answered ones'. */
+    shadow: z.literal(true).optional(),
     latencyMs: z.number().nonnegative(),
     predictionIds: z.array(z.string().min(1)),
     rows: z.array(z.number().int().nonnegative()),
@@ -174,8 +176,16 @@ export const payloadSchemas = {
     model: name,
     version: z.number().int().positive(),
     artifactUri: z.string().min(1),
-    strategy: z.enum(['canary', 'full']),
+    /**
+     * full: all traffic at once; canary: `canaryShare` of it; shadow: a copy of every request,
+     * answers logged (prediction.logged `shadow`), never returned; blue-green: all traffic at
+     * once after a warm-up, the previous version kept loaded for an instant rollback; ab: a
+     * fixed `canaryShare` until each side has `abLabels` labels, then a significance test decides.
+     */
+    strategy: z.enum(['canary', 'full', 'shadow', 'blue-green', 'ab']),
     canaryShare: z.number().min(0).max(1).default(0.1),
+    /** ab: labels each side needs before the test (absent: the monitor's MONITORING_AB_LABELS). */
+    abLabels: z.number().int().positive().optional(),
   }),
   'deployment.completed': z.object({
     model: name,
@@ -183,6 +193,10 @@ export const payloadSchemas = {
     status: z.enum(['serving', 'failed']),
     trafficShare: z.number().min(0).max(1),
     error: z.string().optional(),
+    /** The deployment.requested strategy (absent from older events: full or canary, by trafficShare). */
+    strategy: z.enum(['canary', 'full', 'shadow', 'blue-green', 'ab']).optional(),
+    /** ab: the deployment.requested's abLabels. */
+    abLabels: z.number().int().positive().optional(),
   }),
   /** v2 (`schemaVersion: 2`): one event per request with its tensors; v1 (no schemaVersion): one event per row. */
   'prediction.logged': z.discriminatedUnion('schemaVersion', [predictionTensors, predictionRow]),
@@ -221,6 +235,13 @@ export const payloadSchemas = {
     /** The confidence the verdict asked for, and the lower bound at it of how much worse the canary is. */
     confidence: z.number().optional(),
     shortfallBound: z.number().optional(),
+    /** `shadow` when the challenger ran as a shadow, `ab` for an A/B test (absent: a canary). */
+    strategy: z.enum(['canary', 'shadow', 'ab']).optional(),
+    /** ab: the two-proportion z statistic (challenger minus champion accuracy) and its two-sided p-value. */
+    zScore: z.number().optional(),
+    pValue: z.number().min(0).max(1).optional(),
+    /** A shadow's agreement with the champion on the same requests: share of identical predictions among `compared`. */
+    agreement: z.object({ compared: z.number().int().nonnegative(), share: z.number().min(0).max(1) }).optional(),
   }),
 } satisfies Record<EventType, z.ZodType>;
 

@@ -65,6 +65,8 @@ export interface PredictionTensorsPayload {
   version: number;
   /** The request's id (also the canary split key when no request_key was given). */
   requestKey?: string;
+  /** A shadow version's answer to the request (never returned to the client). */
+  shadow?: true;
   latencyMs: number;
   /** The ids of the sampled rows, in the order of `rows` (`<request id>:<row>`). */
   predictionIds: string[];
@@ -122,6 +124,7 @@ export interface PredictionTensorsInput {
   model: string;
   version: number;
   requestKey?: string;
+  shadow?: boolean;
   latencyMs: number;
   predictionIds: string[];
   rows: number[];
@@ -142,6 +145,7 @@ export function encodePredictionTensors(input: PredictionTensorsInput): Predicti
     outputs: input.outputs.map(encodeTensor),
   };
   if (input.requestKey !== undefined) payload.requestKey = input.requestKey;
+  if (input.shadow) payload.shadow = true;
   return payload;
 }
 
@@ -292,6 +296,7 @@ export interface PredictionTensors {
   model: string;
   version: number;
   requestKey?: string;
+  shadow?: true;
   latencyMs: number;
   /** Rows along the batch dimension (all rows, sampled or not). */
   rowCount: number;
@@ -311,6 +316,7 @@ export function decodePredictionTensors(payload: PredictionTensorsPayload): Pred
     model: payload.model,
     version: payload.version,
     requestKey: payload.requestKey,
+    shadow: payload.shadow,
     latencyMs: payload.latencyMs,
     rowCount,
     predictionIds: payload.predictionIds,

@@ -80,6 +80,10 @@ export const monitoringEnvSchema = z
      * point values alone.
      */
     MONITORING_CANARY_CONFIDENCE: z.coerce.number().min(0.5).lt(1).default(0.95),
+    /** A/B deployments: labels each side needs before the significance test, unless the deployment says (`labels`). */
+    MONITORING_AB_LABELS: positiveInt(200),
+    /** A/B deployments: the challenger is promoted when its accuracy is higher with a two-sided p-value below this. */
+    MONITORING_AB_ALPHA: z.coerce.number().gt(0).lt(1).default(0.05),
     /** Canary prediction counts are written at most this often (and at shutdown). */
     MONITORING_STATE_FLUSH_MS: z.coerce.number().int().nonnegative().default(1_000),
   })

@@ -30,13 +30,14 @@ function writeDataset(dir: string, name: string, rows: number): string {
  * named a, b (the training dataset's features, as the trainer's ONNX metadata names them; none
  * for a model registered from outside), label INT64, probabilities FP32 [rows,2].
  */
-function tensorEvent(model: string, version: number, rows: { id: string; inputs: number[]; predicted: number }[], featureNames: string[] | null = ['a', 'b']): AnyEvent {
+function tensorEvent(model: string, version: number, rows: { id: string; inputs: number[]; predicted: number }[], featureNames: string[] | null = ['a', 'b'], shadow = false): AnyEvent {
   return createEvent('prediction.logged', {
     source: 'serving',
     subject: model,
     data: encodePredictionTensors({
       model,
       version,
+      shadow,
       latencyMs: 1,
       predictionIds: rows.map((r) => r.id),
       rows: rows.map((_, i) => i),
@@ -122,12 +123,12 @@ class Harness {
     ]);
   }
 
-  deployed(model: string, version: number, trafficShare: number, correlationId?: string) {
+  deployed(model: string, version: number, trafficShare: number, correlationId?: string, strategy?: 'shadow') {
     const event = createEvent('deployment.completed', {
       source: 'serving',
       subject: model,
       correlationId,
-      data: { model, version, status: 'serving', trafficShare },
+      data: { model, version, status: 'serving', trafficShare, ...(strategy ? { strategy } : {}) },
     });
     return this.publish(event as AnyEvent).then(() => event);
   }
@@ -375,6 +376,56 @@ describe('monitoring loop (embedded: in-process bus, SQLite file)', { timeout: 3
     const [verdict] = await waitFor(() => (h.of('canary.evaluated').length ? h.of('canary.evaluated') : undefined), 'canary.evaluated');
     expect(verdict.data).toMatchObject({ verdict: 'rollback', metric: 'accuracy', canaryValue: 0.7, championValue: 0.9, labels: 60, predictions: 100 });
     expect(verdict.data.reason).toMatch(/canary accuracy 0\.7 is worse than champion v1 0\.9 by 0\.2 \(tolerance 0\.05\)/);
+  });
+
+  it('judges a shadow on the labels of the requests it copied and on its agreement with the champion; its answers count in no performance', async () => {
+    h = new Harness(join(dir, 'shadow.db'));
+    await h.start();
+    await h.lineage('shadowed', 1, uri);
+    await h.deployed('shadowed', 1, 1);
+    await h.promoted('shadowed', 1);
+    await waitFor(async () => (await h.status('shadowed')).champion === 1, 'champion v1');
+    await h.lineage('shadowed', 2, uri);
+    await h.deployed('shadowed', 2, 0, 'loop-shadow', 'shadow');
+    await waitFor(async () => (await h.status('shadowed')).canary?.version === 2, 'shadow v2 watched');
+    // The same 100 requests answered by the champion (the first 10 wrong) and copied to the shadow (the first 40 wrong).
+    const requests = Array.from({ length: 100 }, (_, i) => ({ id: `shadowed-req-${i}:0`, truth: i % 2, inputs: [i / 100, 1] }));
+    const answers = (wrong: number) => requests.map((r, i) => ({ id: r.id, inputs: r.inputs, predicted: i < wrong ? 1 - r.truth : r.truth }));
+    const perRequest = (rows: ReturnType<typeof answers>, shadow: boolean) => rows.map((row) => tensorEvent('shadowed', shadow ? 2 : 1, [row], ['a', 'b'], shadow));
+    await h.publish([...perRequest(answers(10), false), ...perRequest(answers(40), true)]);
+    await h.settled();
+    await h.publish(requests.map((r) => createEvent('label.observed', { source: 'labels', subject: 'shadowed', data: { predictionId: r.id, model: 'shadowed', label: r.truth } }) as AnyEvent));
+    const [verdict] = await waitFor(() => (h.of('canary.evaluated').length ? h.of('canary.evaluated') : undefined), 'canary.evaluated');
+    // Both wrong on 10, both right on 60: they agree on 70 of 100 requests. Decided on the first 50 labels of each (MIN_LABELS).
+    expect(verdict.data).toMatchObject({ verdict: 'rollback', strategy: 'shadow', agreement: { compared: 100, share: 0.7 }, canaryValue: 0.2, championValue: 0.8, labels: 50, predictions: 100 });
+    expect(verdict.data.reason).toMatch(/^shadow accuracy 0\.2 is worse than champion v1 0\.8 .*shadow agreed with the champion on 70% of 100 requests$/);
+    expect(verdict.correlationId).toBe('loop-shadow');
+    expect(await h.labelCount('shadowed', 1)).toBe(100);
+    expect(await h.labelCount('shadowed', 2)).toBe(0);
+  });
+
+  it('decides an A/B test by a two-proportion z-test once each side has the labels the deployment asked for, with no minimum of predictions', async () => {
+    h = new Harness(join(dir, 'ab.db'));
+    await h.start();
+    await h.lineage('split', 1, uri);
+    await h.deployed('split', 1, 1);
+    await h.promoted('split', 1);
+    await waitFor(async () => (await h.status('split')).champion === 1, 'champion v1');
+    await h.lineage('split', 2, uri);
+    await h.publish(
+      createEvent('deployment.completed', { source: 'serving', subject: 'split', correlationId: 'loop-ab', data: { model: 'split', version: 2, status: 'serving', trafficShare: 0.5, strategy: 'ab', abLabels: 60 } }) as AnyEvent,
+    );
+    await waitFor(async () => (await h.status('split')).canary?.version === 2, 'A/B test of v2 watched');
+    await h.predictAndLabel('split', 1, 60, { correct: 36 }); // 0.6
+    await h.predictAndLabel('split', 2, 59, { correct: 57 });
+    await h.settled();
+    expect(await h.verdicts('split')).toBe(0);
+    await h.predictAndLabel('split', 2, 1, { correct: 0 }); // the 60th label: 57 of 60 right, 0.95
+    const [verdict] = await waitFor(() => (h.of('canary.evaluated').length ? h.of('canary.evaluated') : undefined), 'canary.evaluated');
+    expect(verdict.data).toMatchObject({ verdict: 'promote', strategy: 'ab', metric: 'accuracy', canaryValue: 0.95, championValue: 0.6, labels: 60, predictions: 60 });
+    expect(verdict.data.pValue!).toBeLessThan(0.05);
+    expect(verdict.data.reason).toMatch(/^challenger accuracy 0\.95 vs champion v1 0\.6: better on 60 and 60 labels: z = /);
+    expect(verdict.correlationId).toBe('loop-ab');
   });
 
   it('compares canary and champion on the same traffic: champion predictions from before the canary do not count', async () => {

@@ -46,6 +46,9 @@ export interface MonitoringSettings {
     confidence: number;
     /** Canary prediction counts are written at most this often (and at shutdown). */
     flushMs: number;
+    /** A/B: labels each side needs by default, and the test's significance level. */
+    abLabels: number;
+    abAlpha: number;
   };
 }
 
@@ -82,6 +85,8 @@ export function monitoringSettings(config: MonitoringConfig): MonitoringSettings
       tolerance: config.MONITORING_CANARY_TOLERANCE,
       confidence: config.MONITORING_CANARY_CONFIDENCE,
       flushMs: config.MONITORING_STATE_FLUSH_MS,
+      abLabels: config.MONITORING_AB_LABELS,
+      abAlpha: config.MONITORING_AB_ALPHA,
     },
   };
 }

@@ -38,8 +38,8 @@ describe('registry canary consumer: canary verdicts and the first champion (in-p
     const registered = await waitFor(() => of('model.registered', model)[before], `model.registered #${before + 1} of ${model}`);
     return registered.data.version;
   };
-  const deployed = (model: string, version: number, trafficShare: number, correlationId?: string) =>
-    createEvent('deployment.completed', { source: 'serving', subject: model, correlationId, data: { model, version, status: 'serving', trafficShare } });
+  const deployed = (model: string, version: number, trafficShare: number, correlationId?: string, strategy?: 'blue-green' | 'shadow') =>
+    createEvent('deployment.completed', { source: 'serving', subject: model, correlationId, data: { model, version, status: 'serving', trafficShare, ...(strategy ? { strategy } : {}) } });
   const verdict = (model: string, version: number, championVersion: number, v: 'promote' | 'rollback', correlationId: string) =>
     createEvent('canary.evaluated', {
       source: 'monitoring',
@@ -153,5 +153,33 @@ describe('registry canary consumer: canary verdicts and the first champion (in-p
     await settled('canary.evaluated', 'model.rolled_back');
     expect(of('model.rolled_back', 'stale')).toHaveLength(0);
     expect(await champion('stale')).toBe(v2);
+  });
+
+  it('blue-green: the switched-to version becomes champion at once; a rollback restores the previous one', async () => {
+    const v1 = await register('bluegreen', 'b1');
+    await observer.publish(deployed('bluegreen', v1, 1, 'b1'));
+    await waitFor(() => of('model.promoted', 'bluegreen')[0], 'first champion');
+    const v2 = await register('bluegreen', 'b2');
+    await observer.publish(deployed('bluegreen', v2, 1, 'b2', 'blue-green'));
+    const promoted = await waitFor(() => of('model.promoted', 'bluegreen')[1], 'the blue-green version champion');
+    expect(promoted.data).toMatchObject({ version: v2, previousVersion: v1, alias: 'champion' });
+    expect(await registry.service.rollback('bluegreen', 'errors after the switch')).toEqual({ model: 'bluegreen', rolled_back_version: v2, champion: v1 });
+    const rolled = await waitFor(() => of('model.rolled_back', 'bluegreen')[0], 'model.rolled_back');
+    expect(rolled.data).toEqual({ model: 'bluegreen', version: v2, restoredVersion: v1, reason: 'errors after the switch' });
+  });
+
+  it('a shadow verdict drops the shadow as a canary verdict rolls back a canary: model.rolled_back, champion unchanged', async () => {
+    const v1 = await register('shadowed', 'h1');
+    await observer.publish(deployed('shadowed', v1, 1, 'h1'));
+    await waitFor(() => of('model.promoted', 'shadowed')[0], 'first champion');
+    const v2 = await register('shadowed', 'h2');
+    await observer.publish(deployed('shadowed', v2, 0, 'h2', 'shadow'));
+    const { data } = verdict('shadowed', v2, v1, 'rollback', 'h2');
+    await observer.publish(
+      createEvent('canary.evaluated', { source: 'monitoring', subject: 'shadowed', correlationId: 'h2', data: { ...data, strategy: 'shadow', agreement: { compared: 120, share: 0.7 } } }),
+    );
+    const rolled = await waitFor(() => of('model.rolled_back', 'shadowed')[0], 'model.rolled_back of the shadow');
+    expect(rolled.data).toMatchObject({ model: 'shadowed', version: v2, restoredVersion: v1 });
+    expect(await champion('shadowed')).toBe(v1);
   });
 });

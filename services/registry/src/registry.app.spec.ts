@@ -72,12 +72,12 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     });
 
   /** serving's report that it runs a version (the registry records it; a first version becomes champion). */
-  const served = (model: string, version: number, trafficShare: number, status: 'serving' | 'failed' = 'serving') =>
+  const served = (model: string, version: number, trafficShare: number, status: 'serving' | 'failed' = 'serving', strategy?: 'blue-green') =>
     registry.bus.publish(
       createEvent('deployment.completed', {
         source: 'serving',
         subject: model,
-        data: { model, version, status, trafficShare, ...(status === 'failed' ? { error: 'onnxruntime could not load it' } : {}) },
+        data: { model, version, status, trafficShare, ...(status === 'failed' ? { error: 'onnxruntime could not load it' } : {}), ...(strategy ? { strategy } : {}) },
       }),
     );
 
@@ -275,7 +275,7 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     await call('POST', '/models/churn/promote', { version: 1 });
   });
 
-  it('deploy publishes deployment.requested (full or canary) and answers 202 with its correlation id; bad bodies name the field', async () => {
+  it('deploy publishes deployment.requested (full, canary, shadow, blue-green or ab) and answers 202 with its correlation id; bad bodies name the field', async () => {
     await waitFor(() => events('model.registered', 'churn').find((e) => e.data.version === 2), 'churn v2');
     const full = await call('POST', '/models/churn/deploy', { version: 2, strategy: 'full' });
     expect(full).toMatchObject({ status: 202, body: { model: 'churn', version: 2, strategy: 'full', share: 1 } });
@@ -288,13 +288,29 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     const canaryEvent = await waitFor(() => events('deployment.requested', 'churn').find((e) => e.correlationId === canary.body.correlationId), 'the canary deployment.requested');
     expect(canaryEvent.data).toMatchObject({ version: 1, strategy: 'canary', canaryShare: 0.1 });
 
+    for (const [strategy, share] of [['shadow', 0], ['blue-green', 1]] as const) {
+      const reply = await call('POST', '/models/churn/deploy', { version: 2, strategy });
+      expect(reply).toMatchObject({ status: 202, body: { version: 2, strategy, share } });
+      const event = await waitFor(() => events('deployment.requested', 'churn').find((e) => e.correlationId === reply.body.correlationId), `the ${strategy} deployment.requested`);
+      expect(event.data).toMatchObject({ version: 2, strategy });
+    }
+    const ab = await call('POST', '/models/churn/deploy', { version: 2, strategy: 'ab', share: 0.5, labels: 300 });
+    expect(ab).toMatchObject({ status: 202, body: { version: 2, strategy: 'ab', share: 0.5, labels: 300 } });
+    const abEvent = await waitFor(() => events('deployment.requested', 'churn').find((e) => e.correlationId === ab.body.correlationId), 'the ab deployment.requested');
+    expect(abEvent.data).toMatchObject({ version: 2, strategy: 'ab', canaryShare: 0.5, abLabels: 300 });
+
     const before = events('deployment.requested', 'churn').length;
     const bad = [
       [{ version: 1, strategy: 'canary' }, 'share'],
       [{ version: 1, strategy: 'canary', share: 1 }, 'share'],
       [{ version: 1, strategy: 'full', share: 0.5 }, 'share'],
       [{ version: 0, strategy: 'full' }, 'version'],
-      [{ version: 1, strategy: 'blue-green' }, 'strategy'],
+      [{ version: 1, strategy: 'shadow', share: 0.5 }, 'share'],
+      [{ version: 1, strategy: 'blue-green', share: 0.5 }, 'share'],
+      [{ version: 1, strategy: 'rolling' }, 'strategy'],
+      [{ version: 1, strategy: 'ab' }, 'share'],
+      [{ version: 1, strategy: 'ab', share: 0.5, labels: 0 }, 'labels'],
+      [{ version: 1, strategy: 'canary', share: 0.5, labels: 100 }, 'labels'],
     ] as const;
     for (const [body, field] of bad) {
       const reply = await call('POST', '/models/churn/deploy', body);
@@ -386,6 +402,29 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     // Re-sent follow-ups carry the same ids, so their consumers apply them once too.
     expect(new Set(events('model.registered', 'dupes').map((e) => e.id)).size).toBe(1);
     expect(new Set(events('deployment.requested', 'dupes').map((e) => e.id)).size).toBe(1);
+  });
+
+  it("README's release strategy blocks work as written: shadow, A/B and blue-green deployments, then a rollback to the warm previous champion", async () => {
+    await waitFor(() => events('model.registered', 'churn').find((e) => e.data.version === 2), 'churn v2');
+    const blocks = readmeBlocks('Registry service');
+    const [strategies, rollback] = blocks.slice(4);
+    const shell = (block: string) =>
+      promisify(execFile)('bash', ['-euo', 'pipefail', '-c', block.replaceAll('127.0.0.1:8080/registry', registry.url)], { timeout: 30_000 }).then((r) => r.stdout);
+    const [shadow, ab, blueGreen] = (await shell(strategies)).split('}').filter((t) => t.trim()).map((t) => JSON.parse(`${t}}`));
+    expect(shadow).toMatchObject({ model: 'churn', version: 2, strategy: 'shadow', share: 0 });
+    expect(ab).toMatchObject({ model: 'churn', version: 2, strategy: 'ab', share: 0.5, labels: 300 });
+    expect(blueGreen).toMatchObject({ model: 'churn', version: 2, strategy: 'blue-green', share: 1 });
+    for (const reply of [shadow, ab, blueGreen]) {
+      await waitFor(() => events('deployment.requested', 'churn').find((e) => e.correlationId === reply.correlationId && e.data.strategy === reply.strategy), `the ${reply.strategy} deployment.requested`);
+    }
+    // v1 champion and serving; then serving reports the blue-green switch to v2.
+    await served('churn', 1, 1);
+    await waitFor(async () => (await call('POST', '/models/churn/promote', { version: 1 })).status === 200, 'v1 champion');
+    await served('churn', 2, 1, 'serving', 'blue-green');
+    await waitFor(async () => ((await call('GET', '/models?max_results=1')).body.models[0]?.champion === 2 ? true : undefined), 'v2 champion after the switch');
+    expect(JSON.parse(await shell(rollback))).toMatchObject({ model: 'churn', rolled_back_version: 2, champion: 1 });
+    const rolled = await waitFor(() => events('model.rolled_back', 'churn').find((e) => e.data.reason === 'errors after the switch'), 'model.rolled_back');
+    expect(rolled.data).toMatchObject({ version: 2, restoredVersion: 1 });
   });
 });
 

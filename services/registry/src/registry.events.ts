@@ -1,5 +1,6 @@
 import { v5 as uuidv5 } from 'uuid';
 import { createEvent } from '@mlops/contracts';
+import type { Rollout } from './deployments/deployments';
 import { failedChecksOf } from './gate/policy-checks';
 import { SERVICE } from './registry.names';
 import type { GateDecisionRow, ModelVersionRow } from './store/entities';
@@ -40,7 +41,7 @@ export function modelRegistered(row: ModelVersionRow, cause: { id?: string; corr
 export function deploymentRequested(
   row: ModelVersionRow,
   cause: { id?: string; correlationId?: string },
-  rollout: { strategy: 'canary'; share: number } | { strategy: 'full' },
+  rollout: Rollout,
 ) {
   return createEvent('deployment.requested', {
     id: cause.id ? uuidv5(`${cause.id}/deployment.requested`, EVENT_ID_NAMESPACE) : undefined,
@@ -52,7 +53,8 @@ export function deploymentRequested(
       version: row.version,
       artifactUri: row.artifactUri,
       strategy: rollout.strategy,
-      ...(rollout.strategy === 'canary' ? { canaryShare: rollout.share } : {}),
+      ...('share' in rollout ? { canaryShare: rollout.share } : {}),
+      ...(rollout.strategy === 'ab' && rollout.labels ? { abLabels: rollout.labels } : {}),
     },
   });
 }

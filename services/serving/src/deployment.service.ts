@@ -5,6 +5,7 @@ import { causedBy, type EventOf, type PayloadOf } from '@mlops/contracts';
 import { ModelRepository, type LoadedModel } from './model-repository';
 import { SERVING_LOGGER, type ServingLogger } from './serving.logger';
 import { SERVING_SETTINGS, type ServingSettings } from './serving.settings';
+import { WarmStandby } from './warm-standby';
 
 /** A file path from a deployment's artifactUri (a plain path or file://). */
 export function artifactPath(uri: string): string {
@@ -21,7 +22,8 @@ export interface DeploymentOutcome {
 
 /**
  * Puts model versions into service: SERVING_MODELS at start; then deployment.requested (hot
- * swap or canary), model.promoted (the canary takes over) and model.rolled_back (it is dropped).
+ * swap, blue-green, canary or shadow), model.promoted (the canary or shadow takes over) and
+ * model.rolled_back (it is dropped, or a blue-green standby takes traffic back).
  */
 @Injectable()
 export class DeploymentService {
@@ -29,12 +31,16 @@ export class DeploymentService {
   private readonly startedAt = Date.now();
   /** Callers waiting for a deployment to be applied here (RepositoryModelLoad), by `model/version`. */
   private readonly waiting = new Map<string, ((outcome: DeploymentOutcome) => void)[]>();
+  /** Blue-green's previous versions, kept warm for a while. */
+  private readonly standby: WarmStandby;
 
   constructor(
     @Inject(SERVING_SETTINGS) private readonly settings: ServingSettings,
     @Inject(SERVING_LOGGER) private readonly log: ServingLogger,
     private readonly repository: ModelRepository,
-  ) {}
+  ) {
+    this.standby = new WarmStandby(repository, log, settings.deployments.blueGreenKeepMs);
+  }
 
   /** Loads and warms every SERVING_MODELS entry. */
   async loadConfigured(): Promise<void> {
@@ -54,42 +60,60 @@ export class DeploymentService {
 
   /**
    * deployment.requested: loads and warms the artifact, then routes all traffic to it (a full
-   * rollout, or the model's first version) or the canary share. Returns the deployment.completed
+   * or blue-green rollout, or the model's first version), the canary share, or a copy of every
+   * request (shadow). Returns the deployment.completed
    * this process reports, if any: of several workers, worker 0 reports for all and a worker that
    * failed reports that too; a restarted worker replaying history reports nothing older than itself.
    */
   async deploy(event: EventOf<'deployment.requested'>): Promise<EventOf<'deployment.completed'> | undefined> {
-    const { model, version, artifactUri, strategy, canaryShare } = event.data;
-    const { repository, log } = this;
+    const { model, version, artifactUri, strategy } = event.data;
     let status: 'serving' | 'failed' = 'serving';
     let trafficShare = 0;
     let error: string | undefined;
     try {
-      this.logNaming(await repository.load(model, version, artifactPath(artifactUri), { warm: true, activate: false }));
-      const route = repository.route(model);
-      const stableLoaded = route !== undefined && repository.versions(model).includes(route.stable);
-      if (strategy === 'full' || !stableLoaded || route.stable === version) {
-        // The first version of a model (or a full rollout) takes all traffic at once.
-        repository.setStable(model, version);
-        trafficShare = 1;
-        log.log(`deployed model '${model}' version ${version} from ${artifactUri}: all traffic`);
-      } else {
-        repository.setCanary(model, version, canaryShare);
-        // A canary this one replaces is dropped.
-        if (route.canary && route.canary.version !== version) repository.unload(model, route.canary.version);
-        trafficShare = canaryShare;
-        log.log(`deployed model '${model}' version ${version} from ${artifactUri}: canary ${canaryShare} beside stable version ${route.stable}`);
-      }
+      this.logNaming(await this.repository.load(model, version, artifactPath(artifactUri), { warm: true, activate: false }));
+      trafficShare = this.route(event.data);
     } catch (err) {
       status = 'failed';
       error = (err as Error).message;
-      log.error(`deployment of '${model}' version ${version} failed: ${error}`);
+      this.log.error(`deployment of '${model}' version ${version} failed: ${error}`);
     }
     this.settle(model, version, { status, error });
     const { replaying, reportsSuccess } = this.settings.deployments;
     const replayed = replaying && Date.parse(event.time) < this.startedAt;
     if (replayed || (status === 'serving' && !reportsSuccess)) return undefined;
-    return causedBy(event, 'deployment.completed', { source: 'serving', subject: model, data: { model, version, status, trafficShare, error } });
+    const { abLabels } = event.data;
+    return causedBy(event, 'deployment.completed', { source: 'serving', subject: model, data: { model, version, status, trafficShare, error, strategy, abLabels } });
+  }
+
+  /** Routes a loaded (warmed) version as its strategy says; returns the share of answers it gives. */
+  private route({ model, version, artifactUri, strategy, canaryShare }: PayloadOf<'deployment.requested'>): number {
+    const { repository, log } = this;
+    const route = repository.route(model);
+    const stableLoaded = route !== undefined && repository.versions(model).includes(route.stable);
+    const challenger = route?.canary?.version ?? route?.shadow?.version;
+    if (strategy === 'full' || strategy === 'blue-green' || !stableLoaded || route.stable === version) {
+      // The first version of a model (or a full rollout) takes all traffic at once.
+      repository.setStable(model, version);
+      if (strategy === 'blue-green' && stableLoaded && route.stable !== version) {
+        this.standby.keep(model, route.stable);
+        log.log(`deployed model '${model}' version ${version} from ${artifactUri}: blue-green, warmed, then all traffic at once; version ${route.stable} kept warm ${this.settings.deployments.blueGreenKeepMs / 1000} s for an instant rollback`);
+      } else log.log(`deployed model '${model}' version ${version} from ${artifactUri}: all traffic`);
+      return 1;
+    }
+    // A canary or shadow this one replaces is dropped.
+    const dropped = challenger !== undefined && challenger !== version ? challenger : undefined;
+    if (strategy === 'shadow') {
+      repository.setShadow(model, version);
+      if (dropped !== undefined) repository.unload(model, dropped);
+      log.log(`deployed model '${model}' version ${version} from ${artifactUri}: shadow of stable version ${route.stable} (a copy of every request, answers logged, never returned)`);
+      return 0;
+    }
+    // An A/B test splits traffic as a canary does; the monitor decides it differently.
+    repository.setCanary(model, version, canaryShare);
+    if (dropped !== undefined) repository.unload(model, dropped);
+    log.log(`deployed model '${model}' version ${version} from ${artifactUri}: ${strategy === 'ab' ? 'A/B split' : 'canary'} ${canaryShare} beside stable version ${route.stable}`);
+    return canaryShare;
   }
 
   /**
@@ -118,11 +142,12 @@ export class DeploymentService {
     for (const waiter of waiters) waiter(outcome);
   }
 
-  /** model.promoted: the canary becomes stable and the old stable is drained; a loaded non-canary version takes all traffic. */
+  /** model.promoted: the canary (or shadow) becomes stable and the old stable is drained; a loaded non-canary version takes all traffic. */
   promote({ model, version }: PayloadOf<'model.promoted'>): void {
     const { repository, log } = this;
+    const wasShadow = repository.route(model)?.shadow?.version === version;
     const old = repository.promoteCanary(model, version);
-    if (old !== undefined) return log.log(`model '${model}' version ${version} promoted: all traffic; version ${old} drained and unloaded`);
+    if (old !== undefined) return log.log(`model '${model}' ${wasShadow ? 'shadow' : 'canary'} version ${version} promoted: all traffic; version ${old} drained and unloaded`);
     if (!repository.versions(model).includes(version)) return log.warn(`model '${model}' version ${version} promoted but not loaded here`);
     if (repository.route(model)?.stable !== version) {
       repository.setStable(model, version);
@@ -130,14 +155,29 @@ export class DeploymentService {
     }
   }
 
-  /** model.rolled_back: a canary is dropped (stable keeps 100%); a rolled-back stable gives way to the restored version. */
+  /**
+   * model.rolled_back: a canary or shadow is dropped (stable keeps 100%); a rolled-back stable
+   * gives way to the restored version if loaded: a blue-green standby at once, with no load,
+   * and the rolled-back version is then drained and unloaded.
+   */
   rollBack({ model, version, restoredVersion, reason }: PayloadOf<'model.rolled_back'>): void {
     const { repository, log } = this;
-    if (repository.dropCanary(model, version)) return log.log(`model '${model}' canary version ${version} rolled back (${reason}): dropped`);
     const route = repository.route(model);
-    if (route?.stable === version && restoredVersion !== undefined && repository.versions(model).includes(restoredVersion)) {
-      repository.setStable(model, restoredVersion);
-      log.log(`model '${model}' version ${version} rolled back (${reason}): version ${restoredVersion} takes all traffic`);
+    const kind = route?.shadow?.version === version ? 'shadow' : 'canary';
+    if (repository.dropCanary(model, version)) return log.log(`model '${model}' ${kind} version ${version} rolled back (${reason}): dropped and unloaded; stable version ${route?.stable} unchanged`);
+    if (route?.stable !== version || restoredVersion === undefined) return;
+    if (!repository.versions(model).includes(restoredVersion)) {
+      return log.warn(`model '${model}' version ${version} rolled back (${reason}) but version ${restoredVersion} is not loaded here: version ${version} keeps serving until ${restoredVersion} is deployed`);
     }
+    repository.setStable(model, restoredVersion);
+    if (this.standby.restored(model, restoredVersion)) {
+      repository.unload(model, version);
+      return log.log(`model '${model}' version ${version} rolled back (${reason}): blue-green standby version ${restoredVersion} takes all traffic at once (kept warm, no load); version ${version} drained and unloaded`);
+    }
+    log.log(`model '${model}' version ${version} rolled back (${reason}): version ${restoredVersion} takes all traffic`);
+  }
+
+  onModuleDestroy(): void {
+    this.standby.close();
   }
 }

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Feeds, RunTiming } from './batcher';
 import { decodeRequest, requestKey, type DecodedRequest, type InferRequestMessage } from './infer-request';
 import { ModelRepository, type LoadedModel } from './model-repository';
 import { ModelStatistics } from './model-statistics';
+import { asOneRow } from './prediction-event';
 import { PredictionLog } from './prediction-log';
+import { SERVING_LOGGER, type ServingLogger } from './serving.logger';
+import { ShadowTraffic } from './shadow-traffic';
 import { invalid } from './tensors';
 import type { RouteName } from './traffic-split';
 
@@ -18,9 +21,6 @@ export interface InferOutcome {
   predictionIds: string[];
 }
 
-/** Adds a leading batch dimension of 1 (for logging a model that does not batch). */
-const asOneRow = (feeds: Feeds): Feeds => Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { ...t, shape: [1, ...t.shape] }]));
-
 /** Nanoseconds since a performance.now() reading. */
 const since = (start: number) => (performance.now() - start) * 1e6;
 
@@ -28,16 +28,22 @@ const since = (start: number) => (performance.now() - start) * 1e6;
  * One inference, whatever the protocol (gRPC ModelInfer and ModelStreamInfer, v2 REST): picks
  * the version (canary routing), checks and decodes the tensors, runs them through the
  * version's batcher, lets the protocol encode its response, then logs the prediction and
- * counts the request in the statistics. Protocols differ only in how they read the request
- * and `encode` the response.
+ * counts the request in the statistics; an unversioned request of a model with a shadow is
+ * then copied to the shadow (ShadowTraffic). Protocols differ only in how they read the
+ * request and `encode` the response.
  */
 @Injectable()
 export class InferenceService {
+  private readonly shadows: ShadowTraffic;
+
   constructor(
     private readonly repository: ModelRepository,
     private readonly predictions: PredictionLog,
     private readonly statistics: ModelStatistics,
-  ) {}
+    @Optional() @Inject(SERVING_LOGGER) log?: ServingLogger,
+  ) {
+    this.shadows = new ShadowTraffic(repository, predictions, statistics, log);
+  }
 
   /** `traceparent`: the call's SERVER span, carried into prediction.logged. */
   async infer<T>(request: InferRequestMessage, encode: (outcome: InferOutcome) => T, traceparent?: string): Promise<T> {
@@ -60,7 +66,7 @@ export class InferenceService {
       const outputNs = since(encoding);
       const selected: Feeds = {};
       for (const name of decoded.outputs) selected[name] = results[name];
-      this.predictions.record(
+      const sampled = this.predictions.record(
         {
           model: model.name,
           version: model.version,
@@ -74,6 +80,7 @@ export class InferenceService {
         decoded.rows,
       );
       this.statistics.succeeded(model.name, model.version, { rows: decoded.rows, totalNs: since(started), inputNs, waitNs, outputNs, run });
+      if (!request.model_version) this.shadows.copy({ request, requestId, traceparent, sampled });
       return response;
     } catch (error) {
       this.statistics.failed(model.name, model.version, since(started));

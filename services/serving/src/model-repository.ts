@@ -191,9 +191,15 @@ export class ModelRepository {
     this.traffic.setCanary(name, version, share);
   }
 
+  /** A loaded version gets a copy of every unversioned request beside the stable one (see ShadowTraffic). */
+  setShadow(name: string, version: number): void {
+    this.resolve(name, String(version));
+    this.traffic.setShadow(name, version);
+  }
+
   /**
-   * The canary becomes stable (100%) and the old stable is drained and unloaded. Returns the
-   * old stable version, or undefined when `version` is not this model's canary.
+   * The canary (or shadow) becomes stable (100%) and the old stable is drained and unloaded.
+   * Returns the old stable version, or undefined when `version` is neither.
    */
   promoteCanary(name: string, version: number): number | undefined {
     const old = this.traffic.promote(name, version);
@@ -201,7 +207,7 @@ export class ModelRepository {
     return old;
   }
 
-  /** Drops the canary (drained and unloaded); stable keeps 100%. False when `version` is not the canary. */
+  /** Drops the canary or shadow (drained and unloaded); stable keeps 100%. False when `version` is neither. */
   dropCanary(name: string, version: number): boolean {
     if (!this.traffic.drop(name, version)) return false;
     this.unload(name, version);
@@ -262,6 +268,17 @@ export class ModelRepository {
       model = this.resolve(name, version);
       if (current?.canary?.version === model.version) route = 'canary';
     }
+    return this.lease(model, route);
+  }
+
+  /** The model's shadow version for a copy of an unversioned request (counted in flight until `release()`), if it has one. */
+  acquireShadow(name: string): Lease | undefined {
+    const shadow = this.traffic.current(name)?.shadow;
+    const model = shadow && this.models.get(name)?.get(shadow.version);
+    return model ? this.lease(model, 'shadow') : undefined;
+  }
+
+  private lease(model: LoadedModel, route: RouteName): Lease {
     this.inflight.set(model, (this.inflight.get(model) ?? 0) + 1);
     let released = false;
     return {

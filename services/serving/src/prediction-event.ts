@@ -19,7 +19,12 @@ export interface PredictionBatch {
   featureNames?: readonly string[];
   /** The request's trace context (W3C), so the monitor's span continues the request's trace. */
   traceparent?: string;
+  /** A shadow version's answer (logged, never returned). */
+  shadow?: boolean;
 }
+
+/** Adds a leading batch dimension of 1 (for logging a model that does not batch). */
+export const asOneRow = (feeds: Feeds): Feeds => Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { ...t, shape: [1, ...t.shape] }]));
 
 const tensorsOf = (feeds: Feeds): HostTensorInput[] => Object.entries(feeds).map(([name, t]) => ({ name, ...t }));
 
@@ -43,6 +48,7 @@ function payloadInput(batch: PredictionBatch, rows: number[], offset = 0): Predi
     model: batch.model,
     version: batch.version,
     requestKey: batch.requestId || undefined,
+    shadow: batch.shadow,
     latencyMs: batch.latencyMs,
     predictionIds: rows.map((row) => predictionId(batch, row + offset)),
     rows,

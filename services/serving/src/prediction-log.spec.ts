@@ -190,6 +190,18 @@ describe('PredictionLog', () => {
     expect(events[0].data).toMatchObject({ rows: [0, 2, 3, 5] });
   });
 
+  it('a second record of the same request (a shadow\'s answer) logs the rows the first one sampled, with no draw of its own', async () => {
+    const transport = new InProcessTransport();
+    const draws = [0.05, 0.5, 0.2, 0.01, 0.99, 0.24];
+    const log = new PredictionLog(new EventBus(transport), { sampleRate: 0.25, capacity: 1000, random: () => draws.shift()! });
+    const sampled = log.record(oneFeature(6), 6);
+    expect(sampled).toEqual([0, 2, 3, 5]);
+    expect(log.record({ ...oneFeature(6), shadow: true }, 6, sampled)).toEqual([0, 2, 3, 5]);
+    expect(draws).toHaveLength(0);
+    const events = await published(log, transport);
+    expect(events.map((e) => e.data)).toMatchObject([{ rows: [0, 2, 3, 5] }, { rows: [0, 2, 3, 5], shadow: true }]);
+  });
+
   it('sample rate 0 logs nothing', async () => {
     const transport = new InProcessTransport();
     const log = new PredictionLog(new EventBus(transport), { sampleRate: 0, capacity: 1000 });

@@ -50,23 +50,29 @@ export class PredictionLog {
     private readonly options: PredictionLogOptions,
   ) {}
 
-  record(entry: Omit<Entry, 'rows'>, rowCount: number): void {
+  /**
+   * Samples the request's rows (or takes `sampled`, the rows another record of the same request
+   * sampled: a shadow's answer is logged for the rows its champion's was) and buffers them.
+   * Returns the rows buffered.
+   */
+  record(entry: Omit<Entry, 'rows'>, rowCount: number, sampled?: readonly number[]): number[] {
     const { sampleRate, capacity } = this.options;
-    if (sampleRate <= 0 || rowCount === 0) return;
+    if ((sampled === undefined && sampleRate <= 0) || rowCount === 0) return [];
     const random = this.options.random ?? Math.random;
-    const rows: number[] = [];
-    for (let r = 0; r < rowCount; r++) if (sampleRate >= 1 || random() < sampleRate) rows.push(r);
-    if (rows.length === 0) return;
+    const rows: number[] = sampled ? [...sampled] : [];
+    if (!sampled) for (let r = 0; r < rowCount; r++) if (sampleRate >= 1 || random() < sampleRate) rows.push(r);
+    if (rows.length === 0) return rows;
     const room = capacity - this.pendingRows;
     if (room < rows.length) {
       this.stats.dropped += rows.length - Math.max(0, room);
-      if (room <= 0) return;
+      if (room <= 0) return [];
       rows.length = room;
     }
     this.buffer.push({ ...entry, rows });
     this.pendingRows += rows.length;
     this.stats.pending = this.pendingRows;
     this.draining ??= new Promise<void>((r) => setImmediate(r)).then(() => this.drain()).finally(() => (this.draining = undefined));
+    return rows;
   }
 
   private async drain(): Promise<void> {

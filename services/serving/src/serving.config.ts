@@ -81,6 +81,8 @@ export const servingEnvSchema = z
     SERVING_METRICS_HOST: z.string().min(1).optional(),
     /** Seconds graceful shutdown waits for in-flight requests before cancelling them. */
     SERVING_SHUTDOWN_GRACE_S: z.coerce.number().positive().default(10),
+    /** Seconds a blue-green deployment keeps the previous version loaded (warm) for an instant rollback, then unloads it. */
+    SERVING_BLUE_GREEN_KEEP_S: z.coerce.number().nonnegative('expected seconds, 0 or more').default(600),
     INSTANCE_ID: z.string().min(1).optional(),
   })
   .and(grpcSecurityEnvSchema)

@@ -34,6 +34,8 @@ export interface ServingSettings {
     replaying: boolean;
     /** Whether this process publishes deployment.completed for a success (a failure it always reports): of several workers, worker 0 only. */
     reportsSuccess: boolean;
+    /** How long a blue-green deployment keeps the previous version warm for an instant rollback (SERVING_BLUE_GREEN_KEEP_S). */
+    blueGreenKeepMs: number;
   };
   /** The HTTP server (v2 REST, GET /metrics, GET /health/live), when SERVING_HTTP_PORT (or its former name SERVING_METRICS_PORT) is set. */
   http?: { port: number; host: string };
@@ -67,6 +69,7 @@ export function servingSettings(config: ServingConfig): ServingSettings {
       group: deploymentGroup(config),
       replaying: replaysDeployments(config),
       reportsSuccess: !config.SERVING_WORKER_INDEX,
+      blueGreenKeepMs: config.SERVING_BLUE_GREEN_KEEP_S * 1000,
     },
     http: httpSettings(config),
     workerIndex: config.SERVING_WORKER_INDEX,

@@ -112,7 +112,7 @@ describe('serving with 2 worker processes on one port (real Kafka)', () => {
     await producer.publish(event);
     await waitFor(() => deployedLines(5) === 2, 'both workers to deploy version 5');
     await waitFor(() => completed.some((c) => c.version === 5), 'deployment.completed');
-    expect(completed).toEqual([{ model, version: 5, status: 'serving', trafficShare: 1 }]);
+    expect(completed).toEqual([{ model, version: 5, status: 'serving', trafficShare: 1, strategy: 'full' }]);
     expect(await versionsOnFreshConnections(6)).toEqual(['5', '5', '5', '5', '5', '5']);
   });
 

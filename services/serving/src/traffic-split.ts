@@ -5,9 +5,11 @@ export interface TrafficRoute {
   stable: number;
   /** The challenger and the share (0..1) of unversioned requests it gets, sticky by request key. */
   canary?: { version: number; share: number };
+  /** A challenger that gets a copy of every unversioned request; its answers are logged, never returned. */
+  shadow?: { version: number };
 }
 
-export type RouteName = 'stable' | 'canary';
+export type RouteName = 'stable' | 'canary' | 'shadow';
 
 /**
  * A stable hash of a request key to [0, 1): FNV-1a (32-bit) over the UTF-8 bytes, then the
@@ -28,8 +30,8 @@ export function keyFraction(key: string): number {
 }
 
 /**
- * The canary traffic split: per model, the stable version and, beside it, an optional canary
- * with the share of unversioned requests it gets. It holds routes only; which versions are
+ * The traffic split: per model, the stable version and, beside it, an optional canary with
+ * the share of unversioned requests it gets, or a shadow that gets a copy of each of them. It holds routes only; which versions are
  * loaded is ModelRepository's, which checks a version is loaded before routing to it and
  * unloads what a route change takes out of service. Every change of a route is one assignment.
  */
@@ -45,24 +47,24 @@ export class TrafficSplit {
   /** The route of a model (a copy), undefined when it has none. */
   route(name: string): TrafficRoute | undefined {
     const route = this.routes.get(name);
-    return route && { stable: route.stable, ...(route.canary ? { canary: { ...route.canary } } : {}) };
+    return route && { stable: route.stable, ...(route.canary ? { canary: { ...route.canary } } : {}), ...(route.shadow ? { shadow: { ...route.shadow } } : {}) };
   }
 
   /**
    * A version just loaded with `activate`: it takes all unversioned traffic when it is the
-   * model's first, or newer than its stable version while no canary is pending.
+   * model's first, or newer than its stable version while no canary or shadow is pending.
    */
   activate(name: string, version: number): void {
     const route = this.routes.get(name);
-    if (!route || (version > route.stable && !route.canary)) this.routes.set(name, { stable: version });
+    if (!route || (version > route.stable && !route.canary && !route.shadow)) this.routes.set(name, { stable: version });
   }
 
-  /** All unversioned traffic to `version`; a canary is dropped from the route. */
+  /** All unversioned traffic to `version`; a canary or shadow is dropped from the route. */
   setStable(name: string, version: number): void {
     this.routes.set(name, { stable: version });
   }
 
-  /** `share` of unversioned traffic to `version` beside the stable one (all of it when there is no other stable). */
+  /** `share` of unversioned traffic to `version` beside the stable one (all of it when there is no other stable); a shadow is dropped. */
   setCanary(name: string, version: number, share: number): void {
     const route = this.routes.get(name);
     if (!route || route.stable === version) {
@@ -72,18 +74,33 @@ export class TrafficSplit {
     this.routes.set(name, { stable: route.stable, canary: { version, share: Math.min(1, Math.max(0, share)) } });
   }
 
-  /** The canary becomes stable. Returns the old stable version, or undefined when `version` is not this model's canary. */
+  /**
+   * `version` gets a copy of every unversioned request beside the stable one, which keeps
+   * answering all of them (a canary is dropped from the route). A shadow of the stable version
+   * itself is no shadow: nothing changes.
+   */
+  setShadow(name: string, version: number): void {
+    const route = this.routes.get(name);
+    if (!route) {
+      this.routes.set(name, { stable: version });
+      return;
+    }
+    if (route.stable === version) return;
+    this.routes.set(name, { stable: route.stable, shadow: { version } });
+  }
+
+  /** The canary or shadow becomes stable. Returns the old stable version, or undefined when `version` is neither. */
   promote(name: string, version: number): number | undefined {
     const route = this.routes.get(name);
-    if (!route?.canary || route.canary.version !== version) return undefined;
+    if (route?.canary?.version !== version && route?.shadow?.version !== version) return undefined;
     this.routes.set(name, { stable: version });
     return route.stable;
   }
 
-  /** Drops the canary; stable keeps 100%. False when `version` is not the canary. */
+  /** Drops the canary or shadow; stable keeps 100%. False when `version` is neither. */
   drop(name: string, version: number): boolean {
     const route = this.routes.get(name);
-    if (!route?.canary || route.canary.version !== version) return false;
+    if (route?.canary?.version !== version && route?.shadow?.version !== version) return false;
     this.routes.set(name, { stable: route.stable });
     return true;
   }

@@ -4,7 +4,7 @@ import type { AggregateState, PerformanceAggregate } from '../performance/perfor
 import { VersionPerformance } from '../performance/version-performance';
 import type { CanaryRow } from '../store/entities';
 
-/** A canary not yet ended (watching or evaluated), with the labels of both sides since it started. */
+/** A canary (or shadow) not yet ended (watching or evaluated), with the labels of both sides since it started. */
 export interface LiveCanary {
   row: CanaryRow;
   canary: PerformanceAggregate;
@@ -13,6 +13,16 @@ export interface LiveCanary {
   lastFlush: number;
   /** When the canary reached its predictions (in memory: a restart waits for labels afresh). */
   readyAt?: number;
+  /** A shadow's agreement with the champion on the same requests (only for a shadow). */
+  shadow?: ShadowAgreement;
+  /** An A/B test: the labels each side needs before it is decided (only for an A/B deployment). */
+  ab?: { labels: number };
+}
+
+/** Requests both the shadow and the champion answered, and those where they gave the same prediction. */
+export interface ShadowAgreement {
+  compared: number;
+  agreed: number;
 }
 
 const keyOf = (model: string, version: number) => `${model}\u0000${version}`;
@@ -37,8 +47,16 @@ export class Canaries {
   }
 
   private liveCanary(row: CanaryRow): LiveCanary {
-    const comparison = JSON.parse(row.comparison) as { canary?: AggregateState; champion?: AggregateState };
-    return { row, canary: this.performance.aggregate(comparison.canary), champion: this.performance.aggregate(comparison.champion), evaluating: false, lastFlush: this.now() };
+    const comparison = JSON.parse(row.comparison) as { canary?: AggregateState; champion?: AggregateState; shadow?: ShadowAgreement; ab?: { labels: number } };
+    return {
+      row,
+      canary: this.performance.aggregate(comparison.canary),
+      champion: this.performance.aggregate(comparison.champion),
+      evaluating: false,
+      lastFlush: this.now(),
+      ...(comparison.shadow ? { shadow: { ...comparison.shadow } } : {}),
+      ...(comparison.ab ? { ab: { ...comparison.ab } } : {}),
+    };
   }
 
   row(model: string, version: number): CanaryRow | undefined {

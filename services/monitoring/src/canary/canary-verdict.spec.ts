@@ -90,4 +90,17 @@ describe('canary verdict', () => {
     expect(verdict.metric).toBeUndefined();
     expect(verdict.reason).toContain('labels 3 (canary) and 1 (champion v1) of the 3 each needed');
   });
+
+  it('judges a shadow by the same rules and reports its agreement with the champion on the same requests', () => {
+    const champion = classifier(90, 100);
+    const dropped = canaryVerdict({ ...base, metric, canary: classifier(60, 100), champion, shadow: { compared: 200, agreed: 150 } });
+    expect(dropped).toMatchObject({ verdict: 'rollback', strategy: 'shadow', agreement: { compared: 200, share: 0.75 }, canaryValue: 0.6, championValue: 0.9 });
+    expect(dropped.reason).toMatch(/^shadow accuracy 0\.6 is worse than champion v1 0\.9 .*; shadow agreed with the champion on 75% of 200 requests$/);
+    // the same labels as a canary: the same verdict, no shadow fields
+    const asCanary = canaryVerdict({ ...base, metric, canary: classifier(60, 100), champion });
+    expect(asCanary.verdict).toBe('rollback');
+    expect(asCanary).not.toHaveProperty('strategy');
+    const kept = canaryVerdict({ ...base, metric, canary: classifier(91, 100), champion, shadow: { compared: 10, agreed: 10 } });
+    expect(kept).toMatchObject({ verdict: 'promote', strategy: 'shadow', agreement: { compared: 10, share: 1 } });
+  });
 });

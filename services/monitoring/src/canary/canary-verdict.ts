@@ -1,6 +1,7 @@
 import { probit } from 'simple-statistics';
 import type { PayloadInput } from '@mlops/contracts';
 import { standardError } from '../performance/standard-error';
+import type { ShadowAgreement } from './canaries';
 import { HIGHER_IS_BETTER, type PerformanceAggregate, type PerformanceMetric } from '../performance/performance-aggregate';
 
 export interface CanaryVerdictInput {
@@ -16,6 +17,16 @@ export interface CanaryVerdictInput {
   tolerance: number;
   /** How sure the monitor must be that the shortfall exceeds the tolerance to roll back (0.5: on the point values alone). */
   confidence: number;
+  /** A shadow's agreement with the champion on the same requests: the verdict is the shadow's, its reason says how often they agreed. */
+  shadow?: ShadowAgreement;
+}
+
+/** canary.evaluated's shadow fields and the words its reason adds. */
+function shadowPart(shadow: ShadowAgreement | undefined) {
+  if (!shadow) return { fields: {}, note: '' };
+  const share = shadow.compared > 0 ? shadow.agreed / shadow.compared : 0;
+  const note = shadow.compared > 0 ? `; shadow agreed with the champion on ${round(share * 100)}% of ${shadow.compared} requests` : '; no request compared with the champion yet';
+  return { fields: { strategy: 'shadow' as const, agreement: { compared: shadow.compared, share: round(share) } }, note };
 }
 
 const round = (x: number) => Number(x.toFixed(4));
@@ -32,21 +43,23 @@ const round = (x: number) => Number(x.toFixed(4));
  */
 export function canaryVerdict(input: CanaryVerdictInput): PayloadInput<'canary.evaluated'> {
   const { model, version, championVersion, predictions, canary, champion, minLabels, tolerance, confidence } = input;
-  const base = { model, version, championVersion, predictions, labels: canary.labels };
+  const { fields, note } = shadowPart(input.shadow);
+  const side = input.shadow ? 'shadow' : 'canary';
+  const base = { model, version, championVersion, predictions, labels: canary.labels, ...fields };
   const kind = canary.kind ?? champion.kind;
   const enoughLabels = canary.labels >= minLabels && champion.labels >= minLabels;
   if (!enoughLabels || kind === undefined) {
     return {
       ...base,
       verdict: 'promote',
-      reason: `promoted on predictions alone: ${predictions} predictions, labels ${canary.labels} (canary) and ${champion.labels} (champion v${championVersion}) of the ${minLabels} each needed to compare`,
+      reason: `promoted on predictions alone: ${predictions} predictions, labels ${canary.labels} (${side}) and ${champion.labels} (champion v${championVersion}) of the ${minLabels} each needed to compare${note}`,
     };
   }
   const metric = input.metric(kind);
   const canaryValue = canary.metric(metric);
   const championValue = champion.metric(metric);
   if (canaryValue === undefined || championValue === undefined) {
-    return { ...base, verdict: 'promote', metric, reason: `promoted on predictions alone: ${metric} is not defined for these labels (${predictions} predictions)` };
+    return { ...base, verdict: 'promote', metric, reason: `promoted on predictions alone: ${metric} is not defined for these labels (${predictions} predictions)${note}` };
   }
   const shortfall = HIGHER_IS_BETTER[metric] ? championValue - canaryValue : canaryValue - championValue;
   const canaryError = standardError(canary, metric);
@@ -61,13 +74,13 @@ export function canaryVerdict(input: CanaryVerdictInput): PayloadInput<'canary.e
       ...base,
       ...values,
       verdict: 'rollback',
-      reason: `canary ${metric} ${round(canaryValue)} is worse than champion v${championVersion} ${round(championValue)} by ${round(shortfall)} (tolerance ${tolerance}) ${labels}; ${certainty}`,
+      reason: `${side} ${metric} ${round(canaryValue)} is worse than champion v${championVersion} ${round(championValue)} by ${round(shortfall)} (tolerance ${tolerance}) ${labels}; ${certainty}${note}`,
     };
   }
   return {
     ...base,
     ...values,
     verdict: 'promote',
-    reason: `canary ${metric} ${round(canaryValue)} vs champion v${championVersion} ${round(championValue)}: not worse by more than tolerance ${tolerance} ${labels}; ${certainty}`,
+    reason: `${side} ${metric} ${round(canaryValue)} vs champion v${championVersion} ${round(championValue)}: not worse by more than tolerance ${tolerance} ${labels}; ${certainty}${note}`,
   };
 }

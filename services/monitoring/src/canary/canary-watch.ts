@@ -14,6 +14,7 @@ import type { CanaryRow } from '../store/entities';
 import { MonitoringRepository, type StoreTransaction } from '../store/monitoring.repository';
 import { Canaries, type LiveCanary } from './canaries';
 import { CanaryCountFlush } from './canary-count-flush';
+import { abVerdict } from './ab-verdict';
 import { canaryVerdict } from './canary-verdict';
 import { Champions } from './champions';
 
@@ -29,8 +30,9 @@ export interface CanaryComparison {
 }
 
 /**
- * The canary of each model: started by a partial-traffic deployment of a version that is not
- * the champion, compared with the champion on the labels of the same traffic period, and
+ * The canary of each model: started by a partial-traffic (or shadow) deployment of a version
+ * that is not the champion, compared with the champion on the labels of the same traffic
+ * period (a shadow also on its agreement with the champion's answers to the same requests), and
  * decided once (canary.evaluated, through the outbox) when it has its predictions; ended by
  * a newer canary or a champion change.
  */
@@ -61,8 +63,10 @@ export class CanaryWatch {
    * canary against the champion. A model without a champion has no canary.
    */
   onDeployment(event: EventEnvelope<'deployment.completed'>): Promise<void> | undefined {
-    const { model, version, status, trafficShare } = event.data;
+    const { model, version, status, trafficShare, strategy } = event.data;
     if (status !== 'serving') return undefined;
+    const shadow = strategy === 'shadow';
+    const ab = strategy === 'ab' ? { labels: event.data.abLabels ?? this.options.abLabels } : undefined;
     return this.lane.run(async () => {
       const champion = this.champions.of(model);
       const previous = this.canaries.row(model, version);
@@ -78,7 +82,7 @@ export class CanaryWatch {
             correlationId: event.correlationId,
             deploymentEventId: event.id,
             predictions: 0,
-            comparison: JSON.stringify({}),
+            comparison: JSON.stringify(shadow ? { shadow: { compared: 0, agreed: 0 } } : ab ? { ab } : {}),
             verdict: null,
             endedReason: null,
             startedAt: this.now(),
@@ -94,7 +98,13 @@ export class CanaryWatch {
       if (superseded) this.canaries.end(superseded, `superseded by the canary of v${version}`);
       if (row) {
         this.canaries.start(row);
-        this.log.log(`canary ${model} v${version} against champion v${champion}: verdict after ${this.options.minPredictions} predictions`);
+        this.log.log(
+          shadow
+            ? `shadow ${model} v${version} against champion v${champion} on the same requests (labels and agreement): verdict after ${this.options.minPredictions} predictions`
+            : ab
+              ? `A/B test ${model} v${version} (share ${trafficShare}) against champion v${champion}: two-proportion z-test on accuracy once each side has ${ab.labels} labels`
+              : `canary ${model} v${version} against champion v${champion}: verdict after ${this.options.minPredictions} predictions`,
+        );
       }
       if (needsReference) await this.references.resolve(model, version);
     });
@@ -136,12 +146,22 @@ export class CanaryWatch {
     const live = this.canaries.liveOf(model);
     if (!live || live.row.status !== 'watching' || live.row.version !== version || live.evaluating) return undefined;
     live.row.predictions++;
+    // An A/B test is decided by its labels alone, never on predictions or a wait.
+    if (live.ab) return this.flush.due(live, now);
     if (live.row.predictions >= this.options.minPredictions) live.readyAt ??= now;
     if (live.readyAt !== undefined && (this.labelled(live) || now - live.readyAt >= this.options.labelWaitMs)) {
       live.evaluating = true;
       return this.lane.run(() => this.evaluate(live));
     }
     return this.flush.due(live, now);
+  }
+
+  /** A shadow's answer met the champion's answer to the same request: counts whether they agree. */
+  onShadowAgreement(model: string, version: number, agreed: boolean): void {
+    const live = this.canaries.liveOf(model);
+    if (!live?.shadow || live.row.status !== 'watching' || live.row.version !== version) return;
+    live.shadow.compared++;
+    if (agreed) live.shadow.agreed++;
   }
 
   /**
@@ -172,15 +192,17 @@ export class CanaryWatch {
     }
     if (!comparison.complete) {
       comparison[side].add(outcome, label);
-      const labelled = comparison.canary.labels >= this.options.minLabels && comparison.champion.labels >= this.options.minLabels;
-      comparison.complete = live.readyAt !== undefined && !live.evaluating && labelled;
+      const needed = this.labelsNeeded(live);
+      const labelled = comparison.canary.labels >= needed && comparison.champion.labels >= needed;
+      comparison.complete = this.ready(live) && !live.evaluating && labelled;
     }
   }
 
   /** Writes the batch's comparisons in its transaction. */
   async saveComparisons(tx: StoreTransaction, comparisons: ReadonlyMap<string, CanaryComparison>): Promise<void> {
     for (const c of comparisons.values()) {
-      await tx.saveCanary({ ...c.live.row, comparison: JSON.stringify({ canary: c.canary.state, champion: c.champion.state }) });
+      const extra = { ...(c.live.shadow ? { shadow: c.live.shadow } : {}), ...(c.live.ab ? { ab: c.live.ab } : {}) };
+      await tx.saveCanary({ ...c.live.row, comparison: JSON.stringify({ canary: c.canary.state, champion: c.champion.state, ...extra }) });
     }
   }
 
@@ -195,7 +217,7 @@ export class CanaryWatch {
   /** Decides the canaries that had their predictions and were waiting for exactly these labels (in the write lane). */
   async evaluateLabelled(comparisons: ReadonlyMap<string, CanaryComparison>): Promise<void> {
     for (const { live } of comparisons.values()) {
-      if (live.readyAt !== undefined && !live.evaluating && live.row.status === 'watching' && this.labelled(live)) {
+      if (this.ready(live) && !live.evaluating && live.row.status === 'watching' && this.labelled(live)) {
         live.evaluating = true;
         await this.evaluate(live);
       }
@@ -204,24 +226,46 @@ export class CanaryWatch {
 
   /** Canary and champion both have the labels a labels-based verdict needs. */
   private labelled(live: LiveCanary): boolean {
-    return live.canary.labels >= this.options.minLabels && live.champion.labels >= this.options.minLabels;
+    const needed = this.labelsNeeded(live);
+    return live.canary.labels >= needed && live.champion.labels >= needed;
+  }
+
+  /** Labels each side needs: an A/B test's own number, else MONITORING_CANARY_MIN_LABELS. */
+  private labelsNeeded(live: LiveCanary): number {
+    return live.ab?.labels ?? this.options.minLabels;
+  }
+
+  /** A canary is decided once it has its predictions; an A/B test as soon as its labels are in. */
+  private ready(live: LiveCanary): boolean {
+    return live.ab !== undefined || live.readyAt !== undefined;
   }
 
   private async evaluate(live: LiveCanary): Promise<void> {
     const { row } = live;
     if (this.canaries.liveOf(row.model) !== live || row.status !== 'watching') return;
-    const data = canaryVerdict({
-      model: row.model,
-      version: row.version,
-      championVersion: row.championVersion,
-      predictions: row.predictions,
-      canary: live.canary,
-      champion: live.champion,
-      metric: this.performance.metricFor,
-      minLabels: this.options.minLabels,
-      tolerance: this.options.tolerance,
-      confidence: this.options.confidence,
-    });
+    const data = live.ab
+      ? abVerdict({
+          model: row.model,
+          version: row.version,
+          championVersion: row.championVersion,
+          predictions: row.predictions,
+          challenger: live.canary,
+          champion: live.champion,
+          alpha: this.options.abAlpha,
+        })
+      : canaryVerdict({
+          model: row.model,
+          version: row.version,
+          championVersion: row.championVersion,
+          predictions: row.predictions,
+          canary: live.canary,
+          champion: live.champion,
+          metric: this.performance.metricFor,
+          minLabels: this.options.minLabels,
+          tolerance: this.options.tolerance,
+          confidence: this.options.confidence,
+          shadow: live.shadow,
+        });
     const event = causedBy({ correlationId: row.correlationId }, 'canary.evaluated', {
       id: uuidv5(`${row.deploymentEventId}/canary.evaluated`, VERDICT_NAMESPACE),
       source: 'monitoring',
@@ -237,6 +281,7 @@ export class CanaryWatch {
     }
     this.canaries.evaluated(live, evaluated);
     this.metrics.canaryVerdicts.inc({ model: row.model, verdict: data.verdict });
-    this.log.log(`canary ${row.model} v${row.version}: ${data.verdict} (${data.reason})`);
+    const decision = live.shadow ? (data.verdict === 'promote' ? 'promote' : 'drop') : data.verdict;
+    this.log.log(`${live.shadow ? 'shadow' : live.ab ? 'A/B test' : 'canary'} ${row.model} v${row.version}: ${decision} (${data.reason})`);
   }
 }

@@ -11,7 +11,7 @@ import { MonitoringRepository } from '../store/monitoring.repository';
 import { EarlyLabels } from './early-labels';
 import { PendingPredictions, type PendingPrediction } from './pending-predictions';
 import type { PerformanceAggregate } from './performance-aggregate';
-import { outcomeOf } from './prediction-outcome';
+import { outcomeOf, type PredictionOutcome } from './prediction-outcome';
 import { VersionPerformance, type Degradation } from './version-performance';
 
 const keyOf = (model: string, version: number) => `${model}\u0000${version}`;
@@ -19,6 +19,14 @@ const keyOf = (model: string, version: number) => `${model}\u0000${version}`;
 interface JoinedLabel {
   event: EventEnvelope<'label.observed'>;
   prediction: PendingPrediction;
+  /** A shadow's answer to the same request, if one was logged: it joins the same label. */
+  shadow?: PendingPrediction;
+}
+
+/** A shadow and the champion gave the same prediction: the same class, or (regression) the same value to 6 significant digits. */
+function agrees(a: PredictionOutcome, b: PredictionOutcome): boolean {
+  if (a.kind === 'classification') return b.kind === 'classification' && a.predicted === b.predicted;
+  return b.kind === 'regression' && Math.abs(a.value - b.value) <= 1e-6 * Math.max(1, Math.abs(a.value));
 }
 
 /** What a batch of labels changes, computed inside its transaction, applied in memory after it commits. */
@@ -39,6 +47,8 @@ interface FoldedLabels {
 @Injectable()
 export class LabelJoin {
   readonly pending: PendingPredictions;
+  /** Shadow answers waiting for the label of the request they copy (the same prediction ids). */
+  readonly shadows: PendingPredictions;
   /** Labels that overtook their prediction (another topic), waiting for it. */
   readonly early: EarlyLabels;
   unmatchedLabels = 0;
@@ -59,6 +69,7 @@ export class LabelJoin {
     const { pendingMax, ttlMs, earlyWaitMs, outputs } = settings.labels;
     this.outputs = outputs;
     this.pending = new PendingPredictions({ max: pendingMax, ttlMs, now });
+    this.shadows = new PendingPredictions({ max: pendingMax, ttlMs, now });
     this.early = new EarlyLabels({ max: pendingMax, ttlMs: earlyWaitMs, now, onExpired: () => metrics.labelsUnmatched.inc() });
     metrics.labelJoin = () => ({ pending: this.pending.size, evicted: this.pending.evictedUnlabelled });
   }
@@ -70,6 +81,19 @@ export class LabelJoin {
     // Most predictions have no label waiting: no lookup while none is.
     const early = outcome && this.early.size > 0 ? this.early.take(predictionId) : undefined;
     return early ? this.onLabel(early) : undefined;
+  }
+
+  /**
+   * A shadow's answer (prediction.logged `shadow`): compared with the champion's answer to the
+   * same request when that is still waiting for its label, then waits for the same label. It
+   * counts in no version's performance: only in the shadow's comparison with the champion.
+   */
+  onShadowPrediction(predictionId: string, model: string, version: number, outputs: RowOutputs, now: number): void {
+    const outcome = outcomeOf(outputs, this.outputs);
+    if (!outcome) return;
+    const answered = this.pending.get(predictionId);
+    if (answered?.model === model && answered.version !== version) this.canaries.onShadowAgreement(model, version, agrees(answered.outcome, outcome));
+    this.shadows.add(predictionId, { model, version, outcome, at: now });
   }
 
   /** label.observed, one label (a label that waited for its prediction joins here). */
@@ -97,7 +121,8 @@ export class LabelJoin {
         continue;
       }
       taken.add(predictionId);
-      joined.push({ event, prediction });
+      const shadow = this.shadows.size > 0 ? this.shadows.get(predictionId) : undefined;
+      joined.push({ event, prediction, ...(shadow?.model === prediction.model ? { shadow } : {}) });
     }
     if (joined.length === 0) return undefined;
     return this.lane.run(() => this.applyLabels(joined));
@@ -118,7 +143,10 @@ export class LabelJoin {
       }
       return folded;
     });
-    for (const { event } of joined) this.pending.remove(event.data.predictionId);
+    for (const { event, shadow } of joined) {
+      this.pending.remove(event.data.predictionId);
+      if (shadow) this.shadows.remove(event.data.predictionId);
+    }
     if (effect.unfit > 0) {
       this.unmatchedLabels += effect.unfit;
       this.metrics.labelsUnmatched.inc(effect.unfit);
@@ -149,7 +177,7 @@ export class LabelJoin {
   private foldLabels(labels: JoinedLabel[], now: number): FoldedLabels {
     const folded: FoldedLabels = { performance: new Map(), versions: new Map(), comparisons: new Map(), degraded: [], unfit: 0 };
     const cooldowns = new Map<string, number>();
-    for (const { event, prediction } of labels) {
+    for (const { event, prediction, shadow } of labels) {
       const { model, version, outcome } = prediction;
       const { label } = event.data;
       const key = keyOf(model, version);
@@ -165,6 +193,7 @@ export class LabelJoin {
       }
       folded.versions.get(key)!.counted++;
       this.canaries.foldLabel(folded.comparisons, prediction, label);
+      if (shadow) this.canaries.foldLabel(folded.comparisons, shadow, label);
       const degraded = this.performance.degradation(model, version, next, { performance: folded.performance, cooldowns });
       if (degraded) {
         cooldowns.set(degraded.cooldownKey, now);

@@ -6,11 +6,15 @@ import { DriftWatch } from '../drift/drift-watch';
 import { CLOCK, type Clock } from '../monitoring.tokens';
 import { LabelJoin } from '../performance/label-join';
 import { ReferenceResolver } from '../references/reference-resolver';
-import { loggedRows } from './logged-rows';
+import { loggedRows, type LoggedRows } from './logged-rows';
+
+/** Nothing, one promise, or all of them. */
+const settle = (work: Promise<void>[]): Promise<void> | undefined => (work.length === 0 ? undefined : work.length === 1 ? work[0] : Promise.all(work).then(() => undefined));
 
 /**
  * The prediction path (O(1) per row): drift windows, the label join, the canary count, for
- * each sampled row of a prediction.logged (v2: a request's tensors; v1: one row). Returns a
+ * each sampled row of a prediction.logged (v2: a request's tensors; v1: one row; a shadow's
+ * answers only join labels and the shadow's comparison). Returns a
  * promise only when something must be stored or published.
  */
 @Injectable()
@@ -26,6 +30,7 @@ export class PredictionIntake {
 
   onPrediction(event: EventEnvelope<'prediction.logged'>): Promise<void> | undefined {
     const rows = loggedRows(event.data);
+    if (event.data.schemaVersion === 2 && event.data.shadow) return this.onShadow(rows);
     const { model, version } = rows;
     const { drifts, windows, learned } = this.drift.onPredictions(rows, event.time);
     if (learned) this.references.referenceLearned(model, version, learned);
@@ -39,7 +44,22 @@ export class PredictionIntake {
     }
     for (const window of windows ?? []) work.push(this.history.record(window));
     for (const drift of drifts ?? []) work.push(this.drift.publish(drift, now));
-    if (work.length === 0) return undefined;
-    return work.length === 1 ? work[0] : Promise.all(work).then(() => undefined);
+    return settle(work);
+  }
+
+  /**
+   * A shadow's answers (never returned to a client): no drift window (the requests are the
+   * champion's, counted there), only the shadow's comparison with the champion and its count.
+   */
+  private onShadow(rows: LoggedRows): Promise<void> | undefined {
+    const { model, version } = rows;
+    const now = this.now();
+    const work: Promise<void>[] = [];
+    for (let k = 0; k < rows.length; k++) {
+      this.labels.onShadowPrediction(rows.predictionId(k), model, version, rows.outputs(k), now);
+      const counted = this.canaries.onPrediction(model, version, now);
+      if (counted) work.push(counted);
+    }
+    return settle(work);
   }
 }

@@ -38,6 +38,9 @@ export class MonitoringStatus {
       ...rest,
       predictions: current?.row.predictions ?? row.predictions,
       labels: current ? { canary: current.canary.labels, champion: current.champion.labels } : undefined,
+      // A shadow's agreement with the champion so far, an A/B test's labels per side.
+      ...(current?.shadow ? { strategy: 'shadow', agreement: { ...current.shadow } } : {}),
+      ...(current?.ab ? { strategy: 'ab', labelsNeeded: current.ab.labels } : {}),
       verdict: verdict ? JSON.parse(verdict) : null,
     };
   }

@@ -27,11 +27,21 @@ export class CanaryVerdicts {
     private readonly serving: ServingReports,
   ) {}
 
-  /** The first version serving a model with no champion becomes its champion. */
+  /**
+   * The first version serving a model with no champion becomes its champion; so does a
+   * blue-green version once serving switched all traffic to it (a rollback then restores the
+   * previous champion, which serving still holds warm).
+   */
   async onDeployed(event: EventEnvelope<'deployment.completed'>): Promise<void> {
-    const { model, version, status } = event.data;
+    const { model, version, status, strategy } = event.data;
     if (status !== 'serving') return;
-    if ((await this.champion(model)) !== undefined) return;
+    const champion = await this.champion(model);
+    if (strategy === 'blue-green' && champion !== undefined && champion !== version) {
+      await this.aliases.promote(model, version, `blue-green switch from version ${champion}`);
+      this.log.log(`model '${model}' version ${version} is champion: blue-green switched all traffic to it; version ${champion} kept warm for a rollback (POST /registry/models/${model}/rollback)`);
+      return;
+    }
+    if (champion !== undefined) return;
     await this.aliases.promote(model, version, 'first model: no champion to compare with');
     this.log.log(`model '${model}' version ${version} is champion: the first deployed version`);
   }
@@ -44,13 +54,15 @@ export class CanaryVerdicts {
       this.log.warn(`canary verdict '${verdict}' for '${model}' version ${version} ignored: version ${champion} is already champion`);
       return undefined;
     }
+    const kind = event.data.strategy ?? 'canary';
     if (verdict === 'promote') {
-      await this.aliases.promote(model, version, `canary promoted: ${reason}`);
+      await this.aliases.promote(model, version, `${kind} promoted: ${reason}`);
+      this.log.log(`model '${model}' ${kind} version ${version} promoted to champion (${reason})`);
       return undefined;
     }
     if (champion === version) {
       // The verdict came after the version became champion: restore the one before it.
-      await this.aliases.rollback(model, `canary rolled back: ${reason}`);
+      await this.aliases.rollback(model, `${kind} rolled back: ${reason}`);
       return undefined;
     }
     await this.dropChallenger(model, version);
@@ -61,7 +73,7 @@ export class CanaryVerdicts {
       subject: model,
       data: { model, version, restoredVersion: champion, reason },
     });
-    this.log.log(`model '${model}' canary version ${version} rolled back (${reason}); champion stays ${champion ?? 'unset'}`);
+    this.log.log(`model '${model}' ${kind} version ${version} ${kind === 'shadow' ? 'dropped' : 'rolled back'} (${reason}); champion stays ${champion ?? 'unset'}`);
     return rolledBack;
   }
 

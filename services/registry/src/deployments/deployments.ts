@@ -9,7 +9,8 @@ import { SERVICE } from '../registry.names';
 import { ServingConflictError } from './serving-conflict';
 import { ServingReports } from './serving-reports';
 
-export type Rollout = { strategy: 'full' } | { strategy: 'canary'; share: number };
+/** How a deployment takes traffic: all at once (full, blue-green: the old version kept warm for a rollback), a share (canary), a copy (shadow). */
+export type Rollout = { strategy: 'full' | 'shadow' | 'blue-green' } | { strategy: 'canary'; share: number } | { strategy: 'ab'; share: number; labels?: number };
 
 /** Deploying and promoting by hand (the lifecycle routes): the same events the gate and the canary verdicts send. */
 @Injectable()
@@ -35,9 +36,11 @@ export class Deployments {
     // A deployment by hand starts its own correlation (the event's id), apart from any training loop.
     const event = deploymentRequested(row, {}, rollout);
     await this.bus.publish(event);
-    const share = rollout.strategy === 'canary' ? rollout.share : 1;
-    this.log.log(`deployment of '${row.name}' version ${row.version} requested by hand: ${rollout.strategy}${rollout.strategy === 'canary' ? ` ${share}` : ''} (correlation ${event.correlationId})`);
-    return { model: row.name, version: row.version, strategy: rollout.strategy, share, correlationId: event.correlationId };
+    const share = 'share' in rollout ? rollout.share : rollout.strategy === 'shadow' ? 0 : 1;
+    const labels = rollout.strategy === 'ab' ? rollout.labels : undefined;
+    const detail = 'share' in rollout ? ` ${share}${labels ? `, decided after ${labels} labels a side` : ''}` : '';
+    this.log.log(`deployment of '${row.name}' version ${row.version} requested by hand: ${rollout.strategy}${detail} (correlation ${event.correlationId})`);
+    return { model: row.name, version: row.version, strategy: rollout.strategy, share, ...(labels ? { labels } : {}), correlationId: event.correlationId };
   }
 
   /** Promotes a version serving has loaded; else ServingConflictError and nothing changes. */

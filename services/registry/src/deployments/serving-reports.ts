@@ -50,13 +50,13 @@ export class ServingReports {
     }
   }
 
-  /** A rolled-back canary is dropped (stable takes all); a rolled-back stable gives way to the restored version if loaded. */
+  /** A rolled-back canary or shadow (share below 1) is dropped (stable takes all); a rolled-back stable gives way to the restored version if loaded. */
   async onRolledBack(model: string, version: number, restored: number | undefined, tx?: RegistryTx): Promise<void> {
     const loaded = await this.state.loaded([model], tx);
     const rolled = loaded.find((r) => r.version === version);
     if (!rolled) return;
     const now = Date.now();
-    if (rolled.trafficShare > 0 && rolled.trafficShare < 1) {
+    if (rolled.trafficShare < 1) {
       await this.state.record({ ...rolled, status: 'unloaded', trafficShare: 0, updatedAt: now }, tx);
       for (const row of loaded) if (row.version !== version && row.trafficShare > 0) await this.state.record({ ...row, trafficShare: 1, updatedAt: now }, tx);
       return;
