@@ -17,6 +17,7 @@ import { CreateTriggerTables1765000000810 } from './migrations/1765000000810-cre
 import { loopEntities } from './store/entities';
 import { NEW_DATA_GROUP } from './triggers/new-data.consumer';
 import { triggerEntities } from './store/trigger.entities';
+import { trainingParamsEntities, trainingParamsMigrations } from './training-params/training-params.parts';
 
 export interface LoopApp {
   app: INestApplication;
@@ -43,8 +44,8 @@ export async function startLoop(
   const dataSource = await openDataSource({
     service: 'loop',
     url: config.DATABASE_URL,
-    entities: [...loopEntities, ...triggerEntities],
-    migrations: [CreateLoopTables1763900000800, CreateLoopFeatureViews1763900000900, CreateTriggerTables1765000000810],
+    entities: [...loopEntities, ...triggerEntities, ...trainingParamsEntities],
+    migrations: [CreateLoopTables1763900000800, CreateLoopFeatureViews1763900000900, CreateTriggerTables1765000000810, ...trainingParamsMigrations],
   });
   const bus = createEventBus(config, {
     service: 'loop',
