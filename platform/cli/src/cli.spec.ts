@@ -142,9 +142,10 @@ describe('mlops apply', () => {
     platform.on('PUT /ingestion/sources/customers/contract', [200, { source: 'customers', version, changed }]);
     platform.on('PUT /feature-store/feature-views/churn_features', [200, { name: 'churn_features', version, changed, backfilled: changed ? 1198 : 0 }]);
     platform.on('PUT /loop/api/models/churn/feature-view', [200, { model: 'churn', featureView: 'churn_features' }]);
+    platform.on('PUT /loop/api/models/churn/training-params', (body) => [200, { model: 'churn', ...(body as object), from: 'api' }]);
   };
 
-  it('puts the contract, the feature view and the loop feature view of examples/churn, and prints what changed', async () => {
+  it("puts the contract, the feature view, the loop feature view and the retrains' training params of examples/churn, and prints what changed", async () => {
     answers(true, 1);
     const out = await mlops(['apply', '-f', EXAMPLE]);
     expect(out.stderr).toBe('');
@@ -153,16 +154,20 @@ describe('mlops apply', () => {
       'PUT /ingestion/sources/customers/contract',
       'PUT /feature-store/feature-views/churn_features',
       'PUT /loop/api/models/churn/feature-view',
+      'PUT /loop/api/models/churn/training-params',
     ]);
-    const [contract, view, loop] = platform.seen.map((s) => s.body as Record<string, unknown>);
+    const [contract, view, loop, params] = platform.seen.map((s) => s.body as Record<string, unknown>);
     expect(contract).toMatchObject({ idField: 'customer_id', entityKeyField: 'customer_id', fields: { churned: { type: 'integer', min: 0, max: 1 } } });
     expect(contract).not.toHaveProperty('source');
     expect(view).toMatchObject({ name: 'churn_features', source: 'customers', entityKey: 'customer_id' });
     expect((view.features as { name: string }[]).map((f) => f.name)).toEqual(['tenure_months', 'monthly_charges', 'support_calls', 'contract_months', 'label']);
     expect(loop).toEqual({ featureView: 'churn_features' });
+    expect(params).toEqual({ params: { algorithm: 'mlp', hiddenLayers: [16], epochs: 150, seed: 7 } });
     expect(out.stdout).toContain('contract customers: created v1\n');
     expect(out.stdout).toContain('feature view churn_features: v1 (created), backfilled 1198 rows\n');
-    expect(out.stdout).toContain('model churn: the loop retrains it from feature view churn_features');
+    expect(out.stdout).toContain(
+      'model churn: the loop retrains it from feature view churn_features with training params {"algorithm":"mlp","hiddenLayers":[16],"epochs":150,"seed":7} (as `mlops train churn -f',
+    );
   });
 
   it('prints unchanged when the services changed nothing, and changed with the new version', async () => {
@@ -209,6 +214,23 @@ describe('mlops ingest', () => {
       const bad = records.map((r, index) => ({ r, index })).filter(({ r }) => typeof r.n !== 'number');
       return [200, { source: 'customers', contractVersion: 3, accepted: records.length - bad.length, rejected: bad.length, rejections: bad.map(({ r, index }) => ({ index, recordId: r.customer_id, reasons: [{ field: 'n', message: 'expected number' }] })) }];
     });
+    platform.on('GET /feature-store/feature-views', [200, { featureViews: [] }]);
+  });
+
+  it('waits until every feature view of the source holds the accepted records (the feature store applies them after ingestion answers)', async () => {
+    platform.on('GET /feature-store/feature-views', [200, { featureViews: [{ name: 'mine', source: 'customers' }, { name: 'theirs', source: 'other' }] }]);
+    const counts = [40, 40, 41, 42];
+    platform.on('GET /feature-store/feature-views/mine/rows', () => [200, { name: 'mine', version: 1, rows: counts.shift() ?? 42 }]);
+    writeFileSync(join(dir, 'c.jsonl'), '{"customer_id":"a","n":1}\n{"customer_id":"b","n":2}\n');
+    const out = await mlops(['ingest', 'c.jsonl', '--source', 'customers']);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toContain('customers: waiting for the feature store to apply 2 records to mine\n');
+    expect(platform.requests('GET /feature-store/feature-views/mine/rows')).toHaveLength(4);
+    expect(platform.requests('GET /feature-store/feature-views/theirs')).toEqual([]);
+
+    platform.seen.length = 0;
+    expect((await mlops(['ingest', 'c.jsonl', '--source', 'customers', '--no-wait'])).code).toBe(0);
+    expect(platform.requests('GET /feature-store')).toEqual([]);
   });
 
   it('types CSV cells by the contract, sends batches, and prints counts with the first reasons', async () => {

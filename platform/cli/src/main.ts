@@ -65,6 +65,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   command('ingest <file>', 'send a .csv, .jsonl or .json file of records to a source, in batches')
     .requiredOption('--source <source>', 'the ingestion source (its data contract validates every record)')
     .option('--batch-size <n>', 'records per request', '500')
+    .option('--no-wait', 'return once ingestion accepted the records, without waiting for the feature store to apply them')
     .action(act(ingest));
   const datasets = program.command('datasets').description('dataset snapshots of a feature view');
   datasets
