@@ -256,6 +256,21 @@ describe('mlops ingest', () => {
     expect(JSON.parse(out.stdout)).toMatchObject({ records: 2, accepted: 2, rejected: 0 });
   });
 
+  it('reads Parquet typed by its schema (INT64 as numbers, timestamps as ISO 8601, null as a missing field); rejections name the row', async () => {
+    platform.on('POST /ingestion/sources/customers/records', (body) => {
+      const records = (body as { records: Record<string, unknown>[] }).records;
+      const bad = records.map((r, index) => ({ r, index })).filter(({ r }) => r.monthly_charges === undefined);
+      return [200, { source: 'customers', contractVersion: 3, accepted: records.length - bad.length, rejected: bad.length, rejections: bad.map(({ r, index }) => ({ index, recordId: r.customer_id, reasons: [{ field: 'monthly_charges', message: 'Required' }] })) }];
+    });
+    const out = await mlops(['ingest', join(EXAMPLE, 'march.parquet'), '--source', 'customers', '--batch-size', '5']);
+    expect(out.code).toBe(0);
+    const records = platform.requests('POST /ingestion/sources/customers/records').flatMap((s) => (s.body as { records: Record<string, unknown>[] }).records);
+    expect(records).toHaveLength(20);
+    expect(records[0]).toEqual({ customer_id: 'C03001', ts: '2026-03-01T01:00:00.000Z', tenure_months: 7, monthly_charges: 53.25, support_calls: 1, contract_months: 12, churned: 0 });
+    expect(records[6]).not.toHaveProperty('monthly_charges');
+    expect(out.stdout).toBe(`customers: 20 records from ${join(EXAMPLE, 'march.parquet')}, accepted 19, rejected 1 (contract v3)\n  row 7 (C03007): monthly_charges: Required\n`);
+  });
+
   it('says to register a contract first for an unknown source, and refuses unreadable files', async () => {
     writeFileSync(join(dir, 'c.csv'), 'a\n1\n');
     const out = await mlops(['ingest', 'c.csv', '--source', 'nobody']);

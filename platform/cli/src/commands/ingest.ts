@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { ApiError, UsageError } from '../client';
 import type { Context } from '../context';
-import { guessValue, readRecords } from '../files';
+import { guessValue, readAnyRecords } from '../files';
 import { viewRowsOf, waitForFeatureStore } from './feature-store-catch-up';
 
 interface Contract {
@@ -40,7 +40,7 @@ const FEATURE_STORE_WAIT_MS = 300_000;
 export async function ingest(ctx: Context, file: string, options: IngestOptions): Promise<number> {
   const batchSize = Number(options.batchSize);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`--batch-size: expected a positive integer, got "${options.batchSize}"`);
-  const { rows, csv } = readRecords(ctx.io.cwd, file);
+  const { rows, csv, parquet } = await readAnyRecords(ctx.io.cwd, file);
   if (rows.length === 0) throw new UsageError(`${file} has no records`);
   const source = encodeURIComponent(options.source);
   let contract: Contract;
@@ -84,7 +84,8 @@ export async function ingest(ctx: Context, file: string, options: IngestOptions)
   }
   const lines = [`${options.source}: ${records.length} records from ${file}, accepted ${total.accepted}, rejected ${total.rejected} (contract v${total.contractVersion})`];
   for (const r of total.rejections.slice(0, 5)) {
-    lines.push(`  line ${r.line}${r.recordId ? ` (${r.recordId})` : ''}: ${r.reasons.map((x) => `${x.field}: ${x.message}`).join('; ')}`);
+    // A Parquet file has rows, not lines: its rejections name the row (1 = the first).
+    lines.push(`  ${parquet ? 'row' : 'line'} ${r.line}${r.recordId ? ` (${r.recordId})` : ''}: ${r.reasons.map((x) => `${x.field}: ${x.message}`).join('; ')}`);
   }
   if (total.rejected > 5) lines.push(`  ... ${total.rejected - 5} more rejected (--json lists the first 100)`);
   ctx.result({ source: options.source, file, records: records.length, ...total }, lines);
