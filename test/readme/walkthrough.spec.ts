@@ -6,18 +6,18 @@ import { walkthroughBlocks, walkthroughTests } from './walkthrough';
 
 /**
  * README "Bring your own data" against the embedded platform: its `npm start -- --serve ...`
- * block is the platform this spec starts (with its flags; port 0 for 8080, and a smaller demo
- * stream than `npm start`'s 3,000 records, since the demo's own size does not matter to the
- * walkthrough); the steps and their checks are walkthrough.ts's, shared with the distributed spec.
+ * block is the platform this spec starts (with its flags; port 0 for 8080); the steps and their
+ * checks are walkthrough.ts's, shared with the distributed spec.
  */
 
 /** The platform's options from the README's `npm start -- --serve ...` line. */
 function startOptions(line: string): Partial<EmbeddedOptions> {
-  const match = /^npm start -- --serve((?: --[a-z-]+ \S+)*)\s*$/.exec(line.trim());
-  if (!match) throw new Error(`the walkthrough's embedded start is not \`npm start -- --serve [--flag value ...]\`: ${line}`);
+  const match = /^npm start -- --serve((?: --[a-z-]+(?: [^-\s]\S*)?)*)\s*$/.exec(line.trim());
+  if (!match) throw new Error(`the walkthrough's embedded start is not \`npm start -- --serve [--flag [value] ...]\`: ${line}`);
   const options: Partial<EmbeddedOptions> = {};
-  for (const [, flag, value] of match[1]!.matchAll(/--([a-z-]+) (\S+)/g)) {
-    if (flag === 'promote-after') options.promoteAfter = Number(value);
+  for (const [, flag, value] of match[1]!.matchAll(/--([a-z-]+)(?: ([^-\s]\S*))?/g)) {
+    if (flag === 'no-demo') options.demo = false;
+    else if (flag === 'promote-after') options.promoteAfter = Number(value);
     else if (flag === 'window') options.windowSize = Number(value);
     else if (flag === 'label-share') options.labelShare = Number(value);
     else throw new Error(`walkthrough.spec.ts does not map --${flag} yet`);
@@ -30,9 +30,11 @@ describe('README "Bring your own data", run as written against the embedded plat
   let summary: EmbeddedSummary | undefined;
   const lines: string[] = [];
 
-  it('starts the platform with `npm start -- --serve` (its demo loop completes beside the walkthrough)', () => {
-    expect(walkthroughBlocks().embeddedStart).toMatch(/^npm start -- --serve/);
-    expect(summary?.completed, lines.join('\n')).toBe(true);
+  it('starts the platform with `npm start -- --serve --no-demo`: empty, serving at once (no demo model, source or loop)', () => {
+    expect(walkthroughBlocks().embeddedStart).toMatch(/^npm start -- --serve --no-demo/);
+    expect(lines.join('\n')).toContain('no demo (--no-demo): no source, feature view or model of its own');
+    expect(summary?.steps, lines.join('\n')).toEqual([]);
+    expect(summary?.produced).toBe(0);
   });
 
   walkthroughTests({
@@ -43,9 +45,8 @@ describe('README "Bring your own data", run as written against the embedded plat
         dataDir,
         port: 0,
         grpcPort: 0,
+        // The demo's; the README's start line has --no-demo.
         records: 600,
-        epochs: 100,
-        stepTimeoutMs: 30_000,
         serve: false,
         print: (line) => lines.push(line),
         ...startOptions(walkthroughBlocks().embeddedStart),
