@@ -141,6 +141,9 @@ export function walkthroughTests(platform: WalkthroughPlatform): void {
     // Drift or the accuracy the labels show, whichever monitoring reports first, opens the loop.
     expect(out, out).toMatch(/^churn \S+ \+0\.0s (drift\.detected|performance\.degraded)/m);
     expect(out).toMatch(/ retrain\.requested/);
+    // The retrain trains with the project's params, which `mlops apply` set in the loop: an MLP
+    // (the trainer's own default, TRAINER_PARAMS, is the linear model).
+    expect(out).toMatch(/ training\.started trainer=builtin:mlp$/m);
     expect(out).toMatch(/ deployment\.completed version=2 status=serving trafficShare=0\.1/);
   });
 
