@@ -1,4 +1,4 @@
-import { CreateLoopTrainingParams1765100000000 } from '../migrations/1765100000000-create-loop-training-params';
+import { CreateLoopTrainingParams1765200000000 } from '../migrations/1765200000000-create-loop-training-params';
 import { TrainingParams } from './model-training-params';
 import { TrainingParamsController } from '../http/training-params.controller';
 import { TrainingParamsEntity, TrainingParamsRepository } from './training-params.repository';
@@ -7,4 +7,4 @@ import { TrainingParamsEntity, TrainingParamsRepository } from './training-param
 export const trainingParamsControllers = [TrainingParamsController];
 export const trainingParamsProviders = [TrainingParamsRepository, TrainingParams];
 export const trainingParamsEntities = [TrainingParamsEntity];
-export const trainingParamsMigrations = [CreateLoopTrainingParams1765100000000];
+export const trainingParamsMigrations = [CreateLoopTrainingParams1765200000000];

@@ -1,8 +1,8 @@
 import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /** loop_training_params: the params each model's retrains train with, set at run time (PUT /api/models/:model/training-params). */
-export class CreateLoopTrainingParams1765100000000 implements MigrationInterface {
-  name = 'CreateLoopTrainingParams1765100000000';
+export class CreateLoopTrainingParams1765200000000 implements MigrationInterface {
+  name = 'CreateLoopTrainingParams1765200000000';
 
   async up(runner: QueryRunner): Promise<void> {
     await runner.createTable(
