@@ -92,9 +92,10 @@ export default tseslint.config(
   },
   // The composition root (npm start) is the one place that imports services, so it gets
   // the code rules but not the boundary rule; so do the workspace-level tests, which start
-  // services as processes and reach them over the wire.
+  // services as processes and reach them over the wire, and the web console (platform/console,
+  // .tsx typed by its own tsconfig.json, which the project service finds).
   {
-    files: ['platform/**/*.ts', 'test/**/*.ts'],
+    files: ['platform/**/*.ts', 'platform/**/*.tsx', 'test/**/*.ts'],
     languageOptions: {
       parser: tseslint.parser,
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -111,7 +112,7 @@ export default tseslint.config(
   // kafkajs stays behind the bus port: only libs/bus imports it (its adapter and the Kafka ops
   // kit tests, test support and benchmarks use), so the Kafka client can be swapped there alone.
   {
-    files: ['**/*.ts', '**/*.mjs', '**/*.cjs', '**/*.js'],
+    files: ['**/*.ts', '**/*.tsx', '**/*.mjs', '**/*.cjs', '**/*.js'],
     ignores: ['libs/bus/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'kafkajs', message: kafkajsBanned }], patterns: [{ group: ['kafkajs/*'], message: kafkajsBanned }] }],

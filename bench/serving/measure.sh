@@ -29,6 +29,11 @@ ghz_run() {
   node -e 'const r=require(process.argv[1]);console.error(`[bench] ${process.argv[2]}: ${r.rps.toFixed(0)} req/s, ${r.count} calls, status ${JSON.stringify(r.statusCodeDistribution)}`)' "$OUT/$name.json" "$name"
 }
 
+# rest_run NAME PORT ROWS CONC: autocannon (bench/serving/rest-load.mjs) on the load cpu
+rest_run() {
+  timeout $((WARMUP_S + SECONDS_EACH + 30)) "${LOAD_CPU[@]}" node "$HERE/rest-load.mjs" "http://127.0.0.1:$2" m "$3" "$4" "$SECONDS_EACH" "$WARMUP_S" "$OUT/$1.json"
+}
+
 start_server() { # start_server LOGNAME command...; sets PORT
   local log=$1; shift
   "${SERVER_CPU[@]}" "$@" >"$OUT/$log.log" 2>&1 &
@@ -46,8 +51,11 @@ timeout 120 "${SERVER_CPU[@]}" node "$HERE/model-floor.mjs" "$MODEL" "${FLOOR_SE
 PORT=$(free_port)
 OURS_ENV="SERVING_GRPC_HOST=127.0.0.1 SERVING_GRPC_PORT=$PORT SERVING_MODELS=m=$MODEL"
 echo "[bench] ours on 127.0.0.1:$PORT" >&2
-start_server ours env SERVING_GRPC_HOST=127.0.0.1 SERVING_GRPC_PORT="$PORT" SERVING_MODELS="m=$MODEL" SERVING_PROTO_DIR="$ROOT/proto" node "${DIST:-dist}/services/serving/src/main.js"
+OURS_HTTP_PORT=$(free_port)
+start_server ours env SERVING_GRPC_HOST=127.0.0.1 SERVING_GRPC_PORT="$PORT" SERVING_HTTP_HOST=127.0.0.1 SERVING_HTTP_PORT="$OURS_HTTP_PORT" SERVING_MODELS="m=$MODEL" SERVING_PROTO_DIR="$ROOT/proto" node "${DIST:-dist}/services/serving/src/main.js"
 for rows in 1 100; do for c in $CONCURRENCIES; do ghz_run "ours-r$rows-c$c" "$PORT" "$rows" "$c"; done; done
+# (f) REST on the same server: the v2 JSON infer route under autocannon, same points
+for rows in 1 100; do for c in $CONCURRENCIES; do rest_run "rest-ours-r$rows-c$c" "$OURS_HTTP_PORT" "$rows" "$c"; done; done
 declare -A HALF
 for rows in 1 100; do
   best=$(node -e 'let b=0;for(const c of process.argv[2].split(" "))b=Math.max(b,require(`${process.argv[1]}/ours-r${process.argv[3]}-c${c}.json`).rps);console.log(Math.max(1,Math.round(b/2)))' "$OUT" "$CONCURRENCIES" "$rows")
@@ -74,11 +82,9 @@ if [[ ${PEER:-1} == 1 ]]; then
   export PEER_PARALLEL_WORKERS="${PEER_PARALLEL_WORKERS:-$(( ${SERVING_WORKERS:-1} > 1 ? ${SERVING_WORKERS:-1} : 0 ))}"
   start_server peer bash "$HERE/peer/start.sh" "$MODEL" m "$PORT" "$HTTP_PORT" "$OUT/peer"
   for rows in 1 100; do for c in $CONCURRENCIES; do ghz_run "peer-r$rows-c$c" "$PORT" "$rows" "$c"; done; done
+  for rows in 1 100; do for c in $CONCURRENCIES; do rest_run "rest-peer-r$rows-c$c" "$HTTP_PORT" "$rows" "$c"; done; done
   stop_servers
 fi
-
-# (f) REST: ours (REST v2) against MLServer's REST under an HTTP load generator goes here, with the
-# same points (1 and 100 rows, the concurrencies above); the REST endpoint is not part of this bench yet.
 
 # (g) the monitor: serving's prediction.logged (v2) through the monitoring service's consumer path
 # against a no-op consumer on the same in-process bus (bench/serving/monitor-throughput.mjs)

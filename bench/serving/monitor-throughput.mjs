@@ -120,15 +120,17 @@ async function monitor(batch, n) {
   let first;
   await waitUntil(async () => {
     const done = await total(app.metrics.predictions);
-    if (done > 0) first ??= { done, at: performance.now() };
+    if (done > 0) first ??= { done, at: performance.now(), cpu: process.cpuUsage() };
     return done >= n;
   });
   const rate = (n - first.done) / ((performance.now() - first.at) / 1000);
+  const cpu = process.cpuUsage(first.cpu);
+  const cpuUsPerPrediction = (cpu.user + cpu.system) / (n - first.done);
   const windows = await total(app.metrics.windows);
   await app.close();
   await transport.close();
   rmSync(dir, { recursive: true, force: true });
-  return { rate, windows };
+  return { rate, windows, cpuUsPerPrediction };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -141,18 +143,22 @@ for (const perRequest of [100, 1]) {
   await noop(batch, n); // warm-up (JIT)
   const floors = [];
   const monitors = [];
+  const cpus = [];
   let windows = 0;
   for (let r = 0; r < ROUNDS; r++) {
     floors.push(await noop(batch, n));
     const m = await monitor(batch, n);
     monitors.push(m.rate);
+    cpus.push(m.cpuUsPerPrediction);
     windows = m.windows;
   }
   const ratios = monitors.map((x, i) => x / floors[i]);
-  result.sizes[perRequest] = { predictions: n, events: batch.length, bytesPerEvent: bytes / batch.length, floors, monitors, ratios, windows };
+  result.sizes[perRequest] = { predictions: n, events: batch.length, bytesPerEvent: bytes / batch.length, floors, monitors, ratios, windows, cpuUsPerPrediction: cpus };
   console.log(`monitor throughput, requests of ${perRequest} row(s): ${fmt(n)} predictions in ${fmt(batch.length)} events of ${fmt(bytes / batch.length)} bytes, ${FEATURES} features, window ${WINDOW}, median of ${ROUNDS} rounds`);
   console.log(`  no-op consumer (same bus, counts rows): ${fmt(median(floors))} predictions/s   rounds: ${floors.map(fmt).join(', ')}`);
   console.log(`  monitoring service consumer path:      ${fmt(median(monitors))} predictions/s   rounds: ${monitors.map(fmt).join(', ')}  (${windows} windows evaluated)`);
   console.log(`  monitor / no-op: ${median(ratios).toFixed(2)} (per round: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+  // CPU time (all of the process's threads, GC included) is steadier than wall time on a shared machine.
+  console.log(`  monitor CPU per prediction: ${median(cpus).toFixed(2)} µs (per round: ${cpus.map((c) => c.toFixed(2)).join(', ')}), i.e. ${fmt(1e6 / median(cpus))} predictions per CPU-second`);
 }
 if (process.argv[2]) writeFileSync(process.argv[2], JSON.stringify(result));

@@ -1,5 +1,5 @@
 // Reads the result files measure.sh wrote in DIR and prints (a) ours, (b) the gRPC floor,
-// (c) the model floor, (d) the ratios, (e) the peer, (g) the monitor, and the targets
+// (c) the model floor, (d) the ratios, (e) the peer, (f) REST, (g) the monitor, and the targets
 // (PASS/FAIL, never adjusted). usage: node report.mjs DIR
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -92,7 +92,19 @@ for (const rows of rowsList) {
   ]);
 }
 console.log('');
-console.log('(f) REST (ours vs MLServer REST): not measured by this bench yet');
+const rest = (name) => {
+  const file = join(dir, `${name}.json`);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+};
+console.log('(f) REST: POST /v2/models/m/infer, JSON tensor data, autocannon (one request in flight per connection; its latencies have 1 ms resolution)');
+console.log(header.replace('conc', 'conns') + `  ${pad('MLServer req/s', 14)} ${pad('ours/MLServer', 13)}`);
+for (const rows of rowsList)
+  for (const c of conc) {
+    const o = rest(`rest-ours-r${rows}-c${c}`), p = rest(`rest-peer-r${rows}-c${c}`);
+    const ratio = o && p ? o.rps / p.rps : NaN;
+    console.log(line(rows, c, o) + `  ${pad(f(p?.rps), 14)} ${pad(p ? `${f(ratio, 2)}x` : 'n/a', 13)}`);
+    if (p) verdicts.push([`REST throughput >= 3x MLServer REST (rows ${rows}, conns ${c})`, `${f(ratio, 2)}x`, ratio >= 3 && o.errors === 0]);
+  }
 const monitorFile = join(dir, 'monitor.json');
 if (existsSync(monitorFile)) {
   const m = JSON.parse(readFileSync(monitorFile, 'utf8'));
@@ -114,5 +126,6 @@ console.log('targets');
 for (const [name, value, pass] of verdicts) console.log(`  ${pass ? 'PASS' : 'FAIL'}  ${name}: ${value}`);
 const errs = [...rowsList.flatMap((r) => conc.flatMap((c) => [`ours-r${r}-c${c}`, `echo-r${r}-c${c}`, `peer-r${r}-c${c}`])), 'ours-half-r1', 'ours-half-r100', 'echo-half-r1', 'echo-half-r100']
   .map((n) => [n, ghz(n)])
+  .concat(rowsList.flatMap((r) => conc.flatMap((c) => [`rest-ours-r${r}-c${c}`, `rest-peer-r${r}-c${c}`])).map((n) => [n, rest(n)]))
   .filter(([, r]) => r && r.errors > 0);
 for (const [n, r] of errs) console.log(`  WARNING ${n}: ${r.errors} non-OK responses ${JSON.stringify(r.errorDistribution)}`);

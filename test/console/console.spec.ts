@@ -20,6 +20,8 @@ const ROOT = resolve(__dirname, '../..');
 const SHOTS = join(ROOT, 'test-artifacts/console');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const BULK_RUNS = 50_000;
+const BULK_VERSIONS = 10_000;
+const BULK_MODEL = 'console-10k';
 const STEPS = [0, 1, 2, 3, 4];
 /** What the console shows for a number (ui.tsx `num`). */
 const shown = (value: number) => (Number.isInteger(value) ? String(value) : value.toPrecision(4));
@@ -85,6 +87,24 @@ async function insertBulkRuns(url: string, dataDir: string): Promise<string> {
   return experiment_id;
 }
 
+/** A model of 10,000 versions, written straight into the registry's SQLite file in one transaction. */
+function insertBulkVersions(dataDir: string) {
+  const db = new Database(join(dataDir, 'registry.db'));
+  try {
+    db.pragma('busy_timeout = 10000');
+    const t0 = Date.UTC(2026, 0, 1);
+    const version = db.prepare(
+      "INSERT INTO registry_model_versions (name, version, status, description, source, artifact_hash, artifact_uri, signature, metrics, creation_time, last_updated_time) VALUES (?, ?, 'READY', '', 'bulk', ?, '', '{}', '{}', ?, ?)",
+    );
+    db.transaction(() => {
+      db.prepare("INSERT INTO registry_models (name, description, creation_time, last_updated_time) VALUES (?, '', ?, ?)").run(BULK_MODEL, t0, t0 + BULK_VERSIONS * 1000);
+      for (let v = 1; v <= BULK_VERSIONS; v++) version.run(BULK_MODEL, v, 'b'.repeat(64), t0 + v * 1000, t0 + v * 1000);
+    })();
+  } finally {
+    db.close();
+  }
+}
+
 describe('web console in a real browser (chromium), against the embedded platform after its loop', () => {
   let dataDir: string;
   let platform: Platform;
@@ -136,6 +156,7 @@ describe('web console in a real browser (chromium), against the embedded platfor
     });
     curves = await logCurveRuns(platform.url);
     bulkExperiment = await insertBulkRuns(platform.url, dataDir);
+    insertBulkVersions(dataDir);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   }, 300_000);
@@ -202,7 +223,8 @@ describe('web console in a real browser (chromium), against the embedded platfor
     await open(`#/models/${platform.model}`, `Model ${platform.model}`, 'model');
     const v2 = page.locator('table.versions tbody tr', { hasText: 'version 2' });
     const cells = await v2.locator('td').allTextContents();
-    expect(cells).toEqual(['version 2', 'champion', 'Production', expect.any(String), '✓ passed', gate.metric, shown(gate.candidate_score), `${shown(gate.champion_score)} (v${gate.champion_version})`]);
+    expect(cells).toEqual(['version 2', 'champion', 'Production', expect.any(String), '✓ passed', gate.metric, shown(gate.candidate_score), shown(gate.champion_score)]);
+    expect(await page.locator('p.traffic').textContent()).toBe('Traffic: version 2 100% · champion: version 2');
     await page.getByRole('link', { name: 'version 2' }).click();
     await page.getByRole('heading', { level: 1, name: `${platform.model} version 2` }).waitFor();
     const table = page.locator('table.gate');
@@ -238,6 +260,27 @@ describe('web console in a real browser (chromium), against the embedded platfor
       expect(flag).toBe('yes');
     }
     expect(await page.locator('p', { hasText: 'of features drifted' }).textContent()).toMatch(/\d+% of features drifted/);
+    // Drift over time: the first drifted feature's statistic and threshold, one point a stored window.
+    const [[feature, statistic]] = drifted;
+    expect(await page.getByLabel('Feature', { exact: true }).inputValue()).toBe(feature);
+    const chart = page.locator('figure.chart', { hasText: `Drift of ${feature}` });
+    const label = (await chart.locator('[role="img"]').getAttribute('aria-label'))!;
+    const points = Number(/, (\d+) points; threshold, \1 points$/.exec(label)?.[1]);
+    expect(label.startsWith(`Drift of ${feature}, version `) && label.includes(`${statistic} of ${feature}`), label).toBe(true);
+    expect(points).toBeGreaterThanOrEqual(1);
+    await expect(chart.locator('canvas').first().isVisible()).resolves.toBe(true);
+    const history = await chart.locator('table.chart-data tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+    expect(history).toHaveLength(points);
+    // The newest window is the one the table above shows: its value and threshold.
+    const newest = drifted[0];
+    expect(history[history.length - 1].slice(1)).toEqual([newest[2], newest[3]]);
+    expect(await page.locator('p', { hasText: `${feature} of version` }).textContent()).toMatch(/drifted in [1-9]\d*\.$/);
+    // Version 1 served the whole stream before the loop replaced it: a window after window.
+    await page.getByLabel('Version', { exact: true }).selectOption('1');
+    const v1 = page.locator('figure.chart', { hasText: `Drift of ${feature}, version 1` }).locator('table.chart-data tbody tr');
+    await v1.first().waitFor({ state: 'attached' });
+    expect(await v1.count()).toBeGreaterThanOrEqual(2);
+    await page.screenshot({ path: join(SHOTS, 'drift-over-time-v1.png'), fullPage: true });
     expect(await page.locator('table', { hasText: 'Verdict' }).locator('tbody tr').first().textContent()).toMatch(/version 2.*promote.*95%/);
   }, 60_000);
 
@@ -271,8 +314,36 @@ describe('web console in a real browser (chromium), against the embedded platfor
     expect(searches.every((n) => n <= 50) && searches.length >= 4, JSON.stringify(searches)).toBe(true);
   }, 60_000);
 
+  it('deploys a version as a canary after a confirmation: the traffic split changes', async () => {
+    await open(`#/models/${platform.model}/versions/1`, `${platform.model} version 1`, 'deploy');
+    await page.getByLabel('API token').fill('console-token');
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await page.getByRole('button', { name: 'Saved' }).waitFor();
+    const traffic = page.locator('p.traffic');
+    await traffic.waitFor();
+    expect(await traffic.textContent()).toBe('Traffic: version 2 100% · champion: version 2');
+    await page.getByRole('button', { name: 'Deploy version 1' }).click();
+    const dialog = page.getByRole('dialog', { name: `Deploy version 1 of ${platform.model}?` });
+    await dialog.getByRole('radio', { name: /^Canary/ }).check();
+    await dialog.getByLabel('Canary share (between 0 and 1)').fill('0.25');
+    await page.screenshot({ path: join(SHOTS, 'deploy-dialog.png') });
+    // The API token typed in the header goes with the action (the platform here has none, so any passes).
+    const deployRequest = page.waitForRequest((r) => r.url().endsWith(`/registry/models/${platform.model}/deploy`));
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    const sent = await deployRequest;
+    expect([sent.method(), sent.headers().authorization, sent.postDataJSON()]).toEqual(['POST', 'Bearer console-token', { version: 1, strategy: 'canary', share: 0.25 }]);
+    await page.getByRole('status').getByText(/^Deployment/).waitFor();
+    expect(await page.getByRole('status').textContent()).toMatch(/^Deployment of version 1 requested: canary at 25% of the traffic \(correlation [\w-]+\)\. Serving's answer shows under Traffic\.$/);
+    await page.getByText('Traffic: version 2 75%, version 1 25% · champion: version 2').waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(SHOTS, 'deployed-canary.png'), fullPage: true });
+    await page.getByLabel('API token').fill('');
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await page.getByRole('heading', { level: 1, name: `${platform.model} version 1` }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('mlops.apiToken'))).toBeNull();
+  }, 60_000);
+
   it('promotes a version and rolls it back, each after a confirmation, showing what the registry answered', async () => {
-    // Promote refuses a version serving has not loaded (v1 was replaced by v2): deploy it first.
+    // Promote refuses a version serving has not loaded (v1 was replaced by v2; the canary above may still be loading): deploy it in full first.
     const deployed = await fetch(`${platform.url}/registry/models/${platform.model}/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: 1, strategy: 'full' }) });
     expect(deployed.status).toBe(202);
     await waitFor(async () => {
@@ -295,6 +366,32 @@ describe('web console in a real browser (chromium), against the embedded platfor
     await page.getByRole('status').getByText(/^Rolled back/).waitFor();
     expect(await page.getByRole('status').textContent()).toBe('Rolled back version 1: version 2 is champion again.');
     expect(await aliases()).toEqual([{ alias: 'champion', version: '2' }]);
+  }, 60_000);
+
+  it(`pages a model of ${BULK_VERSIONS.toLocaleString('en')} versions server-side: 25 at a time, newest first`, async () => {
+    const listings: number[] = [];
+    page.on('response', (response) => {
+      if (response.url().includes(`/registry/models/${BULK_MODEL}/versions?`)) {
+        void response.json().then(
+          (body: { versions?: unknown[] }) => listings.push(body.versions?.length ?? 0),
+          () => undefined,
+        );
+      }
+    });
+    await open(`#/models/${BULK_MODEL}`, `Model ${BULK_MODEL}`, 'model-10k');
+    const versions = () => page.locator('table.versions tbody tr td:first-child').allTextContents();
+    const first = await versions();
+    expect(first).toEqual(Array.from({ length: 25 }, (_, i) => `version ${BULK_VERSIONS - i}`));
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByText('Page 2 (25 versions)').waitFor({ timeout: 15_000 });
+    expect(await versions()).toEqual(Array.from({ length: 25 }, (_, i) => `version ${BULK_VERSIONS - 25 - i}`));
+    expect(listings.length >= 2 && listings.every((n) => n === 25), JSON.stringify(listings)).toBe(true);
+    // The models page finds it by name, one page of models.
+    await open('#/models', 'Registered models', 'models');
+    await page.getByLabel('Name contains').fill('10k');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('Page 1 (1 models)').waitFor({ timeout: 15_000 });
+    expect(await page.locator('table tbody tr').first().locator('td').allTextContents()).toEqual([BULK_MODEL, '–', String(BULK_VERSIONS), expect.any(String)]);
   }, 60_000);
 
   it('has no serious or critical accessibility violations (axe-core) on the pages visited', () => {

@@ -1,7 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { FRONT_DOOR_SERVICES, routeOf } from '../../platform/embedded/src/front-door/routes';
+import { FRONT_DOOR_SERVICES, frontDoorIndex, routeOf } from '../../platform/embedded/src/front-door/routes';
+import { NginxProcess } from '../support/nginx';
+import { freePort } from '../support/service-process';
 import { loadCompose, loadK8s, loadPrometheus, type K8sObject } from './deploy-files';
 import { configuredPorts, distributedModeProblems, envProblems, importServiceConfig, serviceNames, WORKSPACE_ROOT, type ServiceConfigModule } from './env-schema';
 import { ROUTE_SAMPLES } from './front-door-samples';
@@ -333,7 +336,7 @@ describe('deploy/k8s: the front door (ingress-nginx Ingress)', () => {
 
   it('is listed in the kustomization and streams bodies through unlimited and unbuffered', () => {
     expect(resources).toContain('ingress.yaml');
-    expect(ingresses.length).toBe(2);
+    expect(ingresses.map((i) => i.metadata.name).sort()).toEqual(['front-door-console', 'front-door-mlflow', 'front-door-services']);
     for (const i of ingresses) {
       expect(i.metadata.annotations).toMatchObject({
         'nginx.ingress.kubernetes.io/proxy-body-size': '0',
@@ -370,7 +373,63 @@ describe('deploy/k8s: the front door (ingress-nginx Ingress)', () => {
     expect(ingressRoute(url)).toEqual(routeOf(url));
   });
 
+  it('sends `/`, /healthz and the console\'s files to the console\'s nginx, path unchanged', () => {
+    for (const url of ['/', '/?x=1', '/healthz', '/console/app.js', '/console/index.html']) expect(ingressRoute(url), url).toEqual({ service: 'console', url });
+  });
+
   it('routes nothing outside the table', () => {
-    for (const url of ['/', '/nowhere', '/api/2.1/other']) expect(ingressRoute(url), url).toBeUndefined();
+    for (const url of ['/nowhere', '/api/2.1/other', '/consoles', '/healthz/x']) expect(ingressRoute(url), url).toBeUndefined();
+  });
+});
+
+describe('deploy/k8s: the web console (console.yaml) in a real nginx', () => {
+  const config = find('ConfigMap', 'console-nginx');
+  const deployment = workload.parse(find('Deployment', 'console'));
+  const raw = find('Deployment', 'console') as unknown as {
+    spec: { template: { spec: { initContainers: { image: string; command: string[]; volumeMounts: { name: string; mountPath: string }[] }[]; volumes: { name: string; configMap?: { name: string } }[] } } };
+  };
+  let nginx: NginxProcess;
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, ['scripts/build-console.mjs'], { cwd: WORKSPACE_ROOT, stdio: 'pipe' });
+    const port = await freePort();
+    // The ConfigMap's server as the pod runs it, on loopback, the files where the build put them.
+    const conf = dataOf(config)['default.conf'].replace('listen 8080;', `listen 127.0.0.1:${port};`).replace('/usr/share/nginx/console/', `${join(WORKSPACE_ROOT, 'dist/console')}/`);
+    nginx = await NginxProcess.serve(conf, port);
+  });
+  afterAll(async () => {
+    await nginx?.stop();
+  });
+
+  it('mounts the files the init container copies out of a platform image where the config serves them from, and its config', () => {
+    const [init] = raw.spec.template.spec.initContainers;
+    expect(init.image).toMatch(/^mlops\/[a-z-]+:\d+\.\d+\.\d+$/);
+    // deploy/docker/Dockerfile: WORKDIR /app, dist copied whole.
+    expect(init.command).toEqual(['cp', '-R', '/app/dist/console/.', '/console/']);
+    expect(readFileSync(join(WORKSPACE_ROOT, 'deploy/docker/Dockerfile'), 'utf8')).toMatch(/WORKDIR \/app[\s\S]*COPY --from=build \/app\/dist \.\/dist/);
+    const filesVolume = init.volumeMounts.find((m) => m.mountPath === '/console')!.name;
+    const [c] = deployment.spec.template.spec.containers;
+    expect(c.volumeMounts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: filesVolume, mountPath: '/usr/share/nginx/console' }),
+        expect.objectContaining({ name: 'config', mountPath: '/etc/nginx/conf.d' }),
+      ]),
+    );
+    expect(raw.spec.template.spec.volumes.find((v) => v.name === 'config')?.configMap?.name).toBe('console-nginx');
+    expect(c.ports).toEqual([{ name: 'http', containerPort: 8080 }]);
+    expect(deployment.spec.template.metadata.labels).toMatchObject(serviceOf('console').spec.selector);
+  });
+
+  it('answers a browser at `/` with the console and curl with the front door\'s JSON index', async () => {
+    const html = await fetch(`${nginx.url}/`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    expect(html.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await html.text()).toBe(readFileSync(join(WORKSPACE_ROOT, 'dist/console/index.html'), 'utf8'));
+    const curl = await fetch(`${nginx.url}/`, { headers: { accept: '*/*' } });
+    expect(curl.headers.get('content-type')).toBe('application/json');
+    expect(await curl.json()).toEqual(frontDoorIndex());
+    const js = await fetch(`${nginx.url}/console/app.js`);
+    expect([js.status, js.headers.get('content-type')]).toEqual([200, 'text/javascript']);
+    expect((await fetch(`${nginx.url}/console/app.css`)).headers.get('content-type')).toBe('text/css');
+    expect(await (await fetch(`${nginx.url}/healthz`)).json()).toEqual({ status: 'ok' });
   });
 });

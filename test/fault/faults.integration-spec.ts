@@ -29,9 +29,16 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
     await admin.createTopics(['data.validated', 'data.validated.dlq', 'data.rejected', 'retrain.requested', 'dataset.materialized']).finally(() => admin.close());
   });
 
-  function featureStore(source: string): FeatureStoreProcess {
+  /**
+   * A feature store of its own view and group, the group starting at the topics' ends: a new
+   * group would otherwise read the whole data.validated history of the shared broker (every
+   * earlier test's events, ignored one by one) before this test's events.
+   */
+  async function featureStore(source: string): Promise<FeatureStoreProcess> {
     writeAmountView(dir, source);
-    return new FeatureStoreProcess(dir, source);
+    const store = new FeatureStoreProcess(dir, source);
+    await startGroupsAtEnd(kafka, { [store.group]: ['data.validated'], [`${store.group}.retrain`]: ['retrain.requested'] });
+    return store;
   }
 
   async function dlqCount(source: string): Promise<number> {
@@ -46,7 +53,7 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
 
   it('kill -9 of the feature store mid-stream, then restart: every event applied exactly once', async () => {
     const source = `kill_${Date.now()}`;
-    const store = featureStore(source);
+    const store = await featureStore(source);
     await store.start();
     const producer = await KafkaRawProducer.connect(kafka, { idempotent: true });
     let killedAt = 0;
@@ -69,7 +76,7 @@ describe('fault injection (real Kafka, Postgres, Redis; services as processes)',
 
   it('Postgres restarted under the feature store: nothing dead-lettered, every event applied exactly once', async () => {
     const source = `pg_${Date.now()}`;
-    const store = featureStore(source);
+    const store = await featureStore(source);
     await store.start();
     const producer = await KafkaRawProducer.connect(kafka, { idempotent: true });
     let outage = { downMs: 0, restartMs: 0 };

@@ -89,8 +89,13 @@ export class NginxProcess {
   ) {}
 
   /** Renders the template for loopback upstreams, starts nginx on 127.0.0.1:`port` and waits for /healthz. */
-  static async start(port: number, ports: Record<FrontDoorService, number>): Promise<NginxProcess> {
-    const dir = writeNginxPrefix(renderFrontDoor(loopbackValues(port, ports)));
+  static start(port: number, ports: Record<FrontDoorService, number>): Promise<NginxProcess> {
+    return NginxProcess.serve(renderFrontDoor(loopbackValues(port, ports)), port);
+  }
+
+  /** Starts nginx with `conf` (an http {} context that listens on 127.0.0.1:`port` and answers /healthz) and waits for /healthz. */
+  static async serve(conf: string, port: number): Promise<NginxProcess> {
+    const dir = writeNginxPrefix(conf);
     const nginx = new NginxProcess(dir, `http://127.0.0.1:${port}`);
     const child = spawn(nginxBinary(), ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'logs/error.log'), '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
     nginx.child = child;

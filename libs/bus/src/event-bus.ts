@@ -22,7 +22,7 @@ import {
   type LimitViolation,
   type MessageLimits,
 } from './message-limits';
-import type { IncomingMessage, MessageTransport, OutgoingMessage, Subscription } from './transport';
+import type { IncomingMessage, MessageTransport, OutgoingMessage, PartitionLag, Subscription } from './transport';
 
 export const EVENT_HEADERS = { id: 'event-id', type: 'event-type', correlationId: 'correlation-id' } as const;
 
@@ -276,6 +276,11 @@ export class EventBus {
       onBatch: withBatchFallback(spec.group, batch, perMessage, policy, this.options.logger, this.limits),
       maxBatchSize: spec.maxBatchSize,
     });
+  }
+
+  /** How far behind this bus's consumer groups are, per partition (none on a transport that cannot lag). */
+  consumerLag(): Promise<PartitionLag[]> {
+    return this.transport.consumerLag?.() ?? Promise.resolve([]);
   }
 
   close(): Promise<void> {

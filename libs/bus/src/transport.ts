@@ -55,6 +55,19 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+/** How far one consumer group is behind on one partition, as the broker reports it (offsets as decimal strings). */
+export interface PartitionLag {
+  group: string;
+  topic: string;
+  partition: number;
+  /** The offset the next produced message will get (the log end). */
+  highWatermark: string;
+  /** The group's committed offset, -1 when it has committed nothing yet. */
+  committedOffset: string;
+  /** The earliest offset still in the log. */
+  lowWatermark: string;
+}
+
 /** The port every bus adapter implements: a partitioned log with consumer groups. */
 export interface MessageTransport {
   readonly kind: 'kafka' | 'in-process';
@@ -64,5 +77,10 @@ export interface MessageTransport {
    */
   send(messages: OutgoingMessage[]): Promise<void>;
   consume(options: ConsumeOptions): Promise<Subscription>;
+  /**
+   * The lag of every group this transport consumes in, per partition of its topics; absent
+   * where nothing can lag behind (the in-process log delivers at once).
+   */
+  consumerLag?(): Promise<PartitionLag[]>;
   close(): Promise<void>;
 }

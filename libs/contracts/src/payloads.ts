@@ -157,6 +157,8 @@ export const payloadSchemas = {
         candidateScore: z.number().optional(),
         championVersion: z.number().int().positive().optional(),
         championScore: z.number().optional(),
+        /** The release policy's checks that failed (named as in the registry's gate decision). */
+        failedChecks: z.array(z.string().min(1)).optional(),
       })
       .optional(),
   }),

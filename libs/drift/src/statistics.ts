@@ -1,6 +1,6 @@
 // Two-sample drift statistics on plain arrays, each matching a scipy reference
 // (checked in statistics.spec.ts against test/fixtures/drift/reference.py).
-import { BoundedCache } from './bounded-cache';
+import { LRUCache } from 'lru-cache';
 import { chi2Sf, kolmogorovSf, normalSf } from './special';
 
 export interface TestResult {
@@ -100,12 +100,14 @@ export function ksExactPValue(n1: number, n2: number, h: number): number {
  * against one reference keep hitting the same few hundred keys, and a hit returns the very
  * number the recursion gave. Bounded (least recently used entries go first).
  */
-export const ksExactPValueCache = new BoundedCache<string, number>(8192);
+export const ksExactPValueCache = new LRUCache<string, number>({ max: 8192 });
 
 /** ksExactPValue through ksExactPValueCache. */
 export function cachedKsExactPValue(n1: number, n2: number, h: number): number {
   const key = n1 <= n2 ? `${n1},${n2},${h}` : `${n2},${n1},${h}`;
-  return ksExactPValueCache.getOrCompute(key, () => ksExactPValue(n1, n2, h));
+  let p = ksExactPValueCache.get(key);
+  if (p === undefined) ksExactPValueCache.set(key, (p = ksExactPValue(n1, n2, h)));
+  return p;
 }
 
 /**

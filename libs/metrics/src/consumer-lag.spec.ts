@@ -48,3 +48,39 @@ describe('consumer lag gauge', () => {
     expect(() => lag.update({ group: 'g', topic: 't', partition: 0, highWatermark: 1, committedOffset: 0.5 })).toThrow(/committedOffset/);
   });
 });
+
+describe('consumer lag read at scrape time', () => {
+  it('sets every partition the source reports and drops the ones it no longer reports', async () => {
+    const registry = createMetricsRegistry({ service: 'demo', defaultMetrics: false });
+    let reported = [
+      { group: 'loop', topic: 'drift.detected', partition: 0, highWatermark: '30', committedOffset: '10', lowWatermark: '0' },
+      { group: 'loop', topic: 'drift.detected', partition: 1, highWatermark: '7', committedOffset: '7', lowWatermark: '0' },
+    ];
+    createConsumerLagMetrics(registry, { read: async () => reported, onError: (e) => { throw e; } });
+    let metrics = parseExposition(await registry.metrics());
+    expect(samplesOf(metrics, 'mlops_kafka_consumer_lag').map((s) => [s.labels.group, s.labels.topic, s.labels.partition, s.value])).toEqual([
+      ['loop', 'drift.detected', '0', 20],
+      ['loop', 'drift.detected', '1', 0],
+    ]);
+    reported = [reported[1]!];
+    metrics = parseExposition(await registry.metrics());
+    expect(samplesOf(metrics, 'mlops_kafka_consumer_lag').map((s) => s.labels.partition)).toEqual(['1']);
+  });
+
+  it('a failing or silent broker leaves the last values and is reported, and the scrape still answers', async () => {
+    const registry = createMetricsRegistry({ service: 'demo', defaultMetrics: false });
+    const errors: string[] = [];
+    let read: () => Promise<{ group: string; topic: string; partition: number; highWatermark: string; committedOffset: string }[]> = async () => [
+      { group: 'g', topic: 't', partition: 0, highWatermark: '9', committedOffset: '4' },
+    ];
+    createConsumerLagMetrics(registry, { read: () => read(), onError: (e) => errors.push(e.message), timeoutMs: 50 });
+    await registry.metrics();
+    read = async () => {
+      throw new Error('broker down');
+    };
+    expect(valueOf(parseExposition(await registry.metrics()), 'mlops_kafka_consumer_lag', { partition: '0' })).toBe(5);
+    read = () => new Promise(() => undefined);
+    expect(valueOf(parseExposition(await registry.metrics()), 'mlops_kafka_consumer_lag', { partition: '0' })).toBe(5);
+    expect(errors).toEqual(['broker down', 'no offsets from the broker within 50 ms']);
+  });
+});

@@ -183,6 +183,22 @@ describe('mlops apply', () => {
     ]);
   });
 
+  it("puts a model's release policy to the registry and prints created, unchanged or changed", async () => {
+    const policy = { latencyP99Ms: 5, slices: { column: 'region', metric: 'accuracy', maxGap: 0.05 } };
+    writeFileSync(join(dir, 'policy.yaml'), `models:\n  - name: churn\n    featureView: churn_features\n    policy: ${JSON.stringify(policy)}\n`);
+    platform.on('PUT /loop/api/models/churn/feature-view', [200, { model: 'churn', featureView: 'churn_features' }]);
+    platform.on('PUT /registry/models/churn/policy', [200, { model: 'churn', version: 1, changed: true }]);
+    const out = await mlops(['apply', '-f', 'policy.yaml']);
+    expect(out.code).toBe(0);
+    expect(platform.requests('PUT /registry/models/churn/policy').map((s) => s.body)).toEqual([policy]);
+    expect(out.stdout).toContain('release policy of churn: created v1\n');
+    platform.on('PUT /registry/models/churn/policy', [200, { model: 'churn', version: 1, changed: false }]);
+    expect((await mlops(['apply', '-f', 'policy.yaml'])).stdout).toContain('release policy of churn: unchanged (v1)\n');
+    platform.on('PUT /registry/models/churn/policy', [200, { model: 'churn', version: 2, changed: true }]);
+    const json = JSON.parse((await mlops(['apply', '-f', 'policy.yaml', '--json'])).stdout);
+    expect(json.changes.at(-1)).toEqual({ kind: 'policy', name: 'churn', version: 2, state: 'changed' });
+  });
+
   it('refuses a project with a mistake before sending anything, naming the file and field (exit 2)', async () => {
     writeFileSync(join(dir, 'p.yaml'), 'models:\n  - name: churn\n    featureVeiw: x\n');
     const out = await mlops(['apply', '-f', 'p.yaml']);

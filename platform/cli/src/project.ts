@@ -25,6 +25,8 @@ const projectSchema = z
             featureView: name,
             target: z.string().min(1).optional(),
             params: z.record(z.string(), z.unknown()).optional(),
+            /** The release policy (`PUT /registry/models/:name/policy`), checked by the registry. */
+            policy: z.record(z.string(), z.unknown()).optional(),
           })
           .strict(),
       )

@@ -140,6 +140,37 @@ export interface Lineage {
   source?: string;
 }
 
+/** GET /registry/models/:name: what serving runs, with each version's traffic share. */
+export interface ModelSummary {
+  name: string;
+  champion: number | null;
+  versions: number;
+  serving: { version: number; share: number }[];
+  updatedAt: string;
+}
+/** GET /registry/models/:name/versions: one keyset page, newest first. */
+export interface VersionListing {
+  versions: {
+    version: number;
+    status: string;
+    aliases: string[];
+    stage: string;
+    gate: { passed: boolean; metric: string; candidateScore: number | null; championScore: number | null; reason: string } | null;
+    runId: string | null;
+    datasetHash: string | null;
+    createdAt: string;
+  }[];
+  next_page_token?: string;
+}
+/** POST /registry/models/:name/deploy's 202. */
+export interface DeployAnswer {
+  model: string;
+  version: number;
+  strategy: string;
+  share: number;
+  correlationId: string;
+}
+
 // ---- loops ----
 export interface LoopStage {
   type: string;
@@ -213,4 +244,16 @@ export interface ModelStatus {
   canary: Canary | null;
   canaries: Canary[];
   versions: { version: number; reference: { status: string; source?: string; datasetId?: string; problem?: string | null }; performance: Performance | null }[];
+}
+/** GET /monitoring/models/:model/drift/history: stored windows, newest first. */
+export interface DriftHistoryPage {
+  model: string;
+  windows: {
+    version: number;
+    window: { start: string; end: string; size: number };
+    evaluatedAt: string;
+    datasetDrift: { share: number; threshold: number; drifted: boolean };
+    features: FeatureDrift[];
+  }[];
+  next_page_token?: string;
 }

@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
 import { ApiErrorFilter, configureHttpApp, serveHttpApp } from '@mlops/http';
 import { openDataSource } from '@mlops/persistence';
-import { startBusConsumers } from '@mlops/runtime';
+import { exportConsumerLag, startBusConsumers } from '@mlops/runtime';
 import type { FeatureStoreConfig } from './feature-store.config';
 import { FeatureStoreModule } from './feature-store.module';
 import { SERVICE, TABLE_PREFIX } from './feature-store.names';
@@ -76,6 +76,7 @@ export async function startFeatureStore(
       groups: { '': { fromBeginning: true }, retrain: { fromBeginning: true } },
     });
     cleanup.unshift(() => consumers.close());
+    exportConsumerLag(metrics.registry, bus, logger);
     const grpcAddress = await app.get(FeatureStoreGrpcServer).listen();
     const url = await serveHttpApp(app, { port: config.FEATURE_STORE_HTTP_PORT, host: config.FEATURE_STORE_HTTP_HOST, mountedAt: options.mountedAt });
     logger.log(

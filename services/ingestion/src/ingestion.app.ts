@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
 import { ApiErrorFilter, configureHttpApp, serveHttpApp } from '@mlops/http';
+import { exportConsumerLag } from '@mlops/runtime';
 import { openDataSource } from '@mlops/persistence';
 import { DataContractEntity } from './contracts/data-contract.entity';
 import type { IngestionConfig } from './ingestion.config';
@@ -46,12 +47,13 @@ export async function startIngestion(
   const app = await NestFactory.create<NestExpressApplication>(IngestionModule.forRoot(config, { dataSource, bus, log }), {
     logger: options.logger === false ? false : ['log', 'warn', 'error'],
   });
-  configureHttpApp(app, { service: 'ingestion', filter: new ApiErrorFilter('ingestion'), apiToken: config.API_TOKEN });
+  const registry = configureHttpApp(app, { service: 'ingestion', filter: new ApiErrorFilter('ingestion'), apiToken: config.API_TOKEN });
   app.useBodyParser('json', { limit: config.INGESTION_BODY_LIMIT });
   const url = await serveHttpApp(app, { port: config.INGESTION_PORT, host: config.INGESTION_HOST, mountedAt: options.mountedAt });
 
   const raw = app.get(RawConsumer);
   await raw.start();
+  exportConsumerLag(registry, bus, log);
   log.log(`ingestion listening on ${url} (bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]})`);
 
   return {

@@ -166,19 +166,29 @@ describe('loop controller (in-process bus, SQLite file, real HTTP)', () => {
     expect(retrains.filter((r) => r.data.model === 'churn')).toHaveLength(2);
   });
 
-  it('a model.registered carrying a rejecting gate decision ends the loop rejected_by_gate at once, with the gate reason', async () => {
+  it('a model.registered carrying a rejecting gate decision ends the loop rejected_by_gate at once, with the gate reason (which names the failing checks)', async () => {
     await observer.publish(drift('scoring', 'loop-g', 50));
     const [ds, started, completed] = through('scoring', 'loop-g', 4, 50);
     const registered = event('model.registered', 'loop-g', 54, {
       model: 'scoring',
       version: 4,
       artifactHash: 'c'.repeat(64),
-      gate: { passed: false, reason: 'candidate 0.61 vs champion version 3 0.9: reject', metric: 'accuracy', candidateScore: 0.61, championVersion: 3, championScore: 0.9 },
+      gate: {
+        passed: false,
+        reason: 'failing checks of release policy version 2: champion (candidate 0.61 vs champion version 3 0.9: reject), latency (p99 inference latency 3.5 ms > 1 ms); candidate 0.61 vs champion version 3 0.9: reject',
+        metric: 'accuracy',
+        candidateScore: 0.61,
+        championVersion: 3,
+        championScore: 0.9,
+        failedChecks: ['champion', 'latency'],
+      },
     });
     await publish([ds, started, completed, registered], 'loop-g', 5);
     const g = await waitFor(async () => ((await detail('loop-g')).status === 'closed' ? detail('loop-g') : undefined), 'loop-g closed', 10_000);
     expect(g).toMatchObject({ outcome: 'rejected_by_gate', candidateVersion: 4 });
-    expect(g.outcomeReason).toBe("the registry's gate rejected version 4: candidate 0.61 vs champion version 3 0.9: reject");
+    expect(g.outcomeReason).toBe(
+      "the registry's gate rejected version 4: failing checks of release policy version 2: champion (candidate 0.61 vs champion version 3 0.9: reject), latency (p99 inference latency 3.5 ms > 1 ms); candidate 0.61 vs champion version 3 0.9: reject",
+    );
   });
 
   it('the gate rejection (no event from the registry) ends the loop rejected_by_gate: from the registry when it answers, else after the gate wait', async () => {

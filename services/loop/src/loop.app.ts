@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
 import { ApiErrorFilter, configureHttpApp, serveHttpApp } from '@mlops/http';
 import { openDataSource } from '@mlops/persistence';
-import { startBusConsumers } from '@mlops/runtime';
+import { exportConsumerLag, startBusConsumers } from '@mlops/runtime';
 import type { FeatureViewLookup } from './feature-view-lookup';
 import type { GateLookup } from './gate-lookup';
 import type { LoopConfig } from './loop.config';
@@ -14,6 +14,9 @@ import { loopSettings } from './loop.settings';
 import { CreateLoopTables1763900000800 } from './migrations/1763900000800-create-loop-tables';
 import { CreateLoopFeatureViews1763900000900 } from './migrations/1763900000900-create-loop-feature-views';
 import { CreateTriggerTables1765000000810 } from './migrations/1765000000810-create-trigger-tables';
+import { CreateWebhookTables1765100000000 } from './migrations/1765100000000-create-webhook-tables';
+import { notificationEntities } from './notifications/store/notifications.entities';
+import { NOTIFICATIONS_GROUP } from './notifications/notifications.consumer';
 import { loopEntities } from './store/entities';
 import { NEW_DATA_GROUP } from './triggers/new-data.consumer';
 import { triggerEntities } from './store/trigger.entities';
@@ -44,8 +47,8 @@ export async function startLoop(
   const dataSource = await openDataSource({
     service: 'loop',
     url: config.DATABASE_URL,
-    entities: [...loopEntities, ...triggerEntities, ...trainingParamsEntities],
-    migrations: [CreateLoopTables1763900000800, CreateLoopFeatureViews1763900000900, CreateTriggerTables1765000000810, ...trainingParamsMigrations],
+    entities: [...loopEntities, ...triggerEntities, ...notificationEntities, ...trainingParamsEntities],
+    migrations: [CreateLoopTables1763900000800, CreateLoopFeatureViews1763900000900, CreateTriggerTables1765000000810, CreateWebhookTables1765100000000, ...trainingParamsMigrations],
   });
   const bus = createEventBus(config, {
     service: 'loop',
@@ -75,8 +78,9 @@ export async function startLoop(
   const consumers = await startBusConsumers(app, bus, {
     group: settings.consumer.group,
     // A new group starts at the end: a controller deployed today does not act on last month's drift.
-    groups: { '': { fromBeginning: false }, [NEW_DATA_GROUP]: { fromBeginning: false } },
+    groups: { '': { fromBeginning: false }, [NEW_DATA_GROUP]: { fromBeginning: false }, [NOTIFICATIONS_GROUP]: { fromBeginning: false } },
   });
+  exportConsumerLag(metrics.registry, bus, log);
   if (!quiet) {
     log.log(`loop controller listening on ${url} (bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, cooldown ${config.LOOP_COOLDOWN_S}s)`);
   }

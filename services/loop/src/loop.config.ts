@@ -63,6 +63,14 @@ export const loopEnvSchema = z
     LOOP_SCHEDULE_CATCH_UP_S: z.coerce.number().nonnegative().default(3600),
     /** The data source each feature view reads, e.g. `churn_features:churn`: the new-data trigger counts its data.validated rows. */
     LOOP_VIEW_SOURCES: viewSources,
+    /** The first retry of a failed webhook delivery waits this long; each next one twice as long. */
+    LOOP_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().positive().default(5000),
+    /** Attempts of one webhook delivery (the first included) before it is given up as failed. */
+    LOOP_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(8),
+    /** A webhook request with no answer for this long counts as failed. */
+    LOOP_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    /** How often due webhook deliveries are looked for. */
+    LOOP_WEBHOOK_POLL_MS: z.coerce.number().int().positive().default(1000),
     LOOP_GROUP: z.string().min(1).default('loop'),
     INSTANCE_ID: z.string().min(1).optional(),
   })

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { createMetricsRegistry } from '@mlops/metrics';
+import { NOTIFICATION_EVENTS } from './notifications/notification-events';
 import type { LoopOutcome } from './store/entities';
 
 /** Prometheus metrics of one loop controller (its own registry, so instances do not clash). */
@@ -11,6 +12,7 @@ export class LoopMetrics {
   readonly triggers: Counter<'model' | 'trigger' | 'decision'>;
   readonly duration: Histogram<'model' | 'outcome'>;
   readonly open: Gauge<'model'>;
+  readonly webhookAttempts: Counter<'event' | 'result'>;
 
   /** Set by the app: open loops per model, read at scrape time. */
   countOpen: () => Promise<Record<string, number>> = async () => ({});
@@ -48,6 +50,14 @@ export class LoopMetrics {
       buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600],
       registers,
     });
+    this.webhookAttempts = new Counter({
+      name: 'mlops_loop_webhook_attempts_total',
+      help: 'Webhook delivery attempts by notification event and result: delivered, retry (failed, another attempt is due) or failed (the last attempt failed)',
+      labelNames: ['event', 'result'] as const,
+      registers,
+    });
+    // From 0, so that increase() sees the first failure of an event (a series born at 1 shows none).
+    for (const event of NOTIFICATION_EVENTS) for (const result of ['delivered', 'retry', 'failed']) this.webhookAttempts.inc({ event, result }, 0);
     const countOpen = () => this.countOpen();
     this.open = new Gauge({
       name: 'mlops_loop_open_loops',

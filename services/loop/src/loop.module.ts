@@ -12,6 +12,7 @@ import { LoopConsumer } from './loop.consumer';
 import { LoopMetrics } from './loop.metrics';
 import { LoopService } from './loop.service';
 import { LOOP_CLOCK, LOOP_LOG, LOOP_SETTINGS, type LoopClock, type LoopLog, type LoopSettings } from './loop.settings';
+import { NotificationsModule } from './notifications.module';
 import { LoopQueries } from './queries/loop-queries';
 import { FeatureViewChoicesRepository } from './store/feature-view-choices.repository';
 import { LoopRepository } from './store/loop.repository';
@@ -45,6 +46,7 @@ export class LoopModule {
     const views = runtime.featureViews ?? (featureStore.url ? new FeatureStoreViewLookup(featureStore.url, featureStore.apiToken) : undefined);
     return {
       module: LoopModule,
+      imports: [NotificationsModule.forRoot({ settings, now: runtime.now, log: runtime.log, dataSource: runtime.dataSource, metrics: runtime.metrics })],
       controllers: [LoopController, ModelFeatureViewController, HealthController, LoopConsumer, ...triggerControllers, ...trainingParamsControllers],
       providers: [
         { provide: LOOP_SETTINGS, useValue: settings },

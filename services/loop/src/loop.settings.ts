@@ -25,6 +25,8 @@ export interface LoopSettings {
   timeouts: { gateWaitMs: number; stallTimeoutMs: number; sweepIntervalMs: number };
   /** Where the registry's gate decisions are asked for (LOOP_REGISTRY_URL), with the platform's API_TOKEN. */
   registry: { url?: string; apiToken?: string };
+  /** Webhook deliveries: retries with exponential backoff, the request timeout, the poll of due deliveries. */
+  webhooks: { retryBaseMs: number; maxAttempts: number; timeoutMs: number; pollMs: number };
   /** Where PUT /api/models/:model/feature-view checks view names (LOOP_FEATURE_STORE_URL); unset: not checked. */
   featureStore: { url?: string; apiToken?: string };
 }
@@ -65,5 +67,11 @@ export function loopSettings(config: LoopConfig): LoopSettings {
     },
     registry: { url: config.LOOP_REGISTRY_URL, apiToken: config.API_TOKEN },
     featureStore: { url: config.LOOP_FEATURE_STORE_URL, apiToken: config.API_TOKEN },
+    webhooks: {
+      retryBaseMs: config.LOOP_WEBHOOK_RETRY_BASE_MS,
+      maxAttempts: config.LOOP_WEBHOOK_MAX_ATTEMPTS,
+      timeoutMs: config.LOOP_WEBHOOK_TIMEOUT_MS,
+      pollMs: config.LOOP_WEBHOOK_POLL_MS,
+    },
   };
 }

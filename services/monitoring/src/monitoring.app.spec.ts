@@ -152,6 +152,30 @@ describe('monitoring service (embedded: in-process bus)', () => {
     expect(scrape.text).toMatch(/mlops_monitoring_drift_events_total\{model="churn"\} 2/);
   });
 
+  it('keeps every evaluated window: each feature\'s statistic against its threshold over time, newest first, a page at a time', async () => {
+    // churn v1 so far: 3 windows without shift, then 4 shifted ones.
+    await waitFor(async () => (await http('/models/churn/drift/history?version=1')).body.windows.length === 7, 'the 7 windows of churn v1 stored');
+    const first = await http('/models/churn/drift/history?version=1&feature=x&limit=4');
+    expect(first.status).toBe(200);
+    expect(first.body.windows).toHaveLength(4);
+    expect(first.body.windows.map((w: { datasetDrift: { drifted: boolean } }) => w.datasetDrift.drifted)).toEqual([true, true, true, true]);
+    for (const w of first.body.windows) {
+      expect(w).toMatchObject({ version: 1, window: { size: WINDOW } });
+      expect(w.features).toEqual([{ feature: 'x', statistic: 'ks', value: expect.any(Number), threshold: 0.05, drifted: true }]);
+      expect(w.features[0].value).toBeLessThan(0.05);
+    }
+    const second = await http(`/models/churn/drift/history?version=1&feature=x&limit=4&page_token=${first.body.next_page_token}`);
+    expect(second.body.windows.map((w: { datasetDrift: { drifted: boolean } }) => w.datasetDrift.drifted)).toEqual([false, false, false]);
+    expect(second.body.next_page_token).toBeUndefined();
+    const times = [...first.body.windows, ...second.body.windows].map((w: { window: { end: string } }) => w.window.end);
+    expect([...times].sort().reverse()).toEqual(times);
+    const all = await http('/models/churn/drift/history?limit=1');
+    expect(all.body.windows[0].features.map((f: { feature: string }) => f.feature).sort()).toEqual(['color', 'flag', 'x', 'y']);
+    const bad = await http('/models/churn/drift/history?limit=0&page_token=abc');
+    expect(bad.status).toBe(400);
+    expect(bad.text).toMatch(/limit.*page_token|page_token.*limit/s);
+  });
+
   it('accepts column arrays and per-feature overrides; a large reference uses distances', async () => {
     const rows = inputs(2000, 5);
     const columns = { x: rows.map((r) => r.x), color: rows.map((r) => r.color) };
@@ -210,6 +234,33 @@ describe('monitoring: reference learned from the first predictions', () => {
       const result = await waitFor(() => monitoring.service.drift('m'), 'the first window');
       expect(monitoring.service.reference('m', 1)).toMatchObject({ referenceRows: 300, referenceSource: 'first-predictions' });
       expect(result.report.features.filter((f) => f.drifted).map((f) => f.feature).sort()).toEqual(['color', 'x']);
+    } finally {
+      await monitoring.close();
+    }
+  });
+});
+
+describe('monitoring: the drift history keeps MONITORING_DRIFT_HISTORY_WINDOWS windows per version', () => {
+  it('keeps the newest 2 of 5 windows', async () => {
+    const transport = new InProcessTransport();
+    const monitoring = await startMonitoring(
+      loadMonitoringConfig({ DATABASE_URL: 'sqlite::memory:', MONITORING_PORT: '0', MONITORING_WINDOW_SIZE: '100', MONITORING_REFERENCE_FROM_FIRST: '100', MONITORING_DRIFT_HISTORY_WINDOWS: '2' }),
+      { inProcess: transport, logger: false, defaultMetrics: false },
+    );
+    try {
+      // One event a row, row i at second i: a window ends at its last row's time.
+      const at = (i: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
+      const rows = inputs(600, 13);
+      await new EventBus(transport).publish(
+        rows.map((row, i) => ({
+          ...createEvent('prediction.logged', { source: 'serving', subject: 'h', data: { predictionId: `h${i}`, model: 'h', version: 1, inputs: row, outputs: {}, latencyMs: 1 } }),
+          time: at(i),
+        })),
+      );
+      const ends = async () =>
+        ((await (await fetch(`${monitoring.url}/models/h/drift/history`)).json()) as { windows: { window: { end: string } }[] }).windows.map((w) => w.window.end);
+      // The reference is rows 0-99; windows end at rows 199, 299, 399, 499, 599.
+      await waitFor(async () => (await ends()).join() === [at(599), at(499)].join() || undefined, 'the newest two windows, and only those');
     } finally {
       await monitoring.close();
     }

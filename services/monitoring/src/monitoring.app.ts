@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
 import { ApiErrorFilter, configureHttpApp, serveHttpApp } from '@mlops/http';
-import { startBusConsumers } from '@mlops/runtime';
+import { exportConsumerLag, startBusConsumers } from '@mlops/runtime';
 import { CanaryWatch } from './canary/canary-watch';
 import { DriftWatch } from './drift/drift-watch';
 import { MonitoringMetrics } from './metrics';
@@ -119,6 +119,7 @@ export async function startMonitoring(
     group: settings.bus.group,
     groups: { labels: { maxBatchSize: settings.bus.labelBatchMax } },
   });
+  exportConsumerLag(metrics.registry, bus, log);
   log.log(
     `monitoring listening on ${url} (bus: ${bus.transport.kind}, database: ${settings.database.url.split(':')[0]}, window: ${settings.drift.windowSize})`,
   );

@@ -29,6 +29,8 @@ export const monitoringEnvSchema = z
      * do for the whole training set in Evidently; 1,000 or fewer keeps KS / chi-squared / z.
      */
     MONITORING_REFERENCE_ROWS: positiveInt(10_000),
+    /** Evaluated drift windows kept per model version (GET /models/:model/drift/history); older ones are deleted. */
+    MONITORING_DRIFT_HISTORY_WINDOWS: positiveInt(10_000),
     /** Kafka consumer group prefix (one group per consumer: `<group>`, `<group>.labels`, ...). */
     MONITORING_GROUP: z.string().min(1).default('monitoring'),
     /** Prefix of the tables this monitor owns (own tables per service; tests use their own). */

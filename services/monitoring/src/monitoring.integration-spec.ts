@@ -127,7 +127,7 @@ describe('monitoring on Kafka and Postgres (own process, production entry point)
     rmSync(dir, { recursive: true, force: true });
     const db = new DataSource({ type: 'postgres', url: infra.DATABASE_URL });
     await db.initialize();
-    for (const table of ['outbox', 'cooldowns', 'performance', 'canaries', 'champions', 'versions', 'runs', 'datasets', 'references', 'processed_events', 'migrations']) {
+    for (const table of ['drift_windows', 'outbox', 'cooldowns', 'performance', 'canaries', 'champions', 'versions', 'runs', 'datasets', 'references', 'processed_events', 'migrations']) {
       await db.query(`DROP TABLE IF EXISTS "${prefix}_${table}"`);
     }
     await db.destroy();

@@ -9,6 +9,7 @@ import { Champions } from './canary/champions';
 import { LabelConsumer } from './consumers/label.consumer';
 import { LifecycleConsumer } from './consumers/lifecycle.consumer';
 import { PredictionConsumer } from './consumers/prediction.consumer';
+import { DriftHistory } from './drift/drift-history';
 import { DriftWatch } from './drift/drift-watch';
 import { LabelIntake } from './http/label-intake';
 import { LabelsController } from './http/labels.controller';
@@ -59,6 +60,7 @@ export class MonitoringModule {
         Cooldowns,
         StateRestore,
         DriftWatch,
+        DriftHistory,
         LineageFacts,
         ReferenceResolver,
         Champions,

@@ -19,6 +19,18 @@ const FEATURES = ['tenure', 'monthly_charges'];
  * and `monthly_charges` names them, from events alone (lineage, deployment, prediction.logged
  * as serving writes it for a model whose ONNX metadata has feature_names).
  */
+/** Runs a README block against the monitor; `shown` is the output the README shows (its comment lines, joined; times as `…`). */
+async function runBlock(block: string, url: string) {
+  const shown = block
+    .split('\n')
+    .filter((line) => line.startsWith('# '))
+    .map((line) => line.slice(2).trimStart())
+    .join('');
+  const script = block.replace('http://127.0.0.1:3007', url).replace(/^curl /m, 'curl -fsS ');
+  const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script]);
+  return { stdout: stdout.trim().replace(/"\d{4}-\d\d-\d\dT[\d:.]+Z"/g, '"…"'), shown };
+}
+
 describe('README Monitoring service: drift evidence names the features', () => {
   let dir: string;
   let monitor: MonitoringApp;
@@ -87,15 +99,14 @@ describe('README Monitoring service: drift evidence names the features', () => {
       }
     }, 'the first window of churn');
 
-    const block = readmeBlocks('Monitoring service').find((b) => b.includes('/drift'))!;
-    // The output the README shows: its comment lines, joined; the times are the run's.
-    const shown = block
-      .split('\n')
-      .filter((line) => line.startsWith('# '))
-      .map((line) => line.slice(2).trimStart())
-      .join('');
-    const script = block.replace('http://127.0.0.1:3007', monitor.url).replace(/^curl /m, 'curl -fsS ');
-    const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script]);
-    expect(stdout.trim().replace(/"\d{4}-\d\d-\d\dT[\d:.]+Z"/g, '"…"')).toBe(shown);
+    const blocks = readmeBlocks('Monitoring service');
+    const block = blocks.find((b) => /\/drift$/m.test(b))!;
+    const { stdout, shown } = await runBlock(block, monitor.url);
+    expect(stdout).toBe(shown);
+    // The drift history, after the window above: MONITORING is the first block's.
+    const history = blocks.find((b) => b.includes('/drift/history'))!;
+    await waitFor(async () => ((await (await fetch(`${monitor.url}/models/churn/drift/history`)).json()) as { windows: unknown[] }).windows.length > 0 || undefined, 'the window stored');
+    const answer = await runBlock(`MONITORING=${monitor.url}\n${history}`, monitor.url);
+    expect(answer.stdout).toBe(answer.shown);
   });
 });

@@ -16,6 +16,8 @@ export interface MonitoringSettings {
     datasetDriftShare: number;
     /** 0: reference only from the training dataset or by hand; N: learn it from the first N predictions of a version. */
     referenceFromFirst: number;
+    /** Evaluated windows kept per model version in the drift history. */
+    historyWindows: number;
   };
   /** A version's reference from its training dataset: this many rows, evenly spread. */
   references: { trainingRows: number };
@@ -56,6 +58,7 @@ export function monitoringSettings(config: MonitoringConfig): MonitoringSettings
       windowSize: config.MONITORING_WINDOW_SIZE,
       datasetDriftShare: config.MONITORING_DATASET_DRIFT_SHARE,
       referenceFromFirst: config.MONITORING_REFERENCE_FROM_FIRST,
+      historyWindows: config.MONITORING_DRIFT_HISTORY_WINDOWS,
     },
     references: { trainingRows: config.MONITORING_REFERENCE_ROWS },
     cooldownSeconds: config.MONITORING_COOLDOWN_S,

@@ -337,8 +337,9 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
       { version: 2, share: 0.1 },
     ]);
     expect(await run(promote)).toMatchObject({ model: 'churn', champion: 2, changed: true });
-    const [models, versions] = (await shell(list)).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    const [models, versions, model] = (await shell(list)).split('\n').filter(Boolean).map((line) => JSON.parse(line));
     expect(models.models[0]).toMatchObject({ name: 'churn', champion: 2, versions: 2 });
+    expect(model).toMatchObject({ name: 'churn', champion: 2, versions: 2 });
     expect(versions.versions.map((v: { version: number }) => v.version)).toEqual([2, 1]);
   });
 
@@ -369,6 +370,8 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     expect(await call('GET', '/models?page_token=nonsense')).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('page_token') } });
     expect((await call('GET', '/models?max_results=0')).body.issues).toEqual([expect.objectContaining({ field: 'max_results' })]);
     expect((await call('GET', '/models/nobody/versions')).status).toBe(404);
+    expect((await call('GET', '/models/churn')).body).toEqual(first.body.models[0]);
+    expect((await call('GET', '/models/nobody')).status).toBe(404);
   });
 
   it('a redelivered training.completed registers the version once', async () => {

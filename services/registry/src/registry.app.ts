@@ -4,11 +4,12 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
 import { ApiError, ApiErrorFilter, configureHttpApp, serveHttpApp } from '@mlops/http';
 import { openDataSource } from '@mlops/persistence';
-import { startBusConsumers } from '@mlops/runtime';
+import { exportConsumerLag, startBusConsumers } from '@mlops/runtime';
 import { ContentStore } from './artifacts/artifact-store';
 import { CreateRegistryTables1763900000400 } from './migrations/1763900000400-create-registry-tables';
 import { AddVersionStorage1763900000500 } from './migrations/1763900000500-add-version-storage';
 import { AddServingState1763900000600 } from './migrations/1763900000600-add-serving-state';
+import { AddReleasePolicies1763900000750 } from './migrations/1763900000750-add-release-policies';
 import { ServingConflictError } from './deployments/serving-conflict';
 import type { RegistryConfig } from './registry.config';
 import { RegistryModule } from './registry.module';
@@ -42,7 +43,7 @@ export async function startRegistry(
     service: 'registry',
     url: config.DATABASE_URL,
     entities: registryEntities,
-    migrations: [CreateRegistryTables1763900000400, AddVersionStorage1763900000500, AddServingState1763900000600],
+    migrations: [CreateRegistryTables1763900000400, AddVersionStorage1763900000500, AddServingState1763900000600, AddReleasePolicies1763900000750],
   });
   const bus = createEventBus(config, {
     service: 'registry',
@@ -56,13 +57,14 @@ export async function startRegistry(
     logger: options.logger === false ? false : ['log', 'warn', 'error'],
     bodyParser: false,
   });
-  configureHttpApp(app, { service: 'registry', filter: new ApiErrorFilter('registry', servingConflicts), apiToken: config.API_TOKEN });
+  const registry = configureHttpApp(app, { service: 'registry', filter: new ApiErrorFilter('registry', servingConflicts), apiToken: config.API_TOKEN });
   app.useBodyParser('json', { limit: '1mb' });
   app.useBodyParser('raw', { limit: config.REGISTRY_BODY_LIMIT, type: 'application/octet-stream' });
   const url = await serveHttpApp(app, { port: config.REGISTRY_PORT, host: config.REGISTRY_HOST, mountedAt: options.mountedAt });
 
   // training.completed in REGISTRY_GROUP, canary verdicts in `<REGISTRY_GROUP>.canary`.
   const consumers = await startBusConsumers(app, bus, { group: settings.consumers.group });
+  exportConsumerLag(registry, bus, log);
   log.log(
     `registry listening on ${url} (bus: ${bus.transport.kind}, database: ${config.DATABASE_URL.split(':')[0]}, artifacts: ${app.get(ContentStore).root}, gate: ${config.REGISTRY_GATE_METRIC}${config.REGISTRY_HOLDOUT_PATH ? ' on holdout' : ' as reported'}, tracking: ${config.REGISTRY_TRACKING_URI ?? 'unset (runs:/ and models:/ sources refused)'})`,
   );

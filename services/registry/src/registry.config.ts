@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { releasePolicySchema } from './policy/release-policy';
 import { apiTokenEnvSchema, busEnvSchema, databaseEnvSchema, loadConfig, port, withBusDefault } from '@mlops/config';
 
 const csv = z
@@ -19,6 +20,22 @@ export const registryEnvSchema = z
     REGISTRY_LOWER_IS_BETTER: csv,
     /** How much worse than the champion a candidate may score and still pass. */
     REGISTRY_GATE_TOLERANCE: z.coerce.number().min(0).default(0),
+    /**
+     * The release policy every model starts from (JSON, the shape `PUT /models/:name/policy`
+     * takes), e.g. {"latencyP99Ms": 50}; each part a model declares replaces the same part here.
+     */
+    REGISTRY_RELEASE_POLICY: z
+      .string()
+      .default('{}')
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text.trim() || '{}') as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'expected a JSON object, e.g. {"latencyP99Ms": 50}' });
+          return z.NEVER;
+        }
+      })
+      .pipe(releasePolicySchema),
     /** A JSON file {inputs: number[][], labels: number[]}: both models are scored on it (accuracy). */
     REGISTRY_HOLDOUT_PATH: z.string().min(1).optional(),
     REGISTRY_CANARY_SHARE: z.coerce.number().min(0).max(1).default(0.1),

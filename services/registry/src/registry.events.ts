@@ -1,5 +1,6 @@
 import { v5 as uuidv5 } from 'uuid';
 import { createEvent } from '@mlops/contracts';
+import { failedChecksOf } from './gate/policy-checks';
 import { SERVICE } from './registry.names';
 import type { GateDecisionRow, ModelVersionRow } from './store/entities';
 
@@ -28,6 +29,7 @@ export function modelRegistered(row: ModelVersionRow, cause: { id?: string; corr
             candidateScore: decision.candidateScore ?? undefined,
             championVersion: decision.championVersion ?? undefined,
             championScore: decision.championScore ?? undefined,
+            failedChecks: failedChecksOf(decision) ?? undefined,
           }
         : undefined,
     },

@@ -63,7 +63,7 @@ describe('registry on real Kafka and Postgres (own process, production entry poi
     // The observer starts at the end too: reading every topic's history first (other specs'
     // aborted transactions included) once held model.registered back past a test's timeout.
     const observerGroup = `registry-it-observer-${randomUUID()}`;
-    await startGroupsAtEnd(kafka, { [group]: ['training.completed'], [observerGroup]: topics.slice(1) });
+    await startGroupsAtEnd(kafka, { [group]: ['training.completed'], [`${group}.canary`]: ['canary.evaluated', 'deployment.completed'], [observerGroup]: topics.slice(1) });
 
     observer = await observeKafka(kafka, { group: observerGroup, topics: topics.slice(1) }, (message) => {
       const value = message.value.toString();

@@ -20,13 +20,16 @@ import { QualityGate } from './gate/quality-gate';
 import { LifecycleController } from './http/lifecycle.controller';
 import { ModelsController } from './http/models.controller';
 import { ModelVersionsController } from './http/model-versions.controller';
+import { PolicyController } from './http/policy.controller';
 import { RegisteredModelsController } from './http/registered-models.controller';
+import { ReleasePolicies } from './policy/release-policies';
 import { RegistryService } from './registry.service';
 import { REGISTRY_SETTINGS, type RegistrySettings } from './registry.settings';
 import { AliasRepository } from './store/alias.repository';
 import { GateDecisionRepository } from './store/gate-decision.repository';
 import { ModelVersionRepository } from './store/model-version.repository';
 import { RegisteredModelRepository } from './store/registered-model.repository';
+import { ReleasePolicyRepository } from './store/release-policy.repository';
 import { OverviewRepository } from './store/overview.repository';
 import { ServingStateRepository } from './store/serving-state.repository';
 import { RegistryTransactions } from './store/registry.transactions';
@@ -52,7 +55,7 @@ export class RegistryModule {
       module: RegistryModule,
       imports: [BusModule.forRoot(runtime.bus)],
       // TrainingConsumer first: its group subscribes first, as before the module.
-      controllers: [RegisteredModelsController, ModelVersionsController, ModelsController, LifecycleController, HealthController, TrainingConsumer, CanaryConsumer],
+      controllers: [RegisteredModelsController, ModelVersionsController, ModelsController, LifecycleController, PolicyController, HealthController, TrainingConsumer, CanaryConsumer],
       providers: [
         { provide: REGISTRY_SETTINGS, useValue: settings },
         { provide: DataSource, useValue: runtime.dataSource },
@@ -63,6 +66,7 @@ export class RegistryModule {
         ModelVersionRepository,
         AliasRepository,
         GateDecisionRepository,
+        ReleasePolicyRepository,
         ServingStateRepository,
         OverviewRepository,
         ModelCatalog,
@@ -75,6 +79,7 @@ export class RegistryModule {
         ModelStages,
         Lineage,
         ModelAliases,
+        ReleasePolicies,
         QualityGate,
         TrainingRegistration,
         CanaryVerdicts,

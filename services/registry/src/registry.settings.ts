@@ -1,3 +1,4 @@
+import type { ReleasePolicy } from './policy/release-policy';
 import type { RegistryConfig } from './registry.config';
 
 /** What the registry's parts read from the config, grouped by use case; made once at start. */
@@ -5,7 +6,7 @@ export interface RegistrySettings {
   /** The content-addressed store, and the directories `model-versions/create` may read a `source` from. */
   artifacts: { root: string; importRoots: string[] };
   /** The quality gate: the metric, its direction and tolerance, and the optional holdout. */
-  gate: { metric: string; lowerIsBetter: string[]; tolerance: number; holdoutPath?: string };
+  gate: { metric: string; lowerIsBetter: string[]; tolerance: number; holdoutPath?: string; defaultPolicy: ReleasePolicy };
   /** `canaryShare` of the deployment.requested a passing candidate gets. */
   deployment: { canaryShare: number };
   /** The consumer group of training.completed; canary verdicts read in `<group>.canary`. */
@@ -25,6 +26,7 @@ export function registrySettings(config: RegistryConfig): RegistrySettings {
       lowerIsBetter: config.REGISTRY_LOWER_IS_BETTER,
       tolerance: config.REGISTRY_GATE_TOLERANCE,
       holdoutPath: config.REGISTRY_HOLDOUT_PATH,
+      defaultPolicy: config.REGISTRY_RELEASE_POLICY,
     },
     deployment: { canaryShare: config.REGISTRY_CANARY_SHARE },
     consumers: { group: config.REGISTRY_GROUP },

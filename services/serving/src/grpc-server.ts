@@ -7,6 +7,7 @@ import { extractTraceContext, injectTraceContext } from '@mlops/telemetry';
 import { encodeResponse, type InferRequestMessage } from './infer-request';
 import type { InferenceService } from './inference.service';
 import { ModelNotFoundError, type ModelRepository } from './model-repository';
+import { inferRequestDeserializer } from './typed-contents';
 
 export const PROTO_FILE = 'grpc_service.proto';
 
@@ -17,7 +18,13 @@ export function loadInferenceService(protoDir: string): grpc.ServiceDefinition {
   const pkg = loadProto(protoDir, PROTO_FILE) as unknown as {
     inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
   };
-  return pkg.inference.GRPCInferenceService.service;
+  const service = pkg.inference.GRPCInferenceService.service;
+  const deserialize = inferRequestDeserializer(protoDir, PROTO_FILE);
+  return {
+    ...service,
+    ModelInfer: { ...service.ModelInfer, requestDeserialize: deserialize },
+    ModelStreamInfer: { ...service.ModelStreamInfer, requestDeserialize: deserialize },
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Feeds } from './batcher';
 import type { LoadedModel, TensorMetadata } from './model-repository';
 import type { RouteName } from './traffic-split';
 import {
+  contentsLength,
   formatShape,
   fromContents,
   fromRaw,
@@ -10,10 +11,11 @@ import {
   toContents,
   toRaw,
   type ContentsField,
+  type ContentsValues,
   type HostTensor,
 } from './tensors';
 
-/** ModelInferRequest as @grpc/proto-loader decodes it (keepCase, longs as String, defaults). */
+/** ModelInferRequest as the request decoder gives it (proto-loader's shape; FP32/FP64 contents typed, see typed-contents.ts). */
 export interface InferRequestMessage {
   model_name: string;
   model_version: string;
@@ -23,7 +25,7 @@ export interface InferRequestMessage {
     name: string;
     datatype: string;
     shape: (string | number)[];
-    contents?: Partial<Record<ContentsField, unknown[]>> | null;
+    contents?: Partial<Record<ContentsField, ContentsValues>> | null;
     /** This input's raw bytes on their own (REST's binary tensor data extension); not a protobuf field. */
     binary?: Buffer;
   }[];
@@ -75,7 +77,7 @@ export function decodeRequest(model: LoadedModel, request: InferRequestMessage):
     if (input.binary) {
       tensor = fromRaw(input.name, spec.datatype, shape, input.binary, 'binary data');
     } else if (raw.length > 0) {
-      const hasContents = Object.values(input.contents ?? {}).some((v) => Array.isArray(v) && v.length > 0);
+      const hasContents = Object.values(input.contents ?? {}).some((v) => contentsLength(v) > 0);
       if (hasContents) throw invalid(`input tensor '${input.name}': has both contents and raw_input_contents; send one`);
       tensor = fromRaw(input.name, spec.datatype, shape, raw[index]);
     } else {

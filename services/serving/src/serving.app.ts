@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import type { Registry } from 'prom-client';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
 import { METRICS_REGISTRY } from '@mlops/metrics';
-import { startBusConsumers, type BusServer } from '@mlops/runtime';
+import { exportConsumerLag, startBusConsumers, type BusServer } from '@mlops/runtime';
 import { DeploymentService } from './deployment.service';
 import { InferenceServer } from './inference-server';
 import { ModelRepository } from './model-repository';
@@ -94,6 +94,7 @@ export async function startServing(
     await app.init();
     await app.get(DeploymentService).loadConfigured();
     consumers = await startBusConsumers(app, bus, { group: settings.deployments.group, groups: { '': { fromBeginning: settings.deployments.replaying } } });
+    exportConsumerLag(app.get<Registry>(METRICS_REGISTRY), bus, log);
     const port = await inference.listen();
     let httpPort: number | undefined;
     if (settings.http && !options.mountedAt) {

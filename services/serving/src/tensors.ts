@@ -134,12 +134,23 @@ export function fromRaw(tensor: string, datatype: V2Datatype, shape: number[], b
   return { datatype, shape, data: viewRaw(info, bytes, count) };
 }
 
-/** Typed contents (what proto-loader gives: numbers, int64 as strings, bytes as Buffers). */
+/**
+ * A contents field's values: a list (numbers, int64 as strings, bytes as Buffers), or for FP32
+ * and FP64 a Float32Array / Float64Array (the gRPC request decoder, typed-contents.ts).
+ */
+export type ContentsValues = unknown[] | Float32Array | Float64Array;
+
+/** How many values a contents field holds (0 when it is absent or not a list). */
+export function contentsLength(values: unknown): number {
+  return Array.isArray(values) || values instanceof Float32Array || values instanceof Float64Array ? values.length : 0;
+}
+
+/** Typed contents, as the gRPC request decoder gives them (see ContentsValues). */
 export function fromContents(
   tensor: string,
   datatype: V2Datatype,
   shape: number[],
-  contents: Partial<Record<ContentsField, unknown[]>> | null | undefined,
+  contents: Partial<Record<ContentsField, ContentsValues>> | null | undefined,
 ): HostTensor {
   const info = DATATYPES[datatype];
   const count = elementCount(shape);
@@ -148,9 +159,7 @@ export function fromContents(
   }
   const values = contents?.[info.contents] ?? [];
   if (values.length === 0) {
-    const misplaced = (Object.entries(contents ?? {}) as [string, unknown[]][]).find(
-      ([field, list]) => field !== info.contents && Array.isArray(list) && list.length > 0,
-    );
+    const misplaced = Object.entries(contents ?? {}).find(([field, list]) => field !== info.contents && contentsLength(list) > 0);
     if (misplaced) throw invalid(`input tensor '${tensor}': ${datatype} data must be in contents.${info.contents}, got contents.${misplaced[0]}`);
   }
   if (values.length !== count) {
@@ -159,11 +168,11 @@ export function fromContents(
     );
   }
   if (datatype === 'BYTES') {
-    return { datatype, shape, data: values.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v))) };
+    return { datatype, shape, data: Array.from(values as unknown[], (v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v))) };
   }
   const data = new info.array!(count);
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
-    for (let i = 0; i < count; i++) data[i] = BigInt(values[i] as string | number);
+    for (let i = 0; i < count; i++) data[i] = BigInt((values as unknown[])[i] as string | number);
   } else {
     // Same conversion as Number(value) per element (proto-loader gives numbers, booleans for BOOL).
     (data as Float64Array).set(values as number[]);

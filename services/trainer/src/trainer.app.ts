@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEventBus, type EventBus, type InProcessTransport } from '@mlops/bus';
 import { ApiErrorFilter, configureHttpApp, serveHttpApp } from '@mlops/http';
-import { startBusConsumers } from '@mlops/runtime';
+import { exportConsumerLag, startBusConsumers } from '@mlops/runtime';
 import type { TrainerConfig } from './trainer.config';
 import { TrainerModule } from './trainer.module';
 import { SERVICE } from './trainer.names';
@@ -35,11 +35,12 @@ export async function startTrainer(config: TrainerConfig, options: { inProcess?:
     const app = await NestFactory.create<NestExpressApplication>(TrainerModule.forRoot(settings, { bus, log: logger }), { logger: quiet ? false : ['log', 'warn', 'error'] });
     // Closing the app stops the job queue (TrainerService), after the HTTP server.
     cleanup.unshift(() => app.close());
-    configureHttpApp(app, { service: 'trainer', filter: new ApiErrorFilter('trainer'), apiToken: config.API_TOKEN });
+    const registry = configureHttpApp(app, { service: 'trainer', filter: new ApiErrorFilter('trainer'), apiToken: config.API_TOKEN });
     // As before the module: unfinished jobs of a previous run are resumed (TrainerService.onModuleInit),
     // then dataset.materialized is consumed, then HTTP answers (ready means consuming).
     await app.init();
     const consumers = await startBusConsumers(app, bus, { group: settings.consumer.group });
+    exportConsumerLag(registry, bus, logger);
     cleanup.unshift(() => consumers.close());
     const url = await serveHttpApp(app, { port: config.TRAINER_PORT, host: config.TRAINER_HOST, mountedAt: options.mountedAt });
     const service = app.get(TrainerService);

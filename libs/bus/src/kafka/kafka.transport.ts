@@ -26,6 +26,7 @@ import {
   type IncomingMessage,
   type MessageTransport,
   type OutgoingMessage,
+  type PartitionLag,
   type Subscription,
 } from '../transport';
 
@@ -74,6 +75,8 @@ export class KafkaTransport implements MessageTransport {
   private producer?: Promise<Producer>;
   private readonly knownTopics = new Set<string>();
   private readonly closers = new Set<() => Promise<void>>();
+  /** What each live subscription reads, for consumerLag. */
+  private readonly subscriptions = new Set<{ group: string; topics: string[]; fromBeginning: boolean }>();
 
   constructor(private readonly options: KafkaTransportOptions) {
     this.kafka = new Kafka({
@@ -119,16 +122,20 @@ export class KafkaTransport implements MessageTransport {
     return this.producer;
   }
 
-  /** Creates missing topics explicitly so brokers without auto-creation work too. */
-  async ensureTopics(topics: string[]): Promise<void> {
-    const missing = [...new Set(topics)].filter((t) => !this.knownTopics.has(t));
-    if (missing.length === 0) return;
+  private adminClient(): Promise<Admin> {
     this.admin ??= (async () => {
       const admin = this.kafka.admin();
       await admin.connect();
       return admin;
     })();
-    const admin = await this.admin;
+    return this.admin;
+  }
+
+  /** Creates missing topics explicitly so brokers without auto-creation work too. */
+  async ensureTopics(topics: string[]): Promise<void> {
+    const missing = [...new Set(topics)].filter((t) => !this.knownTopics.has(t));
+    if (missing.length === 0) return;
+    const admin = await this.adminClient();
     await admin.createTopics({
       waitForLeaders: true,
       topics: missing.map((topic) => ({ topic, numPartitions: this.options.numPartitions ?? 3 })),
@@ -317,14 +324,55 @@ export class KafkaTransport implements MessageTransport {
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
     await consumer.run(runConfig);
+    const subscription = { group, topics, fromBeginning: options.fromBeginning ?? true };
+    this.subscriptions.add(subscription);
     const stop = async () => {
       stopping = true;
+      this.subscriptions.delete(subscription);
       await consumer.disconnect();
       await txProducer?.disconnect();
       this.closers.delete(stop);
     };
     this.closers.add(stop);
     return { stop };
+  }
+
+  /**
+   * Per group and partition: the topic's end offset and the group's committed offset, both
+   * asked of the broker with the admin client. A group that starts at the end and has not
+   * committed on a partition yet (nothing arrived there since it joined) counts as caught up.
+   */
+  async consumerLag(): Promise<PartitionLag[]> {
+    const groups = new Map<string, { topics: Set<string>; fromBeginning: boolean }>();
+    for (const s of this.subscriptions) {
+      const entry = groups.get(s.group) ?? { topics: new Set<string>(), fromBeginning: false };
+      s.topics.forEach((t) => entry.topics.add(t));
+      entry.fromBeginning ||= s.fromBeginning;
+      groups.set(s.group, entry);
+    }
+    if (groups.size === 0) return [];
+    const admin = await this.adminClient();
+    const topics = [...new Set([...groups.values()].flatMap((g) => [...g.topics]))];
+    const ends = new Map(await Promise.all(topics.map(async (topic) => [topic, await admin.fetchTopicOffsets(topic)] as const)));
+    const lags: PartitionLag[] = [];
+    for (const [group, { topics: groupTopics, fromBeginning }] of groups) {
+      const committed = await admin.fetchOffsets({ groupId: group, topics: [...groupTopics] });
+      for (const { topic, partitions } of committed) {
+        const byPartition = new Map(partitions.map((p) => [p.partition, p.offset]));
+        for (const end of ends.get(topic) ?? []) {
+          const offset = byPartition.get(end.partition) ?? '-1';
+          lags.push({
+            group,
+            topic,
+            partition: end.partition,
+            highWatermark: end.high,
+            committedOffset: offset === '-1' && !fromBeginning ? end.high : offset,
+            lowWatermark: end.low,
+          });
+        }
+      }
+    }
+    return lags;
   }
 
   /**

@@ -5,6 +5,10 @@ interface ContractAnswer {
   version: number;
   changed: boolean;
 }
+interface PolicyAnswer {
+  version: number;
+  changed: boolean;
+}
 interface ViewAnswer {
   name: string;
   version: number;
@@ -14,7 +18,7 @@ interface ViewAnswer {
 
 /**
  * `mlops apply -f <dir|file>`: contracts, then feature views (backfilled by the feature store),
- * then each model's loop feature view and training params (what its retrains train with). Idempotent: the services version what changed and
+ * then each model's loop feature view, training params (what its retrains train with) and release policy. Idempotent: the services version what changed and
  * leave the rest; each line says which.
  */
 export async function apply(ctx: Context, options: { file: string }): Promise<number> {
@@ -45,6 +49,11 @@ export async function apply(ctx: Context, options: { file: string }): Promise<nu
       { kind: 'model', name: model.name, featureView: model.featureView, target: model.target, params },
       `model ${model.name}: the loop retrains it from feature view ${model.featureView} with training params ${JSON.stringify(params)} (as \`mlops train ${model.name} -f ${options.file}\` does)`,
     );
+    if (model.policy) {
+      const answer = await ctx.client.put<PolicyAnswer>(`/registry/models/${encodeURIComponent(model.name)}/policy`, model.policy);
+      const state = !answer.changed ? 'unchanged' : answer.version === 1 ? 'created' : 'changed';
+      line({ kind: 'policy', name: model.name, version: answer.version, state }, `release policy of ${model.name}: ${state === 'unchanged' ? `unchanged (v${answer.version})` : `${state} v${answer.version}`}`);
+    }
   }
   ctx.result({ file: options.file, changes });
   return 0;

@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
-import { api, MLFLOW, type GateDecision, type Lineage, type ModelVersion, type Page, type RegisteredModel } from '../api';
+import { api, MLFLOW, query, type GateDecision, type Lineage, type ModelSummary, type ModelVersion, type Page, type RegisteredModel, type VersionListing } from '../api';
 import { href } from '../router';
 import { VersionActions } from './actions';
-import { num, Pager, Status, time, Title, useLoad, usePager } from '../ui';
+import { num, Pager, Status, time, Title, useInterval, useLoad, usePager } from '../ui';
 
 export const MODELS_PAGE_SIZE = 25;
 const path = (name: string) => encodeURIComponent(name);
@@ -76,20 +76,35 @@ export function Models() {
 
 const gateOf = (name: string, version: string) => api<GateDecision>(`/registry/models/${path(name)}/versions/${path(version)}/gate`).catch(() => undefined);
 
-/** A model's versions, newest first, one server-side page at a time, each with its aliases and its gate decision. */
+const TRAFFIC_REFRESH_MS = 2000;
+
+/** What serving runs of the model: each version with its share of the traffic, largest first (refreshed every 2 s: a deployment lands after its 202). */
+function Traffic({ name }: { name: string }) {
+  const state = useLoad(() => api<ModelSummary>(`/registry/models/${path(name)}`), [name]);
+  useInterval(state.reload, TRAFFIC_REFRESH_MS, true);
+  return (
+    <Status state={state}>
+      {(model) => (
+        <p class="traffic">
+          Traffic:{' '}
+          {model.serving.length
+            ? [...model.serving].sort((a, b) => b.share - a.share || b.version - a.version).map((s) => `version ${s.version} ${Math.round(s.share * 1000) / 10}%`).join(', ')
+            : 'serving runs no version'}
+          {model.champion ? ` · champion: version ${model.champion}` : ''}
+        </p>
+      )}
+    </Status>
+  );
+}
+
+/**
+ * A model's versions, newest first, one page of the registry's keyset listing at a time
+ * (GET /registry/models/:name/versions: a model of 10,000 versions loads 25 rows), each with
+ * its aliases, stage and gate decision.
+ */
 export function ModelView({ name }: { name: string }) {
   const pager = usePager([name]);
-  const state = useLoad(async () => {
-    const page = await api<{ model_versions?: ModelVersion[] } & Page>(`${MLFLOW}/model-versions/search`, {
-      filter: `name=${quoted(name)}`,
-      max_results: MODELS_PAGE_SIZE,
-      order_by: ['version_number DESC'],
-      page_token: pager.token,
-    });
-    const versions = page.model_versions ?? [];
-    const gates = await Promise.all(versions.map((v) => gateOf(name, v.version)));
-    return { versions, gates, next: page.next_page_token };
-  }, [name, pager.token]);
+  const state = useLoad(() => api<VersionListing>(`/registry/models/${path(name)}/versions?${query({ max_results: MODELS_PAGE_SIZE, page_token: pager.token })}`), [name, pager.token]);
   return (
     <section>
       <p class="crumbs">
@@ -99,8 +114,9 @@ export function ModelView({ name }: { name: string }) {
       <p>
         <a href={href('monitoring', name)}>Monitoring of {name}</a> · <a href={`#/loops?model=${encodeURIComponent(name)}`}>Loops of {name}</a>
       </p>
+      <Traffic name={name} />
       <Status state={state}>
-        {({ versions, gates, next }) => (
+        {({ versions, next_page_token }) => (
           <>
             <table class="versions">
               <caption>Versions of {name}, newest first</caption>
@@ -117,26 +133,23 @@ export function ModelView({ name }: { name: string }) {
                 </tr>
               </thead>
               <tbody>
-                {versions.map((v, i) => {
-                  const gate = gates[i];
-                  return (
-                    <tr>
-                      <td>
-                        <a href={href('models', name, 'versions', v.version)}>version {v.version}</a>
-                      </td>
-                      <td>{v.aliases?.join(', ') || '–'}</td>
-                      <td>{v.current_stage ?? '–'}</td>
-                      <td>{time(v.creation_timestamp)}</td>
-                      <td>{gate ? <Decision gate={gate} /> : '–'}</td>
-                      <td>{gate?.metric ?? '–'}</td>
-                      <td class="num">{num(gate?.candidate_score)}</td>
-                      <td class="num">{gate?.champion_version ? `${num(gate.champion_score)} (v${gate.champion_version})` : '–'}</td>
-                    </tr>
-                  );
-                })}
+                {versions.map((v) => (
+                  <tr>
+                    <td>
+                      <a href={href('models', name, 'versions', v.version)}>version {v.version}</a>
+                    </td>
+                    <td>{v.aliases.join(', ') || '–'}</td>
+                    <td>{v.stage}</td>
+                    <td>{time(v.createdAt)}</td>
+                    <td title={v.gate?.reason}>{v.gate ? <Decision gate={v.gate} /> : '–'}</td>
+                    <td>{v.gate?.metric ?? '–'}</td>
+                    <td class="num">{num(v.gate?.candidateScore)}</td>
+                    <td class="num">{num(v.gate?.championScore)}</td>
+                  </tr>
+                ))}
               </tbody>
             </table>
-            <Pager pager={pager} nextToken={next} label="versions" shown={versions.length} />
+            <Pager pager={pager} nextToken={next_page_token} label="versions" shown={versions.length} />
           </>
         )}
       </Status>
@@ -144,9 +157,9 @@ export function ModelView({ name }: { name: string }) {
   );
 }
 
-const Decision = ({ gate }: { gate: GateDecision }) => <span class={gate.passed ? 'pass' : 'fail'}>{gate.passed ? '✓ passed' : '✗ rejected'}</span>;
+const Decision = ({ gate }: { gate: { passed: boolean } }) => <span class={gate.passed ? 'pass' : 'fail'}>{gate.passed ? '✓ passed' : '✗ rejected'}</span>;
 
-/** One version: its gate decision (metric, both scores, each check) and lineage (run, dataset, code), with promote and rollback. */
+/** One version: its gate decision (metric, both scores, each check) and lineage (run, dataset, code), the model's traffic, with deploy, promote and rollback. */
 export function ModelVersionView({ name, version }: { name: string; version: string }) {
   const state = useLoad(
     () =>
@@ -241,6 +254,7 @@ export function ModelVersionView({ name, version }: { name: string; version: str
               <p>No lineage recorded.</p>
             )}
             <h2>Actions</h2>
+            <Traffic name={name} />
             <VersionActions name={name} version={version} onDone={state.reload} />
           </>
         )}

@@ -1,8 +1,12 @@
-import { api, type Canary, type DriftAnswer, type ModelStatus } from '../api';
+import { useState } from 'preact/hooks';
+import { api, query, type Canary, type DriftAnswer, type DriftHistoryPage, type ModelStatus } from '../api';
+import { LineChart } from '../chart';
 import { href } from '../router';
 import { num, Status, time, Title, useInterval, useLoad } from '../ui';
 
 const REFRESH_MS = 5000;
+/** Windows on the drift-over-time chart: the newest ones of the version. */
+const HISTORY_WINDOWS = 100;
 
 export function Monitoring() {
   const state = useLoad(() => api<{ models: string[]; labels?: Record<string, number> }>('/monitoring/status'), []);
@@ -44,7 +48,7 @@ export function Monitoring() {
   );
 }
 
-/** A model's drift per feature (statistic against its threshold), dataset drift share, live performance per version and canary verdicts; refreshed every few seconds. */
+/** A model's drift per feature (statistic against its threshold) in the last window and over time, dataset drift share, live performance per version and canary verdicts; refreshed every few seconds. */
 export function MonitoringModel({ model }: { model: string }) {
   const m = encodeURIComponent(model);
   const state = useLoad(() => Promise.all([api<DriftAnswer>(`/monitoring/models/${m}/drift`), api<ModelStatus>(`/monitoring/models/${m}/status`)]), [model]);
@@ -64,6 +68,13 @@ export function MonitoringModel({ model }: { model: string }) {
             </p>
             <h2>Drift per feature</h2>
             <DriftReport drift={drift} />
+            <h2>Drift over time</h2>
+            <DriftOverTime
+              model={model}
+              versions={status.versions.map((v) => v.version)}
+              initialVersion={drift.version ?? status.champion ?? undefined}
+              initialFeature={drift.report?.features.find((f) => f.drifted)?.feature}
+            />
             <h2>Live performance</h2>
             <table>
               <caption class="visually-hidden">Live performance per version</caption>
@@ -141,6 +152,78 @@ function DriftReport({ drift }: { drift: DriftAnswer }) {
           ))}
         </tbody>
       </table>
+    </>
+  );
+}
+
+/**
+ * One feature of one version over its last windows (GET /monitoring/models/:model/drift/history):
+ * the statistic and its threshold on one chart, window 1 the oldest shown.
+ */
+function DriftOverTime({ model, versions, initialVersion, initialFeature }: { model: string; versions: number[]; initialVersion?: number; initialFeature?: string }) {
+  const [version, setVersion] = useState(initialVersion ?? versions[versions.length - 1]);
+  const [chosen, setChosen] = useState(initialFeature);
+  const state = useLoad(
+    () => api<DriftHistoryPage>(`/monitoring/models/${encodeURIComponent(model)}/drift/history?${query({ version, limit: HISTORY_WINDOWS })}`),
+    [model, version],
+  );
+  useInterval(state.reload, REFRESH_MS, true);
+  const choices = [...new Set([...versions, ...(version === undefined ? [] : [version])])].sort((a, b) => a - b);
+  return (
+    <>
+      <form class="filter" onSubmit={(e) => e.preventDefault()}>
+        <label for="drift-version">Version</label>
+        <select id="drift-version" value={version} onChange={(e) => setVersion(Number(e.currentTarget.value))}>
+          {choices.map((v) => (
+            <option value={v}>version {v}</option>
+          ))}
+        </select>
+        <Status state={state}>
+          {(history) => {
+            const features = history.windows[0]?.features.map((f) => f.feature) ?? [];
+            const feature = chosen && features.includes(chosen) ? chosen : features[0];
+            return (
+              <>
+                <label for="drift-feature">Feature</label>
+                <select id="drift-feature" value={feature} onChange={(e) => setChosen(e.currentTarget.value)}>
+                  {features.map((f) => (
+                    <option value={f}>{f}</option>
+                  ))}
+                </select>
+              </>
+            );
+          }}
+        </Status>
+      </form>
+      <Status state={state}>{(history) => <DriftChart history={history} version={version} feature={chosen} />}</Status>
+    </>
+  );
+}
+
+function DriftChart({ history, version, feature: chosen }: { history: DriftHistoryPage; version?: number; feature?: string }) {
+  const oldestFirst = [...history.windows].reverse();
+  const features = history.windows[0]?.features.map((f) => f.feature) ?? [];
+  const feature = chosen && features.includes(chosen) ? chosen : features[0];
+  if (!feature) return <p>No drift window of version {version} stored yet.</p>;
+  const rows = oldestFirst.flatMap((w, i) => {
+    const f = w.features.find((x) => x.feature === feature);
+    return f ? [{ x: i + 1, f, window: w.window }] : [];
+  });
+  const statistic = rows[rows.length - 1]?.f.statistic ?? '';
+  const drifted = rows.filter((r) => r.f.drifted).length;
+  return (
+    <>
+      <p>
+        {feature} of version {version}: {statistic} in each of the last {rows.length} windows ({time(rows[0]?.window.start)} to {time(rows[rows.length - 1]?.window.end)}), drifted in {drifted}.
+      </p>
+      <LineChart
+        title={`Drift of ${feature}, version ${version}`}
+        xLabel="window"
+        series={[
+          { label: `${statistic} of ${feature}`, points: rows.map((r) => ({ x: r.x, y: r.f.value })) },
+          { label: 'threshold', points: rows.map((r) => ({ x: r.x, y: r.f.threshold })) },
+        ]}
+      />
     </>
   );
 }

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { FeatureRowTx } from '../offline/feature-row.repository';
 import type { FeatureView } from '../views/feature-view';
 import { WindowState } from './window-state';
@@ -13,16 +14,19 @@ export interface WindowSeedSource {
  * offline store when missing (first event after a start, after an eviction, after a late
  * event). The offline store stays the source of truth: every event's aggregation inputs
  * commit with its row, so a restart loses nothing, it only pays one rebuild per entity.
- * At most `capacity` entities are kept; the least recently used is dropped first.
+ * At most `capacity` entities are kept; the least recently used is dropped first (lru-cache:
+ * a Map re-inserted on every hit leaves V8 holes that each "oldest key" lookup walks).
  */
 export class WindowStateCache {
-  private readonly states = new Map<string, WindowState>();
+  private readonly states: LRUCache<string, WindowState>;
   rebuilds = 0;
 
   constructor(
     private readonly source: WindowSeedSource,
-    private readonly capacity = 100_000,
-  ) {}
+    capacity = 100_000,
+  ) {
+    this.states = new LRUCache({ max: capacity });
+  }
 
   private static key(view: string, entityKey: string): string {
     return `${view}\u0000${entityKey}`;
@@ -31,17 +35,11 @@ export class WindowStateCache {
   async get(tx: FeatureRowTx, view: FeatureView, entityKey: string): Promise<WindowState> {
     const key = WindowStateCache.key(view.name, entityKey);
     const cached = this.states.get(key);
-    if (cached) {
-      // Map keeps insertion order: re-inserting marks the entity as most recently used.
-      this.states.delete(key);
-      this.states.set(key, cached);
-      return cached;
-    }
+    if (cached) return cached;
     const state = new WindowState(view);
     for (const e of await this.source.latestWindow(tx, view, entityKey)) state.push(e.eventTimeMs, e.inputs);
     this.rebuilds++;
     this.states.set(key, state);
-    while (this.states.size > this.capacity) this.states.delete(this.states.keys().next().value!);
     return state;
   }
 

@@ -23,6 +23,8 @@ export interface LoopEnding {
   outcome: LoopOutcome;
   reason: string;
   at: number;
+  /** A `failed` ending by the stall timeout (LOOP_STALL_TIMEOUT_S): notified as loop.stalled rather than loop.failed. */
+  stalled?: boolean;
 }
 
 /** The loop_loops and loop_stages tables (and the loop's processed event ids). */

@@ -61,7 +61,7 @@ export class LoopTimeouts {
       if (now - loop.lastStageAt >= this.settings.timeouts.stallTimeoutMs) {
         const reason = `no new stage for ${Math.round((now - loop.lastStageAt) / 1000)}s (LOOP_STALL_TIMEOUT_S)`;
         const committed: AfterCommit = [];
-        const ending = { outcome: 'failed', reason, at: Math.max(now, loop.lastStageAt) } as const;
+        const ending = { outcome: 'failed', reason, at: Math.max(now, loop.lastStageAt), stalled: true } as const;
         if (await this.loops.transaction((tx) => this.closer.end(tx, loop, ending, committed))) ended++;
         committed.forEach((count) => count());
       }

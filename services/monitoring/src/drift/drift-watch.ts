@@ -42,6 +42,8 @@ interface VersionState {
 export interface DriftObservation {
   /** The drift.detected events to publish (see `publish`), one per window that drifted. */
   drifts?: EventEnvelope<'drift.detected'>[];
+  /** The windows evaluated (to keep in the drift history). */
+  windows?: WindowResult[];
   /** The reference the version just learned from its first predictions (to store). */
   learned?: ReferenceBody;
 }
@@ -153,10 +155,11 @@ export class DriftWatch {
     if (state.detector && !state.keysChecked && rows.length > 0) this.checkKeys(state, rows.inputs(0));
     let observation = NOTHING;
     for (let k = 0; k < rows.length; k++) {
-      const { drift, learned } = this.onRow(state, time, rows.inputs(k));
-      if (!drift && !learned) continue;
+      const { drift, window, learned } = this.onRow(state, time, rows.inputs(k));
+      if (!window && !learned) continue;
       if (observation === NOTHING) observation = {};
       if (learned) observation.learned = learned;
+      if (window) (observation.windows ??= []).push(window);
       if (drift) (observation.drifts ??= []).push(drift);
     }
     return observation;
@@ -175,7 +178,7 @@ export class DriftWatch {
     );
   }
 
-  private onRow(state: VersionState, time: string, inputs: Record<string, Scalar>): { drift?: EventEnvelope<'drift.detected'>; learned?: ReferenceBody } {
+  private onRow(state: VersionState, time: string, inputs: Record<string, Scalar>): { drift?: EventEnvelope<'drift.detected'>; window?: WindowResult; learned?: ReferenceBody } {
     if (!state.detector) {
       if (this.options.referenceFromFirst > 0) {
         // A copy: a v2 event's row view refills one object per row.
@@ -196,10 +199,10 @@ export class DriftWatch {
     const window = { start: state.windowStart, end: state.windowEnd, size: report.rows };
     state.windowStart = undefined;
     state.windows++;
-    return { drift: this.onWindow(state, window, report) };
+    return this.onWindow(state, window, report);
   }
 
-  private onWindow(state: VersionState, window: WindowResult['window'], report: DriftReport) {
+  private onWindow(state: VersionState, window: WindowResult['window'], report: DriftReport): { drift?: EventEnvelope<'drift.detected'>; window: WindowResult } {
     const { model, version } = state;
     const v = String(version);
     this.metrics.windows.inc({ model, version: v, dataset_drift: String(report.datasetDrift.drifted) });
@@ -211,7 +214,7 @@ export class DriftWatch {
     const now = this.now();
     const cooling = this.cooldowns.cooling(Cooldowns.drift(model), now);
     const publish = report.datasetDrift.drifted && !cooling;
-    this.lastResult.set(model, {
+    const result: WindowResult = {
       model,
       version,
       window,
@@ -219,11 +222,12 @@ export class DriftWatch {
       report,
       published: publish,
       suppressedByCooldown: report.datasetDrift.drifted && cooling,
-    });
-    if (!publish) return undefined;
+    };
+    this.lastResult.set(model, result);
+    if (!publish) return { window: result };
     this.cooldowns.record(Cooldowns.drift(model), now);
     this.metrics.driftEvents.inc({ model });
-    return createEvent('drift.detected', {
+    const drift = createEvent('drift.detected', {
       source: 'monitoring',
       subject: model,
       data: {
@@ -241,6 +245,7 @@ export class DriftWatch {
         })),
       },
     });
+    return { drift, window: result };
   }
 
   /** Stores the model's drift cooldown (from `now`) with the drift.detected in the outbox, then publishes it. */

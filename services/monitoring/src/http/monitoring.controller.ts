@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Param, Put } from '@nestjs/common';
+import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
+import { DriftHistory } from '../drift/drift-history';
 import { DriftWatch } from '../drift/drift-watch';
 import { invalidRequest } from '../invalid-request';
 import { VersionPerformance } from '../performance/version-performance';
@@ -17,6 +18,7 @@ function versionOf(raw: string): number {
 export class MonitoringController {
   constructor(
     private readonly driftWatch: DriftWatch,
+    private readonly driftHistory: DriftHistory,
     private readonly references: ReferenceResolver,
     private readonly performance: VersionPerformance,
     private readonly monitoring: MonitoringStatus,
@@ -35,6 +37,12 @@ export class MonitoringController {
   @Get('models/:model/drift')
   drift(@Param('model') model: string) {
     return this.driftWatch.drift(model);
+  }
+
+  /** Every evaluated window, newest first, a page at a time: each feature's statistic against its threshold over time. */
+  @Get('models/:model/drift/history')
+  driftHistoryOf(@Param('model') model: string, @Query() query: unknown) {
+    return this.driftHistory.history(model, query);
   }
 
   @Get('models/:model/versions/:version/performance')

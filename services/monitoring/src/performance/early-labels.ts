@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '@mlops/contracts';
+import { LRUCache } from 'lru-cache';
 
 type Label = EventEnvelope<'label.observed'>;
 
@@ -6,13 +7,21 @@ type Label = EventEnvelope<'label.observed'>;
  * Labels that arrived before their prediction. Predictions and labels come on different
  * topics, consumed independently, so a label can overtake its prediction; it waits here
  * (bounded by count and age, oldest first) for the prediction to join it. Labels that
- * never meet theirs are counted as unmatched when they leave.
+ * never meet theirs are counted as unmatched when they leave. Ordered by lru-cache for the
+ * reason PendingPredictions gives; lookups `peek`, so the order stays arrival order.
  */
 export class EarlyLabels {
-  private readonly entries = new Map<string, { label: Label; at: number }>();
+  private readonly entries: LRUCache<string, { label: Label; at: number }>;
   expired = 0;
 
-  constructor(private readonly options: { max: number; ttlMs: number; now: () => number; onExpired?: () => void }) {}
+  constructor(private readonly options: { max: number; ttlMs: number; now: () => number; onExpired?: () => void }) {
+    this.entries = new LRUCache({
+      max: options.max,
+      dispose: (_value, _key, reason) => {
+        if (reason === 'evict') this.expire();
+      },
+    });
+  }
 
   get size(): number {
     return this.entries.size;
@@ -22,10 +31,11 @@ export class EarlyLabels {
   hold(label: Label): boolean {
     if (this.options.ttlMs <= 0) return false;
     const now = this.options.now();
+    // set moves an id already waiting to the newest end
     this.entries.set(label.data.predictionId, { label, at: now });
     const oldestAllowed = now - this.options.ttlMs;
-    for (const [id, entry] of this.entries) {
-      if (this.entries.size <= this.options.max && entry.at >= oldestAllowed) break;
+    for (const id of this.entries.rkeys()) {
+      if (this.entries.peek(id)!.at >= oldestAllowed) break;
       this.entries.delete(id);
       this.expire();
     }
@@ -34,7 +44,7 @@ export class EarlyLabels {
 
   /** The label waiting for this prediction, taken out; undefined if none (or it expired). */
   take(predictionId: string): Label | undefined {
-    const entry = this.entries.get(predictionId);
+    const entry = this.entries.peek(predictionId);
     if (!entry) return undefined;
     this.entries.delete(predictionId);
     if (this.options.now() - entry.at > this.options.ttlMs) {

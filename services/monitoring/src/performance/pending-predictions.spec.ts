@@ -33,3 +33,50 @@ describe('predictions waiting for labels', () => {
     expect(pending.evictedUnlabelled).toBe(0);
   });
 });
+
+/** The former Map-based implementation: the same behaviour, slow at the bound (see the class). */
+class MapReference {
+  readonly entries = new Map<string, { at: number }>();
+  evicted = 0;
+  constructor(private readonly max: number, private readonly ttlMs: number, private readonly now: () => number) {}
+  add(id: string, at: number): void {
+    this.entries.delete(id);
+    this.entries.set(id, { at });
+    for (const [key, entry] of this.entries) {
+      if (this.entries.size <= this.max && entry.at >= at - this.ttlMs) break;
+      this.entries.delete(key);
+      this.evicted++;
+    }
+  }
+  get(id: string): { at: number } | undefined {
+    const entry = this.entries.get(id);
+    return entry && this.now() - entry.at > this.ttlMs ? undefined : entry;
+  }
+}
+
+describe('predictions waiting for labels, against the Map-based reference', () => {
+  it('agrees on size, evictions and lookups over 20,000 random adds, lookups and removals', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    let now = 0;
+    const pending = new PendingPredictions({ max: 50, ttlMs: 400, now: () => now });
+    const reference = new MapReference(50, 400, () => now);
+    for (let i = 0; i < 20_000; i++) {
+      now += Math.floor(random() * 10);
+      const id = `p${Math.floor(random() * 300)}`;
+      const op = random();
+      if (op < 0.6) {
+        pending.add(id, { model: 'm', version: 1, outcome, at: now });
+        reference.add(id, now);
+      } else if (op < 0.8) {
+        pending.remove(id);
+        reference.entries.delete(id);
+      } else {
+        expect(pending.get(id)?.at).toBe(reference.get(id)?.at);
+      }
+      expect(pending.size).toBe(reference.entries.size);
+      expect(pending.evictedUnlabelled).toBe(reference.evicted);
+    }
+    expect(reference.evicted).toBeGreaterThan(1000);
+  });
+});

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EventEnvelope } from '@mlops/contracts';
 import { CanaryWatch } from '../canary/canary-watch';
+import { DriftHistory } from '../drift/drift-history';
 import { DriftWatch } from '../drift/drift-watch';
 import { CLOCK, type Clock } from '../monitoring.tokens';
 import { LabelJoin } from '../performance/label-join';
@@ -16,6 +17,7 @@ import { loggedRows } from './logged-rows';
 export class PredictionIntake {
   constructor(
     private readonly drift: DriftWatch,
+    private readonly history: DriftHistory,
     private readonly references: ReferenceResolver,
     private readonly labels: LabelJoin,
     private readonly canaries: CanaryWatch,
@@ -25,7 +27,7 @@ export class PredictionIntake {
   onPrediction(event: EventEnvelope<'prediction.logged'>): Promise<void> | undefined {
     const rows = loggedRows(event.data);
     const { model, version } = rows;
-    const { drifts, learned } = this.drift.onPredictions(rows, event.time);
+    const { drifts, windows, learned } = this.drift.onPredictions(rows, event.time);
     if (learned) this.references.referenceLearned(model, version, learned);
     const now = this.now();
     const work: Promise<void>[] = [];
@@ -35,6 +37,7 @@ export class PredictionIntake {
       const counted = this.canaries.onPrediction(model, version, now);
       if (counted) work.push(counted);
     }
+    for (const window of windows ?? []) work.push(this.history.record(window));
     for (const drift of drifts ?? []) work.push(this.drift.publish(drift, now));
     if (work.length === 0) return undefined;
     return work.length === 1 ? work[0] : Promise.all(work).then(() => undefined);

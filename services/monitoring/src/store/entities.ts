@@ -88,6 +88,23 @@ export interface OutboxRow {
   createdAt: number;
 }
 
+/** One evaluated drift window of a model version: the dataset drift and each feature's statistic against its threshold. */
+export interface DriftWindowRow {
+  /** Increasing with evaluation order: the history's order and its page token. */
+  id?: number;
+  model: string;
+  version: number;
+  windowStart: string;
+  windowEnd: string;
+  size: number;
+  evaluatedAt: number;
+  datasetShare: number;
+  datasetThreshold: number;
+  datasetDrifted: boolean;
+  /** JSON [{feature, statistic, value, threshold, drifted}] */
+  features: string;
+}
+
 export function monitoringEntities(prefix: string) {
   const bigint = (name: string) => ({ type: 'bigint' as const, name, transformer: bigintNumber });
   const model = { type: String, primary: true, length: 200 } as const;
@@ -164,6 +181,23 @@ export function monitoringEntities(prefix: string) {
       name: `${prefix}Outbox`,
       tableName: `${prefix}_outbox`,
       columns: { id: { type: String, primary: true, length: 36 }, event: { type: 'text' }, createdAt: bigint('created_at') },
+    }),
+    driftWindows: new EntitySchema<DriftWindowRow>({
+      name: `${prefix}DriftWindow`,
+      tableName: `${prefix}_drift_windows`,
+      columns: {
+        id: { type: Number, primary: true, generated: 'increment' },
+        model: { type: String, length: 200 },
+        version: { type: Number },
+        windowStart: { type: String, length: 40, name: 'window_start' },
+        windowEnd: { type: String, length: 40, name: 'window_end' },
+        size: { type: Number },
+        evaluatedAt: bigint('evaluated_at'),
+        datasetShare: { type: 'float', name: 'dataset_share' },
+        datasetThreshold: { type: 'float', name: 'dataset_threshold' },
+        datasetDrifted: { type: Boolean, name: 'dataset_drifted' },
+        features: { type: 'text' },
+      },
     }),
   };
 }

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { openDataSource } from '@mlops/persistence';
+import { createDriftWindows } from './create-drift-windows.migration';
 import { createMonitoringTables } from './create-monitoring-tables.migration';
 import { monitoringEntities, type MonitoringEntities } from './entities';
 
@@ -19,7 +20,7 @@ export async function openMonitoringDatabase(url: string, prefix: string): Promi
     service: prefix,
     url,
     entities: Object.values(tables),
-    migrations: [createMonitoringTables(prefix)],
+    migrations: [createMonitoringTables(prefix), createDriftWindows(prefix)],
   });
   return { dataSource, prefix, tables };
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource, EntityManager } from 'typeorm';
+import { LessThan, LessThanOrEqual, type DataSource, type EntityManager, type FindOptionsWhere } from 'typeorm';
 import { applyOnce, inTransaction, processedEventsSchema } from '@mlops/persistence';
 import type { EventEnvelope } from '@mlops/contracts';
 import {
@@ -7,6 +7,7 @@ import {
   type ChampionRow,
   type CooldownRow,
   type DatasetRow,
+  type DriftWindowRow,
   type MonitoringEntities,
   type OutboxRow,
   type PerformanceRow,
@@ -63,6 +64,14 @@ export class StoreTransaction {
   saveCooldown(row: CooldownRow) {
     return this.manager.upsert(this.tables.cooldowns, [row], ['key']);
   }
+  saveDriftWindow(row: DriftWindowRow) {
+    return this.manager.insert(this.tables.driftWindows, row);
+  }
+  /** Deletes a version's drift windows beyond its newest `keep`. */
+  async pruneDriftWindows(model: string, version: number, keep: number) {
+    const [newestDropped] = await this.manager.find(this.tables.driftWindows, { select: { id: true }, where: { model, version }, order: { id: 'DESC' }, skip: keep, take: 1 });
+    if (newestDropped) await this.manager.delete(this.tables.driftWindows, { model, version, id: LessThanOrEqual(newestDropped.id!) });
+  }
   enqueue(event: EventEnvelope, now: number) {
     return this.manager.insert(this.tables.outbox, { id: event.id, event: JSON.stringify(event), createdAt: now });
   }
@@ -70,8 +79,8 @@ export class StoreTransaction {
 
 /**
  * The monitor's own tables (`<prefix>_*`, Postgres or SQLite through @mlops/persistence):
- * references, lineage facts, champions, canaries, performance aggregates, cooldowns and an
- * outbox of decided events. Live drift windows and predictions awaiting labels stay in memory.
+ * references, lineage facts, champions, canaries, performance aggregates, cooldowns, an
+ * outbox of decided events and the evaluated drift windows. Live (open) drift windows and predictions awaiting labels stay in memory.
  */
 @Injectable()
 export class MonitoringRepository {
@@ -150,6 +159,14 @@ export class MonitoringRepository {
       for (const row of inserted) fresh.add(row[idColumn.databaseName]);
     }
     return fresh;
+  }
+
+  /** A model's drift windows (of one version, when given), newest first, `limit` of them evaluated before window `before`. */
+  driftWindows(model: string, { version, before, limit }: { version?: number; before?: number; limit: number }): Promise<DriftWindowRow[]> {
+    const where: FindOptionsWhere<DriftWindowRow> = { model };
+    if (version !== undefined) where.version = version;
+    if (before !== undefined) where.id = LessThan(before);
+    return this.dataSource.manager.find(this.tables.driftWindows, { where, order: { id: 'DESC' }, take: limit });
   }
 
   async published(eventId: string): Promise<void> {

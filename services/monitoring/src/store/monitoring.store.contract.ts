@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { openMonitoringDatabase, type MonitoringDatabase } from './monitoring-database';
 import { MonitoringRepository } from './monitoring.repository';
 
-const TABLES = ['outbox', 'cooldowns', 'performance', 'canaries', 'champions', 'versions', 'runs', 'datasets', 'references', 'processed_events', 'migrations'];
+const TABLES = ['drift_windows', 'outbox', 'cooldowns', 'performance', 'canaries', 'champions', 'versions', 'runs', 'datasets', 'references', 'processed_events', 'migrations'];
 
 /**
  * MonitoringRepository.onceEach, the batch form of "apply an event once", on every database the
@@ -60,6 +60,37 @@ export function onceEachContract(name: string, makeUrl: () => string, { concurre
       expect((await store.load()).performance.find((p) => p.model === 'failed')).toBeUndefined();
       expect(await applyBatch(store, 'failed', ids)).toEqual(ids);
       expect(await countOf(store, 'failed')).toBe(3);
+    });
+
+    it('keeps drift windows and reads them newest first, by version, before a window id', async () => {
+      const store = await open();
+      const window = (version: number, i: number) => ({
+        model: 'drifting',
+        version,
+        windowStart: `2026-01-01T00:00:0${i}.000Z`,
+        windowEnd: `2026-01-01T00:00:0${i}.500Z`,
+        size: 100,
+        evaluatedAt: Date.UTC(2026, 0, 1, 0, 0, i),
+        datasetShare: i / 10,
+        datasetThreshold: 0.5,
+        datasetDrifted: i > 2,
+        features: JSON.stringify([{ feature: 'tenure', statistic: 'ks', value: 1e-116 * i, threshold: 0.05, drifted: i > 2 }]),
+      });
+      for (const [version, i] of [[1, 1], [1, 2], [2, 3], [1, 4], [2, 5]]) await store.transaction((tx) => tx.saveDriftWindow(window(version, i)));
+      const all = await store.driftWindows('drifting', { limit: 10 });
+      expect(all.map((w) => [w.version, w.evaluatedAt])).toEqual([5, 4, 3, 2, 1].map((i) => [i === 3 || i === 5 ? 2 : 1, Date.UTC(2026, 0, 1, 0, 0, i)]));
+      expect(all[0]).toMatchObject({ datasetShare: 0.5, datasetThreshold: 0.5, datasetDrifted: true, size: 100 });
+      expect(JSON.parse(all[4].features)[0].value).toBe(1e-116);
+      const v1 = await store.driftWindows('drifting', { version: 1, limit: 2 });
+      expect(v1.map((w) => w.windowStart)).toEqual(['2026-01-01T00:00:04.000Z', '2026-01-01T00:00:02.000Z']);
+      const older = await store.driftWindows('drifting', { version: 1, before: v1[1].id, limit: 2 });
+      expect(older.map((w) => w.windowStart)).toEqual(['2026-01-01T00:00:01.000Z']);
+      expect(await store.driftWindows('other', { limit: 10 })).toEqual([]);
+      // Only version 1's newest 2 are kept; version 2's stay.
+      await store.transaction((tx) => tx.pruneDriftWindows('drifting', 1, 2));
+      expect((await store.driftWindows('drifting', { limit: 10 })).map((w) => w.evaluatedAt)).toEqual([5, 4, 3, 2].map((i) => Date.UTC(2026, 0, 1, 0, 0, i)));
+      await store.transaction((tx) => tx.pruneDriftWindows('drifting', 2, 5));
+      expect(await store.driftWindows('drifting', { version: 2, limit: 10 })).toHaveLength(2);
     });
 
     // Not for SQLite: the embedded mode's database has one process, one instance.

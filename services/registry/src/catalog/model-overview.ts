@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidInputError } from '@mlops/errors';
 import { stageOf } from '../aliases/stages';
+import { failedChecksOf } from '../gate/policy-checks';
 import { CHAMPION } from '../registry.names';
 import { OverviewRepository } from '../store/overview.repository';
 import { ServingStateRepository } from '../store/serving-state.repository';
@@ -24,7 +25,7 @@ function keyOf<T extends string | number>(token: string | undefined, type: 'stri
 }
 
 /**
- * The lifecycle's listings (GET /models, GET /models/:name/versions): models with their
+ * The lifecycle's listings (GET /models, GET /models/:name, GET /models/:name/versions): models with their
  * champion, version count and what serving runs; versions newest first with aliases, stage
  * and gate. Paged in the database by key (model name; version number).
  */
@@ -40,18 +41,28 @@ export class ModelOverview {
     const after = keyOf<string>(pageToken, 'string');
     const rows = await this.pages.modelsAfter(after, maxResults + 1);
     const page = rows.slice(0, maxResults);
-    const names = page.map((r) => r.name);
-    const [champions, counts, serving] = await Promise.all([this.pages.aliasOf(names, CHAMPION), this.pages.versionCounts(names), this.serving.loaded(names)]);
     return {
-      models: page.map((r) => ({
-        name: r.name,
-        champion: champions.find((a) => a.name === r.name)?.version ?? null,
-        versions: counts.get(r.name) ?? 0,
-        serving: serving.filter((s) => s.name === r.name && s.trafficShare > 0).map((s) => ({ version: s.version, share: s.trafficShare })),
-        updatedAt: new Date(r.lastUpdatedTime).toISOString(),
-      })),
+      models: await this.summaries(page),
       ...(rows.length > maxResults ? { next_page_token: tokenOf(page[page.length - 1].name) } : {}),
     };
+  }
+
+  /** One model as GET /models lists it (404 for an unknown one). */
+  async model(name: string) {
+    const [summary] = await this.summaries([await this.catalog.model(name)]);
+    return summary;
+  }
+
+  private async summaries(rows: { name: string; lastUpdatedTime: number }[]) {
+    const names = rows.map((r) => r.name);
+    const [champions, counts, serving] = await Promise.all([this.pages.aliasOf(names, CHAMPION), this.pages.versionCounts(names), this.serving.loaded(names)]);
+    return rows.map((r) => ({
+      name: r.name,
+      champion: champions.find((a) => a.name === r.name)?.version ?? null,
+      versions: counts.get(r.name) ?? 0,
+      serving: serving.filter((s) => s.name === r.name && s.trafficShare > 0).map((s) => ({ version: s.version, share: s.trafficShare })),
+      updatedAt: new Date(r.lastUpdatedTime).toISOString(),
+    }));
   }
 
   async versions(name: string, maxResults: number, pageToken?: string) {
@@ -70,7 +81,9 @@ export class ModelOverview {
           status: r.status,
           aliases: names,
           stage: stageOf(names),
-          gate: gate ? { passed: gate.passed, metric: gate.metric, candidateScore: gate.candidateScore, championScore: gate.championScore, reason: gate.reason } : null,
+          gate: gate
+            ? { passed: gate.passed, metric: gate.metric, candidateScore: gate.candidateScore, championScore: gate.championScore, reason: gate.reason, failedChecks: failedChecksOf(gate) }
+            : null,
           runId: r.runId,
           datasetHash: r.datasetHash,
           createdAt: new Date(r.creationTime).toISOString(),

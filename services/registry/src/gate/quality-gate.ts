@@ -1,45 +1,64 @@
 import { readFile } from 'node:fs/promises';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { NotFoundError } from '@mlops/errors';
 import { ContentStore } from '../artifacts/artifact-store';
 import { ModelCatalog } from '../catalog/model-catalog';
 import { holdoutAccuracy, openModel, type Holdout } from '../onnx/onnx-model';
+import { ReleasePolicies } from '../policy/release-policies';
+import { SERVICE } from '../registry.names';
 import { REGISTRY_SETTINGS, type RegistrySettings } from '../registry.settings';
 import type { GateDecisionRow, ModelVersionRow } from '../store/entities';
 import { GateDecisionRepository } from '../store/gate-decision.repository';
 import type { RegistryTx } from '../store/registry.transactions';
+import { decisionReason, failedChecksOf, policyChecks, recordedChecks, type PolicyCheck } from './policy-checks';
 
 /** A gate decision before it is recorded against a version. */
 export type GateDecision = Omit<GateDecisionRow, 'name' | 'version'>;
 
-/** A candidate as the gate sees it: its onnxruntime session and the metrics training reported. */
+/** A candidate as the gate sees it: its model name, onnxruntime session, ONNX size and the metrics training reported. */
 export interface GateCandidate {
+  model: string;
   session: Awaited<ReturnType<typeof openModel>>['session'];
   metrics: Record<string, number>;
+  modelBytes: number;
 }
 
 /**
- * The quality gate: candidate vs champion on REGISTRY_GATE_METRIC, both scored the same way
- * (on the holdout, or as reported by training), and the decisions (registry_gate_decisions).
+ * The quality gate: every check of the model's release policy (thresholds, latency, size,
+ * fairness) and the champion comparison (candidate vs champion on the policy's metric, both
+ * scored the same way: on the holdout, or as reported by training), and the decisions
+ * (registry_gate_decisions). One failing check rejects the candidate.
  */
 @Injectable()
 export class QualityGate {
   private readonly gate: RegistrySettings['gate'];
+  private readonly log = new Logger(SERVICE);
 
   constructor(
     private readonly decisions: GateDecisionRepository,
     private readonly catalog: ModelCatalog,
     private readonly store: ContentStore,
+    private readonly policies: ReleasePolicies,
     @Inject(REGISTRY_SETTINGS) settings: RegistrySettings,
   ) {
     this.gate = settings.gate;
   }
 
-  /** Candidate vs champion on the configured metric; both scored the same way. */
+  /** Every check of the model's release policy on the candidate; passed only when all pass. */
   async evaluate(candidate: GateCandidate, champion: ModelVersionRow | null): Promise<GateDecision> {
-    const metric = this.gate.metric;
+    const policy = await this.policies.inForce(candidate.model);
+    const compared = await this.compare(candidate, champion, policy.effective.champion);
+    const checks = [compared.check, ...policyChecks(policy.effective, { metrics: candidate.metrics, modelBytes: candidate.modelBytes, lowerIsBetter: this.gate.lowerIsBetter })];
+    const passed = checks.every((c) => c.passed);
+    const reason = decisionReason(checks, compared.reason, policy.version);
+    this.log.log(`gate for a candidate of model ${candidate.model}: ${passed ? 'pass' : 'reject'}: ${reason}`);
+    return { ...compared.decision, passed, reason, checks: JSON.stringify(checks), policyVersion: policy.version };
+  }
+
+  /** Candidate vs champion on the policy's metric; both scored the same way. */
+  private async compare(candidate: GateCandidate, champion: ModelVersionRow | null, policy: { metric: string; tolerance: number }) {
+    const { metric, tolerance } = policy;
     const higherIsBetter = !this.gate.lowerIsBetter.includes(metric);
-    const tolerance = this.gate.tolerance;
     const holdout = metric === 'accuracy' ? await this.readHoldout() : undefined;
     const base = { metric, tolerance, higherIsBetter, decidedAt: Date.now() };
     let candidateScore: number | undefined;
@@ -62,25 +81,28 @@ export class QualityGate {
       if (champion) championScore = (JSON.parse(champion.metrics) as Record<string, number>)[metric];
     }
     const how = basis === 'holdout' ? `accuracy on the holdout ${this.gate.holdoutPath} (${holdout!.labels.length} rows)` : `${metric} as reported by training`;
-    const record = (passed: boolean, reason: string) => ({
-      ...base,
-      passed,
-      basis: champion ? basis : 'no-champion',
-      candidateScore: candidateScore ?? null,
-      championVersion: champion?.version ?? null,
-      championScore: championScore ?? null,
+    const bound = championScore === undefined || !Number.isFinite(championScore) ? null : higherIsBetter ? championScore - tolerance : championScore + tolerance;
+    const outcome = (passed: boolean, reason: string) => ({
       reason,
+      check: { name: 'champion', passed, measured: candidateScore ?? null, bound, detail: reason } satisfies PolicyCheck,
+      decision: {
+        ...base,
+        basis: champion ? basis : 'no-champion',
+        candidateScore: candidateScore ?? null,
+        championVersion: champion?.version ?? null,
+        championScore: championScore ?? null,
+      },
     });
-    if (!champion) return record(true, `no champion yet: the candidate passes (candidate ${how}: ${candidateScore ?? 'n/a'})`);
+    if (!champion) return outcome(true, `no champion yet: the candidate passes (candidate ${how}: ${candidateScore ?? 'n/a'})`);
     if (candidateScore === undefined || !Number.isFinite(candidateScore)) {
-      return record(false, `the candidate has no ${metric} (${how}); it cannot be compared with champion version ${champion.version}`);
+      return outcome(false, `the candidate has no ${metric} (${how}); it cannot be compared with champion version ${champion.version}`);
     }
     if (championScore === undefined || !Number.isFinite(championScore)) {
-      return record(true, `champion version ${champion.version} has no ${metric} (${how}); the candidate passes`);
+      return outcome(true, `champion version ${champion.version} has no ${metric} (${how}); the candidate passes`);
     }
     const passed = higherIsBetter ? candidateScore >= championScore - tolerance : candidateScore <= championScore + tolerance;
     const direction = higherIsBetter ? 'higher is better' : 'lower is better';
-    return record(
+    return outcome(
       passed,
       `${how}: candidate ${candidateScore} vs champion version ${champion.version} ${championScore} (${direction}, tolerance ${tolerance}): ${passed ? 'pass' : 'reject'}`,
     );
@@ -127,5 +149,10 @@ export function gateJson(d: GateDecisionRow) {
     champion_score: d.championScore,
     reason: d.reason,
     decided_at: d.decidedAt,
+    /** The release policy version checked against; null: the config's defaults. */
+    policy_version: d.policyVersion ?? null,
+    /** Every check with its measured value and bound (null for decisions made before release policies). */
+    checks: recordedChecks(d),
+    failed_checks: failedChecksOf(d),
   };
 }

@@ -14,7 +14,7 @@ function pageOf(query: unknown) {
   return parsed.data;
 }
 
-/** The lifecycle listings: models (champion, versions, what serving runs) and a model's versions, newest first. */
+/** The lifecycle listings: models (champion, versions, what serving runs), one model, and a model's versions, newest first. */
 @Controller()
 export class LifecycleController {
   constructor(private readonly overview: ModelOverview) {}
@@ -23,6 +23,11 @@ export class LifecycleController {
   models(@Query() query: unknown) {
     const { max_results, page_token } = pageOf(query);
     return this.overview.models(max_results, page_token);
+  }
+
+  @Get('models/:name')
+  model(@Param('name') name: string) {
+    return this.overview.model(name);
   }
 
   @Get('models/:name/versions')

@@ -80,6 +80,10 @@ export interface GateDecisionRow {
   higherIsBetter: boolean;
   reason: string;
   decidedAt: number;
+  /** JSON [{name, passed, measured, bound, detail}]: every check of the release policy; null before policies. */
+  checks: string | null;
+  /** The release policy version the candidate was checked against; null for the config's defaults. */
+  policyVersion: number | null;
 }
 
 export interface ChampionHistoryRow {
@@ -177,6 +181,28 @@ export const GateDecisionEntity = new EntitySchema<GateDecisionRow>({
     higherIsBetter: { type: Boolean, name: 'higher_is_better' },
     reason: { type: 'text' },
     decidedAt: { type: 'bigint', name: 'decided_at', transformer: bigintNumber },
+    checks: { type: 'text', nullable: true },
+    policyVersion: { type: Number, name: 'policy_version', nullable: true },
+  },
+});
+
+/** One version of a model's release policy (PUT /models/:name/policy stores a new one on a change). */
+export interface ReleasePolicyRow {
+  name: string;
+  version: number;
+  /** JSON of the declared policy (canonical: keys sorted). */
+  policy: string;
+  createdAt: number;
+}
+
+export const ReleasePolicyEntity = new EntitySchema<ReleasePolicyRow>({
+  name: 'RegistryReleasePolicy',
+  tableName: 'registry_release_policies',
+  columns: {
+    name: { type: String, primary: true, length: 200 },
+    version: { type: Number, primary: true },
+    policy: { type: 'text' },
+    createdAt: { type: 'bigint', name: 'created_at', transformer: bigintNumber },
   },
 });
 
@@ -226,4 +252,5 @@ export const registryEntities = [
   AliasEntity,
   GateDecisionEntity,
   ChampionHistoryEntity,
+  ReleasePolicyEntity,
 ];

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EventBus } from '@mlops/bus';
 import type { AnyEvent } from '@mlops/contracts';
@@ -143,7 +144,8 @@ export class TrackedRegistration {
       // As for training.completed: score outside the transaction, then check the champion it
       // was scored against is still the champion (its row locked on Postgres), else score again.
       const champion = await this.aliases.champion(input.name);
-      const decision = await this.gate.evaluate({ session: artifact.session, metrics: input.metrics }, champion);
+      const modelBytes = (await stat(artifact.path)).size;
+      const decision = await this.gate.evaluate({ model: input.name, session: artifact.session, metrics: input.metrics, modelBytes }, champion);
       try {
         const version = await this.transactions.run(async (tx) => {
           const now = await this.aliases.championForUpdate(tx, input.name);

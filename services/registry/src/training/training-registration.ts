@@ -73,7 +73,7 @@ export class TrainingRegistration {
         // Scoring runs ONNX sessions, so it stays outside the transaction; the transaction
         // then checks the champion it scored against is still the champion, else scores again.
         const champion = await this.aliases.champion(data.model);
-        const decision = await this.gate.evaluate({ session: artifact.session, metrics: data.metrics }, champion);
+        const decision = await this.gate.evaluate({ model: data.model, session: artifact.session, metrics: data.metrics, modelBytes: bytes.byteLength }, champion);
         try {
           outcome = await this.transactions.applyOnce(CONSUMER, event.id, async (tx) => {
             const now = await this.aliases.championForUpdate(tx, data.model);

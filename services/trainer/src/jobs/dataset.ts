@@ -10,6 +10,8 @@ export interface LoadedDataset {
   rowsRead: number;
   /** Rows left out because the target or a feature was null / not finite. */
   rowsDropped: number;
+  /** The `sliceColumn` option's value per kept row (aligned with data.rows). */
+  sliceValues?: (Label | null)[];
 }
 
 const NUMERIC = new Set<ColumnType>(['number', 'integer', 'boolean']);
@@ -27,7 +29,7 @@ function columnType(arrowType: string): ColumnType {
  * columns other than the target; entity keys (strings) and event timestamps are never
  * features. Rows with a missing target or feature are dropped and counted.
  */
-export function loadDataset(uri: string, target: string, options: { exclude?: string[] } = {}): LoadedDataset {
+export function loadDataset(uri: string, target: string, options: { exclude?: string[]; sliceColumn?: string } = {}): LoadedDataset {
   let bytes: Buffer;
   try {
     bytes = readFileSync(uri);
@@ -39,6 +41,12 @@ export function loadDataset(uri: string, target: string, options: { exclude?: st
   if (!schema.some((c) => c.name === target)) {
     throw new Error(`target column '${target}' is not in the dataset (columns: ${schema.map((c) => c.name).join(', ')})`);
   }
+  const slice = options.sliceColumn;
+  if (slice !== undefined && !schema.some((c) => c.name === slice)) {
+    throw new Error(`params.slice_column '${slice}' is not in the dataset (columns: ${schema.map((c) => c.name).join(', ')})`);
+  }
+  const sliceVector = slice === undefined ? undefined : table.getChild(slice)!;
+  const sliceValues: (Label | null)[] = [];
   const exclude = new Set([target, 'event_timestamp', ...(options.exclude ?? [])]);
   const features = schema.filter((c) => NUMERIC.has(c.type) && !exclude.has(c.name)).map((c) => c.name);
   const featureVectors = features.map((f) => table.getChild(f)!);
@@ -57,8 +65,12 @@ export function loadDataset(uri: string, target: string, options: { exclude?: st
     }
     data.rows.push(row as number[]);
     data.target.push(typeof y === 'bigint' ? Number(y) : y);
+    if (sliceVector) {
+      const value = sliceVector.get(i) as Label | bigint | boolean | null | undefined;
+      sliceValues.push(value === null || value === undefined ? null : typeof value === 'bigint' || typeof value === 'boolean' ? Number(value) : value);
+    }
   }
-  return { data, schema, rowsRead: table.numRows, rowsDropped: dropped };
+  return { data, schema, rowsRead: table.numRows, rowsDropped: dropped, ...(sliceVector ? { sliceValues } : {}) };
 }
 
 const csvCell = (v: unknown) => {

@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import * as ort from 'onnxruntime-node';
 import { builtinParams, trainBuiltin } from '../builtin/builtin-training';
+import { DEFAULT_PARAMS } from '../builtin/linear-trainer';
 import { nameModelFeatures } from '../onnx/feature-names';
 import { readModel, type ModelSummary, type Signature } from '../onnx/graph';
 import { TRAINER_LOG, TRAINER_SETTINGS, type TrainerLogger, type TrainerSettings } from '../trainer.settings';
-import { loadDataset } from './dataset';
+import { loadDataset, type LoadedDataset } from './dataset';
 import { trainWithCommand } from './external-trainer';
+import { evaluateOnHoldout } from './holdout-evaluation';
 import type { Job, JobRequest } from './job';
 import { RunLogger } from './run-logger';
 
@@ -57,7 +59,9 @@ export class ModelTraining {
   async train(job: Job, request: JobRequest, signal: AbortSignal): Promise<TrainedModel> {
     const outputDir = join(this.settings.jobs.artifactRoot, job.model, job.jobId);
     mkdirSync(outputDir, { recursive: true });
-    const dataset = loadDataset(request.datasetUri, job.target);
+    const params = { ...this.settings.training.defaultParams, ...request.params };
+    const sliceColumn = params.slice_column === undefined ? undefined : String(params.slice_column);
+    const dataset = loadDataset(request.datasetUri, job.target, { sliceColumn });
     const common = {
       trainer: job.trainer,
       target: job.target,
@@ -65,17 +69,40 @@ export class ModelTraining {
       rows_read: String(dataset.rowsRead),
       rows_dropped: String(dataset.rowsDropped),
     };
-    const params = { ...this.settings.training.defaultParams, ...request.params };
     const command = this.settings.training.command;
     const outcome = command
       ? await trainWithCommand(job, { datasetUri: request.datasetUri, dataset, params }, { command: command.line, timeoutMs: command.timeoutMs, outputDir, signal })
       : await trainBuiltin(dataset.data, builtinParams(params), outputDir, signal);
-    const recorded = { ...outcome, params: { ...common, ...outcome.params } };
     const modelPath = join(outputDir, 'model.onnx');
     if (command) this.nameFeatures(job, modelPath, dataset.data.features);
     const { signature, irVersion } = await validateModel(modelPath);
+    const measured = await this.measure(job, modelPath, dataset, params, sliceColumn);
+    const recorded = { ...outcome, metrics: { ...outcome.metrics, ...measured }, params: { ...common, ...outcome.params, ...(sliceColumn ? { slice_column: sliceColumn } : {}) } };
     const logged = await this.runs.logRun(job, request, recorded, { path: modelPath, signature, irVersion, features: dataset.data.features });
     return { ...logged, artifactUri: modelPath, metrics: recorded.metrics, params: recorded.params, signature };
+  }
+
+  /**
+   * What a release policy reads of the model, measured on the holdout in onnxruntime-node (the
+   * runtime serving uses; not serving itself): `inference_p99_ms`, and per-slice metrics with
+   * params.slice_column. Best effort: a model this cannot feed is reported without them.
+   */
+  private async measure(job: Job, modelPath: string, dataset: LoadedDataset, params: Record<string, unknown>, sliceColumn: string | undefined): Promise<Record<string, number>> {
+    const number = (value: unknown, fallback: number) => (value === undefined || !Number.isFinite(Number(value)) ? fallback : Number(value));
+    try {
+      const metrics = await evaluateOnHoldout({
+        model: readFileSync(modelPath),
+        data: dataset.data,
+        split: { testFraction: number(params.testFraction, DEFAULT_PARAMS.testFraction), seed: number(params.seed, DEFAULT_PARAMS.seed) },
+        task: params.task === 'classification' || params.task === 'regression' ? params.task : undefined,
+        slices: sliceColumn ? { column: sliceColumn, values: dataset.sliceValues ?? [] } : undefined,
+      });
+      this.log.log(`job ${job.jobId}: measured on the holdout with onnxruntime: ${Object.entries(metrics).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+      return metrics;
+    } catch (error) {
+      this.log.warn(`job ${job.jobId}: no holdout latency or slice metrics (${(error as Error).message}); a release policy that bounds them rejects this model`);
+      return {};
+    }
   }
 
   /** The command's model gets the dataset's feature names in its ONNX metadata, as the built-in trainer's has them (serving and monitoring key by them). */
