@@ -187,6 +187,7 @@ describe('mlops apply', () => {
     const policy = { latencyP99Ms: 5, slices: { column: 'region', metric: 'accuracy', maxGap: 0.05 } };
     writeFileSync(join(dir, 'policy.yaml'), `models:\n  - name: churn\n    featureView: churn_features\n    policy: ${JSON.stringify(policy)}\n`);
     platform.on('PUT /loop/api/models/churn/feature-view', [200, { model: 'churn', featureView: 'churn_features' }]);
+    platform.on('PUT /loop/api/models/churn/training-params', [200, { model: 'churn', params: {}, from: 'api' }]);
     platform.on('PUT /registry/models/churn/policy', [200, { model: 'churn', version: 1, changed: true }]);
     const out = await mlops(['apply', '-f', 'policy.yaml']);
     expect(out.code).toBe(0);
