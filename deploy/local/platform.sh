@@ -44,6 +44,7 @@ service_env() {
     tracking) echo "TRACKING_ARTIFACT_ROOT=$art/tracking" ;;
     trainer) echo "TRAINER_ARTIFACT_ROOT=$art/models TRAINER_DATASET_ROOT=$art/datasets TRACKING_URI=http://127.0.0.1:$TRACKING_PORT" ;;
     registry) echo "REGISTRY_ARTIFACT_ROOT=$art/registry REGISTRY_TRACKING_URI=http://127.0.0.1:$TRACKING_PORT" ;;
+    loop) echo "LOOP_REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT LOOP_FEATURE_STORE_URL=http://127.0.0.1:$FEATURE_STORE_HTTP_PORT" ;;
   esac
 }
 

@@ -58,7 +58,7 @@ describe('README: run-time feature views, datasets, trainer jobs by dataset, the
   });
 
   it('Feature store: defines a view backfilled from the stream, lists it with its version, materializes it; trains only when asked', () => {
-    const [put, one, all, dataset, trained] = answers(outputs['Feature store service']);
+    const [put, one, all, dataset, trained, rows] = answers(outputs['Feature store service']);
     expect(put).toMatchObject({ name: 'stream_activity', version: 1, changed: true });
     expect(put.backfilled).toBeGreaterThan(0);
     expect(one).toMatchObject({ name: 'stream_activity', version: 1, featureNames: ['last_f0', 'events_1h', 'f0_mean_1h'] });
@@ -69,6 +69,7 @@ describe('README: run-time feature views, datasets, trainer jobs by dataset, the
     expect(dataset).toMatchObject({ datasetId: 'stream_activity-v1', rowCount: put.backfilled, changed: true });
     expect(dataset.model).toBeUndefined();
     expect(trained).toMatchObject({ featureView: 'stream_features', model: 'stream_model_b' });
+    expect(rows).toEqual({ name: 'stream_activity', version: 1, rows: put.backfilled });
   });
 
   it('Trainer: a job on a dataset by reference carries its lineage', () => {
@@ -77,9 +78,11 @@ describe('README: run-time feature views, datasets, trainer jobs by dataset, the
     expect(list.jobs.map((j: { jobId: string }) => j.jobId)).toContain(job.jobId);
   });
 
-  it('Loop: sets the view a model retrains from (checked against the feature store) and reads it back', () => {
-    const [put, get] = answers(outputs['Loop controller service']);
+  it("Loop: sets the view a model retrains from (checked against the feature store) and its retrains' training params, and reads them back", () => {
+    const [put, get, putParams, getParams] = answers(outputs['Loop controller service']);
     expect(put).toMatchObject({ model: 'stream_model', featureView: 'stream_activity', from: 'api' });
     expect(get).toEqual(put);
+    expect(putParams).toMatchObject({ model: 'stream_model', params: { algorithm: 'mlp', hiddenLayers: [16], epochs: 150 }, from: 'api' });
+    expect(getParams).toEqual(putParams);
   });
 });

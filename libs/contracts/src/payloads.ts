@@ -91,6 +91,8 @@ export const payloadSchemas = {
     featureView: name.optional(),
     reason: z.string().min(1),
     triggeredBy: z.string().optional(),
+    /** The model's training params (the loop's PUT /api/models/:model/training-params); the trainer's defaults fill the rest. */
+    params: z.record(z.string(), z.unknown()).optional(),
   }),
   'dataset.materialized': z.object({
     datasetId: name,
@@ -102,6 +104,8 @@ export const payloadSchemas = {
     rowCount: z.number().int().nonnegative(),
     schema: z.array(z.object({ name, type: fieldTypeSchema })),
     timeRange: z.object({ from: isoTime, to: isoTime }).optional(),
+    /** The training params of the retrain.requested it answers: the job trains with them. */
+    params: z.record(z.string(), z.unknown()).optional(),
   }),
   'training.started': z.object({
     jobId: name,

@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { readmeBlocks } from '../../../test/support/readme';
 import { runEmbedded, type EmbeddedSummary } from '../../embedded/src/embedded';
 import { run } from './main';
 
@@ -20,6 +23,7 @@ describe('mlops against the embedded platform', () => {
   let summary: EmbeddedSummary;
   const outs: Record<string, Out> = {};
   let failure: unknown;
+  let readmeBlock: { code: number; stdout: string; stderr: string } | undefined;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'mlops-cli-embedded-'));
@@ -68,6 +72,11 @@ describe('mlops against the embedded platform', () => {
           await mlops('predictUnknown', ['predict', 'no_such_model', '--json', '[[1, 2]]']);
           await mlops('rollback', ['rollback', 'stream_model', '--reason', 'checking the CLI']);
           await mlops('promote', ['promote', 'stream_model', '2']);
+          // README "CLI": its block, as written, from the repository root.
+          const [block] = readmeBlocks('CLI');
+          readmeBlock = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', block!], { cwd: resolve(__dirname, '../../..'), env: { ...process.env, MLOPS_URL: url, API_TOKEN: '' }, timeout: 120_000 })
+            .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }))
+            .catch((error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? 1, stdout: error.stdout ?? '', stderr: error.stderr ?? '' }));
         } catch (error) {
           failure = error;
         } finally {
@@ -106,6 +115,15 @@ describe('mlops against the embedded platform', () => {
     expect(Object.keys(doc.predictions[0]!.outputs)).toEqual(expect.arrayContaining(['probabilities', 'label']));
     expect(outs.predictUnknown!.code).toBe(1);
     expect(outs.predictUnknown!.stderr).toMatch(/^error: GET http:\/\/127\.0\.0\.1:\d+\/serving\/v2\/models\/no_such_model: 404 /);
+  });
+
+  it('README "CLI": applies the churn project and ingests examples/churn/march.parquet, two rows rejected by the contract', () => {
+    expect(readmeBlock?.code, JSON.stringify(readmeBlock)).toBe(0);
+    const out = readmeBlock!.stdout;
+    expect(out).toContain('contract customers: created v1\n');
+    expect(out).toMatch(
+      /^customers: 20 records from examples\/churn\/march\.parquet, accepted 18, rejected 2 \(contract v1\)\n {2}row 7 \(C03007\): monthly_charges: Invalid input: expected number, received undefined\n {2}row 13 \(C03013\): contract_months: Too big: expected number to be <=36\n/m,
+    );
   });
 
   it('rollback then promote move the champion back and forth', () => {

@@ -142,9 +142,10 @@ describe('mlops apply', () => {
     platform.on('PUT /ingestion/sources/customers/contract', [200, { source: 'customers', version, changed }]);
     platform.on('PUT /feature-store/feature-views/churn_features', [200, { name: 'churn_features', version, changed, backfilled: changed ? 1198 : 0 }]);
     platform.on('PUT /loop/api/models/churn/feature-view', [200, { model: 'churn', featureView: 'churn_features' }]);
+    platform.on('PUT /loop/api/models/churn/training-params', (body) => [200, { model: 'churn', ...(body as object), from: 'api' }]);
   };
 
-  it('puts the contract, the feature view and the loop feature view of examples/churn, and prints what changed', async () => {
+  it("puts the contract, the feature view, the loop feature view and the retrains' training params of examples/churn, and prints what changed", async () => {
     answers(true, 1);
     const out = await mlops(['apply', '-f', EXAMPLE]);
     expect(out.stderr).toBe('');
@@ -153,16 +154,20 @@ describe('mlops apply', () => {
       'PUT /ingestion/sources/customers/contract',
       'PUT /feature-store/feature-views/churn_features',
       'PUT /loop/api/models/churn/feature-view',
+      'PUT /loop/api/models/churn/training-params',
     ]);
-    const [contract, view, loop] = platform.seen.map((s) => s.body as Record<string, unknown>);
+    const [contract, view, loop, params] = platform.seen.map((s) => s.body as Record<string, unknown>);
     expect(contract).toMatchObject({ idField: 'customer_id', entityKeyField: 'customer_id', fields: { churned: { type: 'integer', min: 0, max: 1 } } });
     expect(contract).not.toHaveProperty('source');
     expect(view).toMatchObject({ name: 'churn_features', source: 'customers', entityKey: 'customer_id' });
     expect((view.features as { name: string }[]).map((f) => f.name)).toEqual(['tenure_months', 'monthly_charges', 'support_calls', 'contract_months', 'label']);
     expect(loop).toEqual({ featureView: 'churn_features' });
+    expect(params).toEqual({ params: { algorithm: 'mlp', hiddenLayers: [16], epochs: 150, seed: 7 } });
     expect(out.stdout).toContain('contract customers: created v1\n');
     expect(out.stdout).toContain('feature view churn_features: v1 (created), backfilled 1198 rows\n');
-    expect(out.stdout).toContain('model churn: the loop retrains it from feature view churn_features');
+    expect(out.stdout).toContain(
+      'model churn: the loop retrains it from feature view churn_features with training params {"algorithm":"mlp","hiddenLayers":[16],"epochs":150,"seed":7} (as `mlops train churn -f',
+    );
   });
 
   it('prints unchanged when the services changed nothing, and changed with the new version', async () => {
@@ -182,6 +187,7 @@ describe('mlops apply', () => {
     const policy = { latencyP99Ms: 5, slices: { column: 'region', metric: 'accuracy', maxGap: 0.05 } };
     writeFileSync(join(dir, 'policy.yaml'), `models:\n  - name: churn\n    featureView: churn_features\n    policy: ${JSON.stringify(policy)}\n`);
     platform.on('PUT /loop/api/models/churn/feature-view', [200, { model: 'churn', featureView: 'churn_features' }]);
+    platform.on('PUT /loop/api/models/churn/training-params', [200, { model: 'churn', params: {}, from: 'api' }]);
     platform.on('PUT /registry/models/churn/policy', [200, { model: 'churn', version: 1, changed: true }]);
     const out = await mlops(['apply', '-f', 'policy.yaml']);
     expect(out.code).toBe(0);
@@ -225,6 +231,23 @@ describe('mlops ingest', () => {
       const bad = records.map((r, index) => ({ r, index })).filter(({ r }) => typeof r.n !== 'number');
       return [200, { source: 'customers', contractVersion: 3, accepted: records.length - bad.length, rejected: bad.length, rejections: bad.map(({ r, index }) => ({ index, recordId: r.customer_id, reasons: [{ field: 'n', message: 'expected number' }] })) }];
     });
+    platform.on('GET /feature-store/feature-views', [200, { featureViews: [] }]);
+  });
+
+  it('waits until every feature view of the source holds the accepted records (the feature store applies them after ingestion answers)', async () => {
+    platform.on('GET /feature-store/feature-views', [200, { featureViews: [{ name: 'mine', source: 'customers' }, { name: 'theirs', source: 'other' }] }]);
+    const counts = [40, 40, 41, 42];
+    platform.on('GET /feature-store/feature-views/mine/rows', () => [200, { name: 'mine', version: 1, rows: counts.shift() ?? 42 }]);
+    writeFileSync(join(dir, 'c.jsonl'), '{"customer_id":"a","n":1}\n{"customer_id":"b","n":2}\n');
+    const out = await mlops(['ingest', 'c.jsonl', '--source', 'customers']);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toContain('customers: waiting for the feature store to apply 2 records to mine\n');
+    expect(platform.requests('GET /feature-store/feature-views/mine/rows')).toHaveLength(4);
+    expect(platform.requests('GET /feature-store/feature-views/theirs')).toEqual([]);
+
+    platform.seen.length = 0;
+    expect((await mlops(['ingest', 'c.jsonl', '--source', 'customers', '--no-wait'])).code).toBe(0);
+    expect(platform.requests('GET /feature-store')).toEqual([]);
   });
 
   it('types CSV cells by the contract, sends batches, and prints counts with the first reasons', async () => {
@@ -248,6 +271,21 @@ describe('mlops ingest', () => {
     writeFileSync(join(dir, 'c.jsonl'), '{"customer_id":"a","n":1}\n\n{"customer_id":"b","n":2}\n');
     const out = await mlops(['ingest', 'c.jsonl', '--source', 'customers', '--json']);
     expect(JSON.parse(out.stdout)).toMatchObject({ records: 2, accepted: 2, rejected: 0 });
+  });
+
+  it('reads Parquet typed by its schema (INT64 as numbers, timestamps as ISO 8601, null as a missing field); rejections name the row', async () => {
+    platform.on('POST /ingestion/sources/customers/records', (body) => {
+      const records = (body as { records: Record<string, unknown>[] }).records;
+      const bad = records.map((r, index) => ({ r, index })).filter(({ r }) => r.monthly_charges === undefined);
+      return [200, { source: 'customers', contractVersion: 3, accepted: records.length - bad.length, rejected: bad.length, rejections: bad.map(({ r, index }) => ({ index, recordId: r.customer_id, reasons: [{ field: 'monthly_charges', message: 'Required' }] })) }];
+    });
+    const out = await mlops(['ingest', join(EXAMPLE, 'march.parquet'), '--source', 'customers', '--batch-size', '5']);
+    expect(out.code).toBe(0);
+    const records = platform.requests('POST /ingestion/sources/customers/records').flatMap((s) => (s.body as { records: Record<string, unknown>[] }).records);
+    expect(records).toHaveLength(20);
+    expect(records[0]).toEqual({ customer_id: 'C03001', ts: '2026-03-01T01:00:00.000Z', tenure_months: 7, monthly_charges: 53.25, support_calls: 1, contract_months: 12, churned: 0 });
+    expect(records[6]).not.toHaveProperty('monthly_charges');
+    expect(out.stdout).toBe(`customers: 20 records from ${join(EXAMPLE, 'march.parquet')}, accepted 19, rejected 1 (contract v3)\n  row 7 (C03007): monthly_charges: Required\n`);
   });
 
   it('says to register a contract first for an unknown source, and refuses unreadable files', async () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
+import { parquetReadObjects, toJson } from 'hyparquet';
 import { UsageError } from './client';
 
 export type Row = Record<string, string | number | boolean | null>;
@@ -88,5 +89,28 @@ export function readRecords(cwd: string, path: string): { rows: Record<string, u
   } catch (error) {
     throw new UsageError(`${path}: ${(error as Error).message}`);
   }
-  throw new UsageError(`${path}: expected a .csv, .jsonl or .json file (got "${ext || 'no extension'}")`);
+  throw new UsageError(`${path}: expected a .csv, .jsonl, .json or .parquet file (got "${ext || 'no extension'}")`);
+}
+
+/**
+ * Records of a `.parquet` file (hyparquet), typed by the file's own schema: INT64 as numbers,
+ * timestamps as ISO 8601 strings (hyparquet's toJson), a null cell as a missing field (as an
+ * empty CSV cell is). Any other extension: readRecords.
+ */
+export async function readAnyRecords(cwd: string, path: string): Promise<{ rows: Record<string, unknown>[]; csv: boolean; parquet: boolean }> {
+  if (extname(path).toLowerCase() !== '.parquet') return { ...readRecords(cwd, path), parquet: false };
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(resolve(cwd, path));
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  let rows: Record<string, unknown>[];
+  try {
+    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    rows = (await parquetReadObjects({ file })).map((row) => toJson(row) as Record<string, unknown>);
+  } catch (error) {
+    throw new UsageError(`${path}: not a readable Parquet file (${(error as Error).message})`);
+  }
+  return { rows: rows.map((row) => Object.fromEntries(Object.entries(row).filter(([, value]) => value !== null))), csv: false, parquet: true };
 }

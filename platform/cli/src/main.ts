@@ -62,9 +62,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   command('apply', 'create or update a project: data contracts, feature views, models (idempotent)')
     .requiredOption('-f, --file <dir|file>', 'a project YAML file, or a directory of them')
     .action(act((ctx, options: { file: string }) => apply(ctx, options)));
-  command('ingest <file>', 'send a .csv, .jsonl or .json file of records to a source, in batches')
+  command('ingest <file>', 'send a .csv, .jsonl, .json or .parquet file of records to a source, in batches')
     .requiredOption('--source <source>', 'the ingestion source (its data contract validates every record)')
     .option('--batch-size <n>', 'records per request', '500')
+    .option('--no-wait', 'return once ingestion accepted the records, without waiting for the feature store to apply them')
     .action(act(ingest));
   const datasets = program.command('datasets').description('dataset snapshots of a feature view');
   datasets

@@ -62,6 +62,11 @@ export interface EmbeddedOptions {
   stepTimeoutMs?: number;
   serve: boolean;
   /**
+   * false: no demo (`--no-demo`): no `stream` contract, `stream_features` view, `stream_model`
+   * or traffic; the platform starts empty and serves at once. Default true.
+   */
+  demo?: boolean;
+  /**
    * Called once the loop has ended, with the platform still up (instead of `serve`'s wait for
    * a signal); the platform closes when it resolves. Tests use the front door through it.
    */
@@ -244,8 +249,9 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
     driftBeforeShift: false,
   };
 
+  const demo = options.demo !== false;
   const viewsFile = join(dataDir, 'feature-views.yaml');
-  writeFileSync(
+  if (demo) writeFileSync(
     viewsFile,
     [
       'featureViews:',
@@ -288,7 +294,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
       loadFeatureStoreConfig({
         BUS: 'in-process',
         DATABASE_URL: db('feature-store'),
-        FEATURE_VIEWS_FILE: viewsFile,
+        FEATURE_VIEWS_FILE: demo ? viewsFile : undefined,
         FEATURE_STORE_ARTIFACT_ROOT: join(dataDir, 'datasets'),
         FEATURE_STORE_GRPC_PORT: '0',
       }),
@@ -348,7 +354,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
       loadLoopConfig({
         BUS: 'in-process',
         DATABASE_URL: db('loop'),
-        LOOP_FEATURE_VIEWS: `${MODEL}:${FEATURE_VIEW}`,
+        LOOP_FEATURE_VIEWS: demo ? `${MODEL}:${FEATURE_VIEW}` : '',
         LOOP_REGISTRY_URL: registry.url,
         LOOP_FEATURE_STORE_URL: featureStore.url,
         LOOP_SWEEP_INTERVAL_MS: '200',
@@ -434,7 +440,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
       return until(() => featureStore.service.stats.applied >= target);
     };
 
-    await ingestion.service.registerContract(SOURCE, {
+    const registerDemoContract = () => ingestion.service.registerContract(SOURCE, {
       fields: {
         id: { type: 'string' },
         entity: { type: 'string' },
@@ -446,9 +452,10 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
       timestampField: 'ts',
       entityKeyField: 'entity',
     });
-    print(`${elapsed()} data contract "${SOURCE}" registered; streaming ${options.records} records (8 numeric features, binary label) to raw.${SOURCE}`);
 
     const run = async (): Promise<void> => {
+      await registerDemoContract();
+      print(`${elapsed()} data contract "${SOURCE}" registered; streaming ${options.records} records (8 numeric features, binary label) to raw.${SOURCE}`);
       if (!step(`seed ${options.records} records: ingestion -> feature store`, await ingest(options.records))) return;
       print(`${elapsed()} feature store applied ${featureStore.service.stats.applied} rows of view ${FEATURE_VIEW}`);
 
@@ -542,7 +549,8 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedSum
       summary.completed = record.outcome !== 'failed' && summary.answeringVersion === String(expected) && summary.championAfter === expected;
       step(`v${expected} answers gRPC and is champion (loop outcome ${record.outcome})`, summary.completed);
     };
-    await run();
+    if (demo) await run();
+    else print(`${elapsed()} no demo (--no-demo): no source, feature view or model of its own; bring your own (README "Bring your own data")`);
 
     if (traffic) {
       await traffic.stop();

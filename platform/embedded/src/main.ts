@@ -5,6 +5,7 @@ import { runEmbedded } from './embedded';
 const { values } = parseArgs({
   options: {
     serve: { type: 'boolean', default: false },
+    'no-demo': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     records: { type: 'string', default: '3000' },
     'shift-records': { type: 'string' },
@@ -45,6 +46,10 @@ function port(name: string, text: string | undefined): number {
   return n;
 }
 
+if (values['no-demo'] && !values.serve) {
+  console.error('--no-demo: only with --serve (without the demo there is nothing to run but serving): npm start -- --serve --no-demo');
+  process.exit(2);
+}
 const records = positive('records', values.records);
 runEmbedded({
   dataDir: values['data-dir']!,
@@ -58,9 +63,12 @@ runEmbedded({
   labelShare: share('label-share', values['label-share']),
   epochs: positive('epochs', values.epochs),
   serve: values.serve!,
+  demo: !values['no-demo'],
   print: (line) => console.log(line),
 })
   .then((summary) => {
+    // Without the demo there is no run to sum up: it served until Ctrl-C.
+    if (values['no-demo']) process.exit(0);
     const lost = summary.produced - summary.validated - summary.rejected;
     const s = (ms: number) => `${(ms / 1000).toFixed(2)}s`.padStart(8);
     console.log('\nsummary');

@@ -239,16 +239,19 @@ describe('feature store (embedded: in-process bus, SQLite, in-memory online stor
     expect(event.data).toMatchObject({ hash: first.body.hash, featureView: 'user_clicks', rowCount: 4, uri: first.body.uri });
   });
 
-  it('materializes the full history on retrain.requested, carrying the correlation id', async () => {
+  it('materializes the full history on retrain.requested, carrying the correlation id and the training params', async () => {
     const retrain = createEvent('retrain.requested', {
       source: 'monitoring',
       subject: 'churn',
       correlationId: 'drift-loop-1',
-      data: { model: 'churn', featureView: 'user_clicks', reason: 'drift' },
+      data: { model: 'churn', featureView: 'user_clicks', reason: 'drift', params: { algorithm: 'mlp', epochs: 150 } },
     });
     await producer.publish(retrain);
     const event = await waitFor(() => materialized.find((e) => e.correlationId === 'drift-loop-1'), 'dataset.materialized for the retrain');
-    expect(event.data).toMatchObject({ featureView: 'user_clicks', model: 'churn', rowCount: 5 });
+    expect(event.data).toMatchObject({ featureView: 'user_clicks', model: 'churn', rowCount: 5, params: { algorithm: 'mlp', epochs: 150 } });
+    // One feature row per applied event: what `mlops ingest` waits on before a dataset.
+    expect((await http('/feature-views/user_clicks/rows')).body).toEqual({ name: 'user_clicks', version: 1, rows: 5 });
+    expect((await http('/feature-views/nope/rows')).status).toBe(404);
     expect(event.data.timeRange).toEqual({ from: iso(0), to: iso(2) });
     const manifest = (await http(`/datasets/user_clicks/${event.data.version}`)).body.manifest;
     expect(manifest).toMatchObject({ hash: event.data.hash, request: { mode: 'history' } });

@@ -139,7 +139,7 @@ export class FeatureStoreService {
   /** The dataset.materialized event of a dataset; a deterministic id when `cause` is given. */
   materializedEvent(
     dataset: MaterializedDataset,
-    options: { cause?: EventEnvelope; model?: string; correlationId?: string } = {},
+    options: { cause?: EventEnvelope; model?: string; correlationId?: string; params?: Record<string, unknown> } = {},
   ): EventEnvelope<'dataset.materialized'> {
     const { manifest } = dataset;
     const data = {
@@ -152,6 +152,7 @@ export class FeatureStoreService {
       rowCount: manifest.rowCount,
       schema: manifest.schema,
       timeRange: manifest.timeRange,
+      ...(options.params ? { params: options.params } : {}),
     };
     if (options.cause) {
       return {
@@ -176,7 +177,8 @@ export class FeatureStoreService {
     }
     if (!this.catalog.has(viewName)) throw new PermanentError(new UnknownViewError(viewName).message);
     const dataset = await this.materialize(viewName, {});
-    return this.materializedEvent(dataset, { cause: event, model: event.data.model });
+    // The model's training params travel on to the trainer's job.
+    return this.materializedEvent(dataset, { cause: event, model: event.data.model, params: event.data.params });
   }
 
   /** A materialized version of a view; undefined when there is none. */

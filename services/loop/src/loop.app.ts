@@ -20,6 +20,7 @@ import { NOTIFICATIONS_GROUP } from './notifications/notifications.consumer';
 import { loopEntities } from './store/entities';
 import { NEW_DATA_GROUP } from './triggers/new-data.consumer';
 import { triggerEntities } from './store/trigger.entities';
+import { trainingParamsEntities, trainingParamsMigrations } from './training-params/training-params.parts';
 
 export interface LoopApp {
   app: INestApplication;
@@ -46,8 +47,8 @@ export async function startLoop(
   const dataSource = await openDataSource({
     service: 'loop',
     url: config.DATABASE_URL,
-    entities: [...loopEntities, ...triggerEntities, ...notificationEntities],
-    migrations: [CreateLoopTables1763900000800, CreateLoopFeatureViews1763900000900, CreateTriggerTables1765000000810, CreateWebhookTables1765100000000],
+    entities: [...loopEntities, ...triggerEntities, ...notificationEntities, ...trainingParamsEntities],
+    migrations: [CreateLoopTables1763900000800, CreateLoopFeatureViews1763900000900, CreateTriggerTables1765000000810, CreateWebhookTables1765100000000, ...trainingParamsMigrations],
   });
   const bus = createEventBus(config, {
     service: 'loop',

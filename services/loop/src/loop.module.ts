@@ -19,6 +19,7 @@ import { LoopRepository } from './store/loop.repository';
 import { LoopSweeper } from './timeouts/loop-sweeper';
 import { LoopTimeouts } from './timeouts/loop-timeouts';
 import { LOOP_PUBLISH, type LoopPublish } from './triggers/loop-scheduler';
+import { trainingParamsControllers, trainingParamsProviders } from './training-params/training-params.parts';
 import { triggerControllers, triggerProviders } from './triggers/triggers.parts';
 
 /** What startLoop makes before the app: the database, metrics, the clock and the logger. */
@@ -46,7 +47,7 @@ export class LoopModule {
     return {
       module: LoopModule,
       imports: [NotificationsModule.forRoot({ settings, now: runtime.now, log: runtime.log, dataSource: runtime.dataSource, metrics: runtime.metrics })],
-      controllers: [LoopController, ModelFeatureViewController, HealthController, LoopConsumer, ...triggerControllers],
+      controllers: [LoopController, ModelFeatureViewController, HealthController, LoopConsumer, ...triggerControllers, ...trainingParamsControllers],
       providers: [
         { provide: LOOP_SETTINGS, useValue: settings },
         { provide: LOOP_CLOCK, useValue: runtime.now },
@@ -67,6 +68,7 @@ export class LoopModule {
         LoopService,
         { provide: LOOP_PUBLISH, useValue: runtime.publish },
         ...triggerProviders,
+        ...trainingParamsProviders,
       ],
     };
   }

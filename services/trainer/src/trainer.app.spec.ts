@@ -132,6 +132,18 @@ describe('trainer service (embedded: in-process bus, built-in trainer, HTTP jobs
     expect((await call('GET', '/jobs')).body.jobs.map((j: { jobId: string }) => j.jobId)).toContain(jobId);
   });
 
+  it("trains a retrain's dataset.materialized with the params it carries (the loop's, for the model) over TRAINER_PARAMS", async () => {
+    const hash = createHash('sha256').update(readFileSync(dataset.path)).digest('hex');
+    const materialized = createEvent('dataset.materialized', {
+      source: 'feature-store',
+      subject: 'churn_features',
+      data: { datasetId: 'churn_features-v7', version: 7, hash, featureView: 'churn_features', model: 'churn-params', uri: dataset.path, rowCount: dataset.rows.length, schema: SCHEMA, params: { epochs: 20, seed: 3 } },
+    });
+    await new EventBus(transport).publish(materialized);
+    const completed = await waitFor(() => seen.find((e) => e.type === 'training.completed' && e.data.model === 'churn-params'), 'training.completed of churn-params');
+    expect((completed as EventEnvelope<'training.completed'>).data).toMatchObject({ params: { epochs: '20', seed: '3' }, metrics: { epochs: 20 } });
+  });
+
   it('trains a dataset named by reference over HTTP with its lineage (id, hash, version), as loop-driven training', async () => {
     // The feature store's layout under its artifact root: <view>/v<version>/{data.arrow,manifest.json}.
     const hash = createHash('sha256').update(readFileSync(dataset.path)).digest('hex');

@@ -136,6 +136,8 @@ export class TrainerService implements OnModuleInit, OnApplicationShutdown {
       datasetVersion: String(event.data.version),
       correlationId: event.correlationId,
       jobId,
+      // A retrain's params (the loop's, for the model), over TRAINER_PARAMS.
+      ...(event.data.params ? { params: event.data.params } : {}),
     });
   }
 

@@ -18,7 +18,7 @@ interface ViewAnswer {
 
 /**
  * `mlops apply -f <dir|file>`: contracts, then feature views (backfilled by the feature store),
- * then each model's loop feature view and release policy. Idempotent: the services version what changed and
+ * then each model's loop feature view, training params (what its retrains train with) and release policy. Idempotent: the services version what changed and
  * leave the rest; each line says which.
  */
 export async function apply(ctx: Context, options: { file: string }): Promise<number> {
@@ -42,10 +42,12 @@ export async function apply(ctx: Context, options: { file: string }): Promise<nu
     );
   }
   for (const model of project.models) {
+    const params = model.params ?? {};
     await ctx.client.put(`/loop/api/models/${encodeURIComponent(model.name)}/feature-view`, { featureView: model.featureView });
+    await ctx.client.put(`/loop/api/models/${encodeURIComponent(model.name)}/training-params`, { params });
     line(
-      { kind: 'model', name: model.name, featureView: model.featureView, target: model.target, params: model.params ?? {} },
-      `model ${model.name}: the loop retrains it from feature view ${model.featureView}; training params for \`mlops train ${model.name} -f ${options.file}\`: ${JSON.stringify(model.params ?? {})}`,
+      { kind: 'model', name: model.name, featureView: model.featureView, target: model.target, params },
+      `model ${model.name}: the loop retrains it from feature view ${model.featureView} with training params ${JSON.stringify(params)} (as \`mlops train ${model.name} -f ${options.file}\` does)`,
     );
     if (model.policy) {
       const answer = await ctx.client.put<PolicyAnswer>(`/registry/models/${encodeURIComponent(model.name)}/policy`, model.policy);

@@ -2,7 +2,8 @@ import { basename } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { ApiError, UsageError } from '../client';
 import type { Context } from '../context';
-import { guessValue, readRecords } from '../files';
+import { guessValue, readAnyRecords } from '../files';
+import { viewRowsOf, waitForFeatureStore } from './feature-store-catch-up';
 
 interface Contract {
   version: number;
@@ -28,13 +29,18 @@ function typed(cell: string, type: string | undefined): unknown {
 export interface IngestOptions {
   source: string;
   batchSize: string;
+  /** false with --no-wait: do not wait for the feature store to apply the accepted records. */
+  wait?: boolean;
 }
+
+/** How long ingest waits for the feature store to apply what ingestion accepted. */
+const FEATURE_STORE_WAIT_MS = 300_000;
 
 /** `mlops ingest <file> --source s`: batched POSTs to ingestion; counts and the first reasons. */
 export async function ingest(ctx: Context, file: string, options: IngestOptions): Promise<number> {
   const batchSize = Number(options.batchSize);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`--batch-size: expected a positive integer, got "${options.batchSize}"`);
-  const { rows, csv } = readRecords(ctx.io.cwd, file);
+  const { rows, csv, parquet } = await readAnyRecords(ctx.io.cwd, file);
   if (rows.length === 0) throw new UsageError(`${file} has no records`);
   const source = encodeURIComponent(options.source);
   let contract: Contract;
@@ -58,6 +64,7 @@ export async function ingest(ctx: Context, file: string, options: IngestOptions)
   const total = { accepted: 0, rejected: 0, contractVersion: contract.version, rejections: [] as (BatchResult['rejections'][number] & { line?: number })[] };
   bar?.start(records.length, 0, { accepted: 0, rejected: 0 });
   const key = `${basename(file)}-${Date.now().toString(36)}`;
+  const viewRows = options.wait === false ? new Map<string, number>() : await viewRowsOf(ctx, options.source);
   try {
     for (let start = 0; start < records.length; start += batchSize) {
       const batch = records.slice(start, start + batchSize);
@@ -77,9 +84,19 @@ export async function ingest(ctx: Context, file: string, options: IngestOptions)
   }
   const lines = [`${options.source}: ${records.length} records from ${file}, accepted ${total.accepted}, rejected ${total.rejected} (contract v${total.contractVersion})`];
   for (const r of total.rejections.slice(0, 5)) {
-    lines.push(`  line ${r.line}${r.recordId ? ` (${r.recordId})` : ''}: ${r.reasons.map((x) => `${x.field}: ${x.message}`).join('; ')}`);
+    // A Parquet file has rows, not lines: its rejections name the row (1 = the first).
+    lines.push(`  ${parquet ? 'row' : 'line'} ${r.line}${r.recordId ? ` (${r.recordId})` : ''}: ${r.reasons.map((x) => `${x.field}: ${x.message}`).join('; ')}`);
   }
   if (total.rejected > 5) lines.push(`  ... ${total.rejected - 5} more rejected (--json lists the first 100)`);
   ctx.result({ source: options.source, file, records: records.length, ...total }, lines);
-  return 0;
+  if (viewRows.size === 0 || total.accepted === 0) return 0;
+  ctx.note(`${options.source}: waiting for the feature store to apply ${total.accepted} records to ${[...viewRows.keys()].join(', ')}`);
+  const behind = await waitForFeatureStore(ctx, viewRows, total.accepted, FEATURE_STORE_WAIT_MS);
+  if (behind.length === 0) return 0;
+  for (const { view, added } of behind) {
+    ctx.note(
+      `feature view ${view}: ${added} of ${total.accepted} new rows after ${FEATURE_STORE_WAIT_MS / 1000}s (is the feature store consuming? its log names records a view could not use); --no-wait does not wait`,
+    );
+  }
+  return 1;
 }

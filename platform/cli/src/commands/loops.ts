@@ -24,7 +24,7 @@ interface Stage {
   sinceStartMs: number;
 }
 
-const FACTS = ['version', 'verdict', 'status', 'trafficShare', 'rowCount', 'strategy', 'reason', 'error'];
+const FACTS = ['version', 'verdict', 'status', 'trafficShare', 'rowCount', 'trainer', 'strategy', 'reason', 'error'];
 const stageLine = (loop: Loop, s: Stage) => {
   const facts = Object.entries(s.facts)
     .filter(([k]) => FACTS.includes(k))

@@ -74,6 +74,17 @@ export class FeatureStoreController {
   }
 
   /**
+   * How many feature rows the view holds (one per applied data.validated event, in the shared
+   * offline store): a client that sent N records waits for N more before a dataset
+   * (`mlops ingest` does).
+   */
+  @Get('feature-views/:name/rows')
+  async viewRows(@Param('name') name: string) {
+    const { view, version } = this.service.versionedView(name);
+    return { name: view.name, version, rows: await this.service.offline.rowCount(view.name) };
+  }
+
+  /**
    * Adds or changes a view: the body is one view of the views file (its name from the path).
    * A changed definition becomes the next version; an identical one changes nothing.
    */

@@ -97,6 +97,11 @@ export class FeatureRowRepository {
     return found ? toRow(found) : undefined;
   }
 
+  /** How many rows a view holds: one per applied event. */
+  count(view: string): Promise<number> {
+    return this.dataSource.getRepository(FeatureRowEntity).count({ where: { view } });
+  }
+
   /** Every row of a view with event time in [fromMs, toMs], in (entity, time, event id) order. */
   async history(view: string, range: { fromMs?: number; toMs?: number } = {}): Promise<FeatureRow[]> {
     const where: FindOptionsWhere<FeatureRowRecord> = { view };

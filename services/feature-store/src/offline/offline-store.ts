@@ -142,6 +142,11 @@ export class OfflineStore implements WindowSeedSource {
     return this.rows.row(view, eventId);
   }
 
+  /** How many rows a view holds: one per applied event. */
+  rowCount(view: string): Promise<number> {
+    return this.rows.count(view);
+  }
+
   /** Every row of a view with event time in [fromMs, toMs], in (entity, time, event id) order. */
   history(view: string, range: { fromMs?: number; toMs?: number } = {}): Promise<FeatureRow[]> {
     return this.rows.history(view, range);

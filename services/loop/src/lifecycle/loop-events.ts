@@ -53,7 +53,7 @@ export class LoopEvents {
     // in case the first one was lost between the commit and the acknowledgement.
     if (!isTrigger(event)) return [];
     const loop = await this.loops.findByTrigger(event.id);
-    return loop?.featureView ? [this.opener.retrainRequest(loop, reasonOf(event))] : [];
+    return loop?.featureView ? [await this.opener.retrainRequest(loop, reasonOf(event))] : [];
   }
 
   /** drift.detected or performance.degraded: opens a loop when the model's trigger is on. */

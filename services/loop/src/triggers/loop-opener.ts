@@ -8,6 +8,7 @@ import { SERVICE } from '../loop.names';
 import { LOOP_CLOCK, LOOP_LOG, LOOP_SETTINGS, type LoopClock, type LoopLog, type LoopSettings } from '../loop.settings';
 import type { LoopRow, LoopTrigger, StageRow } from '../store/entities';
 import { LoopRepository, type LoopTx } from '../store/loop.repository';
+import { TrainingParams } from '../training-params/model-training-params';
 
 const EVENT_ID_NAMESPACE = '3a1f0c7e-5b2d-4c8e-9f6a-7d1e2b3c4a5f';
 
@@ -44,6 +45,7 @@ export class LoopOpener {
     private readonly loops: LoopRepository,
     private readonly closer: LoopCloser,
     private readonly featureViews: ModelFeatureViews,
+    private readonly trainingParams: TrainingParams,
     private readonly metrics: LoopMetrics,
     @Inject(LOOP_SETTINGS) private readonly settings: LoopSettings,
     @Inject(LOOP_CLOCK) private readonly now: LoopClock,
@@ -111,18 +113,22 @@ export class LoopOpener {
       return { opened: true, loop };
     }
     committed.push(() => this.log.log(`loop ${loop.correlationId} opened for ${model} by its ${trigger} trigger (${request.reason}): retrain from ${featureView}`));
-    return { opened: true, loop, retrain: this.retrainRequest(loop, request.reason) };
+    return { opened: true, loop, retrain: await this.retrainRequest(loop, request.reason, tx) };
   }
 
-  /** The loop's retrain.requested; its id depends only on the trigger, so a redelivery sends the same event. */
-  retrainRequest(loop: LoopRow, reason: string): AnyEvent {
+  /**
+   * The loop's retrain.requested, with the model's training params when it has any; its id
+   * depends only on the trigger, so a redelivery sends the same event.
+   */
+  async retrainRequest(loop: LoopRow, reason: string, tx?: LoopTx): Promise<AnyEvent> {
+    const { params, from } = await this.trainingParams.of(loop.model, tx);
     return createEvent('retrain.requested', {
       id: uuidv5(`${loop.triggerEventId}/retrain.requested`, EVENT_ID_NAMESPACE),
       source: SERVICE,
       subject: loop.model,
       correlationId: loop.correlationId,
       time: new Date(this.now()),
-      data: { model: loop.model, featureView: loop.featureView ?? undefined, reason, triggeredBy: loop.triggerEventId },
+      data: { model: loop.model, featureView: loop.featureView ?? undefined, reason, triggeredBy: loop.triggerEventId, ...(from === 'api' ? { params } : {}) },
     }) as AnyEvent;
   }
 }
