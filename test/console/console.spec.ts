@@ -219,7 +219,13 @@ describe('web console in a real browser (chromium), against the embedded platfor
   }, 60_000);
 
   it('the model page shows each version with its aliases and its gate decision with both scores', async () => {
-    const gate = (await (await fetch(`${platform.url}/registry/models/${platform.model}/versions/2/gate`)).json()) as { candidate_score: number; champion_score: number; champion_version: number; metric: string };
+    const gate = (await (await fetch(`${platform.url}/registry/models/${platform.model}/versions/2/gate`)).json()) as {
+      candidate_score: number;
+      champion_score: number;
+      champion_version: number;
+      metric: string;
+      checks: { name: string; passed: boolean; detail: string }[] | null;
+    };
     await open(`#/models/${platform.model}`, `Model ${platform.model}`, 'model');
     const v2 = page.locator('table.versions tbody tr', { hasText: 'version 2' });
     const cells = await v2.locator('td').allTextContents();
@@ -230,6 +236,11 @@ describe('web console in a real browser (chromium), against the embedded platfor
     const table = page.locator('table.gate');
     expect(await table.locator('tr', { hasText: 'Candidate score' }).locator('td').textContent()).toBe(shown(gate.candidate_score));
     expect(await table.locator('tr', { hasText: 'Champion score' }).locator('td').textContent()).toBe(`${shown(gate.champion_score)} (version ${gate.champion_version})`);
+    // Each check of the release policy in force, with what it compared.
+    expect(gate.checks?.length).toBeGreaterThan(0);
+    for (const check of gate.checks ?? []) {
+      expect(await table.locator('tr', { hasText: `Check ${check.name}` }).locator('td').textContent()).toBe(`${check.passed ? '✓' : '✗'} ${check.detail}`);
+    }
     await expect(page.getByRole('link', { name: /^[0-9a-f]{32}$/ }).count()).resolves.toBe(1);
     await page.screenshot({ path: join(SHOTS, 'model-version.png'), fullPage: true });
   }, 60_000);

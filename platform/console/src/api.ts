@@ -128,7 +128,9 @@ export interface GateDecision {
   champion_score: number | null;
   reason: string;
   decided_at?: number;
-  checks?: { name?: string; passed?: boolean; reason?: string }[];
+  /** The release policy's checks (null for decisions made before policies). */
+  checks?: { name: string; passed: boolean; measured: number | null; bound: number | null; detail: string }[] | null;
+  policy_version?: number | null;
 }
 export interface Lineage {
   model: string;

@@ -220,10 +220,16 @@ export function ModelVersionView({ name, version }: { name: string; version: str
                       <tr>
                         <th scope="row">Check {c.name}</th>
                         <td>
-                          {c.passed ? '✓' : '✗'} {c.reason}
+                          <span class={c.passed ? 'pass' : 'fail'}>{c.passed ? '✓' : '✗'}</span> {c.detail}
                         </td>
                       </tr>
                     ))}
+                    {gate.policy_version ? (
+                      <tr>
+                        <th scope="row">Release policy</th>
+                        <td>version {gate.policy_version}</td>
+                      </tr>
+                    ) : null}
                     <tr>
                       <th scope="row">Decided</th>
                       <td>{time(gate.decided_at)}</td>
