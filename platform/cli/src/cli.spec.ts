@@ -132,6 +132,9 @@ describe('tokens and errors', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('<version>: expected a version number such as 2, got "two"');
     expect((await mlops(['deploy', 'churn', '2', '--canary', '1.5'])).stderr).toContain('--canary: expected a share of traffic between 0 and 1');
+    expect((await mlops(['deploy', 'churn', '2', '--canary', '0.1', '--shadow'])).stderr).toContain('--canary, --shadow: choose one release strategy');
+    expect((await mlops(['deploy', 'churn', '2', '--labels', '50'])).stderr).toContain('--labels: only with --ab');
+    expect((await mlops(['deploy', 'churn', '2', '--ab', '0.5', '--labels', '2.5'])).stderr).toContain('--labels: expected a whole number of labels per side, got "2.5"');
     expect((await mlops(['status', '--url', 'localhost:8080'])).code).toBe(2);
     expect(platform.seen).toEqual([]);
   });
@@ -365,7 +368,18 @@ describe('datasets, training, models and the lifecycle', () => {
     expect(unloaded.code).toBe(1);
     expect(unloaded.stdout).toContain('serving has not loaded v3 after 0.2s');
     expect((await mlops(['deploy', 'churn', '3', '--no-wait'])).code).toBe(0);
-    expect(platform.requests('POST /registry/models/churn/deploy').map((s) => s.body)).toEqual([{ version: 2, strategy: 'canary', share: 0.1 }, { version: 3, strategy: 'full' }, { version: 3, strategy: 'full' }]);
+    const shadow = await mlops(['deploy', 'churn', '3', '--shadow', '--no-wait']);
+    expect(shadow.stdout).toContain('churn v3: deployment requested (shadow, a copy of the traffic, its answers never returned)');
+    expect((await mlops(['deploy', 'churn', '3', '--blue-green', '--no-wait'])).stdout).toContain('(blue-green, all traffic at once, the old version kept warm)');
+    expect((await mlops(['deploy', 'churn', '3', '--ab', '0.5', '--labels', '100', '--no-wait'])).stdout).toContain('(A/B test, 50% of traffic)');
+    expect(platform.requests('POST /registry/models/churn/deploy').map((s) => s.body)).toEqual([
+      { version: 2, strategy: 'canary', share: 0.1 },
+      { version: 3, strategy: 'full' },
+      { version: 3, strategy: 'full' },
+      { version: 3, strategy: 'shadow' },
+      { version: 3, strategy: 'blue-green' },
+      { version: 3, strategy: 'ab', share: 0.5, labels: 100 },
+    ]);
 
     platform.on('POST /registry/models/churn/promote', [409, { error_code: 'FAILED_PRECONDITION', message: 'churn v3 is not loaded by serving' }]);
     const refused = await mlops(['promote', 'churn', '3']);

@@ -91,8 +91,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--timeout <seconds>', 'how long to wait for the job', '600')
     .action(act(train));
   command('models [name]', 'the models (champion, versions, serving), or one model\'s versions').action(act(models));
-  command('deploy <model> <version>', 'serve a version: all traffic, or --canary <share> of it')
+  command('deploy <model> <version>', 'serve a version: all traffic, or by a release strategy (canary, shadow, blue-green, A/B)')
     .option('--canary <share>', 'canary share of traffic, e.g. 0.1')
+    .option('--shadow', 'a copy of the traffic, its answers logged and never returned, then promoted or dropped')
+    .option('--blue-green', 'all traffic at once once warm, the old version kept warm for an instant rollback')
+    .option('--ab <share>', 'A/B test: a fixed share of traffic until --labels labels a side, then a significance test decides')
+    .option('--labels <n>', 'with --ab: labels per side before the test (default: monitoring\'s MONITORING_AB_LABELS)')
     .option('--no-wait', 'return once the deployment is requested (default: wait until serving has loaded it)')
     .option('--timeout <seconds>', 'how long to wait for serving', '120')
     .action(act(deploy));

@@ -16,17 +16,52 @@ interface DeployAnswer {
   correlationId: string;
 }
 
-/** `mlops deploy <model> <version> [--canary share]`: asks serving (through the registry) to load it. */
-export async function deploy(ctx: Context, model: string, versionText: string, options: { canary?: string; wait: boolean; timeout: string }): Promise<number> {
-  const version = versionOf(versionText);
-  let body: Record<string, unknown> = { version, strategy: 'full' };
-  if (options.canary !== undefined) {
-    const share = Number(options.canary);
-    if (!Number.isFinite(share) || share <= 0 || share >= 1) throw new UsageError(`--canary: expected a share of traffic between 0 and 1 (e.g. 0.1), got "${options.canary}"`);
-    body = { version, strategy: 'canary', share };
+export interface DeployOptions {
+  canary?: string;
+  shadow?: boolean;
+  blueGreen?: boolean;
+  ab?: string;
+  labels?: string;
+  wait: boolean;
+  timeout: string;
+}
+
+function shareOf(flag: string, text: string): number {
+  const share = Number(text);
+  if (!Number.isFinite(share) || share <= 0 || share >= 1) throw new UsageError(`${flag}: expected a share of traffic between 0 and 1 (e.g. 0.1), got "${text}"`);
+  return share;
+}
+
+/** The deploy route's body for the one strategy the flags choose (full when none does). */
+function deployBody(version: number, options: DeployOptions): Record<string, unknown> {
+  const chosen = [options.canary !== undefined && '--canary', options.shadow && '--shadow', options.blueGreen && '--blue-green', options.ab !== undefined && '--ab'].filter(Boolean);
+  if (chosen.length > 1) throw new UsageError(`${chosen.join(', ')}: choose one release strategy`);
+  if (options.labels !== undefined && options.ab === undefined) throw new UsageError('--labels: only with --ab');
+  if (options.canary !== undefined) return { version, strategy: 'canary', share: shareOf('--canary', options.canary) };
+  if (options.shadow) return { version, strategy: 'shadow' };
+  if (options.blueGreen) return { version, strategy: 'blue-green' };
+  if (options.ab !== undefined) {
+    const labels = options.labels === undefined ? undefined : Number(options.labels);
+    if (labels !== undefined && (!Number.isInteger(labels) || labels < 1)) throw new UsageError(`--labels: expected a whole number of labels per side, got "${options.labels}"`);
+    return { version, strategy: 'ab', share: shareOf('--ab', options.ab), ...(labels === undefined ? {} : { labels }) };
   }
+  return { version, strategy: 'full' };
+}
+
+const STRATEGY_WORDS: Record<string, (share: number) => string> = {
+  full: () => 'full, all traffic',
+  canary: (share) => `canary, ${Math.round(share * 100)}% of traffic`,
+  shadow: () => 'shadow, a copy of the traffic, its answers never returned',
+  'blue-green': () => 'blue-green, all traffic at once, the old version kept warm',
+  ab: (share) => `A/B test, ${Math.round(share * 100)}% of traffic`,
+};
+
+/** `mlops deploy <model> <version> [--canary share | --shadow | --blue-green | --ab share]`: asks serving (through the registry) to load it. */
+export async function deploy(ctx: Context, model: string, versionText: string, options: DeployOptions): Promise<number> {
+  const version = versionOf(versionText);
+  const body = deployBody(version, options);
   const answer = await ctx.client.post<DeployAnswer>(`/registry/models/${encodeURIComponent(model)}/deploy`, body);
-  const requested = `${answer.model} v${answer.version}: deployment requested (${answer.strategy === 'canary' ? `canary, ${Math.round(answer.share * 100)}% of traffic` : 'full, all traffic'}), correlation id ${answer.correlationId}`;
+  const requested = `${answer.model} v${answer.version}: deployment requested (${(STRATEGY_WORDS[answer.strategy] ?? (() => answer.strategy))(answer.share)}), correlation id ${answer.correlationId}`;
   if (!options.wait) {
     ctx.result(answer, [requested, `  follow it with \`mlops models ${answer.model}\``]);
     return 0;
