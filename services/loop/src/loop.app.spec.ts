@@ -1,52 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
-import { createEvent, decodeEvent, type AnyEvent, type EventEnvelope, type EventType, type PayloadInput } from '@mlops/contracts';
+import { createEvent, type AnyEvent, type EventType, type PayloadInput } from '@mlops/contracts';
 import { waitFor } from '../../../test/support/wait-for';
 import type { GateDecision } from './gate-lookup';
-import { startLoop, type LoopApp } from './loop.app';
-import { loadLoopConfig } from './loop.config';
 import type { LoopDetail } from './loop.service';
+import { LoopHarness } from './test/loop-harness';
 
 const T0 = Date.UTC(2026, 0, 1);
 
 describe('loop controller (in-process bus, SQLite file, real HTTP)', () => {
-  let dir: string;
-  let transport: InProcessTransport;
-  let loop: LoopApp;
-  let observer: EventBus;
-  let subscription: Subscription;
+  let h: LoopHarness;
   let clock = T0;
   const gateDecisions = new Map<string, GateDecision>();
-  const retrains: EventEnvelope<'retrain.requested'>[] = [];
-
-  const start = async () => {
-    loop = await startLoop(
-      loadLoopConfig({
-        BUS: 'in-process',
-        DATABASE_URL: `sqlite:${join(dir, 'loop.db')}`,
-        LOOP_PORT: '0',
-        LOOP_FEATURE_VIEWS: 'churn:churn_features,fraud:tx_features,scoring:score_features',
-        LOOP_COOLDOWN_S: '60',
-        LOOP_GATE_WAIT_S: '30',
-        LOOP_STALL_TIMEOUT_S: '3600',
-        LOOP_SWEEP_INTERVAL_MS: '3600000',
-      }),
-      {
-        inProcess: transport,
-        logger: false,
-        defaultMetrics: false,
-        now: () => clock,
-        gate: { decision: async (model, version) => gateDecisions.get(`${model}/${version}`) },
-      },
-    );
-  };
-  const get = async (path: string) => {
-    const response = await fetch(`${loop.url}${path}`);
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
-  const detail = async (id: string) => ((await get(`/api/loops/${id}`)).body.loop as LoopDetail);
+  const get = (path: string) => h.call('GET', path);
+  const detail = async (id: string) => (await get(`/api/loops/${id}`)).body.loop as LoopDetail;
   const at = (seconds: number) => new Date(T0 + seconds * 1000);
 
   const event = <T extends EventType>(type: T, correlationId: string, seconds: number, data: PayloadInput<T>) =>
@@ -74,34 +39,29 @@ describe('loop controller (in-process bus, SQLite file, real HTTP)', () => {
     event('model.registered', cid, from + 4, { model, version, artifactHash: 'b'.repeat(64) }),
   ];
   const publish = async (events: AnyEvent[], waitForStages: string, count: number) => {
-    for (const e of events) await observer.publish(e);
+    for (const e of events) await h.bus.publish(e);
     await waitFor(async () => (await detail(waitForStages)).stages.length >= count, `${count} stages in loop ${waitForStages}`, 10_000);
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'loop-'));
-    transport = new InProcessTransport();
-    await start();
-    observer = new EventBus(transport);
-    subscription = await observer.subscribe({
-      group: 'observer',
-      topics: ['retrain.requested'],
-      handle: async (m) => {
-        const e = decodeEvent(m.value);
-        if (e.type === 'retrain.requested') retrains.push(e);
+    h = await LoopHarness.start(
+      'loop',
+      {
+        LOOP_FEATURE_VIEWS: 'churn:churn_features,fraud:tx_features,scoring:score_features',
+        LOOP_COOLDOWN_S: '60',
+        LOOP_GATE_WAIT_S: '30',
+        LOOP_STALL_TIMEOUT_S: '3600',
+        LOOP_SWEEP_INTERVAL_MS: '3600000',
       },
-    });
+      { now: () => clock, gate: { decision: async (model, version) => gateDecisions.get(`${model}/${version}`) } },
+    );
   });
-  afterAll(async () => {
-    await subscription?.stop();
-    await loop?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => h?.close());
 
   it('drift.detected opens a loop and requests a retrain in it: feature view from the mapping, the drifted features named', async () => {
     const d = drift('churn', 'loop-a', 0);
-    await observer.publish(d);
-    const retrain = await waitFor(() => retrains.find((r) => r.correlationId === 'loop-a'), 'retrain.requested');
+    await h.bus.publish(d);
+    const retrain = await waitFor(() => h.retrains.find((r) => r.correlationId === 'loop-a'), 'retrain.requested');
     expect(retrain.data).toMatchObject({ model: 'churn', featureView: 'churn_features', triggeredBy: d.id });
     expect(retrain.data.reason).toMatch(/2 of 3 features drifted \(f0 ks=0\.410, f1 ks=0\.380\)/);
     const l = await detail('loop-a');
@@ -110,14 +70,14 @@ describe('loop controller (in-process bus, SQLite file, real HTTP)', () => {
 
   it('debounce: drift while the loop is open is recorded as ignored and requests nothing; a redelivered drift is applied once', async () => {
     const again = drift('churn', 'loop-a2', 5);
-    await observer.publish(again);
+    await h.bus.publish(again);
     await waitFor(async () => (await detail('loop-a')).stages.some((s) => s.eventId === again.id), 'the ignored drift as a stage of loop-a');
     const ignored = (await detail('loop-a')).stages.find((s) => s.eventId === again.id)!;
     expect(ignored).toMatchObject({ type: 'drift.detected', ignored: true });
     expect(ignored.note).toMatch(/debounced: loop loop-a/);
     expect((await get('/api/loops/loop-a2')).status).toBe(404);
-    expect(retrains.filter((r) => r.data.model === 'churn')).toHaveLength(1);
-    expect(await (await fetch(`${loop.url}/metrics`)).text()).toContain('mlops_loop_open_loops{model="churn",service="loop"} 1');
+    expect(h.retrains.filter((r) => r.data.model === 'churn')).toHaveLength(1);
+    expect(await (await fetch(`${h.loop.url}/metrics`)).text()).toContain('mlops_loop_open_loops{model="churn",service="loop"} 1');
   });
 
   it('every later event of the loop is a stage; model.promoted of the candidate ends it promoted, with durations', async () => {
@@ -158,16 +118,16 @@ describe('loop controller (in-process bus, SQLite file, real HTTP)', () => {
 
   it('cooldown: drift soon after a loop ended is ignored; after the cooldown it opens a new loop', async () => {
     const early = drift('churn', 'loop-b-early', 50); // 29 s after loop-a ended; cooldown 60 s
-    await observer.publish(early);
+    await h.bus.publish(early);
     await waitFor(async () => (await detail('loop-a')).stages.some((s) => s.eventId === early.id), 'the drift recorded in the cooldown');
     expect((await detail('loop-a')).stages.find((s) => s.eventId === early.id)!.note).toMatch(/cooldown: loop loop-a ended promoted; 31s of cooldown left/);
-    await observer.publish(drift('churn', 'loop-b', 100));
-    await waitFor(() => retrains.find((r) => r.correlationId === 'loop-b'), 'a retrain for loop-b');
-    expect(retrains.filter((r) => r.data.model === 'churn')).toHaveLength(2);
+    await h.bus.publish(drift('churn', 'loop-b', 100));
+    await waitFor(() => h.retrains.find((r) => r.correlationId === 'loop-b'), 'a retrain for loop-b');
+    expect(h.retrains.filter((r) => r.data.model === 'churn')).toHaveLength(2);
   });
 
   it('a model.registered carrying a rejecting gate decision ends the loop rejected_by_gate at once, with the gate reason (which names the failing checks)', async () => {
-    await observer.publish(drift('scoring', 'loop-g', 50));
+    await h.bus.publish(drift('scoring', 'loop-g', 50));
     const [ds, started, completed] = through('scoring', 'loop-g', 4, 50);
     const registered = event('model.registered', 'loop-g', 54, {
       model: 'scoring',
@@ -195,42 +155,42 @@ describe('loop controller (in-process bus, SQLite file, real HTTP)', () => {
     // loop-b: the registry answers that its gate rejected version 3.
     await publish(through('churn', 'loop-b', 3, 100), 'loop-b', 6);
     gateDecisions.set('churn/3', { passed: false, reason: 'accuracy as reported by training: candidate 0.6 vs champion version 2 0.9: reject' });
-    expect(await loop.service.sweep()).toBe(1);
+    expect(await h.loop.service.sweep()).toBe(1);
     const b = await detail('loop-b');
     expect(b).toMatchObject({ status: 'closed', outcome: 'rejected_by_gate' });
     expect(b.outcomeReason).toMatch(/gate rejected version 3: accuracy.*reject/);
     expect(b.stages.at(-1)).toMatchObject({ type: 'gate.rejected', facts: { version: 3 } });
 
     // loop-c (another model): the registry does not know; the wait decides.
-    await observer.publish(drift('fraud', 'loop-c', 200));
+    await h.bus.publish(drift('fraud', 'loop-c', 200));
     await publish(through('fraud', 'loop-c', 1, 200), 'loop-c', 6);
-    expect(await loop.service.sweep()).toBe(0);
+    expect(await h.loop.service.sweep()).toBe(0);
     clock += 31_000;
-    expect(await loop.service.sweep()).toBe(1);
+    expect(await h.loop.service.sweep()).toBe(1);
     const c = await detail('loop-c');
     expect(c).toMatchObject({ outcome: 'rejected_by_gate' });
     expect(c.outcomeReason).toMatch(/no deployment.requested 31s after version 1 was registered/);
   });
 
   it('a registration followed by deployment.requested is never taken for a rejection, whichever is applied first', async () => {
-    await observer.publish(drift('fraud', 'loop-d', 1_000));
+    await h.bus.publish(drift('fraud', 'loop-d', 1_000));
     const [ds, started, completed, registered] = through('fraud', 'loop-d', 2, 1_000);
     const requested = event('deployment.requested', 'loop-d', 1_005, { model: 'fraud', version: 2, artifactUri: '/tmp/m.onnx', strategy: 'canary', canaryShare: 0.1 });
     await publish([ds, started, completed, requested, registered], 'loop-d', 7);
     clock += 3_600_000 - 1;
-    expect(await loop.service.sweep()).toBe(0);
+    expect(await h.loop.service.sweep()).toBe(0);
     expect((await detail('loop-d')).status).toBe('open');
   });
 
   it('model.rolled_back ends a loop rolled_back; training.failed ends one failed', async () => {
-    await observer.publish(event('canary.evaluated', 'loop-d', 1_010, { model: 'fraud', version: 2, championVersion: 1, verdict: 'rollback', reason: 'canary accuracy 0.6 vs 0.9', predictions: 100, labels: 60 }));
-    await observer.publish(event('model.rolled_back', 'loop-d', 1_011, { model: 'fraud', version: 2, restoredVersion: 1, reason: 'canary accuracy 0.6 vs 0.9' }));
+    await h.bus.publish(event('canary.evaluated', 'loop-d', 1_010, { model: 'fraud', version: 2, championVersion: 1, verdict: 'rollback', reason: 'canary accuracy 0.6 vs 0.9', predictions: 100, labels: 60 }));
+    await h.bus.publish(event('model.rolled_back', 'loop-d', 1_011, { model: 'fraud', version: 2, restoredVersion: 1, reason: 'canary accuracy 0.6 vs 0.9' }));
     const d = await waitFor(async () => ((await detail('loop-d')).status === 'closed' ? detail('loop-d') : undefined), 'loop-d closed');
     expect(d).toMatchObject({ outcome: 'rolled_back' });
     expect(d.outcomeReason).toMatch(/version 2 rolled back \(version 1 serves\): canary accuracy 0.6 vs 0.9/);
 
-    await observer.publish(drift('fraud', 'loop-e', 2_000));
-    await observer.publish(event('training.failed', 'loop-e', 2_001, { jobId: 'j', model: 'fraud', error: 'dataset is empty' }));
+    await h.bus.publish(drift('fraud', 'loop-e', 2_000));
+    await h.bus.publish(event('training.failed', 'loop-e', 2_001, { jobId: 'j', model: 'fraud', error: 'dataset is empty' }));
     const e = await waitFor(async () => ((await detail('loop-e')).status === 'closed' ? detail('loop-e') : undefined), 'loop-e closed');
     expect(e).toMatchObject({ outcome: 'failed', outcomeReason: 'training failed: dataset is empty' });
   });
@@ -249,7 +209,7 @@ describe('loop controller (in-process bus, SQLite file, real HTTP)', () => {
   });
 
   it('GET /metrics counts loops by outcome and the drift it ignored, and reads open loops from the database', async () => {
-    const text = await (await fetch(`${loop.url}/metrics`)).text();
+    const text = await (await fetch(`${h.loop.url}/metrics`)).text();
     expect(text).toContain('mlops_loop_loops_opened_total{model="churn",service="loop"} 2');
     expect(text).toContain('mlops_loop_loops_ended_total{model="churn",outcome="promoted",service="loop"} 1');
     expect(text).toContain('mlops_loop_loops_ended_total{model="churn",outcome="rejected_by_gate",service="loop"} 1');
@@ -264,12 +224,8 @@ describe('loop controller (in-process bus, SQLite file, real HTTP)', () => {
 
   it('state survives a restart on the same database file', async () => {
     const before = await detail('loop-a');
-    await subscription.stop();
-    await loop.close();
-    transport = new InProcessTransport();
-    await start();
-    observer = new EventBus(transport);
-    subscription = await observer.subscribe({ group: 'observer', topics: ['retrain.requested'], handle: async () => undefined });
+    // A new, empty bus: what the restarted controller knows comes from its database.
+    await h.restart({ emptyBus: true });
     expect(await detail('loop-a')).toEqual(before);
   });
 });

@@ -1,12 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { EventBus, InProcessTransport } from '@mlops/bus';
 import { createEvent, type AnyEvent, type EventType, type PayloadInput } from '@mlops/contracts';
 import { waitFor } from '../../../../test/support/wait-for';
 import { failFirst, WebhookReceiver, type ReceivedWebhook } from '../../../../test/support/webhook-receiver';
-import { startLoop, type LoopApp } from '../loop.app';
-import { loadLoopConfig } from '../loop.config';
+import { LoopHarness } from '../test/loop-harness';
 import { verifySignature } from './signing';
 import { WebhooksRepository } from './store/webhooks.repository';
 import type { DeliveryView, WebhookView } from './webhooks.service';
@@ -15,17 +10,11 @@ const T0 = Date.UTC(2026, 0, 1);
 const SECRET = 'a-test-secret-of-some-length';
 
 describe('webhook notifications (in-process bus, SQLite, real HTTP receivers)', () => {
-  let dir: string;
-  let transport: InProcessTransport;
-  let loop: LoopApp;
-  let observer: EventBus;
+  let h: LoopHarness;
   let receiver: WebhookReceiver;
   let clock = T0;
 
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${loop.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
+  const call = (method: string, path: string, body?: unknown) => h.call(method, path, body);
   const create = async (body: Record<string, unknown>) => {
     const { status, body: answer } = await call('POST', '/api/webhooks', { secret: SECRET, ...body });
     expect(status).toBe(201);
@@ -47,14 +36,10 @@ describe('webhook notifications (in-process bus, SQLite, real HTTP receivers)', 
   const bodyOf = (r: ReceivedWebhook) => JSON.parse(r.body) as { id: string; event: string; model: string; occurredAt: string; data: Record<string, unknown> };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'loop-webhooks-'));
-    transport = new InProcessTransport();
     receiver = await new WebhookReceiver((request, earlier) => (request.path === '/flaky' ? failFirst(request, earlier) : 200)).start();
-    loop = await startLoop(
-      loadLoopConfig({
-        BUS: 'in-process',
-        DATABASE_URL: `sqlite:${join(dir, 'loop.db')}`,
-        LOOP_PORT: '0',
+    h = await LoopHarness.start(
+      'loop-webhooks',
+      {
         LOOP_FEATURE_VIEWS: 'churn:churn_features',
         LOOP_COOLDOWN_S: '0',
         LOOP_STALL_TIMEOUT_S: '60',
@@ -62,15 +47,13 @@ describe('webhook notifications (in-process bus, SQLite, real HTTP receivers)', 
         LOOP_WEBHOOK_RETRY_BASE_MS: '30000',
         LOOP_WEBHOOK_MAX_ATTEMPTS: '2',
         LOOP_WEBHOOK_POLL_MS: '50',
-      }),
-      { inProcess: transport, logger: false, defaultMetrics: false, now: () => clock },
+      },
+      { now: () => clock },
     );
-    observer = new EventBus(transport);
   });
   afterAll(async () => {
-    await loop?.close();
+    await h?.close();
     await receiver?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('creates, lists, gets and deletes webhooks; never shows the secret; bad bodies are 400 naming the field and change nothing', async () => {
@@ -93,8 +76,8 @@ describe('webhook notifications (in-process bus, SQLite, real HTTP receivers)', 
     const flaky = await create({ url: `${receiver.url}/flaky`, events: ['model.rolled_back', 'drift.detected'] });
     const otherModel = await create({ url: `${receiver.url}/other`, events: ['model.rolled_back'], model: 'fraud' });
     const rolledBack = event('model.rolled_back', 'c-1', { model: 'churn', version: 3, restoredVersion: 2, reason: 'canary accuracy 0.6 vs 0.9' });
-    await observer.publish(rolledBack);
-    await observer.publish(rolledBack);
+    await h.bus.publish(rolledBack);
+    await h.bus.publish(rolledBack);
 
     const [first] = await waitFor(() => (receiver.at('/ok').length ? receiver.at('/ok') : undefined), 'the notification at /ok');
     expect(verified(first!)).toBe(true);
@@ -122,7 +105,7 @@ describe('webhook notifications (in-process bus, SQLite, real HTTP receivers)', 
     expect(await deliveries(otherModel.id)).toEqual([]);
     // The redelivered event added no second delivery.
     expect(await deliveries(ok.id)).toHaveLength(1);
-    const metrics = await (await fetch(`${loop.url}/metrics`)).text();
+    const metrics = await (await fetch(`${h.loop.url}/metrics`)).text();
     expect(metrics).toContain('mlops_loop_webhook_attempts_total{event="model.rolled_back",result="delivered",service="loop"} 2');
     expect(metrics).toContain('mlops_loop_webhook_attempts_total{event="model.rolled_back",result="retry",service="loop"} 1');
     for (const hook of [ok, flaky, otherModel]) await call('DELETE', `/api/webhooks/${hook.id}`);
@@ -132,7 +115,7 @@ describe('webhook notifications (in-process bus, SQLite, real HTTP receivers)', 
     const closed = await new WebhookReceiver().start();
     await closed.close();
     const down = await create({ url: `${closed.url}/refused`, events: ['performance.degraded'] });
-    await observer.publish(event('performance.degraded', 'c-2', { model: 'fraud', version: 1, metric: 'accuracy', value: 0.6, baseline: 0.9, threshold: 0.1 }));
+    await h.bus.publish(event('performance.degraded', 'c-2', { model: 'fraud', version: 1, metric: 'accuracy', value: 0.6, baseline: 0.9, threshold: 0.1 }));
     await waitFor(async () => (await deliveries(down.id))[0]?.attempts === 1, 'the first attempt');
     clock += 30_000;
     const [given] = await waitFor(async () => ((await deliveries(down.id))[0]?.status === 'failed' ? deliveries(down.id) : undefined), 'the delivery given up');
@@ -145,34 +128,34 @@ describe('webhook notifications (in-process bus, SQLite, real HTTP receivers)', 
     const notified = () => receiver.at('/loops').map(bodyOf);
 
     const opened = (id: string) => waitFor(async () => (await call('GET', `/api/loops/${id}`)).status === 200, `${id} open`, 5000);
-    await observer.publish(drift('churn', 'loop-f'));
+    await h.bus.publish(drift('churn', 'loop-f'));
     await opened('loop-f');
-    await observer.publish(event('training.failed', 'loop-f', { jobId: 'j', model: 'churn', error: 'dataset is empty' }));
+    await h.bus.publish(event('training.failed', 'loop-f', { jobId: 'j', model: 'churn', error: 'dataset is empty' }));
     await waitFor(() => notified().find((n) => n.event === 'loop.failed'), 'loop.failed', 5000);
 
     clock += 1000;
-    await observer.publish(drift('churn', 'loop-s'));
+    await h.bus.publish(drift('churn', 'loop-s'));
     await opened('loop-s');
     clock += 61_000;
-    expect(await loop.service.sweep()).toBe(1);
+    expect(await h.loop.service.sweep()).toBe(1);
     await waitFor(() => notified().find((n) => n.event === 'loop.stalled'), 'loop.stalled', 5000);
 
     clock += 1000;
-    await observer.publish(drift('churn', 'loop-g'));
+    await h.bus.publish(drift('churn', 'loop-g'));
     await opened('loop-g');
     const gate = { passed: false, reason: 'candidate 0.61 vs champion 0.9: reject', metric: 'accuracy', candidateScore: 0.61, championScore: 0.9 };
-    await observer.publish(event('model.registered', 'loop-g', { model: 'churn', version: 7, artifactHash: 'c'.repeat(64), gate }));
+    await h.bus.publish(event('model.registered', 'loop-g', { model: 'churn', version: 7, artifactHash: 'c'.repeat(64), gate }));
     await waitFor(() => notified().find((n) => n.event === 'gate.rejected'), 'gate.rejected', 5000);
 
 
     // No gate decision in the event: the sweep infers the rejection after LOOP_GATE_WAIT_S.
     clock += 1000;
-    await observer.publish(drift('churn', 'loop-h'));
+    await h.bus.publish(drift('churn', 'loop-h'));
     await opened('loop-h');
-    await observer.publish(event('model.registered', 'loop-h', { model: 'churn', version: 8, artifactHash: 'd'.repeat(64) }));
+    await h.bus.publish(event('model.registered', 'loop-h', { model: 'churn', version: 8, artifactHash: 'd'.repeat(64) }));
     await waitFor(async () => ((await call('GET', '/api/loops/loop-h')).body.loop as { candidateVersion: number | null }).candidateVersion === 8, 'loop-h registered', 5000);
     clock += 61_000;
-    expect(await loop.service.sweep()).toBe(1);
+    expect(await h.loop.service.sweep()).toBe(1);
     await waitFor(() => notified().find((n) => n.id === 'gate.rejected:churn:v8'), 'the inferred gate.rejected', 5000);
 
     const log = await waitFor(async () => {
@@ -188,7 +171,7 @@ describe('webhook notifications (in-process bus, SQLite, real HTTP receivers)', 
   }, 20_000);
 
   it('two instances that read the same due delivery: exactly one claims it; the claim is a lease that ends', async () => {
-    const repository = loop.app.get(WebhooksRepository, { strict: false });
+    const repository = h.loop.app.get(WebhooksRepository, { strict: false });
     const hook = await create({ url: `${receiver.url}/claims`, events: ['drift.detected'], model: 'claims' });
     await repository.transaction((tx) =>
       repository.enqueue(tx, [

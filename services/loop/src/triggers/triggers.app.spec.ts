@@ -1,12 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
-import { createEvent, decodeEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
+import { createEvent, type AnyEvent } from '@mlops/contracts';
 import { waitFor } from '../../../../test/support/wait-for';
-import { startLoop, type LoopApp } from '../loop.app';
-import { loadLoopConfig } from '../loop.config';
 import type { LoopDetail, LoopSummary } from '../loop.service';
+import { LoopHarness } from '../test/loop-harness';
 import { LoopScheduler } from './loop-scheduler';
 import type { ModelTriggers } from './triggers.service';
 
@@ -14,20 +9,16 @@ import type { ModelTriggers } from './triggers.service';
 const MONDAY_3AM = Date.UTC(2026, 0, 5, 3, 0, 0);
 
 describe('retrain triggers per model (in-process bus, SQLite file, real HTTP)', () => {
-  let dir: string;
-  let transport: InProcessTransport;
-  let loop: LoopApp;
-  let observer: EventBus;
-  let subscription: Subscription;
+  let h: LoopHarness;
   let clock = MONDAY_3AM - 3_600_000;
-  const retrains: EventEnvelope<'retrain.requested'>[] = [];
+  const call = (method: string, path: string, body?: unknown) => h.call(method, path, body);
+  const loopsOf = async (model: string) => (await call('GET', `/api/loops?model=${model}`)).body.loops as LoopSummary[];
+  const tick = () => h.loop.app.get(LoopScheduler).tick();
 
-  const start = async () => {
-    loop = await startLoop(
-      loadLoopConfig({
-        BUS: 'in-process',
-        DATABASE_URL: `sqlite:${join(dir, 'loop.db')}`,
-        LOOP_PORT: '0',
+  beforeAll(async () => {
+    h = await LoopHarness.start(
+      'loop-triggers',
+      {
         LOOP_FEATURE_VIEWS: 'churn:churn_features,fraud:tx_features,weekly:weekly_features,fresh:fresh_features',
         LOOP_VIEW_SOURCES: 'fresh_features:fresh_src',
         LOOP_COOLDOWN_S: '60',
@@ -35,40 +26,11 @@ describe('retrain triggers per model (in-process bus, SQLite file, real HTTP)', 
         LOOP_SCHEDULE_TICK_MS: '3600000',
         LOOP_SCHEDULE_CATCH_UP_S: '600',
         INSTANCE_ID: 'unit-a',
-      }),
-      { inProcess: transport, logger: false, defaultMetrics: false, now: () => clock },
-    );
-  };
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${loop.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
-  const loopsOf = async (model: string) => (await call('GET', `/api/loops?model=${model}`)).body.loops as LoopSummary[];
-  const tick = () => loop.app.get(LoopScheduler).tick();
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'loop-triggers-'));
-    transport = new InProcessTransport();
-    await start();
-    observer = new EventBus(transport);
-    subscription = await observer.subscribe({
-      group: 'observer',
-      topics: ['retrain.requested'],
-      handle: async (m) => {
-        const e = decodeEvent(m.value);
-        if (e.type === 'retrain.requested') retrains.push(e);
       },
-    });
+      { now: () => clock },
+    );
   });
-  afterAll(async () => {
-    await subscription?.stop();
-    await loop?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => h?.close());
 
   it('a model without triggers of its own gets the defaults: drift and performance on, no schedule, no new data', async () => {
     const { status, body } = await call('GET', '/api/triggers/churn');
@@ -117,9 +79,9 @@ describe('retrain triggers per model (in-process bus, SQLite file, real HTTP)', 
       time: new Date(clock),
       data: { model: 'fraud', version: 1, metric: 'accuracy', value: 0.71, baseline: 0.9, threshold: 0.05 },
     });
-    await observer.publish(drift);
-    await observer.publish(degraded);
-    const retrain = await waitFor(() => retrains.find((r) => r.correlationId === cid), 'retrain.requested of the performance loop');
+    await h.bus.publish(drift);
+    await h.bus.publish(degraded);
+    const retrain = await waitFor(() => h.retrains.find((r) => r.correlationId === cid), 'retrain.requested of the performance loop');
     expect(retrain.data).toMatchObject({ model: 'fraud', featureView: 'tx_features', triggeredBy: degraded.id });
     expect(retrain.data.reason).toMatch(/accuracy 0\.710 against a baseline of 0\.900/);
     // Events of one key are handled in order: the drift before the performance event.
@@ -132,7 +94,7 @@ describe('retrain triggers per model (in-process bus, SQLite file, real HTTP)', 
     expect(run.status).toBe(201);
     const loop = run.body.loop as LoopSummary;
     expect(loop).toMatchObject({ model: 'churn', trigger: 'manual', status: 'open', featureView: 'churn_features' });
-    const retrain = await waitFor(() => retrains.find((r) => r.correlationId === loop.correlationId), 'retrain.requested of the manual loop');
+    const retrain = await waitFor(() => h.retrains.find((r) => r.correlationId === loop.correlationId), 'retrain.requested of the manual loop');
     expect(retrain.data.reason).toBe('requested by hand: new labels from the call centre');
 
     const again = await call('POST', '/api/triggers/churn/run', {});
@@ -159,7 +121,7 @@ describe('retrain triggers per model (in-process bus, SQLite file, real HTTP)', 
     expect(await tick()).toMatchObject({ weekly: 'none' });
     const [opened] = await loopsOf('weekly');
     expect(opened).toMatchObject({ trigger: 'schedule', status: 'open', featureView: 'weekly_features', driftVersion: null });
-    await waitFor(() => retrains.find((r) => r.correlationId === opened!.correlationId), 'retrain.requested of the scheduled loop');
+    await waitFor(() => h.retrains.find((r) => r.correlationId === opened!.correlationId), 'retrain.requested of the scheduled loop');
     const detail = (await call('GET', `/api/loops/${opened!.correlationId}`)).body.loop as LoopDetail;
     expect(detail.stages[0]).toMatchObject({ type: 'trigger.schedule', facts: { schedule: '0 3 * * 1', slot: new Date(MONDAY_3AM).toISOString(), instance: 'unit-a' } });
 
@@ -185,31 +147,31 @@ describe('retrain triggers per model (in-process bus, SQLite file, real HTTP)', 
       createEvent('data.validated', { source: 'test', subject: source, data: { source, recordId: `r${i}`, contractVersion: 1, record: { x: i } } }) as AnyEvent;
     const counted = async () => ((await call('GET', '/api/triggers/fresh')).body.trigger as ModelTriggers).newDataCounted;
 
-    await observer.publish([row(1), row(2), row(3, 'other_src'), row(4)]);
+    await h.bus.publish([row(1), row(2), row(3, 'other_src'), row(4)]);
     await waitFor(async () => (await counted()) === 3, '3 rows counted');
     const materialized = createEvent('dataset.materialized', {
       source: 'test',
       subject: 'fresh',
       data: { datasetId: 'fresh-ds', version: 1, hash: 'a'.repeat(64), featureView: 'fresh_features', model: 'fresh', uri: '/tmp/x', rowCount: 3, schema: [] },
     });
-    await observer.publish(materialized);
+    await h.bus.publish(materialized);
     await waitFor(async () => (await counted()) === 0, 'the count restarted by the training dataset');
 
     const four = [5, 6, 7, 8].map((i) => row(i));
-    await observer.publish(four);
+    await h.bus.publish(four);
     await waitFor(async () => (await counted()) === 4, '4 rows counted');
     // The same events again (a redelivery) are not counted twice: the loop opens at the 5th row, as the reason's count says.
-    await observer.publish(four);
-    await observer.publish(row(9, 'other_src'));
+    await h.bus.publish(four);
+    await h.bus.publish(row(9, 'other_src'));
     const marker = createEvent('data.validated', { source: 'test', subject: 'fresh_src', data: { source: 'fresh_src', recordId: 'r10', contractVersion: 1, record: {} } });
-    await observer.publish(marker as AnyEvent);
+    await h.bus.publish(marker as AnyEvent);
     const [opened] = await waitFor(async () => {
       const loops = await loopsOf('fresh');
       return loops.length > 0 ? loops : undefined;
     }, 'the new-data loop');
     expect(opened).toMatchObject({ trigger: 'new_data', featureView: 'fresh_features', status: 'open' });
     expect(await counted()).toBe(0);
-    const retrain = await waitFor(() => retrains.find((r) => r.correlationId === opened!.correlationId), 'retrain.requested of the new-data loop');
+    const retrain = await waitFor(() => h.retrains.find((r) => r.correlationId === opened!.correlationId), 'retrain.requested of the new-data loop');
     expect(retrain.data.reason).toMatch(/^5 new validated rows of fresh_src since the last training dataset/);
   });
 });
