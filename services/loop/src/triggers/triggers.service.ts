@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { ModelFeatureViews } from '../feature-views/model-feature-views';
 import { LOOP_CLOCK, LOOP_LOG, LOOP_SETTINGS, type LoopClock, type LoopLog, type LoopSettings } from '../loop.settings';
 import { LoopRepository, type LoopTx } from '../store/loop.repository';
 import { checkModel, cronOf, type Triggers } from './trigger-config';
@@ -29,6 +30,7 @@ export class TriggersService {
   constructor(
     private readonly triggers: TriggersRepository,
     private readonly loops: LoopRepository,
+    private readonly featureViews: ModelFeatureViews,
     @Inject(LOOP_SETTINGS) private readonly settings: LoopSettings,
     @Inject(LOOP_CLOCK) private readonly now: LoopClock,
     @Inject(LOOP_LOG) private readonly log: LoopLog,
@@ -83,14 +85,15 @@ export class TriggersService {
         `schedule ${triggers.schedule ? `"${triggers.schedule}" (next ${view.nextScheduledAt})` : 'off'}, ` +
         `new data ${triggers.newData ? `every ${triggers.newData.rows} rows` : 'off'}`,
     );
-    if (triggers.newData) this.warnIfNoSource(model);
+    if (triggers.newData) await this.warnIfNoSource(model);
     return view;
   }
 
-  private warnIfNoSource(model: string): void {
-    const view = this.settings.drift.featureViewFor(model);
-    if (!view) this.log.warn(`new-data trigger of ${model}: no feature view for it (LOOP_FEATURE_VIEWS), so no rows are counted`);
-    else if (!this.settings.triggers.sourceOf(view)) this.log.warn(`new-data trigger of ${model}: no source for feature view ${view} (LOOP_VIEW_SOURCES), so no rows are counted`);
+  /** The view the new-data count reads is the model's view now: set at run time, else LOOP_FEATURE_VIEWS. */
+  private async warnIfNoSource(model: string): Promise<void> {
+    const { featureView } = await this.featureViews.of(model);
+    if (!featureView) this.log.warn(`new-data trigger of ${model}: no feature view for it (PUT /api/models/${model}/feature-view or LOOP_FEATURE_VIEWS), so no rows are counted`);
+    else if (!this.settings.triggers.sourceOf(featureView)) this.log.warn(`new-data trigger of ${model}: no source for feature view ${featureView} (LOOP_VIEW_SOURCES), so no rows are counted`);
   }
 
   private async view(model: string, row: TriggerRow | null): Promise<ModelTriggers> {
