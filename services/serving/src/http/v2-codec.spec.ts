@@ -29,7 +29,7 @@ describe('v2 REST codec: reading infer requests', () => {
     );
     expect(message).toMatchObject({ model_name: 'm', model_version: '3', id: 'q', parameters: { request_key: { string_param: 'user-7' } } });
     expect(message.inputs.map((i) => i.contents)).toEqual([
-      { fp32_contents: [1, 2, 3, 4.5] },
+      { fp32_contents: Float32Array.of(1, 2, 3, 4.5) },
       { int64_contents: [-3, 9007199254740991] },
       { bool_contents: [true] },
       { bytes_contents: ['a', 'é'] },

@@ -1,6 +1,6 @@
 import type { InferRequestMessage } from '../infer-request';
 import type { InferOutcome } from '../inference.service';
-import { DATATYPES, elementCount, formatShape, halfToNumber, invalid, isV2Datatype, toRaw, type HostTensor, type V2Datatype } from '../tensors';
+import { DATATYPES, elementCount, formatShape, halfToNumber, invalid, isV2Datatype, toRaw, type ContentsValues, type HostTensor, type V2Datatype } from '../tensors';
 
 /** The header that says how many leading bytes of a body are JSON (Triton's binary tensor data extension). */
 export const HEADER_LENGTH = 'inference-header-content-length';
@@ -27,25 +27,36 @@ const INTEGER_RANGE: Partial<Record<V2Datatype, [number, number]>> = {
 };
 
 /** JSON `data` (flat or nested row-major) of one input -> the typed contents the gRPC path decodes. */
-function jsonContents(name: string, datatype: V2Datatype, shape: number[], data: unknown): Record<string, unknown[]> {
+function jsonContents(name: string, datatype: V2Datatype, shape: number[], data: unknown): Record<string, ContentsValues> {
   if (!Array.isArray(data)) throw invalid(`input tensor '${name}': data must be an array (or give parameters.binary_data_size)`);
-  const values = (data as unknown[]).flat(Infinity);
+  // Most clients send the flat form: copied only when nested.
+  const values: unknown[] = data.some(Array.isArray) ? (data as unknown[]).flat(Infinity) : data;
   const count = elementCount(shape);
   if (values.length !== count) throw invalid(`input tensor '${name}': data has ${values.length} values, expected ${count} for shape ${formatShape(shape)}`);
   const field = DATATYPES[datatype].contents;
   if (!field) throw invalid(`input tensor '${name}': ${datatype} cannot be sent as JSON data; send it as binary data (parameters.binary_data_size)`);
   const range = INTEGER_RANGE[datatype];
-  values.forEach((v, i) => {
+  const expected = datatype === 'BOOL' ? 'true or false' : datatype === 'BYTES' ? 'a string' : range ? `an integer in [${range[0]}, ${range[1]}]` : 'a number';
+  const refuse = (i: number) => invalid(`input tensor '${name}': data[${i}] is ${JSON.stringify(values[i])}, expected ${expected} for ${datatype}`);
+  if (datatype === 'FP32' || datatype === 'FP64') {
+    // Checked and written in one pass into the typed array the gRPC decoder would give.
+    const typed = datatype === 'FP32' ? new Float32Array(count) : new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      const v = values[i];
+      if (typeof v !== 'number') throw refuse(i);
+      typed[i] = v;
+    }
+    return { [field]: typed };
+  }
+  for (let i = 0; i < count; i++) {
+    const v = values[i];
     const ok =
       datatype === 'BOOL' ? typeof v === 'boolean'
       : datatype === 'BYTES' ? typeof v === 'string'
       : range ? Number.isInteger(v) && (v as number) >= range[0] && (v as number) <= range[1]
       : typeof v === 'number';
-    if (!ok) {
-      const expected = datatype === 'BOOL' ? 'true or false' : datatype === 'BYTES' ? 'a string' : range ? `an integer in [${range[0]}, ${range[1]}]` : 'a number';
-      throw invalid(`input tensor '${name}': data[${i}] is ${JSON.stringify(v)}, expected ${expected} for ${datatype}`);
-    }
-  });
+    if (!ok) throw refuse(i);
+  }
   return { [field]: values };
 }
 
