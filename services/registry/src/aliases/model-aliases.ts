@@ -52,11 +52,26 @@ export class ModelAliases {
 
   /** Moves `champion` to a version (and off `challenger`); publishes model.promoted. */
   async promote(nameValue: unknown, versionValue: unknown, reason = 'promoted') {
+    const { answer, event } = await this.recordPromotion(nameValue, versionValue, reason);
+    if (answer.changed) await this.bus.publish(event);
+    return answer;
+  }
+
+  /**
+   * The promotion recorded, and its model.promoted (under `eventId`) for the caller to publish
+   * with a consumer's ack. Built even when the version already is champion: a consumer whose
+   * earlier attempt recorded the promotion but could not publish (the broker went away between
+   * the two) publishes it on redelivery, under the same id, instead of losing it.
+   */
+  async recordPromotion(nameValue: unknown, versionValue: unknown, reason: string, eventId?: string) {
     const result = await this.transactions.run(async (tx) => {
       const row = await this.catalog.version(nameValue, versionValue, tx);
       assertServable(row);
       const current = await this.aliases.find(row.name, CHAMPION, tx);
-      if (current?.version === row.version) return { row, previous: current.version, changed: false };
+      if (current?.version === row.version) {
+        const last = await this.aliases.lastPromotion(tx, row.name);
+        return { row, previous: last?.version === row.version ? (last.previousVersion ?? undefined) : undefined, changed: false };
+      }
       await this.aliases.set({ name: row.name, alias: CHAMPION, version: row.version }, tx);
       await this.aliases.deleteAt(tx, row.name, CHALLENGER, row.version);
       await this.aliases.recordPromotion(tx, {
@@ -70,17 +85,14 @@ export class ModelAliases {
       await this.serving.onPromoted(row.name, row.version, tx);
       return { row, previous: current?.version, changed: true };
     });
-    if (result.changed) {
-      await this.bus.publish(
-        createEvent('model.promoted', {
-          source: SERVICE,
-          subject: result.row.name,
-          correlationId: result.row.correlationId ?? undefined,
-          data: { model: result.row.name, version: result.row.version, alias: CHAMPION, previousVersion: result.previous },
-        }),
-      );
-    }
-    return { model: result.row.name, champion: result.row.version, previous_version: result.previous ?? null, changed: result.changed };
+    const event = createEvent('model.promoted', {
+      ...(eventId ? { id: eventId } : {}),
+      source: SERVICE,
+      subject: result.row.name,
+      correlationId: result.row.correlationId ?? undefined,
+      data: { model: result.row.name, version: result.row.version, alias: CHAMPION, previousVersion: result.previous },
+    });
+    return { answer: { model: result.row.name, champion: result.row.version, previous_version: result.previous ?? null, changed: result.changed }, event };
   }
 
   /** Restores the champion before the latest promotion; publishes model.rolled_back. */

@@ -32,22 +32,24 @@ export class CanaryVerdicts {
    * blue-green version once serving switched all traffic to it (a rollback then restores the
    * previous champion, which serving still holds warm).
    */
-  async onDeployed(event: EventEnvelope<'deployment.completed'>): Promise<void> {
+  async onDeployed(event: EventEnvelope<'deployment.completed'>): Promise<EventEnvelope<'model.promoted'> | undefined> {
     const { model, version, status, strategy } = event.data;
-    if (status !== 'serving') return;
+    if (status !== 'serving') return undefined;
     const champion = await this.champion(model);
+    const eventId = uuidv5(`${event.id}/model.promoted`, EVENT_ID_NAMESPACE);
     if (strategy === 'blue-green' && champion !== undefined && champion !== version) {
-      await this.aliases.promote(model, version, `blue-green switch from version ${champion}`);
+      const { event: promoted } = await this.aliases.recordPromotion(model, version, `blue-green switch from version ${champion}`, eventId);
       this.log.log(`model '${model}' version ${version} is champion: blue-green switched all traffic to it; version ${champion} kept warm for a rollback (POST /registry/models/${model}/rollback)`);
-      return;
+      return promoted;
     }
-    if (champion !== undefined) return;
-    await this.aliases.promote(model, version, 'first model: no champion to compare with');
+    if (champion !== undefined) return undefined;
+    const { event: promoted } = await this.aliases.recordPromotion(model, version, 'first model: no champion to compare with', eventId);
     this.log.log(`model '${model}' version ${version} is champion: the first deployed version`);
+    return promoted;
   }
 
   /** Promotes or rolls back the canary; returns model.rolled_back when the canary (not the champion) is dropped. */
-  async onVerdict(event: EventEnvelope<'canary.evaluated'>): Promise<EventEnvelope<'model.rolled_back'> | undefined> {
+  async onVerdict(event: EventEnvelope<'canary.evaluated'>): Promise<EventEnvelope<'model.rolled_back' | 'model.promoted'> | undefined> {
     const { model, version, verdict, reason } = event.data;
     const champion = await this.champion(model);
     if (champion !== undefined && champion > version) {
@@ -56,9 +58,11 @@ export class CanaryVerdicts {
     }
     const kind = event.data.strategy ?? 'canary';
     if (verdict === 'promote') {
-      await this.aliases.promote(model, version, `${kind} promoted: ${reason}`);
+      // Published with the verdict's ack: a redelivery (the broker went away after the
+      // promotion was recorded) publishes it again under the same id rather than losing it.
+      const { event: promoted } = await this.aliases.recordPromotion(model, version, `${kind} promoted: ${reason}`, uuidv5(`${event.id}/model.promoted`, EVENT_ID_NAMESPACE));
       this.log.log(`model '${model}' ${kind} version ${version} promoted to champion (${reason})`);
-      return undefined;
+      return promoted;
     }
     if (champion === version) {
       // The verdict came after the version became champion: restore the one before it.

@@ -14,13 +14,13 @@ export class CanaryConsumer {
     private readonly reports: ServingReports,
   ) {}
 
-  /** Promotes or rolls back the canary; a dropped canary's model.rolled_back is published with the ack. */
+  /** Promotes or rolls back the canary; its model.promoted, or a dropped canary's model.rolled_back, is published with the ack. */
   @OnEvent('canary.evaluated', { group: CANARY_GROUP })
   onVerdict(event: EventOf<'canary.evaluated'>) {
     return this.verdicts.onVerdict(event);
   }
 
-  /** Records what serving loaded (for promotion by hand); the first version serving a model with no champion becomes champion. */
+  /** Records what serving loaded (for promotion by hand); the first version serving a model with no champion becomes champion (model.promoted with the ack). */
   @OnEvent('deployment.completed', { group: CANARY_GROUP })
   async onDeployed(event: EventOf<'deployment.completed'>) {
     await this.reports.onDeployment(event);
