@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { createEventBus, KafkaAdminKit, observeKafka, type KafkaKitOptions, type Subscription } from '@mlops/bus';
+import { createEventBus, KafkaAdminKit, observeKafka, startGroupsAtEnd, type KafkaKitOptions, type Subscription } from '@mlops/bus';
 import { createEvent } from '@mlops/contracts';
 import { infraEnv } from '../../../test/infra/infra-env';
 import { freePort, ServiceProcess } from '../../../test/support/service-process';
@@ -62,10 +62,14 @@ describe('feature store on real Kafka, Postgres and Redis (own process, producti
       if (event.data.featureView === view) materialized.push(event);
     });
 
+    // The service's groups start at the end of the shared broker's topics: replaying the
+    // data.validated history other specs left (thousands of rows in CI) outlasted this spec's waits.
+    const group = `feature-store-${run}`;
+    await startGroupsAtEnd(kafka, { [group]: ['data.validated'], [`${group}.retrain`]: ['retrain.requested'] });
     const [httpPort, grpcPort] = [await freePort(), await freePort()];
     url = `http://127.0.0.1:${httpPort}`;
     grpcAddress = `127.0.0.1:${grpcPort}`;
-    service = new ServiceProcess('feature-store', instanceEnv(httpPort, grpcPort, { FEATURE_STORE_GROUP: `feature-store-${run}` }));
+    service = new ServiceProcess('feature-store', instanceEnv(httpPort, grpcPort, { FEATURE_STORE_GROUP: group }));
     service.start();
     await service.waitUntilReady(`${url}/health/ready`);
   });
