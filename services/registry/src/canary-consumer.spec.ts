@@ -146,6 +146,25 @@ describe('registry canary consumer: canary verdicts and the first champion (in-p
     expect(of('model.promoted', 'roll')).toHaveLength(1);
   });
 
+  it('a rollback verdict for a version already champion restores the one before it; the model.rolled_back goes out with the ack, the same id on redelivery', async () => {
+    const v1 = await register('late', 'l1');
+    await observer.publish(deployed('late', v1, 1, 'l1'));
+    await waitFor(() => of('model.promoted', 'late')[0], 'first champion');
+    const v2 = await register('late', 'l2');
+    await observer.publish(deployed('late', v2, 1, 'l2', 'blue-green'));
+    await waitFor(() => of('model.promoted', 'late')[1], 'v2 champion by its blue-green switch');
+    const event = verdict('late', v2, v1, 'rollback', 'l2');
+    await observer.publish(event);
+    const rolled = await waitFor(() => of('model.rolled_back', 'late')[0], 'model.rolled_back of the champion');
+    expect(rolled.data).toMatchObject({ model: 'late', version: v2, restoredVersion: v1 });
+    expect(rolled.data.reason).toContain(event.data.reason);
+    expect(await champion('late')).toBe(v1);
+    await observer.publish(event);
+    await waitFor(() => of('model.rolled_back', 'late')[1], 'the redelivered verdict\'s model.rolled_back');
+    expect(new Set(of('model.rolled_back', 'late').map((e) => e.id)).size).toBe(1);
+    expect(await champion('late')).toBe(v1);
+  });
+
   it('a stale verdict for a version older than the champion is ignored', async () => {
     const v1 = await register('stale', 's1');
     await observer.publish(deployed('stale', v1, 1, 's1'));

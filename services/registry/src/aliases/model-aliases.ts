@@ -97,6 +97,16 @@ export class ModelAliases {
 
   /** Restores the champion before the latest promotion; publishes model.rolled_back. */
   async rollback(nameValue: unknown, reasonValue: unknown) {
+    const { answer, event } = await this.recordRollback(nameValue, reasonValue);
+    await this.bus.publish(event);
+    return answer;
+  }
+
+  /**
+   * The rollback recorded, and its model.rolled_back (under `eventId`) for the caller to publish
+   * with a consumer's ack, as recordPromotion does for model.promoted.
+   */
+  async recordRollback(nameValue: unknown, reasonValue: unknown, eventId?: string) {
     if (typeof reasonValue !== 'string' || !reasonValue.trim()) throw new InvalidInputError("Missing value for required parameter 'reason'.");
     const reason = reasonValue.trim();
     const result = await this.transactions.run(async (tx) => {
@@ -110,15 +120,14 @@ export class ModelAliases {
       const rolled = await this.versions.find(model.name, last.version, tx);
       return { model: model.name, version: last.version, restored: last.previousVersion ?? undefined, correlationId: rolled?.correlationId ?? undefined };
     });
-    await this.bus.publish(
-      createEvent('model.rolled_back', {
-        source: SERVICE,
-        subject: result.model,
-        correlationId: result.correlationId,
-        data: { model: result.model, version: result.version, restoredVersion: result.restored, reason },
-      }),
-    );
-    return { model: result.model, rolled_back_version: result.version, champion: result.restored ?? null };
+    const event = createEvent('model.rolled_back', {
+      ...(eventId ? { id: eventId } : {}),
+      source: SERVICE,
+      subject: result.model,
+      correlationId: result.correlationId,
+      data: { model: result.model, version: result.version, restoredVersion: result.restored, reason },
+    });
+    return { answer: { model: result.model, rolled_back_version: result.version, champion: result.restored ?? null }, event };
   }
 
   /** The champion version's row, or null when the model has no champion. */

@@ -17,6 +17,7 @@ const EVENT_ID_NAMESPACE = 'c4e2a9b1-7d3f-4a6e-8b5c-2f1d0e9a8b7c';
  *    champion: the first model has nothing to be compared with.
  * Idempotent: promotion is a no-op once the version is champion, and a redelivered rollback
  * verdict returns the same model.rolled_back (same event id), which consumers apply once.
+ * Every event is returned, to be published with the verdict's ack (no write after the commit).
  */
 @Injectable()
 export class CanaryVerdicts {
@@ -64,15 +65,19 @@ export class CanaryVerdicts {
       this.log.log(`model '${model}' ${kind} version ${version} promoted to champion (${reason})`);
       return promoted;
     }
+    const rolledBackId = uuidv5(`${event.id}/model.rolled_back`, EVENT_ID_NAMESPACE);
     if (champion === version) {
-      // The verdict came after the version became champion: restore the one before it.
-      await this.aliases.rollback(model, `${kind} rolled back: ${reason}`);
-      return undefined;
+      // The verdict came after the version became champion: restore the one before it. Published
+      // with the ack; a redelivery finds the version no longer champion and takes the path below,
+      // which returns the same event id.
+      const { event: rolledBack } = await this.aliases.recordRollback(model, `${kind} rolled back: ${reason}`, rolledBackId);
+      this.log.log(`model '${model}' ${kind} version ${version} rolled back after it became champion (${reason}); champion restored to ${rolledBack.data.restoredVersion ?? 'unset'}`);
+      return rolledBack;
     }
     await this.dropChallenger(model, version);
     await this.serving.onRolledBack(model, version, champion);
     const rolledBack = causedBy(event, 'model.rolled_back', {
-      id: uuidv5(`${event.id}/model.rolled_back`, EVENT_ID_NAMESPACE),
+      id: rolledBackId,
       source: SERVICE,
       subject: model,
       data: { model, version, restoredVersion: champion, reason },
