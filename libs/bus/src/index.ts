@@ -5,6 +5,7 @@ export * from './event-bus';
 export * from './in-process/in-process.transport';
 export * from './kafka/kafka.transport';
 export * from './transport';
+export * from './utf8-slab';
 // The Kafka ops kit (tests, test support, benchmarks): kafkajs stays behind these.
 export * from './kafka/kafka-admin-kit';
 export * from './kafka/kafka-groups';

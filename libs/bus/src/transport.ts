@@ -6,6 +6,7 @@ export interface OutgoingMessage {
   topic: string;
   /** Messages with the same key keep their order (one partition per key). */
   key?: string;
+  /** A Buffer is kept as it is, not copied (the in-process log holds it): do not change it after publishing. */
   value: Buffer | string;
   headers?: Headers;
 }

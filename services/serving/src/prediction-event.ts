@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EVENT_HEADERS, type OutgoingMessage } from '@mlops/bus';
+import { EVENT_HEADERS, Utf8Slab, type OutgoingMessage } from '@mlops/bus';
 import { createEvent, encodePredictionTensors, type EventEnvelope, type HostTensorInput, type PredictionTensorsInput } from '@mlops/contracts';
 import type { Feeds } from './batcher';
 
@@ -62,6 +62,9 @@ export function validatedPredictionEvent(batch: PredictionBatch, rows: number[])
   return createEvent(TYPE, { source: SOURCE, subject: batch.model, data: encodePredictionTensors(payloadInput(batch, rows)) });
 }
 
+/** Where the events' bytes are written (a 100-row event is about 20 KB). */
+const slab = new Utf8Slab();
+
 /**
  * The prediction.logged (v2) message of one request: its tensors as they are in memory
  * (little-endian, base64 through the contract's codec), the sampled rows and their ids. No
@@ -82,7 +85,7 @@ export function predictionMessage(batch: PredictionBatch, rows: number[], time =
   const headers: Record<string, string> = { [EVENT_HEADERS.id]: id, [EVENT_HEADERS.type]: TYPE, [EVENT_HEADERS.correlationId]: id };
   // Published later, in batches, outside the request: the request's context rides along here.
   if (batch.traceparent) headers.traceparent = batch.traceparent;
-  return { topic: TYPE, key: batch.model, value: JSON.stringify(event), headers };
+  return { topic: TYPE, key: batch.model, value: slab.encode(JSON.stringify(event)), headers };
 }
 
 /**

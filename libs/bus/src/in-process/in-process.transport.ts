@@ -155,7 +155,7 @@ export class InProcessTransport implements MessageTransport {
     for (const m of messages) {
       const log = this.log(m.topic);
       // Keys are bounded as the Kafka adapter bounds them, so consumers see the same key.
-      log.append({ key: partitionKey(m.key), value: Buffer.from(m.value), headers: { ...(m.headers ?? {}) } });
+      log.append({ key: partitionKey(m.key), value: typeof m.value === 'string' ? Buffer.from(m.value) : m.value, headers: { ...(m.headers ?? {}) } });
       touched.add(log);
     }
     for (const log of touched) {
