@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { LoopMetrics } from '../loop.metrics';
 import { LOOP_CLOCK, LOOP_LOG, LOOP_SETTINGS, type LoopClock, type LoopLog, type LoopSettings } from '../loop.settings';
+import { PeriodicTask } from '../periodic-task';
 import { retryDelay } from './backoff';
 import type { DeliveryRow } from './store/notifications.entities';
 import { signedHeaders } from './signing';
@@ -17,8 +18,7 @@ const BATCH = 20;
  */
 @Injectable()
 export class DeliveryPoller implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer?: NodeJS.Timeout;
-  private polling?: Promise<unknown>;
+  private readonly polls: PeriodicTask;
 
   constructor(
     private readonly webhooks: WebhooksRepository,
@@ -26,20 +26,16 @@ export class DeliveryPoller implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(LOOP_SETTINGS) private readonly settings: LoopSettings,
     @Inject(LOOP_CLOCK) private readonly now: LoopClock,
     @Inject(LOOP_LOG) private readonly log: LoopLog,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.polling ??= this.poll()
-        .catch((error: Error) => this.log.error(`webhook delivery poll failed: ${error.message}`))
-        .finally(() => (this.polling = undefined));
-    }, this.settings.webhooks.pollMs);
-    this.timer.unref();
+  ) {
+    this.polls = new PeriodicTask('webhook delivery poll', () => this.poll(), log);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.polling;
+  onApplicationBootstrap(): void {
+    this.polls.start(this.settings.webhooks.pollMs);
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.polls.stop();
   }
 
   /** Attempts every due delivery this instance can claim; returns how many it attempted. */

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { LOOP_LOG, LOOP_SETTINGS, type LoopLog, type LoopSettings } from '../loop.settings';
+import { PeriodicTask } from '../periodic-task';
 import { LoopTimeouts } from './loop-timeouts';
 
 /**
@@ -8,27 +9,21 @@ import { LoopTimeouts } from './loop-timeouts';
  */
 @Injectable()
 export class LoopSweeper implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer?: NodeJS.Timeout;
-  private sweeping?: Promise<unknown>;
+  private readonly sweeps: PeriodicTask;
 
   constructor(
-    private readonly timeouts: LoopTimeouts,
+    timeouts: LoopTimeouts,
     @Inject(LOOP_SETTINGS) private readonly settings: LoopSettings,
-    @Inject(LOOP_LOG) private readonly log: LoopLog,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.sweeping ??= this.timeouts
-        .sweep()
-        .catch((error: Error) => this.log.error(`sweep failed: ${error.message}`))
-        .finally(() => (this.sweeping = undefined));
-    }, this.settings.timeouts.sweepIntervalMs);
-    this.timer.unref();
+    @Inject(LOOP_LOG) log: LoopLog,
+  ) {
+    this.sweeps = new PeriodicTask('sweep', () => timeouts.sweep(), log);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+  onApplicationBootstrap(): void {
+    this.sweeps.start(this.settings.timeouts.sweepIntervalMs);
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.sweeps.stop();
   }
 }

@@ -4,6 +4,7 @@ import type { AnyEvent } from '@mlops/contracts';
 import type { AfterCommit } from '../lifecycle/loop-closer';
 import { SERVICE } from '../loop.names';
 import { LOOP_CLOCK, LOOP_LOG, LOOP_SETTINGS, type LoopClock, type LoopLog, type LoopSettings } from '../loop.settings';
+import { PeriodicTask } from '../periodic-task';
 import { LoopRepository } from '../store/loop.repository';
 import { LoopOpener } from './loop-opener';
 import { dueSlot } from './schedule-slots';
@@ -28,8 +29,7 @@ export type SlotOutcome = 'opened' | 'ignored' | 'skipped' | 'taken' | 'none';
  */
 @Injectable()
 export class LoopScheduler implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer?: NodeJS.Timeout;
-  private ticking?: Promise<unknown>;
+  private readonly ticks: PeriodicTask;
   /** The slot per model this instance last logged as taken by another (logged once, not every tick). */
   private readonly toldTaken = new Map<string, number>();
 
@@ -41,22 +41,16 @@ export class LoopScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(LOOP_SETTINGS) private readonly settings: LoopSettings,
     @Inject(LOOP_CLOCK) private readonly now: LoopClock,
     @Inject(LOOP_LOG) private readonly log: LoopLog,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    const run = () => {
-      this.ticking ??= this.tick()
-        .catch((error: Error) => this.log.error(`schedule tick failed: ${error.message}`))
-        .finally(() => (this.ticking = undefined));
-    };
-    run();
-    this.timer = setInterval(run, this.settings.triggers.scheduleTickMs);
-    this.timer.unref();
+  ) {
+    this.ticks = new PeriodicTask('schedule tick', () => this.tick(), log);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.ticking;
+  onApplicationBootstrap(): void {
+    this.ticks.start(this.settings.triggers.scheduleTickMs, { runNow: true });
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.ticks.stop();
   }
 
   /** Handles the due slot of every scheduled model. */
