@@ -202,7 +202,7 @@ describe('monitoring service (embedded: in-process bus)', () => {
   });
 
   it('answers bad requests and unknown models with error codes', async () => {
-    expect((await http('/models/nope/drift')).body).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST' });
+    expect((await http('/models/nope/drift')).body).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: expect.stringContaining('GET /monitoring/models/nope/drift/history') });
     const both = await http('/models/m/versions/1/reference', { method: 'PUT', body: { rows: [{ a: 1 }], columns: { a: [1] } } });
     expect(both).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE' } });
     const badMethod = await http('/models/m/versions/1/reference', { method: 'PUT', body: { rows: [{ a: 'x' }], features: { a: { method: 'ks' } } } });

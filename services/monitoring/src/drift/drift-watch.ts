@@ -256,10 +256,14 @@ export class DriftWatch {
     return stored;
   }
 
-  /** The last evaluated window of the model (any version). */
+  /** The last window of the model (any version) this process evaluated; kept windows survive a restart in the history. */
   drift(model: string): WindowResult {
     const result = this.lastResult.get(model);
-    if (!result) throw new NotFoundError(`no drift window evaluated yet for model ${model}`);
+    if (!result) {
+      throw new NotFoundError(
+        `no drift window evaluated for model ${model} since this monitor started; windows evaluated before are in GET /monitoring/models/${model}/drift/history`,
+      );
+    }
     return result;
   }
 }
