@@ -65,6 +65,8 @@ export const loopEnvSchema = z
     LOOP_VIEW_SOURCES: viewSources,
     /** The first retry of a failed webhook delivery waits this long; each next one twice as long. */
     LOOP_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().positive().default(5000),
+    /** No wait between two attempts of a webhook delivery is longer than this (the doubling stops here). */
+    LOOP_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().positive().default(3_600_000),
     /** Attempts of one webhook delivery (the first included) before it is given up as failed. */
     LOOP_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(8),
     /** A webhook request with no answer for this long counts as failed. */
