@@ -230,7 +230,7 @@ describe('web console in a real browser (chromium), against the embedded platfor
     const v2 = page.locator('table.versions tbody tr', { hasText: 'version 2' });
     const cells = await v2.locator('td').allTextContents();
     expect(cells).toEqual(['version 2', 'champion', 'Production', expect.any(String), '✓ passed', gate.metric, shown(gate.candidate_score), shown(gate.champion_score)]);
-    expect(await page.locator('p.traffic').textContent()).toBe('Traffic: version 2 100% · champion: version 2');
+    expect(await page.locator('p.traffic').textContent()).toBe('Traffic: version 2 100% (deployed as canary) · champion: version 2');
     await page.getByRole('link', { name: 'version 2' }).click();
     await page.getByRole('heading', { level: 1, name: `${platform.model} version 2` }).waitFor();
     const table = page.locator('table.gate');
@@ -332,7 +332,7 @@ describe('web console in a real browser (chromium), against the embedded platfor
     await page.getByRole('button', { name: 'Saved' }).waitFor();
     const traffic = page.locator('p.traffic');
     await traffic.waitFor();
-    expect(await traffic.textContent()).toBe('Traffic: version 2 100% · champion: version 2');
+    expect(await traffic.textContent()).toBe('Traffic: version 2 100% (deployed as canary) · champion: version 2');
     await page.getByRole('button', { name: 'Deploy version 1' }).click();
     const dialog = page.getByRole('dialog', { name: `Deploy version 1 of ${platform.model}?` });
     await dialog.getByRole('radio', { name: /^Canary/ }).check();
@@ -345,7 +345,7 @@ describe('web console in a real browser (chromium), against the embedded platfor
     expect([sent.method(), sent.headers().authorization, sent.postDataJSON()]).toEqual(['POST', 'Bearer console-token', { version: 1, strategy: 'canary', share: 0.25 }]);
     await page.getByRole('status').getByText(/^Deployment/).waitFor();
     expect(await page.getByRole('status').textContent()).toMatch(/^Deployment of version 1 requested: canary at 25% of the traffic \(correlation [\w-]+\)\. Serving's answer shows under Traffic\.$/);
-    await page.getByText('Traffic: version 2 75%, version 1 25% · champion: version 2').waitFor({ timeout: 15_000 });
+    await page.getByText('Traffic: version 2 75% (deployed as canary), version 1 25% (deployed as canary) · champion: version 2').waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(SHOTS, 'deployed-canary.png'), fullPage: true });
     await page.getByLabel('API token').fill('');
     await page.getByRole('button', { name: 'Use token' }).click();

@@ -339,13 +339,13 @@ describe('datasets, training, models and the lifecycle', () => {
     platform.on('GET /registry/models', (_b, path) =>
       path.includes('page_token=p2')
         ? [200, { models: [{ name: 'fraud', champion: null, versions: 1, serving: [], updatedAt: '2026-02-01T00:00:00Z' }] }]
-        : [200, { models: [{ name: 'churn', champion: 1, versions: 2, serving: [{ version: 1, share: 0.9 }, { version: 2, share: 0.1 }], updatedAt: '2026-02-02T00:00:00Z' }], next_page_token: 'p2' }],
+        : [200, { models: [{ name: 'churn', champion: 1, versions: 2, serving: [{ version: 1, share: 0.9, strategy: 'full' }, { version: 2, share: 0.1, strategy: 'canary' }], updatedAt: '2026-02-02T00:00:00Z' }], next_page_token: 'p2' }],
     );
     const list = await mlops(['models']);
     expect(list.stdout.split('\n').slice(0, 3)).toEqual([
-      'NAME   CHAMPION  VERSIONS  SERVING         UPDATED',
-      'churn  v1        2         v1 90%, v2 10%  2026-02-02T00:00:00Z',
-      'fraud  -         1         -               2026-02-01T00:00:00Z',
+      'NAME   CHAMPION  VERSIONS  SERVING                     UPDATED',
+      'churn  v1        2         v1 90% full, v2 10% canary  2026-02-02T00:00:00Z',
+      'fraud  -         1         -                           2026-02-01T00:00:00Z',
     ]);
     platform.on('GET /registry/models/churn/versions', [
       200,

@@ -142,12 +142,12 @@ export interface Lineage {
   source?: string;
 }
 
-/** GET /registry/models/:name: what serving runs, with each version's traffic share. */
+/** GET /registry/models/:name: what serving runs, with each version's traffic share and the strategy it was deployed with (null: recorded before strategies were kept). */
 export interface ModelSummary {
   name: string;
   champion: number | null;
   versions: number;
-  serving: { version: number; share: number }[];
+  serving: { version: number; share: number; strategy?: string | null }[];
   updatedAt: string;
 }
 /** GET /registry/models/:name/versions: one keyset page, newest first. */

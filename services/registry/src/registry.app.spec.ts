@@ -72,7 +72,7 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     });
 
   /** serving's report that it runs a version (the registry records it; a first version becomes champion). */
-  const served = (model: string, version: number, trafficShare: number, status: 'serving' | 'failed' = 'serving', strategy?: 'blue-green') =>
+  const served = (model: string, version: number, trafficShare: number, status: 'serving' | 'failed' = 'serving', strategy?: 'blue-green' | 'shadow') =>
     registry.bus.publish(
       createEvent('deployment.completed', {
         source: 'serving',
@@ -349,8 +349,9 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     await served('churn', 2, 0.1);
     await waitFor(async () => (await call('GET', '/models?max_results=1')).body.models[0]?.serving.length === 2, 'the canary recorded');
     expect((await call('GET', '/models?max_results=1')).body.models[0].serving).toEqual([
-      { version: 1, share: 0.9 },
-      { version: 2, share: 0.1 },
+      // A report that names no strategy (an older serving) is a canary when its share is partial.
+      { version: 1, share: 0.9, strategy: 'full' },
+      { version: 2, share: 0.1, strategy: 'canary' },
     ]);
     expect(await run(promote)).toMatchObject({ model: 'churn', champion: 2, changed: true });
     const [models, versions, model] = (await shell(list)).split('\n').filter(Boolean).map((line) => JSON.parse(line));
@@ -365,7 +366,7 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     expect(first.status).toBe(200);
     expect(first.body.models.map((m: { name: string }) => m.name)).toEqual(['churn', 'empty']);
     // The promoted canary takes all traffic; serving drained the old stable.
-    expect(first.body.models[0]).toMatchObject({ name: 'churn', champion: 2, versions: 2, serving: [{ version: 2, share: 1 }] });
+    expect(first.body.models[0]).toMatchObject({ name: 'churn', champion: 2, versions: 2, serving: [{ version: 2, share: 1, strategy: 'canary' }] });
     expect(first.body.models[0].updatedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(first.body.models[1]).toMatchObject({ name: 'empty', champion: null, versions: 0, serving: [] });
     const second = await call('GET', `/models?max_results=2&page_token=${first.body.next_page_token}`);
@@ -422,9 +423,27 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     await waitFor(async () => (await call('POST', '/models/churn/promote', { version: 1 })).status === 200, 'v1 champion');
     await served('churn', 2, 1, 'serving', 'blue-green');
     await waitFor(async () => ((await call('GET', '/models?max_results=1')).body.models[0]?.champion === 2 ? true : undefined), 'v2 champion after the switch');
+    expect((await call('GET', '/models/churn')).body.serving).toEqual([{ version: 2, share: 1, strategy: 'blue-green' }]);
     expect(JSON.parse(await shell(rollback))).toMatchObject({ model: 'churn', rolled_back_version: 2, champion: 1 });
     const rolled = await waitFor(() => events('model.rolled_back', 'churn').find((e) => e.data.reason === 'errors after the switch'), 'model.rolled_back');
     expect(rolled.data).toMatchObject({ version: 2, restoredVersion: 1 });
+  });
+
+  it('the serving state names the strategy each version was deployed with: a promoted shadow serves all traffic as a shadow deployment', async () => {
+    await served('fraud', 1, 1);
+    await waitFor(async () => ((await call('GET', '/models/fraud')).body.champion === 1 ? true : undefined), 'fraud v1 champion (the first deployed)');
+    expect((await call('GET', '/models/fraud')).body.serving).toEqual([{ version: 1, share: 1, strategy: 'full' }]);
+    await served('fraud', 2, 0, 'serving', 'shadow');
+    // A shadow answers no client: it shows in the serving state once it takes traffic.
+    await registry.bus.publish(
+      createEvent('canary.evaluated', {
+        source: 'monitoring',
+        subject: 'fraud',
+        data: { model: 'fraud', version: 2, championVersion: 1, verdict: 'promote', reason: 'as accurate as the champion', predictions: 100, labels: 50, strategy: 'shadow' },
+      }),
+    );
+    await waitFor(async () => ((await call('GET', '/models/fraud')).body.champion === 2 ? true : undefined), 'the shadow promoted');
+    expect((await call('GET', '/models/fraud')).body.serving).toEqual([{ version: 2, share: 1, strategy: 'shadow' }]);
   });
 });
 

@@ -10,6 +10,7 @@ import { CreateRegistryTables1763900000400 } from './migrations/1763900000400-cr
 import { AddVersionStorage1763900000500 } from './migrations/1763900000500-add-version-storage';
 import { AddServingState1763900000600 } from './migrations/1763900000600-add-serving-state';
 import { AddReleasePolicies1763900000750 } from './migrations/1763900000750-add-release-policies';
+import { AddServingStrategy1763900000800 } from './migrations/1763900000800-add-serving-strategy';
 import { ServingConflictError } from './deployments/serving-conflict';
 import type { RegistryConfig } from './registry.config';
 import { RegistryModule } from './registry.module';
@@ -43,7 +44,7 @@ export async function startRegistry(
     service: 'registry',
     url: config.DATABASE_URL,
     entities: registryEntities,
-    migrations: [CreateRegistryTables1763900000400, AddVersionStorage1763900000500, AddServingState1763900000600, AddReleasePolicies1763900000750],
+    migrations: [CreateRegistryTables1763900000400, AddVersionStorage1763900000500, AddServingState1763900000600, AddReleasePolicies1763900000750, AddServingStrategy1763900000800],
   });
   const bus = createEventBus(config, {
     service: 'registry',

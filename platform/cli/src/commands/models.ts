@@ -5,7 +5,7 @@ interface ModelSummary {
   name: string;
   champion: number | null;
   versions: number;
-  serving: { version: number; share: number }[];
+  serving: { version: number; share: number; strategy?: string | null }[];
   updatedAt: string;
 }
 interface Version {
@@ -37,7 +37,8 @@ const gateText = (gate: unknown): string => {
   return g.decision ?? (g.passed === undefined ? '-' : g.passed ? 'passed' : 'failed');
 };
 
-const servingText = (serving: ModelSummary['serving']) => serving.map((s) => `v${s.version} ${Math.round(s.share * 100)}%`).join(', ') || '-';
+/** Each serving version's share and the strategy it was deployed with: `v1 90% full, v2 10% canary`. */
+const servingText = (serving: ModelSummary['serving']) => serving.map((s) => `v${s.version} ${Math.round(s.share * 100)}%${s.strategy ? ` ${s.strategy}` : ''}`).join(', ') || '-';
 
 /** `mlops models [name]`: the models, or one model's versions. */
 export async function models(ctx: Context, name: string | undefined): Promise<number> {

@@ -78,7 +78,10 @@ const gateOf = (name: string, version: string) => api<GateDecision>(`/registry/m
 
 const TRAFFIC_REFRESH_MS = 2000;
 
-/** What serving runs of the model: each version with its share of the traffic, largest first (refreshed every 2 s: a deployment lands after its 202). */
+/** One serving version: its share of the traffic and how it was deployed, e.g. `version 2 100% (deployed as shadow)`. */
+const servingText = (s: ModelSummary['serving'][number]) => `version ${s.version} ${Math.round(s.share * 1000) / 10}%${s.strategy ? ` (deployed as ${s.strategy})` : ''}`;
+
+/** What serving runs of the model: each version with its share of the traffic and its strategy, largest first (refreshed every 2 s: a deployment lands after its 202). */
 function Traffic({ name }: { name: string }) {
   const state = useLoad(() => api<ModelSummary>(`/registry/models/${path(name)}`), [name]);
   useInterval(state.reload, TRAFFIC_REFRESH_MS, true);
@@ -88,7 +91,7 @@ function Traffic({ name }: { name: string }) {
         <p class="traffic">
           Traffic:{' '}
           {model.serving.length
-            ? [...model.serving].sort((a, b) => b.share - a.share || b.version - a.version).map((s) => `version ${s.version} ${Math.round(s.share * 1000) / 10}%`).join(', ')
+            ? [...model.serving].sort((a, b) => b.share - a.share || b.version - a.version).map(servingText).join(', ')
             : 'serving runs no version'}
           {model.champion ? ` · champion: version ${model.champion}` : ''}
         </p>

@@ -60,7 +60,7 @@ export class ModelOverview {
       name: r.name,
       champion: champions.find((a) => a.name === r.name)?.version ?? null,
       versions: counts.get(r.name) ?? 0,
-      serving: serving.filter((s) => s.name === r.name && s.trafficShare > 0).map((s) => ({ version: s.version, share: s.trafficShare })),
+      serving: serving.filter((s) => s.name === r.name && s.trafficShare > 0).map((s) => ({ version: s.version, share: s.trafficShare, strategy: s.strategy })),
       updatedAt: new Date(r.lastUpdatedTime).toISOString(),
     }));
   }

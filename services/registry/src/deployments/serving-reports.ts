@@ -21,8 +21,10 @@ export class ServingReports {
   async onDeployment(event: EventEnvelope<'deployment.completed'>): Promise<void> {
     const { model, version, status, trafficShare, error } = event.data;
     const now = Date.parse(event.time) || Date.now();
+    // Older reports name no strategy: a partial share was a canary, all traffic a full rollout.
+    const strategy = event.data.strategy ?? (trafficShare < 1 ? 'canary' : 'full');
     if (status === 'failed') {
-      await this.state.record({ name: model, version, status, trafficShare: 0, error: error ?? null, updatedAt: now });
+      await this.state.record({ name: model, version, status, trafficShare: 0, strategy, error: error ?? null, updatedAt: now });
       this.log.warn(`serving failed to deploy '${model}' version ${version}: ${error ?? 'no reason given'}`);
       return;
     }
@@ -34,7 +36,7 @@ export class ServingReports {
       else if (trafficShare < 1 && row.trafficShare > 0) await this.state.record({ ...row, status: 'unloaded', trafficShare: 0, updatedAt: now });
       else await this.state.record({ ...row, trafficShare: 0, updatedAt: now });
     }
-    await this.state.record({ name: model, version, status, trafficShare, error: null, updatedAt: now });
+    await this.state.record({ name: model, version, status, trafficShare, strategy, error: null, updatedAt: now });
   }
 
   /** `version` takes all traffic if serving has it loaded (a promoted canary drains the old stable). */

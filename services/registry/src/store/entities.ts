@@ -1,4 +1,5 @@
 import { EntitySchema, type ValueTransformer } from 'typeorm';
+import type { PayloadOf } from '@mlops/contracts';
 
 /** Postgres returns BIGINT as a string; timestamps are ms that fit a double. */
 const bigintNumber: ValueTransformer = {
@@ -220,12 +221,16 @@ export const ChampionHistoryEntity = new EntitySchema<ChampionHistoryRow>({
   },
 });
 
+export type DeploymentStrategy = PayloadOf<'deployment.requested'>['strategy'];
+
 /** What serving runs of a version: loaded (`serving`, with its share), `failed` to deploy, or `unloaded` since. */
 export interface ServingStateRow {
   name: string;
   version: number;
   status: 'serving' | 'failed' | 'unloaded';
   trafficShare: number;
+  /** How the version was deployed (deployment.completed `strategy`); null for a row recorded before strategies were kept. */
+  strategy: DeploymentStrategy | null;
   error: string | null;
   updatedAt: number;
 }
@@ -238,6 +243,7 @@ export const ServingStateEntity = new EntitySchema<ServingStateRow>({
     version: { type: Number, primary: true },
     status: { type: String, length: 20 },
     trafficShare: { type: 'float', name: 'traffic_share' },
+    strategy: { type: String, length: 20, nullable: true },
     error: { type: 'text', nullable: true },
     updatedAt: { type: 'bigint', name: 'updated_at', transformer: bigintNumber },
   },
