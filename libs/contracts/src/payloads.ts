@@ -25,6 +25,16 @@ const featureDrift = z.object({
   drifted: z.boolean(),
 });
 
+/** A check serving made before routing a version (deployment.requested `validation`). */
+const deploymentCheck = z.object({
+  name: z.literal('latency'),
+  passed: z.boolean(),
+  /** p99 ms over the timed holdout rows; null when nothing could be timed. */
+  measured: z.number().nonnegative().nullable(),
+  bound: z.number(),
+  detail: z.string().min(1),
+});
+
 /** prediction.logged v1: one event per row, values as JSON (still read; serving writes v2). */
 const predictionRow = z.object({
   schemaVersion: z.literal(1).optional(),
@@ -121,6 +131,8 @@ export const payloadSchemas = {
     datasetHash: z.string().optional(),
     codeVersion: z.string().optional(),
     artifactUri: z.string().min(1),
+    /** The holdout feature rows beside the model (NPY float32 [rows, features], see holdout-npy.ts): what serving times a release policy's latency bound on. */
+    holdoutUri: z.string().min(1).optional(),
     metrics,
     params: z.record(z.string(), z.string()).default({}),
     signature: z.object({ inputs: z.array(tensorSpec), outputs: z.array(tensorSpec) }).optional(),
@@ -190,17 +202,26 @@ export const payloadSchemas = {
     canaryShare: z.number().min(0).max(1).default(0.1),
     /** ab: labels each side needs before the test (absent: the monitor's MONITORING_AB_LABELS). */
     abLabels: z.number().int().positive().optional(),
+    /**
+     * The release policy's checks serving makes after load and warm-up, before any traffic:
+     * the p99 latency of one holdout row per request must not exceed `latencyP99Ms`; without a
+     * readable `holdoutUri` the version is rejected.
+     */
+    validation: z.object({ latencyP99Ms: z.number().positive(), holdoutUri: z.string().min(1).optional() }).optional(),
   }),
   'deployment.completed': z.object({
     model: name,
     version: z.number().int().positive(),
-    status: z.enum(['serving', 'failed']),
+    /** rejected: loaded, but a check of `validation` failed; unloaded, never routed (trafficShare 0). */
+    status: z.enum(['serving', 'failed', 'rejected']),
     trafficShare: z.number().min(0).max(1),
     error: z.string().optional(),
     /** The deployment.requested strategy (absent from older events: full or canary, by trafficShare). */
     strategy: z.enum(['canary', 'full', 'shadow', 'blue-green', 'ab']).optional(),
     /** ab: the deployment.requested's abLabels. */
     abLabels: z.number().int().positive().optional(),
+    /** The checks of the deployment.requested's `validation`, each with what serving measured and the bound. */
+    checks: z.array(deploymentCheck).optional(),
   }),
   /** v2 (`schemaVersion: 2`): one event per request with its tensors; v1 (no schemaVersion): one event per row. */
   'prediction.logged': z.discriminatedUnion('schemaVersion', [predictionTensors, predictionRow]),

@@ -11,6 +11,7 @@ import { AddVersionStorage1763900000500 } from './migrations/1763900000500-add-v
 import { AddServingState1763900000600 } from './migrations/1763900000600-add-serving-state';
 import { AddReleasePolicies1763900000750 } from './migrations/1763900000750-add-release-policies';
 import { AddServingStrategy1763900000800 } from './migrations/1763900000800-add-serving-strategy';
+import { AddVersionHoldout1763900000900 } from './migrations/1763900000900-add-version-holdout';
 import { ServingConflictError } from './deployments/serving-conflict';
 import type { RegistryConfig } from './registry.config';
 import { RegistryModule } from './registry.module';
@@ -44,7 +45,7 @@ export async function startRegistry(
     service: 'registry',
     url: config.DATABASE_URL,
     entities: registryEntities,
-    migrations: [CreateRegistryTables1763900000400, AddVersionStorage1763900000500, AddServingState1763900000600, AddReleasePolicies1763900000750, AddServingStrategy1763900000800],
+    migrations: [CreateRegistryTables1763900000400, AddVersionStorage1763900000500, AddServingState1763900000600, AddReleasePolicies1763900000750, AddServingStrategy1763900000800, AddVersionHoldout1763900000900],
   });
   const bus = createEventBus(config, {
     service: 'registry',

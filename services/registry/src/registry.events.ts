@@ -1,7 +1,7 @@
 import { v5 as uuidv5 } from 'uuid';
-import { createEvent } from '@mlops/contracts';
+import { createEvent, type PayloadOf } from '@mlops/contracts';
 import type { Rollout } from './deployments/deployments';
-import { failedChecksOf } from './gate/policy-checks';
+import { failedChecksOf, recordedChecks } from './gate/policy-checks';
 import { SERVICE } from './registry.names';
 import type { GateDecisionRow, ModelVersionRow } from './store/entities';
 
@@ -37,11 +37,27 @@ export function modelRegistered(row: ModelVersionRow, cause: { id?: string; corr
   });
 }
 
+/** What serving checks before routing a version (deployment.requested `validation`). */
+export type DeploymentValidation = NonNullable<PayloadOf<'deployment.requested'>['validation']>;
+
+/** The validation of a version under a latency bound: serving times its holdout rows (none: serving rejects it). */
+export function latencyValidation(row: ModelVersionRow, latencyP99Ms: number | undefined): DeploymentValidation | undefined {
+  if (latencyP99Ms === undefined) return undefined;
+  return { latencyP99Ms, ...(row.holdoutUri ? { holdoutUri: row.holdoutUri } : {}) };
+}
+
+/** The validation a gate decision leaves to serving: its latency check's bound. */
+export function validationOfDecision(row: ModelVersionRow, decision: GateDecisionRow | null): DeploymentValidation | undefined {
+  const latency = decision ? recordedChecks(decision)?.find((c) => c.name === 'latency') : undefined;
+  return latencyValidation(row, typeof latency?.bound === 'number' ? latency.bound : undefined);
+}
+
 /** deployment.requested of a version: a canary with `share`, or a full rollout; with a cause, its id derives from the cause's. */
 export function deploymentRequested(
   row: ModelVersionRow,
   cause: { id?: string; correlationId?: string },
   rollout: Rollout,
+  validation?: DeploymentValidation,
 ) {
   return createEvent('deployment.requested', {
     id: cause.id ? uuidv5(`${cause.id}/deployment.requested`, EVENT_ID_NAMESPACE) : undefined,
@@ -55,11 +71,12 @@ export function deploymentRequested(
       strategy: rollout.strategy,
       ...('share' in rollout ? { canaryShare: rollout.share } : {}),
       ...(rollout.strategy === 'ab' && rollout.labels ? { abLabels: rollout.labels } : {}),
+      ...(validation ? { validation } : {}),
     },
   });
 }
 
 /** deployment.requested (canary) of a version that passed the gate; with a cause, its id derives from the cause's. */
-export function canaryDeploymentRequested(row: ModelVersionRow, cause: { id?: string; correlationId?: string }, canaryShare: number) {
-  return deploymentRequested(row, cause, { strategy: 'canary', share: canaryShare });
+export function canaryDeploymentRequested(row: ModelVersionRow, cause: { id?: string; correlationId?: string }, canaryShare: number, validation?: DeploymentValidation) {
+  return deploymentRequested(row, cause, { strategy: 'canary', share: canaryShare }, validation);
 }

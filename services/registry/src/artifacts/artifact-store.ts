@@ -5,11 +5,15 @@ import { InvalidInputError, NotFoundError } from '@mlops/errors';
 
 const SHA256 = /^[a-f0-9]{64}$/;
 
+/** What the store holds: ONNX models, and the holdout rows (NPY) serving times a latency bound on. */
+export type StoredExtension = 'onnx' | 'npy';
+
 export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /**
- * Model artifacts, content-addressed: `<root>/sha256/<first two hex>/<hash>.onnx`. The same
- * bytes are stored once whatever model or version they belong to; nothing leaves the root.
+ * Model artifacts, content-addressed: `<root>/sha256/<first two hex>/<hash>.onnx` (a version's
+ * holdout rows: `.npy`). The same bytes are stored once whatever model or version they belong
+ * to; nothing leaves the root.
  */
 export class ContentStore {
   readonly root: string;
@@ -19,18 +23,18 @@ export class ContentStore {
   }
 
   /** The absolute path of an artifact by its hash (which must be a sha256 hex digest). */
-  pathOf(hash: string): string {
+  pathOf(hash: string, extension: StoredExtension = 'onnx'): string {
     if (!SHA256.test(hash)) throw new InvalidInputError(`"${hash}" is not a sha256 hex digest`);
-    const path = resolve(this.root, 'sha256', hash.slice(0, 2), `${hash}.onnx`);
+    const path = resolve(this.root, 'sha256', hash.slice(0, 2), `${hash}.${extension}`);
     if (!path.startsWith(this.root + sep)) throw new InvalidInputError(`artifact "${hash}" escapes the artifact root`);
     return path;
   }
 
   /** Stores bytes (atomically: temp file + rename) and returns their hash and path. */
-  async put(bytes: Uint8Array): Promise<{ hash: string; path: string }> {
+  async put(bytes: Uint8Array, extension: StoredExtension = 'onnx'): Promise<{ hash: string; path: string }> {
     const hash = sha256(bytes);
-    const path = this.pathOf(hash);
-    if (await this.has(hash)) return { hash, path };
+    const path = this.pathOf(hash, extension);
+    if (await this.has(hash, extension)) return { hash, path };
     await mkdir(dirname(path), { recursive: true });
     const temp = join(dirname(path), `.upload-${randomUUID()}`);
     try {
@@ -43,8 +47,8 @@ export class ContentStore {
     return { hash, path };
   }
 
-  async has(hash: string): Promise<boolean> {
-    return (await stat(this.pathOf(hash)).catch(() => undefined))?.isFile() ?? false;
+  async has(hash: string, extension: StoredExtension = 'onnx'): Promise<boolean> {
+    return (await stat(this.pathOf(hash, extension)).catch(() => undefined))?.isFile() ?? false;
   }
 
   async read(hash: string): Promise<Buffer> {

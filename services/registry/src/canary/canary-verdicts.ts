@@ -35,6 +35,11 @@ export class CanaryVerdicts {
    */
   async onDeployed(event: EventEnvelope<'deployment.completed'>): Promise<EventEnvelope<'model.promoted'> | undefined> {
     const { model, version, status, strategy } = event.data;
+    if (status === 'rejected') {
+      // Rejected by serving's checks before it took traffic: no longer the challenger.
+      await this.dropChallenger(model, version);
+      return undefined;
+    }
     if (status !== 'serving') return undefined;
     const champion = await this.champion(model);
     const eventId = uuidv5(`${event.id}/model.promoted`, EVENT_ID_NAMESPACE);

@@ -21,6 +21,8 @@ export interface NewVersion {
   storageLocation?: string;
   /** The MLflow 3 logged model it was registered from. */
   modelId?: string;
+  /** The holdout rows in the store (training.completed `holdoutUri`, copied). */
+  holdoutUri?: string;
 }
 
 /** One value per key (the last wins), values as strings. */

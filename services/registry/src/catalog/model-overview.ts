@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidInputError } from '@mlops/errors';
 import { stageOf } from '../aliases/stages';
-import { failedChecksOf } from '../gate/policy-checks';
+import { failedChecksOf, pendingChecksOf } from '../gate/policy-checks';
 import { CHAMPION } from '../registry.names';
 import { OverviewRepository } from '../store/overview.repository';
 import { ServingStateRepository } from '../store/serving-state.repository';
@@ -71,19 +71,26 @@ export class ModelOverview {
     const rows = await this.pages.versionsBefore(model.name, before, maxResults + 1);
     const page = rows.slice(0, maxResults);
     const versions = page.map((r) => r.version);
-    const [aliases, gates] = await Promise.all([this.pages.aliasesOfVersions(model.name, versions), this.pages.gatesOfVersions(model.name, versions)]);
+    const [aliases, gates, served] = await Promise.all([
+      this.pages.aliasesOfVersions(model.name, versions),
+      this.pages.gatesOfVersions(model.name, versions),
+      this.serving.ofVersions(model.name, versions),
+    ]);
     return {
       versions: page.map((r) => {
         const names = aliases.filter((a) => a.version === r.version).map((a) => a.alias);
         const gate = gates.find((g) => g.version === r.version);
+        const state = served.find((s) => s.version === r.version);
         return {
           version: r.version,
           status: r.status,
           aliases: names,
           stage: stageOf(names),
           gate: gate
-            ? { passed: gate.passed, metric: gate.metric, candidateScore: gate.candidateScore, championScore: gate.championScore, reason: gate.reason, failedChecks: failedChecksOf(gate) }
+            ? { passed: gate.passed, metric: gate.metric, candidateScore: gate.candidateScore, championScore: gate.championScore, reason: gate.reason, failedChecks: failedChecksOf(gate), pendingChecks: pendingChecksOf(gate) }
             : null,
+          /** serving's last report: serving (with its share), failed, rejected (by its warm-up checks, never routed) or unloaded; null: never deployed. */
+          serving: state ? { status: state.status, share: state.trafficShare, strategy: state.strategy, error: state.error } : null,
           runId: r.runId,
           datasetHash: r.datasetHash,
           createdAt: new Date(r.creationTime).toISOString(),

@@ -83,6 +83,7 @@ export class VersionRegistrar {
       storageLocation: input.storageLocation ?? null,
       modelId: input.modelId ?? null,
       servable: artifact.servable ?? true,
+      holdoutUri: input.holdoutUri ?? null,
     };
     await this.versions.insert(tx, row, input.tags?.length ? dedupe(input.tags) : []);
     return row;

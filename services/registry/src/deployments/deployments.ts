@@ -4,7 +4,8 @@ import { FailedPreconditionError } from '@mlops/errors';
 import { ModelAliases } from '../aliases/model-aliases';
 import { ModelCatalog } from '../catalog/model-catalog';
 import { assertServable } from '../catalog/servability';
-import { deploymentRequested } from '../registry.events';
+import { ReleasePolicies } from '../policy/release-policies';
+import { deploymentRequested, latencyValidation } from '../registry.events';
 import { SERVICE } from '../registry.names';
 import { ServingConflictError } from './serving-conflict';
 import { ServingReports } from './serving-reports';
@@ -21,6 +22,7 @@ export class Deployments {
     private readonly catalog: ModelCatalog,
     private readonly aliases: ModelAliases,
     private readonly reports: ServingReports,
+    private readonly policies: ReleasePolicies,
     private readonly bus: EventBus,
   ) {}
 
@@ -34,13 +36,24 @@ export class Deployments {
       throw error;
     }
     // A deployment by hand starts its own correlation (the event's id), apart from any training loop.
-    const event = deploymentRequested(row, {}, rollout);
+    // Under the release policy in force now: serving times the version before routing it.
+    const validation = latencyValidation(row, (await this.policies.inForce(row.name)).effective.latencyP99Ms);
+    const event = deploymentRequested(row, {}, rollout, validation);
     await this.bus.publish(event);
     const share = 'share' in rollout ? rollout.share : rollout.strategy === 'shadow' ? 0 : 1;
     const labels = rollout.strategy === 'ab' ? rollout.labels : undefined;
     const detail = 'share' in rollout ? ` ${share}${labels ? `, decided after ${labels} labels a side` : ''}` : '';
-    this.log.log(`deployment of '${row.name}' version ${row.version} requested by hand: ${rollout.strategy}${detail} (correlation ${event.correlationId})`);
-    return { model: row.name, version: row.version, strategy: rollout.strategy, share, ...(labels ? { labels } : {}), correlationId: event.correlationId };
+    const checked = validation ? `; serving times it first, p99 bound ${validation.latencyP99Ms} ms` : '';
+    this.log.log(`deployment of '${row.name}' version ${row.version} requested by hand: ${rollout.strategy}${detail}${checked} (correlation ${event.correlationId})`);
+    return {
+      model: row.name,
+      version: row.version,
+      strategy: rollout.strategy,
+      share,
+      ...(labels ? { labels } : {}),
+      ...(validation ? { validation } : {}),
+      correlationId: event.correlationId,
+    };
   }
 
   /** Promotes a version serving has loaded; else ServingConflictError and nothing changes. */

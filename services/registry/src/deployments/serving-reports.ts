@@ -28,6 +28,14 @@ export class ServingReports {
       this.log.warn(`serving failed to deploy '${model}' version ${version}: ${error ?? 'no reason given'}`);
       return;
     }
+    if (status === 'rejected') {
+      // Never routed: the versions serving before keep their shares.
+      const failing = (event.data.checks ?? []).filter((c) => !c.passed);
+      const why = error ?? (failing.map((c) => `${c.name}: ${c.detail}`).join('; ') || 'no reason given');
+      await this.state.record({ name: model, version, status, trafficShare: 0, strategy, error: why, updatedAt: now });
+      this.log.warn(`serving rejected '${model}' version ${version} before routing it: ${why}`);
+      return;
+    }
     const others = (await this.state.loaded([model])).filter((r) => r.version !== version);
     // A full rollout takes all traffic; a canary leaves the rest to the stable version and replaces an earlier canary.
     const stable = trafficShare < 1 ? others.reduce<ServingStateRow | undefined>((best, r) => (!best || r.trafficShare > best.trafficShare ? r : best), undefined) : undefined;
@@ -75,7 +83,12 @@ export class ServingReports {
     const row = await this.state.find(model, version);
     if (row?.status === 'serving') return;
     const deploy = `POST /registry/models/${model}/deploy {"version":${version},"strategy":"full"}`;
-    const why = row?.status === 'failed' ? `its last deployment failed (${row.error ?? 'no reason given'})` : 'it is not loaded by serving';
+    const why =
+      row?.status === 'failed'
+        ? `its last deployment failed (${row.error ?? 'no reason given'})`
+        : row?.status === 'rejected'
+          ? `serving rejected it before routing it (${row.error ?? 'no reason given'})`
+          : 'it is not loaded by serving';
     throw new ServingConflictError(`version ${version} of model '${model}' cannot be promoted: ${why}; deploy it first: ${deploy}, then promote it once deployment.completed reports it serving`);
   }
 }

@@ -4,8 +4,9 @@ import type { EffectivePolicy } from '../policy/release-policy';
 export interface PolicyCheck {
   /** `champion`, `threshold:<metric>:min|max`, `latency`, `size` or `fairness`. */
   name: string;
-  passed: boolean;
-  /** What was measured (null when the candidate has no such measurement). */
+  /** null: pending, measured later (latency: by serving during warm-up, see servingCheck). */
+  passed: boolean | null;
+  /** What was measured (null when the candidate has no such measurement, or not yet). */
   measured: number | null;
   /** The bound it was held to (null when there was nothing to hold it to). */
   bound: number | null;
@@ -13,8 +14,8 @@ export interface PolicyCheck {
   detail: string;
 }
 
-/** The metric training reports for the candidate's p99 per-request latency (ms). */
-export const LATENCY_METRIC = 'inference_p99_ms';
+/** What a pending latency check says until serving reports it. */
+export const LATENCY_PENDING = 'pending: serving measures p99 latency during warm-up on the holdout, before the version takes traffic';
 
 /** What the checks other than the champion comparison read of a candidate. */
 export interface CandidateMeasurements {
@@ -45,16 +46,8 @@ export function policyChecks(policy: EffectivePolicy, candidate: CandidateMeasur
       checks.push({ name, passed, measured, bound, detail: `${t.metric} ${measured} ${side === 'min' ? '>=' : '<='} ${bound}: ${passed ? 'yes' : 'no'}` });
     }
   }
-  if (policy.latencyP99Ms !== undefined) {
-    const bound = policy.latencyP99Ms;
-    if (!has(metrics, LATENCY_METRIC)) {
-      checks.push({ name: 'latency', passed: false, measured: null, bound, detail: `training reported no ${LATENCY_METRIC} (the trainer measures it on the holdout with onnxruntime)` });
-    } else {
-      const measured = metrics[LATENCY_METRIC];
-      const passed = measured <= bound;
-      checks.push({ name: 'latency', passed, measured, bound, detail: `p99 inference latency ${measured} ms ${passed ? '<=' : '>'} ${bound} ms` });
-    }
-  }
+  // Held by serving, which times the version during warm-up: it does not fail the gate.
+  if (policy.latencyP99Ms !== undefined) checks.push({ name: 'latency', passed: null, measured: null, bound: policy.latencyP99Ms, detail: LATENCY_PENDING });
   if (policy.maxModelBytes !== undefined) {
     const bound = policy.maxModelBytes;
     const passed = candidate.modelBytes <= bound;
@@ -92,15 +85,28 @@ export function recordedChecks(decision: { checks: string | null }): PolicyCheck
   return decision.checks ? (JSON.parse(decision.checks) as PolicyCheck[]) : null;
 }
 
-/** The names of the failing checks a decision recorded; null for decisions made before release policies. */
+/** The names of the failing checks a decision recorded (a pending one is not failing); null for decisions made before release policies. */
 export function failedChecksOf(decision: { checks: string | null }): string[] | null {
-  return recordedChecks(decision)?.filter((c) => !c.passed).map((c) => c.name) ?? null;
+  return recordedChecks(decision)?.filter((c) => c.passed === false).map((c) => c.name) ?? null;
 }
 
-/** The decision's reason: the failing checks named first, then the champion comparison. */
+/** The names of the checks still pending (latency until serving reports it); null for decisions made before release policies. */
+export function pendingChecksOf(decision: { checks: string | null }): string[] | null {
+  return recordedChecks(decision)?.filter((c) => c.passed === null).map((c) => c.name) ?? null;
+}
+
+/** The decision's reason: the failing checks named first, then the champion comparison, then what is pending. */
 export function decisionReason(checks: PolicyCheck[], championReason: string, policyVersion: number | null): string {
-  const failing = checks.filter((c) => !c.passed);
+  const failing = checks.filter((c) => c.passed === false);
+  const pending = checks.filter((c) => c.passed === null);
   const policy = policyVersion === null ? 'the default policy' : `release policy version ${policyVersion}`;
-  if (failing.length === 0) return `${championReason}; ${policy}: all ${checks.length} checks pass`;
-  return `failing checks of ${policy}: ${failing.map((c) => `${c.name} (${c.detail})`).join(', ')}; ${championReason}`;
+  const later = pending.length ? `; ${pending.map((c) => `${c.name} ${c.detail}`).join('; ')}` : '';
+  if (failing.length === 0) return `${championReason}; ${policy}: ${pending.length ? `${checks.length - pending.length} of ${checks.length} checks pass, ${pending.length} pending` : `all ${checks.length} checks pass`}${later}`;
+  return `failing checks of ${policy}: ${failing.map((c) => `${c.name} (${c.detail})`).join(', ')}; ${championReason}${later}`;
+}
+
+/** The decision's checks with serving's report of one (deployment.completed `checks`): it replaces the pending check of that name, or is added. */
+export function withServingCheck(checks: PolicyCheck[], reported: PolicyCheck): PolicyCheck[] {
+  const at = checks.findIndex((c) => c.name === reported.name);
+  return at < 0 ? [...checks, reported] : checks.map((c, i) => (i === at ? reported : c));
 }

@@ -10,7 +10,7 @@ import { REGISTRY_SETTINGS, type RegistrySettings } from '../registry.settings';
 import type { GateDecisionRow, ModelVersionRow } from '../store/entities';
 import { GateDecisionRepository } from '../store/gate-decision.repository';
 import type { RegistryTx } from '../store/registry.transactions';
-import { decisionReason, failedChecksOf, policyChecks, recordedChecks, type PolicyCheck } from './policy-checks';
+import { decisionReason, failedChecksOf, pendingChecksOf, policyChecks, recordedChecks, withServingCheck, type PolicyCheck } from './policy-checks';
 
 /** A gate decision before it is recorded against a version. */
 export type GateDecision = Omit<GateDecisionRow, 'name' | 'version'>;
@@ -49,7 +49,8 @@ export class QualityGate {
     const policy = await this.policies.inForce(candidate.model);
     const compared = await this.compare(candidate, champion, policy.effective.champion);
     const checks = [compared.check, ...policyChecks(policy.effective, { metrics: candidate.metrics, modelBytes: candidate.modelBytes, lowerIsBetter: this.gate.lowerIsBetter })];
-    const passed = checks.every((c) => c.passed);
+    // A pending check (latency, measured by serving) does not hold the candidate back here.
+    const passed = checks.every((c) => c.passed !== false);
     const reason = decisionReason(checks, compared.reason, policy.version);
     this.log.log(`gate for a candidate of model ${candidate.model}: ${passed ? 'pass' : 'reject'}: ${reason}`);
     return { ...compared.decision, passed, reason, checks: JSON.stringify(checks), policyVersion: policy.version };
@@ -113,6 +114,28 @@ export class QualityGate {
     await this.decisions.insert(tx, { name: row.name, version: row.version, ...decision });
   }
 
+  /**
+   * Serving's report of a check it made before routing the version (deployment.completed
+   * `checks`): the decision's check of that name takes the measured value and outcome; a failed
+   * one turns the decision failed, its reason naming the check. Returns the updated decision,
+   * or null when the version has no decision (not registered from training).
+   */
+  async recordServingCheck(model: string, version: number, reported: PolicyCheck): Promise<GateDecisionRow | null> {
+    const decision = await this.decisions.find(model, version);
+    if (!decision) return null;
+    const checks = withServingCheck(recordedChecks(decision) ?? [], reported);
+    const champion = checks.find((c) => c.name === 'champion');
+    const passed = checks.every((c) => c.passed !== false);
+    const reason = decisionReason(checks, champion?.detail ?? `champion comparison: ${decision.reason}`, decision.policyVersion);
+    await this.decisions.updateOutcome(model, version, { passed, reason, checks: JSON.stringify(checks) });
+    if (reported.passed === false) {
+      this.log.warn(`gate: version ${version} of '${model}' rejected by serving's warm-up: ${reported.detail}`);
+    } else {
+      this.log.log(`gate: version ${version} of '${model}': serving's warm-up measured ${reported.name}: ${reported.detail}`);
+    }
+    return { ...decision, passed, reason, checks: JSON.stringify(checks) };
+  }
+
   /** The decision recorded for a version, if it was registered from training.completed. */
   decisionOf(row: ModelVersionRow): Promise<GateDecisionRow | null> {
     return this.decisions.find(row.name, row.version);
@@ -154,5 +177,7 @@ export function gateJson(d: GateDecisionRow) {
     /** Every check with its measured value and bound (null for decisions made before release policies). */
     checks: recordedChecks(d),
     failed_checks: failedChecksOf(d),
+    /** Checks not decided yet: latency, until serving reports its warm-up measurement. */
+    pending_checks: pendingChecksOf(d),
   };
 }

@@ -52,6 +52,11 @@ export interface ModelVersionRow {
   modelId: string | null;
   /** False when the version has no ONNX model: accepted as MLflow accepts it, but never deployed. */
   servable: boolean;
+  /**
+   * The holdout rows training wrote beside the model (training.completed `holdoutUri`), copied
+   * into the store (`<root>/sha256/<aa>/<hash>.npy`); serving times a latency bound on them. Null: none.
+   */
+  holdoutUri: string | null;
 }
 
 export interface VersionTagRow {
@@ -142,6 +147,7 @@ export const ModelVersionEntity = new EntitySchema<ModelVersionRow>({
     storageLocation: { type: 'text', name: 'storage_location', nullable: true },
     modelId: { type: String, length: 200, name: 'model_id', nullable: true },
     servable: { type: Boolean, default: true },
+    holdoutUri: { type: 'text', name: 'holdout_uri', nullable: true },
   },
 });
 
@@ -223,11 +229,14 @@ export const ChampionHistoryEntity = new EntitySchema<ChampionHistoryRow>({
 
 export type DeploymentStrategy = PayloadOf<'deployment.requested'>['strategy'];
 
-/** What serving runs of a version: loaded (`serving`, with its share), `failed` to deploy, or `unloaded` since. */
+/**
+ * What serving runs of a version: loaded (`serving`, with its share), `failed` to deploy,
+ * `rejected` by a check serving made before routing it (never served), or `unloaded` since.
+ */
 export interface ServingStateRow {
   name: string;
   version: number;
-  status: 'serving' | 'failed' | 'unloaded';
+  status: 'serving' | 'failed' | 'rejected' | 'unloaded';
   trafficShare: number;
   /** How the version was deployed (deployment.completed `strategy`); null for a row recorded before strategies were kept. */
   strategy: DeploymentStrategy | null;

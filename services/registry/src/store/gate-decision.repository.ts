@@ -21,6 +21,11 @@ export class GateDecisionRepository {
     await tx.update(GateDecisionEntity, { name: from }, { name: to });
   }
 
+  /** A decision's outcome after serving reported a check it made (deployment.completed `checks`). */
+  async updateOutcome(name: string, version: number, outcome: Pick<GateDecisionRow, 'passed' | 'reason' | 'checks'>): Promise<void> {
+    await this.dataSource.getRepository(GateDecisionEntity).update({ name, version }, outcome);
+  }
+
   async insert(tx: RegistryTx, row: GateDecisionRow): Promise<void> {
     await tx.insert(GateDecisionEntity, row);
   }

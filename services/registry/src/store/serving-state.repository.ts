@@ -18,6 +18,12 @@ export class ServingStateRepository {
     return tx.find(ServingStateEntity, { where: { name: In(names), status: 'serving' }, order: { name: 'ASC', version: 'ASC' } });
   }
 
+  /** serving's last report of each of these versions of a model. */
+  ofVersions(name: string, versions: number[]): Promise<ServingStateRow[]> {
+    if (versions.length === 0) return Promise.resolve([]);
+    return this.dataSource.getRepository(ServingStateEntity).find({ where: { name, version: In(versions) } });
+  }
+
   async record(row: ServingStateRow, tx: RegistryTx = this.dataSource.manager): Promise<void> {
     await tx.upsert(ServingStateEntity, [row], ['name', 'version']);
   }

@@ -9,7 +9,8 @@ import { filePathOf } from '../artifacts/artifact-store';
 import { VersionRegistrar, type AdmittedModel } from '../catalog/version-registrar';
 import { QualityGate } from '../gate/quality-gate';
 import { parseSignature } from '../onnx/onnx-model';
-import { canaryDeploymentRequested, modelRegistered } from '../registry.events';
+import { ContentStore } from '../artifacts/artifact-store';
+import { canaryDeploymentRequested, modelRegistered, validationOfDecision } from '../registry.events';
 import { SERVICE } from '../registry.names';
 import { REGISTRY_SETTINGS, type RegistrySettings } from '../registry.settings';
 import type { ModelVersionRow } from '../store/entities';
@@ -40,6 +41,7 @@ export class TrainingRegistration {
     private readonly versions: ModelVersionRepository,
     private readonly transactions: RegistryTransactions,
     private readonly sources: ModelSources,
+    private readonly store: ContentStore,
     @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
   ) {}
 
@@ -59,6 +61,7 @@ export class TrainingRegistration {
       throw new Error(`cannot read the model at ${data.artifactUri}: ${error.message}`);
     });
     const location = await this.trackingLocation(data.runId);
+    const holdoutUri = await this.storeHoldout(data.holdoutUri);
     let artifact: AdmittedModel;
     try {
       artifact = await this.registrar.admit(bytes, data.signature ? parseSignature(data.signature, 'data.signature') : undefined);
@@ -90,6 +93,7 @@ export class TrainingRegistration {
                 metrics: data.metrics,
                 tags: [{ key: 'mlops.jobId', value: data.jobId }],
                 ...location,
+                ...(holdoutUri ? { holdoutUri } : {}),
               },
               artifact,
               { sourceEventId: event.id, correlationId: event.correlationId },
@@ -123,10 +127,25 @@ export class TrainingRegistration {
     }
   }
 
+  /**
+   * The holdout rows training wrote beside the model, copied into the store beside the model's
+   * bytes (serving reads them from there, as it reads the model). Best effort: without them a
+   * deployment under a latency bound is rejected by serving, which says so.
+   */
+  private async storeHoldout(uri: string | undefined): Promise<string | undefined> {
+    if (!uri) return undefined;
+    try {
+      return (await this.store.put(await readFile(filePathOf(uri)), 'npy')).path;
+    } catch (error) {
+      this.log.warn(`holdout rows at ${uri} not stored (${(error as Error).message}); serving rejects a deployment of this version under a latency bound`);
+      return undefined;
+    }
+  }
+
   private async followUps(row: ModelVersionRow, cause: EventEnvelope): Promise<AnyEvent[]> {
     const decision = await this.gate.decisionOf(row);
     const events: AnyEvent[] = [modelRegistered(row, cause, decision)];
-    if (decision?.passed) events.push(canaryDeploymentRequested(row, cause, this.settings.deployment.canaryShare));
+    if (decision?.passed) events.push(canaryDeploymentRequested(row, cause, this.settings.deployment.canaryShare, validationOfDecision(row, decision)));
     return events;
   }
 }

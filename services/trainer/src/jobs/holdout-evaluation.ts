@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { quantileSorted } from 'simple-statistics';
+import { encodeHoldoutNpy } from '@mlops/contracts';
 import { compareLabels, inferTask, type Label, type TabularData, type Task } from '../builtin/linear-trainer';
 import { holdoutSplit } from '../builtin/random';
 
@@ -33,9 +34,7 @@ export const sliceKey = (value: Label | null) => (value === null ? 'missing' : S
  */
 export async function evaluateOnHoldout(input: HoldoutEvaluationInput): Promise<Record<string, number>> {
   const { data } = input;
-  let { test } = holdoutSplit(data.rows.length, input.split.testFraction, input.split.seed);
-  // Without a held-out part (testFraction 0) the model is measured on the rows it trained on.
-  if (test.length === 0) test = data.rows.map((_, i) => i);
+  const test = holdoutRowIndices(data.rows.length, input.split);
   const groups = new Map<string, number[]>();
   if (input.slices) {
     test.forEach((row, r) => {
@@ -83,6 +82,20 @@ export async function evaluateOnHoldout(input: HoldoutEvaluationInput): Promise<
   } finally {
     await session.release().catch(() => undefined);
   }
+}
+
+/** The dataset rows of the holdout; without a held-out part (testFraction 0), every row (the model is measured on the rows it trained on). */
+export function holdoutRowIndices(rows: number, split: HoldoutEvaluationInput['split']): number[] {
+  const { test } = holdoutSplit(rows, split.testFraction, split.seed);
+  return test.length > 0 ? test : Array.from({ length: rows }, (_, i) => i);
+}
+
+/** Rows written to holdout.npy at most: serving times far fewer. */
+export const HOLDOUT_FILE_ROWS = 1_000;
+
+/** The first HOLDOUT_FILE_ROWS holdout rows' features as NPY float32 [rows, features] (holdout.npy beside the model). */
+export function holdoutNpy(data: TabularData, split: HoldoutEvaluationInput['split']): Buffer {
+  return encodeHoldoutNpy(holdoutRowIndices(data.rows.length, split).slice(0, HOLDOUT_FILE_ROWS).map((i) => data.rows[i]), data.features.length);
 }
 
 /** The built-in graphs' `label`: the class itself when every class is an integer, else its index among the sorted classes. */

@@ -9,7 +9,7 @@ import { readModel, type ModelSummary, type Signature } from '../onnx/graph';
 import { TRAINER_LOG, TRAINER_SETTINGS, type TrainerLogger, type TrainerSettings } from '../trainer.settings';
 import { loadDataset, type LoadedDataset } from './dataset';
 import { trainWithCommand } from './external-trainer';
-import { evaluateOnHoldout } from './holdout-evaluation';
+import { evaluateOnHoldout, holdoutNpy } from './holdout-evaluation';
 import type { Job, JobRequest } from './job';
 import { RunLogger } from './run-logger';
 
@@ -17,6 +17,8 @@ import { RunLogger } from './run-logger';
 export interface TrainedModel {
   runId: string;
   artifactUri: string;
+  /** holdout.npy beside the model: the holdout's feature rows serving times a latency bound on; absent when it could not be written. */
+  holdoutUri?: string;
   /** The run's MLflow logged model, when tracking took one. */
   loggedModel?: { modelId: string; uri: string; artifactUri: string };
   metrics: Record<string, number>;
@@ -76,31 +78,57 @@ export class ModelTraining {
     const modelPath = join(outputDir, 'model.onnx');
     if (command) this.nameFeatures(job, modelPath, dataset.data.features);
     const { signature, irVersion } = await validateModel(modelPath);
-    const measured = await this.measure(job, modelPath, dataset, params, sliceColumn);
+    const number = (value: unknown, fallback: number) => (value === undefined || !Number.isFinite(Number(value)) ? fallback : Number(value));
+    const split = { testFraction: number(params.testFraction, DEFAULT_PARAMS.testFraction), seed: number(params.seed, DEFAULT_PARAMS.seed) };
+    const measured = await this.measure(job, modelPath, dataset, split, params, sliceColumn);
+    const holdoutUri = this.writeHoldout(job, outputDir, dataset, split);
     const recorded = { ...outcome, metrics: { ...outcome.metrics, ...measured }, params: { ...common, ...outcome.params, ...(sliceColumn ? { slice_column: sliceColumn } : {}) } };
     const logged = await this.runs.logRun(job, request, recorded, { path: modelPath, signature, irVersion, features: dataset.data.features });
-    return { ...logged, artifactUri: modelPath, metrics: recorded.metrics, params: recorded.params, signature };
+    return { ...logged, artifactUri: modelPath, ...(holdoutUri ? { holdoutUri } : {}), metrics: recorded.metrics, params: recorded.params, signature };
   }
 
   /**
-   * What a release policy reads of the model, measured on the holdout in onnxruntime-node (the
-   * runtime serving uses; not serving itself): `inference_p99_ms`, and per-slice metrics with
-   * params.slice_column. Best effort: a model this cannot feed is reported without them.
+   * holdout.npy beside model.onnx: the holdout's feature rows in the model's input order, which
+   * serving times during warm-up when a release policy bounds latency. Best effort: without it
+   * serving rejects such a deployment, saying there is no holdout.
    */
-  private async measure(job: Job, modelPath: string, dataset: LoadedDataset, params: Record<string, unknown>, sliceColumn: string | undefined): Promise<Record<string, number>> {
-    const number = (value: unknown, fallback: number) => (value === undefined || !Number.isFinite(Number(value)) ? fallback : Number(value));
+  private writeHoldout(job: Job, outputDir: string, dataset: LoadedDataset, split: { testFraction: number; seed: number }): string | undefined {
+    const path = join(outputDir, 'holdout.npy');
+    try {
+      writeFileSync(path, holdoutNpy(dataset.data, split));
+      return path;
+    } catch (error) {
+      this.log.warn(`job ${job.jobId}: no holdout.npy (${(error as Error).message}); serving rejects a deployment of this model under a latency bound`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Measured on the holdout in onnxruntime-node: `inference_p99_ms` (a training metric only:
+   * a release policy's latency bound is held by serving, which times the holdout.npy rows during
+   * warm-up), and the per-slice metrics a fairness check reads with params.slice_column. Best
+   * effort: a model this cannot feed is reported without them.
+   */
+  private async measure(
+    job: Job,
+    modelPath: string,
+    dataset: LoadedDataset,
+    split: { testFraction: number; seed: number },
+    params: Record<string, unknown>,
+    sliceColumn: string | undefined,
+  ): Promise<Record<string, number>> {
     try {
       const metrics = await evaluateOnHoldout({
         model: readFileSync(modelPath),
         data: dataset.data,
-        split: { testFraction: number(params.testFraction, DEFAULT_PARAMS.testFraction), seed: number(params.seed, DEFAULT_PARAMS.seed) },
+        split,
         task: params.task === 'classification' || params.task === 'regression' ? params.task : undefined,
         slices: sliceColumn ? { column: sliceColumn, values: dataset.sliceValues ?? [] } : undefined,
       });
       this.log.log(`job ${job.jobId}: measured on the holdout with onnxruntime: ${Object.entries(metrics).map(([k, v]) => `${k}=${v}`).join(', ')}`);
       return metrics;
     } catch (error) {
-      this.log.warn(`job ${job.jobId}: no holdout latency or slice metrics (${(error as Error).message}); a release policy that bounds them rejects this model`);
+      this.log.warn(`job ${job.jobId}: no holdout latency or slice metrics (${(error as Error).message}); a release policy's fairness check rejects this model`);
       return {};
     }
   }

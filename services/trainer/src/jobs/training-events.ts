@@ -37,6 +37,7 @@ export class TrainingEvents {
       datasetHash: request.datasetHash,
       codeVersion: this.settings.codeVersion,
       artifactUri: trained.artifactUri,
+      ...(trained.holdoutUri ? { holdoutUri: trained.holdoutUri } : {}),
       metrics: trained.metrics,
       params: trained.params,
       signature: trained.signature,
