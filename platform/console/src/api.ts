@@ -128,8 +128,9 @@ export interface GateDecision {
   champion_score: number | null;
   reason: string;
   decided_at?: number;
-  /** The release policy's checks (null for decisions made before policies). */
-  checks?: { name: string; passed: boolean; measured: number | null; bound: number | null; detail: string }[] | null;
+  /** The release policy's checks (null for decisions made before policies); `passed: null`: pending (latency until serving's warm-up reports it). */
+  checks?: { name: string; passed: boolean | null; measured: number | null; bound: number | null; detail: string }[] | null;
+  pending_checks?: string[] | null;
   policy_version?: number | null;
 }
 export interface Lineage {
@@ -157,7 +158,9 @@ export interface VersionListing {
     status: string;
     aliases: string[];
     stage: string;
-    gate: { passed: boolean; metric: string; candidateScore: number | null; championScore: number | null; reason: string } | null;
+    gate: { passed: boolean; metric: string; candidateScore: number | null; championScore: number | null; reason: string; pendingChecks?: string[] | null } | null;
+    /** serving's last report of the version (null: never deployed); `rejected`: its warm-up checks failed, it never took traffic. */
+    serving?: { status: string; share: number; strategy: string | null; error: string | null } | null;
     runId: string | null;
     datasetHash: string | null;
     createdAt: string;

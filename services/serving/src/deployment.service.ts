@@ -6,6 +6,7 @@ import { ModelRepository, type LoadedModel } from './model-repository';
 import { SERVING_LOGGER, type ServingLogger } from './serving.logger';
 import { SERVING_SETTINGS, type ServingSettings } from './serving.settings';
 import { WarmStandby } from './warm-standby';
+import { latencyCheck, type DeploymentCheck } from './warm-up-validation';
 
 /** A file path from a deployment's artifactUri (a plain path or file://). */
 export function artifactPath(uri: string): string {
@@ -16,7 +17,7 @@ export function artifactPath(uri: string): string {
 
 /** How a deployment.requested ended in this process. */
 export interface DeploymentOutcome {
-  status: 'serving' | 'failed';
+  status: 'serving' | 'failed' | 'rejected';
   error?: string;
 }
 
@@ -59,20 +60,34 @@ export class DeploymentService {
   }
 
   /**
-   * deployment.requested: loads and warms the artifact, then routes all traffic to it (a full
-   * or blue-green rollout, or the model's first version), the canary share, or a copy of every
-   * request (shadow). Returns the deployment.completed
-   * this process reports, if any: of several workers, worker 0 reports for all and a worker that
-   * failed reports that too; a restarted worker replaying history reports nothing older than itself.
+   * deployment.requested: loads and warms the artifact; with a `validation`, times it on the
+   * holdout (latencyCheck) and, above the bound, unloads it unrouted (`rejected`); then routes
+   * all traffic to it (a full or blue-green rollout, or the model's first version), the canary
+   * share, or a copy of every request (shadow). Returns the deployment.completed this process
+   * reports, if any: of several workers, worker 0 reports for all and a worker that failed or
+   * rejected the version reports that too; a restarted worker replaying history reports nothing
+   * older than itself.
    */
   async deploy(event: EventOf<'deployment.requested'>): Promise<EventOf<'deployment.completed'> | undefined> {
-    const { model, version, artifactUri, strategy } = event.data;
-    let status: 'serving' | 'failed' = 'serving';
+    const { model, version, artifactUri, strategy, validation } = event.data;
+    let status: DeploymentOutcome['status'] = 'serving';
     let trafficShare = 0;
     let error: string | undefined;
+    let checks: DeploymentCheck[] | undefined;
     try {
-      this.logNaming(await this.repository.load(model, version, artifactPath(artifactUri), { warm: true, activate: false }));
-      trafficShare = this.route(event.data);
+      const loaded = await this.repository.load(model, version, artifactPath(artifactUri), { warm: true, activate: false });
+      this.logNaming(loaded);
+      if (validation) {
+        const check = await latencyCheck(loaded, validation, artifactPath);
+        checks = [check];
+        if (!check.passed) {
+          status = 'rejected';
+          error = `latency ${check.detail}`;
+          this.repository.unload(model, version);
+          this.log.warn(`deployment of '${model}' version ${version} rejected by its warm-up check, unloaded and never routed: latency ${check.detail}`);
+        } else this.log.log(`model '${model}' version ${version} passed its warm-up check: latency ${check.detail}`);
+      }
+      if (status === 'serving') trafficShare = this.route(event.data);
     } catch (err) {
       status = 'failed';
       error = (err as Error).message;
@@ -83,7 +98,7 @@ export class DeploymentService {
     const replayed = replaying && Date.parse(event.time) < this.startedAt;
     if (replayed || (status === 'serving' && !reportsSuccess)) return undefined;
     const { abLabels } = event.data;
-    return causedBy(event, 'deployment.completed', { source: 'serving', subject: model, data: { model, version, status, trafficShare, error, strategy, abLabels } });
+    return causedBy(event, 'deployment.completed', { source: 'serving', subject: model, data: { model, version, status, trafficShare, error, strategy, abLabels, checks } });
   }
 
   /** Routes a loaded (warmed) version as its strategy says; returns the share of answers it gives. */

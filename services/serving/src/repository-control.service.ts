@@ -80,7 +80,7 @@ export class RepositoryControl {
     const outcome = await applied.catch((error: Error) => {
       throw new UnavailableError(error.message);
     });
-    if (outcome.status === 'failed') throw new FailedPreconditionError(`load of model '${model}' version ${version} failed: ${outcome.error}`);
+    if (outcome.status !== 'serving') throw new FailedPreconditionError(`load of model '${model}' version ${version} ${outcome.status}: ${outcome.error}`);
   }
 
   /** Drains and unloads every version of the model here (in-flight requests finish first). */

@@ -14,6 +14,8 @@ interface Version {
   aliases: string[];
   stage?: string;
   gate?: unknown;
+  /** serving's last report (null: never deployed); `rejected`: its warm-up checks failed, it never took traffic. */
+  serving?: { status: string; share: number } | null;
   runId?: string;
   datasetHash?: string;
   createdAt: string;
@@ -33,9 +35,13 @@ async function all<T>(ctx: Context, path: string, key: string): Promise<T[]> {
 
 const gateText = (gate: unknown): string => {
   if (!gate || typeof gate !== 'object') return '-';
-  const g = gate as { passed?: boolean; decision?: string };
-  return g.decision ?? (g.passed === undefined ? '-' : g.passed ? 'passed' : 'failed');
+  const g = gate as { passed?: boolean; decision?: string; pendingChecks?: string[] | null };
+  const text = g.decision ?? (g.passed === undefined ? '-' : g.passed ? 'passed' : 'failed');
+  return g.passed && g.pendingChecks?.length ? `${text} (${g.pendingChecks.join(',')} pending)` : text;
 };
+
+/** A version's serving state: `serving 10%`, `rejected`, `failed`, `unloaded`, or `-` when never deployed. */
+const versionServingText = (serving: Version['serving']) => (!serving ? '-' : serving.status === 'serving' ? `serving ${Math.round(serving.share * 100)}%` : serving.status);
 
 /** Each serving version's share and the strategy it was deployed with: `v1 90% full, v2 10% canary`. */
 const servingText = (serving: ModelSummary['serving']) => serving.map((s) => `v${s.version} ${Math.round(s.share * 100)}%${s.strategy ? ` ${s.strategy}` : ''}`).join(', ') || '-';
@@ -56,8 +62,17 @@ export async function models(ctx: Context, name: string | undefined): Promise<nu
   ctx.result(
     { model: name, versions },
     table([
-      ['VERSION', 'STATUS', 'ALIASES', 'GATE', 'RUN', 'DATASET', 'CREATED'],
-      ...versions.map((v) => [`v${v.version}`, v.status, v.aliases.join(',') || '-', gateText(v.gate), v.runId?.slice(0, 8) ?? '-', v.datasetHash?.slice(0, 12) ?? '-', v.createdAt]),
+      ['VERSION', 'STATUS', 'ALIASES', 'GATE', 'SERVING', 'RUN', 'DATASET', 'CREATED'],
+      ...versions.map((v) => [
+        `v${v.version}`,
+        v.status,
+        v.aliases.join(',') || '-',
+        gateText(v.gate),
+        versionServingText(v.serving),
+        v.runId?.slice(0, 8) ?? '-',
+        v.datasetHash?.slice(0, 12) ?? '-',
+        v.createdAt,
+      ]),
     ]),
   );
   return 0;

@@ -130,6 +130,7 @@ export function ModelView({ name }: { name: string }) {
                   <th scope="col">Stage</th>
                   <th scope="col">Created</th>
                   <th scope="col">Gate</th>
+                  <th scope="col">Serving</th>
                   <th scope="col">Gate metric</th>
                   <th scope="col">Candidate score</th>
                   <th scope="col">Champion score</th>
@@ -145,6 +146,7 @@ export function ModelView({ name }: { name: string }) {
                     <td>{v.stage}</td>
                     <td>{time(v.createdAt)}</td>
                     <td title={v.gate?.reason}>{v.gate ? <Decision gate={v.gate} /> : '–'}</td>
+                    <td title={v.serving?.error ?? undefined}>{servingStatus(v.serving)}</td>
                     <td>{v.gate?.metric ?? '–'}</td>
                     <td class="num">{num(v.gate?.candidateScore)}</td>
                     <td class="num">{num(v.gate?.championScore)}</td>
@@ -160,7 +162,19 @@ export function ModelView({ name }: { name: string }) {
   );
 }
 
-const Decision = ({ gate }: { gate: { passed: boolean } }) => <span class={gate.passed ? 'pass' : 'fail'}>{gate.passed ? '✓ passed' : '✗ rejected'}</span>;
+/** A passed decision with checks still pending (latency, until serving's warm-up reports it) says so. */
+const Decision = ({ gate }: { gate: { passed: boolean; pendingChecks?: string[] | null; pending_checks?: string[] | null } }) => {
+  const pending = gate.pendingChecks ?? gate.pending_checks ?? [];
+  if (!gate.passed) return <span class="fail">✗ rejected</span>;
+  return <span class="pass">{pending.length ? `✓ passed, ${pending.join(', ')} pending` : '✓ passed'}</span>;
+};
+
+/** serving's last report of a version: `serving 10%`, `rejected` (its warm-up checks failed, never routed), `failed`, `unloaded`. */
+const servingStatus = (serving: VersionListing['versions'][number]['serving']) => {
+  if (!serving) return '–';
+  if (serving.status === 'serving') return `serving ${Math.round(serving.share * 1000) / 10}%`;
+  return <span class={serving.status === 'unloaded' ? undefined : 'fail'}>{serving.status}</span>;
+};
 
 /** One version: its gate decision (metric, both scores, each check) and lineage (run, dataset, code), the model's traffic, with deploy, promote and rollback. */
 export function ModelVersionView({ name, version }: { name: string; version: string }) {
@@ -223,7 +237,7 @@ export function ModelVersionView({ name, version }: { name: string; version: str
                       <tr>
                         <th scope="row">Check {c.name}</th>
                         <td>
-                          <span class={c.passed ? 'pass' : 'fail'}>{c.passed ? '✓' : '✗'}</span> {c.detail}
+                          {c.passed === null ? <span>… pending</span> : <span class={c.passed ? 'pass' : 'fail'}>{c.passed ? '✓' : '✗'}</span>} {c.detail}
                         </td>
                       </tr>
                     ))}

@@ -135,6 +135,8 @@ export class LoopEvents {
         break;
       case 'deployment.completed':
         if (event.data.status === 'failed') ending = ['failed', `deployment of version ${event.data.version} failed: ${event.data.error ?? 'no error given'}`];
+        // A check of the release policy that serving makes during warm-up (latency) failed: the version never took traffic.
+        if (event.data.status === 'rejected') ending = ['rejected_by_gate', `serving's warm-up rejected version ${event.data.version}: ${failingChecks(event.data)}`];
         break;
       case 'model.promoted':
         if (event.data.alias === 'champion' && (loop.candidateVersion === null || loop.candidateVersion === event.data.version)) {
@@ -172,11 +174,18 @@ function reasonOf(event: EventOf<TriggerEventType>): string {
   );
 }
 
+/** The failing checks of a rejected deployment, each with its measured value and bound (e.g. `latency p99 41.2 ms > bound 5 ms (...)`). */
+function failingChecks(data: EventOf<'deployment.completed'>['data']): string {
+  const failing = (data.checks ?? []).filter((c) => !c.passed);
+  return failing.length ? failing.map((c) => `${c.name} ${c.detail}`).join('; ') : (data.error ?? 'no check named');
+}
+
 /** The version a loop event names as the loop's candidate (the retrained version). */
 function candidateOf(event: AnyEvent): number | undefined {
   switch (event.type) {
     case 'model.registered':
     case 'deployment.requested':
+    case 'deployment.completed':
     case 'model.promoted':
     case 'model.rolled_back':
       return event.data.version;
