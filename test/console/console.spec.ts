@@ -224,12 +224,12 @@ describe('web console in a real browser (chromium), against the embedded platfor
       champion_score: number;
       champion_version: number;
       metric: string;
-      checks: { name: string; passed: boolean; detail: string }[] | null;
+      checks: { name: string; passed: boolean | null; detail: string }[] | null;
     };
     await open(`#/models/${platform.model}`, `Model ${platform.model}`, 'model');
     const v2 = page.locator('table.versions tbody tr', { hasText: 'version 2' });
     const cells = await v2.locator('td').allTextContents();
-    expect(cells).toEqual(['version 2', 'champion', 'Production', expect.any(String), '✓ passed', gate.metric, shown(gate.candidate_score), shown(gate.champion_score)]);
+    expect(cells).toEqual(['version 2', 'champion', 'Production', expect.any(String), '✓ passed', 'serving 100%', gate.metric, shown(gate.candidate_score), shown(gate.champion_score)]);
     expect(await page.locator('p.traffic').textContent()).toBe('Traffic: version 2 100% (deployed as canary) · champion: version 2');
     await page.getByRole('link', { name: 'version 2' }).click();
     await page.getByRole('heading', { level: 1, name: `${platform.model} version 2` }).waitFor();
@@ -239,7 +239,7 @@ describe('web console in a real browser (chromium), against the embedded platfor
     // Each check of the release policy in force, with what it compared.
     expect(gate.checks?.length).toBeGreaterThan(0);
     for (const check of gate.checks ?? []) {
-      expect(await table.locator('tr', { hasText: `Check ${check.name}` }).locator('td').textContent()).toBe(`${check.passed ? '✓' : '✗'} ${check.detail}`);
+      expect(await table.locator('tr', { hasText: `Check ${check.name}` }).locator('td').textContent()).toBe(`${check.passed === null ? '… pending' : check.passed ? '✓' : '✗'} ${check.detail}`);
     }
     await expect(page.getByRole('link', { name: /^[0-9a-f]{32}$/ }).count()).resolves.toBe(1);
     await page.screenshot({ path: join(SHOTS, 'model-version.png'), fullPage: true });

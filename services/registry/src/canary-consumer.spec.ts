@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
-import { createEvent, decodeEvent, type AnyEvent, type EventEnvelope } from '@mlops/contracts';
+import { createEvent, decodeEvent, encodeHoldoutNpy, type AnyEvent, type EventEnvelope, type PayloadInput } from '@mlops/contracts';
 import type { DomainError } from '@mlops/errors';
 import { apiErrorOf } from '@mlops/http';
 import { interopPython } from '../../../test/support/python';
@@ -25,14 +25,14 @@ describe('registry canary consumer: canary verdicts and the first champion (in-p
   const champion = async (model: string) => Number((await registry.service.getByAlias(model, 'champion')).version);
 
   /** Registers a version through the gate (training.completed); resolves with its number. */
-  const register = async (model: string, correlationId: string): Promise<number> => {
+  const register = async (model: string, correlationId: string, holdoutUri?: string): Promise<number> => {
     const before = of('model.registered', model).length;
     await observer.publish(
       createEvent('training.completed', {
         source: 'trainer',
         subject: model,
         correlationId,
-        data: { jobId: `job-${before}`, model, runId: `run-${before}`, artifactUri: join(modelsDir, 'logreg_v1.onnx'), metrics: { accuracy: 0.8 }, params: {} },
+        data: { jobId: `job-${before}`, model, runId: `run-${before}`, artifactUri: join(modelsDir, 'logreg_v1.onnx'), holdoutUri, metrics: { accuracy: 0.8 }, params: {} },
       }),
     );
     const registered = await waitFor(() => of('model.registered', model)[before], `model.registered #${before + 1} of ${model}`);
@@ -79,7 +79,7 @@ describe('registry canary consumer: canary verdicts and the first champion (in-p
     observer = new EventBus(transport);
     subscription = await observer.subscribe({
       group: 'observer',
-      topics: ['model.registered', 'model.promoted', 'model.rolled_back'],
+      topics: ['model.registered', 'model.promoted', 'model.rolled_back', 'deployment.requested'],
       handle: async (m) => void seen.push(decodeEvent(m.value)),
     });
   }, 120_000);
@@ -204,5 +204,62 @@ describe('registry canary consumer: canary verdicts and the first champion (in-p
     const rolled = await waitFor(() => of('model.rolled_back', 'shadowed')[0], 'model.rolled_back of the shadow');
     expect(rolled.data).toMatchObject({ model: 'shadowed', version: v2, restoredVersion: v1 });
     expect(await champion('shadowed')).toBe(v1);
+  });
+
+  it("a latency bound: pending at gate time, the holdout stored and sent for serving's warm-up; serving's report fills in the check: a failure turns the decision failed and the version rejected (promote refused), a pass records the measurement", async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const http = (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> =>
+      fetch(`${registry.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then(async (r) => ({
+        status: r.status,
+        body: await r.json(),
+      }));
+    const holdout = join(modelsDir, 'holdout.npy');
+    writeFileSync(holdout, encodeHoldoutNpy([Array.from({ length: 30 }, (_, i) => i / 30)], 30));
+    const v1 = await register('timed', 'c-timed-1');
+    await observer.publish(deployed('timed', v1, 1, 'c-timed-1'));
+    await waitFor(() => of('model.promoted', 'timed')[0], 'timed v1 champion');
+    expect((await http('PUT', '/models/timed/policy', { latencyP99Ms: 5 })).status).toBe(200);
+
+    const v2 = await register('timed', 'c-timed-2', holdout);
+    const requested = await waitFor(() => of('deployment.requested', 'timed').find((e) => e.data.version === v2), 'deployment.requested of v2');
+    // The holdout is copied into the registry's store beside the model, as the model is.
+    expect(requested.data.validation).toEqual({ latencyP99Ms: 5, holdoutUri: expect.stringMatching(new RegExp(`^${artifactRoot}/sha256/.*\\.npy$`)) });
+    expect(readFileSync(requested.data.validation!.holdoutUri!)).toEqual(readFileSync(holdout));
+    const pending = (await http('GET', `/models/timed/versions/${v2}/gate`)).body;
+    expect(pending).toMatchObject({ passed: true, failed_checks: [], pending_checks: ['latency'] });
+    expect(pending.checks.find((c: { name: string }) => c.name === 'latency')).toMatchObject({ passed: null, measured: null, bound: 5 });
+
+    const report = (version: number, status: 'serving' | 'rejected', passed: boolean, measured: number): PayloadInput<'deployment.completed'> => ({
+      model: 'timed',
+      version,
+      status,
+      trafficShare: status === 'serving' ? 0.1 : 0,
+      strategy: 'canary',
+      checks: [{ name: 'latency', passed, measured, bound: 5, detail: `p99 ${measured} ms ${passed ? '<=' : '>'} bound 5 ms (200 holdout rows, one per request, after 5 untimed)` }],
+    });
+    await observer.publish(createEvent('deployment.completed', { source: 'serving', subject: 'timed', correlationId: 'c-timed-2', data: report(v2, 'rejected', false, 41.2) }));
+    const rejected = await waitFor(async () => {
+      const gate = (await http('GET', `/models/timed/versions/${v2}/gate`)).body;
+      return gate.passed === false ? gate : undefined;
+    }, 'the gate decision of v2 failed by serving');
+    expect(rejected).toMatchObject({ failed_checks: ['latency'], pending_checks: [] });
+    expect(rejected.reason).toMatch(/^failing checks of release policy version 1: latency \(p99 41.2 ms > bound 5 ms /);
+    expect(rejected.checks.find((c: { name: string }) => c.name === 'latency')).toMatchObject({ passed: false, measured: 41.2, bound: 5 });
+    const refused = await http('POST', '/models/timed/promote', { version: v2 });
+    expect(refused).toMatchObject({ status: 409, body: { message: expect.stringContaining('serving rejected it before routing it (latency: p99 41.2 ms > bound 5 ms') } });
+    await expect(registry.service.getByAlias('timed', 'challenger')).rejects.toThrow();
+    const listed = (await http('GET', '/models/timed/versions')).body.versions;
+    expect(listed.find((v: { version: number }) => v.version === v2)).toMatchObject({ serving: { status: 'rejected', share: 0 }, gate: { passed: false, failedChecks: ['latency'] } });
+    expect(await champion('timed')).toBe(v1);
+
+    const v3 = await register('timed', 'c-timed-3', holdout);
+    await observer.publish(createEvent('deployment.completed', { source: 'serving', subject: 'timed', correlationId: 'c-timed-3', data: report(v3, 'serving', true, 0.8) }));
+    const passed = await waitFor(async () => {
+      const gate = (await http('GET', `/models/timed/versions/${v3}/gate`)).body;
+      return gate.pending_checks.length === 0 ? gate : undefined;
+    }, 'the latency check of v3 measured');
+    expect(passed).toMatchObject({ passed: true, failed_checks: [] });
+    expect(passed.checks.find((c: { name: string }) => c.name === 'latency')).toMatchObject({ passed: true, measured: 0.8, bound: 5 });
+    expect(passed.reason).toMatch(/release policy version 1: all 2 checks pass$/);
   });
 });

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '@mlops/errors';
 import { canonicalPolicy, effectivePolicy, parseReleasePolicy } from '../policy/release-policy';
-import { decisionReason, policyChecks } from './policy-checks';
+import { decisionReason, LATENCY_PENDING, policyChecks, withServingCheck } from './policy-checks';
 
 const defaults = { policy: {}, metric: 'accuracy', tolerance: 0.01 };
 const candidate = (metrics: Record<string, number>, modelBytes = 1_000) => ({ metrics, modelBytes, lowerIsBetter: ['rmse'] });
@@ -18,11 +18,17 @@ describe('release policy checks', () => {
     expect(checks[3].detail).toBe('training reported no auc');
   });
 
-  it('latency: the reported inference_p99_ms under the bound; unmeasured fails', () => {
+  it('latency: pending at gate time whatever training reported (serving measures it during warm-up); serving`s report replaces it', () => {
     const policy = effectivePolicy({ latencyP99Ms: 5 }, defaults);
-    expect(policyChecks(policy, candidate({ inference_p99_ms: 4.2 }))).toEqual([{ name: 'latency', passed: true, measured: 4.2, bound: 5, detail: 'p99 inference latency 4.2 ms <= 5 ms' }]);
-    expect(policyChecks(policy, candidate({ inference_p99_ms: 7 }))[0]).toMatchObject({ passed: false, measured: 7 });
-    expect(policyChecks(policy, candidate({}))[0]).toMatchObject({ name: 'latency', passed: false, measured: null });
+    const pending = { name: 'latency', passed: null, measured: null, bound: 5, detail: LATENCY_PENDING };
+    expect(policyChecks(policy, candidate({ inference_p99_ms: 7 }))).toEqual([pending]);
+    expect(policyChecks(policy, candidate({}))).toEqual([pending]);
+    const measured = { name: 'latency', passed: false, measured: 7.5, bound: 5, detail: 'p99 7.5 ms > bound 5 ms' };
+    const champion = { name: 'champion', passed: true, measured: 0.9, bound: null, detail: 'no champion yet' };
+    expect(withServingCheck([champion, pending], measured)).toEqual([champion, measured]);
+    expect(withServingCheck([champion], measured)).toEqual([champion, measured]);
+    expect(decisionReason([champion, pending], 'no champion yet', 2)).toBe(`no champion yet; release policy version 2: 1 of 2 checks pass, 1 pending; latency ${LATENCY_PENDING}`);
+    expect(decisionReason([champion, measured], 'no champion yet', 2)).toBe('failing checks of release policy version 2: latency (p99 7.5 ms > bound 5 ms); no champion yet');
   });
 
   it('size: the ONNX bytes under the bound', () => {
@@ -57,8 +63,8 @@ describe('release policy checks', () => {
   });
 
   it('the reason names the failing checks first', () => {
-    const checks = policyChecks(effectivePolicy({ latencyP99Ms: 1, maxModelBytes: 10 }, defaults), candidate({ inference_p99_ms: 2 }, 5));
-    expect(decisionReason(checks, 'no champion yet', 3)).toBe('failing checks of release policy version 3: latency (p99 inference latency 2 ms > 1 ms); no champion yet');
+    const checks = policyChecks(effectivePolicy({ maxModelBytes: 10, thresholds: [{ metric: 'f1', min: 0.9 }] }, defaults), candidate({ f1: 0.5 }, 5));
+    expect(decisionReason(checks, 'no champion yet', 3)).toBe('failing checks of release policy version 3: threshold:f1:min (f1 0.5 >= 0.9: no); no champion yet');
     expect(decisionReason([checks[1]], 'no champion yet', null)).toBe('no champion yet; the default policy: all 1 checks pass');
   });
 
