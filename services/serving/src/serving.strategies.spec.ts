@@ -1,5 +1,8 @@
 import { EventBus, InProcessTransport, type Subscription } from '@mlops/bus';
-import { createEvent, decodeEvent, decodePredictionTensors, PredictionRows, type EventEnvelope, type PayloadInput } from '@mlops/contracts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEvent, decodeEvent, decodePredictionTensors, encodeHoldoutNpy, PredictionRows, type EventEnvelope, type PayloadInput } from '@mlops/contracts';
 import { interopPython } from '../../../test/support/python';
 import { waitFor } from '../../../test/support/wait-for';
 import { call, inferenceClient, makeTestModels, type InferenceClient, type TestModels } from '../test/models';
@@ -163,5 +166,50 @@ describe('serving: release strategies shadow and blue-green (in-process bus, rea
     const versions = new Set<string>();
     for (let i = 0; i < 40; i++) versions.add((await infer(`ab-${i}`, i)).model_version);
     expect(versions).toEqual(new Set(['3', '5']));
+  });
+
+  describe('warm-up validation (deployment.requested validation): the latency bound held before any traffic', () => {
+    let dir: string;
+    let holdoutUri: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'serving-holdout-'));
+      holdoutUri = join(dir, 'holdout.npy');
+      writeFileSync(holdoutUri, encodeHoldoutNpy(models.expected.logreg_v1.rows, 30));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('a bound no run can meet: rejected with the measured p99, unloaded and never routed; requests keep their versions', async () => {
+      const before = serving.repository.route('churn');
+      const done = await deploy(6, models.logregV2, 'full', { validation: { latencyP99Ms: 0.000001, holdoutUri } });
+      expect(done.data).toMatchObject({ status: 'rejected', trafficShare: 0, strategy: 'full' });
+      const [check] = done.data.checks!;
+      expect(check).toMatchObject({ name: 'latency', passed: false, bound: 0.000001 });
+      expect(check.measured).toBeGreaterThan(0.000001);
+      expect(check.detail).toBe(`p99 ${check.measured} ms > bound 0.000001 ms (${Math.min(models.expected.logreg_v1.rows.length, 200)} holdout rows, one per request, after 5 untimed)`);
+      expect(done.data.error).toBe(`latency ${check.detail}`);
+      expect(serving.repository.route('churn')).toEqual(before);
+      expect(serving.repository.versions('churn')).not.toContain(6);
+      const answered = new Set<string>();
+      for (let i = 0; i < 20; i++) answered.add((await infer(`after-rejection-${i}`, i)).model_version);
+      expect(answered).toEqual(new Set(['3', '5']));
+      expect(lines).toContain(`deployment of 'churn' version 6 rejected by its warm-up check, unloaded and never routed: latency ${check.detail}`);
+    });
+
+    it('a bound without a holdout to time is not waived: rejected, saying there is none', async () => {
+      const done = await deploy(7, models.logregV2, 'canary', { canaryShare: 0.2, validation: { latencyP99Ms: 10_000 } });
+      expect(done.data).toMatchObject({ status: 'rejected', trafficShare: 0, checks: [{ name: 'latency', passed: false, measured: null, bound: 10_000 }] });
+      expect(done.data.checks![0].detail).toMatch(/^no holdout rows to time/);
+      expect(serving.repository.versions('churn')).not.toContain(7);
+    });
+
+    it('a generous bound passes: the version is routed as its strategy says and the check reports the measured p99', async () => {
+      const done = await deploy(8, models.logregV1, 'full', { validation: { latencyP99Ms: 10_000, holdoutUri } });
+      expect(done.data).toMatchObject({ status: 'serving', trafficShare: 1, checks: [{ name: 'latency', passed: true, bound: 10_000 }] });
+      const { measured } = done.data.checks![0];
+      expect(measured).toBeGreaterThan(0);
+      expect(measured).toBeLessThanOrEqual(10_000);
+      expect(serving.repository.route('churn')).toEqual({ stable: 8 });
+      expect((await infer('after-validation', 0)).model_version).toBe('8');
+    });
   });
 });

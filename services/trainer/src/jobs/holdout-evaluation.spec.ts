@@ -5,7 +5,8 @@ import { Float64, Table, Utf8, tableToIPC, vectorFromArray, type Vector } from '
 import { trainLinear } from '../builtin/linear-trainer';
 import { holdoutSplit, seededRandom } from '../builtin/random';
 import { loadDataset } from './dataset';
-import { evaluateOnHoldout, sliceKey } from './holdout-evaluation';
+import { decodeHoldoutNpy } from '@mlops/contracts';
+import { evaluateOnHoldout, holdoutNpy, holdoutRowIndices, sliceKey } from './holdout-evaluation';
 
 /** label = [x1 + 2*x2 > 1], except in region "south", where a third of the labels are flipped. */
 function writeRegions(path: string, rows = 600): void {
@@ -84,5 +85,16 @@ describe('holdout evaluation of a trained model (onnxruntime-node, the holdout s
       "params.slice_column 'id' has 200 values on the holdout; at most 100 slices are reported",
     );
   });
-});
 
+  it("holdout.npy: the holdout split's feature rows in the model's input order, float32, what serving times a latency bound on", () => {
+    const { data } = loadDataset(path, 'label');
+    const split = { testFraction: 0.2, seed: 42 };
+    const test = holdoutRowIndices(data.rows.length, split);
+    expect(test).toEqual(holdoutSplit(data.rows.length, 0.2, 42).test);
+    const decoded = decodeHoldoutNpy(holdoutNpy(data, split));
+    expect(decoded).toMatchObject({ rows: test.length, features: data.features.length });
+    expect(Array.from(decoded.data.subarray(0, data.features.length))).toEqual(Array.from(Float32Array.from(data.rows[test[0]])));
+    // Without a held-out part every row is the holdout.
+    expect(decodeHoldoutNpy(holdoutNpy(data, { testFraction: 0, seed: 42 })).rows).toBe(data.rows.length);
+  });
+});
