@@ -151,6 +151,26 @@ describe('loop controller (in-process bus, SQLite file, real HTTP)', () => {
     );
   });
 
+  it("serving's warm-up rejecting the candidate (deployment.completed rejected) ends the loop rejected_by_gate, naming the check with measured and bound", async () => {
+    await h.bus.publish(drift('scoring', 'loop-w', 300));
+    const validation = { latencyP99Ms: 5, holdoutUri: '/tmp/holdout.npy' };
+    const requested = event('deployment.requested', 'loop-w', 305, { model: 'scoring', version: 5, artifactUri: '/tmp/m.onnx', strategy: 'canary', canaryShare: 0.1, validation });
+    const checkDetail = 'p99 41.2 ms > bound 5 ms (200 holdout rows, one per request, after 5 untimed)';
+    const rejected = event('deployment.completed', 'loop-w', 306, {
+      model: 'scoring',
+      version: 5,
+      status: 'rejected',
+      trafficShare: 0,
+      strategy: 'canary',
+      error: `latency ${checkDetail}`,
+      checks: [{ name: 'latency', passed: false, measured: 41.2, bound: 5, detail: checkDetail }],
+    });
+    await publish([...through('scoring', 'loop-w', 5, 300), requested, rejected], 'loop-w', 7);
+    const w = await waitFor(async () => ((await detail('loop-w')).status === 'closed' ? detail('loop-w') : undefined), 'loop-w closed', 10_000);
+    expect(w).toMatchObject({ outcome: 'rejected_by_gate', candidateVersion: 5, outcomeReason: `serving's warm-up rejected version 5: latency ${checkDetail}` });
+    expect(w.stages.at(-1)).toMatchObject({ type: 'deployment.completed' });
+  });
+
   it('the gate rejection (no event from the registry) ends the loop rejected_by_gate: from the registry when it answers, else after the gate wait', async () => {
     // loop-b: the registry answers that its gate rejected version 3.
     await publish(through('churn', 'loop-b', 3, 100), 'loop-b', 6);
@@ -200,7 +220,7 @@ describe('loop controller (in-process bus, SQLite file, real HTTP)', () => {
     expect(await list('model=churn')).toEqual(['loop-b', 'loop-a']);
     expect(await list('model=fraud&outcome=rolled_back')).toEqual(['loop-d']);
     expect(await list('status=open')).toEqual([]);
-    expect((await list('status=closed')).sort()).toEqual(['loop-a', 'loop-b', 'loop-c', 'loop-d', 'loop-e', 'loop-g']);
+    expect((await list('status=closed')).sort()).toEqual(['loop-a', 'loop-b', 'loop-c', 'loop-d', 'loop-e', 'loop-g', 'loop-w']);
     const bad = await get('/api/loops?status=done');
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });

@@ -150,7 +150,9 @@ export class LoopEvents {
         break;
     }
     await this.loops.updateOpen(tx, loop.correlationId, patch);
-    if (ending) await this.closer.end(tx, loop, { outcome: ending[0], reason: ending[1], at }, committed);
+    // Serving's rejection is notified from here (no registry event says it), with the version it names.
+    const ended = event.type === 'deployment.completed' ? { ...loop, ...patch } : loop;
+    if (ending) await this.closer.end(tx, ended, { outcome: ending[0], reason: ending[1], at }, committed);
     return [];
   }
 }

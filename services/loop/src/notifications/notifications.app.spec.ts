@@ -158,11 +158,20 @@ describe('webhook notifications (in-process bus, SQLite, real HTTP receivers)', 
     expect(await h.loop.service.sweep()).toBe(1);
     await waitFor(() => notified().find((n) => n.id === 'gate.rejected:churn:v8'), 'the inferred gate.rejected', 5000);
 
+    // Serving's warm-up rejected the candidate (deployment.completed `rejected`): gate.rejected naming the check.
+    clock += 1000;
+    await h.bus.publish(drift('churn', 'loop-w'));
+    await opened('loop-w');
+    const latency = { name: 'latency' as const, passed: false, measured: 41.2, bound: 5, detail: 'p99 41.2 ms > bound 5 ms (200 holdout rows, one per request, after 5 untimed)' };
+    await h.bus.publish(event('deployment.completed', 'loop-w', { model: 'churn', version: 9, status: 'rejected', trafficShare: 0, checks: [latency] }));
+    const warmUp = await waitFor(() => notified().find((n) => n.id === 'gate.rejected:churn:v9'), "serving's gate.rejected", 5000);
+    expect(warmUp.data).toMatchObject({ correlationId: 'loop-w', outcome: 'rejected_by_gate', version: 9, reason: `serving's warm-up rejected version 9: latency ${latency.detail}` });
+
     const log = await waitFor(async () => {
       const all = await deliveries(hook.id);
-      return all.length === 4 && all.every((d) => d.status === 'delivered') ? all : undefined;
-    }, 'four deliveries', 5000);
-    expect(log.map((d) => d.event).sort()).toEqual(['gate.rejected', 'gate.rejected', 'loop.failed', 'loop.stalled']);
+      return all.length === 5 && all.every((d) => d.status === 'delivered') ? all : undefined;
+    }, 'five deliveries', 5000);
+    expect(log.map((d) => d.event).sort()).toEqual(['gate.rejected', 'gate.rejected', 'gate.rejected', 'loop.failed', 'loop.stalled']);
     expect(notified().find((n) => n.id === 'gate.rejected:churn:v8')?.data).toMatchObject({ correlationId: 'loop-h', outcome: 'rejected_by_gate', version: 8 });
     expect(notified().find((n) => n.event === 'loop.failed')).toMatchObject({ id: 'loop:loop-f:loop.failed', model: 'churn', data: { correlationId: 'loop-f', outcome: 'failed', reason: 'training failed: dataset is empty' } });
     expect(notified().find((n) => n.event === 'loop.stalled')?.data.reason).toMatch(/LOOP_STALL_TIMEOUT_S/);
