@@ -349,11 +349,11 @@ describe('datasets, training, models and the lifecycle', () => {
     ]);
     platform.on('GET /registry/models/churn/versions', [
       200,
-      { versions: [{ version: 2, status: 'READY', aliases: ['challenger'], stage: 'Staging', gate: { passed: true }, runId: 'abcdef1234', datasetHash: 'b'.repeat(64), createdAt: '2026-02-02T00:00:00Z' }] },
+      { versions: [{ version: 2, status: 'READY', aliases: ['challenger'], stage: 'Staging', gate: { passed: true, pendingChecks: ['latency'] }, serving: { status: 'rejected', share: 0 }, runId: 'abcdef1234', datasetHash: 'b'.repeat(64), createdAt: '2026-02-02T00:00:00Z' }] },
     ]);
     const one = await mlops(['models', 'churn', '--json']);
     expect(JSON.parse(one.stdout)).toMatchObject({ model: 'churn', versions: [{ version: 2, aliases: ['challenger'] }] });
-    expect((await mlops(['models', 'churn'])).stdout).toContain('v2       READY   challenger  passed  abcdef12  bbbbbbbbbbbb');
+    expect((await mlops(['models', 'churn'])).stdout).toContain('v2       READY   challenger  passed (latency pending)  rejected  abcdef12  bbbbbbbbbbbb');
   });
 
   it('deploy sends the strategy and share; promote says to deploy on 409; rollback sends the reason', async () => {
