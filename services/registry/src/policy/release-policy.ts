@@ -19,7 +19,7 @@ export const releasePolicySchema = z
       .optional(),
     /** No worse than the champion on `metric` by more than `tolerance` (default: REGISTRY_GATE_METRIC, REGISTRY_GATE_TOLERANCE). */
     champion: z.object({ metric: metricName, tolerance: z.number().finite().min(0) }).strict().optional(),
-    /** Bound on the candidate's p99 per-request inference latency (ms), the trainer's `inference_p99_ms`. */
+    /** Bound on the candidate's p99 per-request latency (ms), measured by serving during warm-up on the holdout rows, before the version takes traffic. */
     latencyP99Ms: z.number().finite().positive().optional(),
     /** Bound on the ONNX artifact's size in bytes. */
     maxModelBytes: z.number().int().positive().optional(),

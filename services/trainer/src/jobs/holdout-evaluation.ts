@@ -28,8 +28,9 @@ export interface HoldoutEvaluationInput {
 export const sliceKey = (value: Label | null) => (value === null ? 'missing' : String(value).replace(/[^A-Za-z0-9_\-.: ]/g, '_') || '_');
 
 /**
- * The p99 per-request latency of the model in onnxruntime-node (serving's runtime), one holdout
- * row per request, as `inference_p99_ms`; with slices, the metric per slice value on the holdout
+ * The p99 per-request latency of the model in onnxruntime-node, one holdout row per request, as
+ * the training metric `inference_p99_ms` (a release policy's latency bound is held by serving,
+ * on holdout.npy); with slices, the metric per slice value on the holdout
  * (`accuracy/<column>/<value>`; regression: `rmse/...` and `mae/...`).
  */
 export async function evaluateOnHoldout(input: HoldoutEvaluationInput): Promise<Record<string, number>> {
