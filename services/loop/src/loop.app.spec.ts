@@ -135,19 +135,19 @@ describe('loop controller (in-process bus, SQLite file, real HTTP)', () => {
       artifactHash: 'c'.repeat(64),
       gate: {
         passed: false,
-        reason: 'failing checks of release policy version 2: champion (candidate 0.61 vs champion version 3 0.9: reject), latency (p99 inference latency 3.5 ms > 1 ms); candidate 0.61 vs champion version 3 0.9: reject',
+        reason: 'failing checks of release policy version 2: champion (candidate 0.61 vs champion version 3 0.9: reject), fairness (worst slice region us accuracy 0.7 vs overall 0.9: gap 0.2 > 0.05); candidate 0.61 vs champion version 3 0.9: reject',
         metric: 'accuracy',
         candidateScore: 0.61,
         championVersion: 3,
         championScore: 0.9,
-        failedChecks: ['champion', 'latency'],
+        failedChecks: ['champion', 'fairness'],
       },
     });
     await publish([ds, started, completed, registered], 'loop-g', 5);
     const g = await waitFor(async () => ((await detail('loop-g')).status === 'closed' ? detail('loop-g') : undefined), 'loop-g closed', 10_000);
     expect(g).toMatchObject({ outcome: 'rejected_by_gate', candidateVersion: 4 });
     expect(g.outcomeReason).toBe(
-      "the registry's gate rejected version 4: failing checks of release policy version 2: champion (candidate 0.61 vs champion version 3 0.9: reject), latency (p99 inference latency 3.5 ms > 1 ms); candidate 0.61 vs champion version 3 0.9: reject",
+      "the registry's gate rejected version 4: failing checks of release policy version 2: champion (candidate 0.61 vs champion version 3 0.9: reject), fairness (worst slice region us accuracy 0.7 vs overall 0.9: gap 0.2 > 0.05); candidate 0.61 vs champion version 3 0.9: reject",
     );
   });
 
