@@ -61,7 +61,8 @@ export class DeploymentService {
 
   /**
    * deployment.requested: loads and warms the artifact; with a `validation`, times it on the
-   * holdout (latencyCheck) and, above the bound, unloads it unrouted (`rejected`); then routes
+   * holdout (latencyCheck) and, above the bound, unloads it unrouted (`rejected`), unless the
+   * version already takes traffic here (a redeploy is not re-checked); then routes
    * all traffic to it (a full or blue-green rollout, or the model's first version), the canary
    * share, or a copy of every request (shadow). Returns the deployment.completed this process
    * reports, if any: of several workers, worker 0 reports for all and a worker that failed or
@@ -75,9 +76,13 @@ export class DeploymentService {
     let error: string | undefined;
     let checks: DeploymentCheck[] | undefined;
     try {
+      const routed = this.routes(model, version);
       const loaded = await this.repository.load(model, version, artifactPath(artifactUri), { warm: true, activate: false });
       this.logNaming(loaded);
-      if (validation) {
+      // A version that already takes traffic here was released before: a redeploy reloads it,
+      // and a failed re-check must not leave the model with nothing to answer.
+      if (validation && routed) this.log.log(`model '${model}' version ${version} already serves here: its warm-up check is not repeated`);
+      else if (validation) {
         const check = await latencyCheck(loaded, validation, artifactPath);
         checks = [check];
         if (!check.passed) {
@@ -99,6 +104,13 @@ export class DeploymentService {
     if (replayed || (status === 'serving' && !reportsSuccess)) return undefined;
     const { abLabels } = event.data;
     return causedBy(event, 'deployment.completed', { source: 'serving', subject: model, data: { model, version, status, trafficShare, error, strategy, abLabels, checks } });
+  }
+
+  /** Whether `version` is loaded here and routed: stable, canary or shadow. */
+  private routes(model: string, version: number): boolean {
+    const route = this.repository.route(model);
+    const routed = route?.stable === version || route?.canary?.version === version || route?.shadow?.version === version;
+    return routed && this.repository.versions(model).includes(version);
   }
 
   /** Routes a loaded (warmed) version as its strategy says; returns the share of answers it gives. */

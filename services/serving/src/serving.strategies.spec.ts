@@ -211,5 +211,22 @@ describe('serving: release strategies shadow and blue-green (in-process bus, rea
       expect(serving.repository.route('churn')).toEqual({ stable: 8 });
       expect((await infer('after-validation', 0)).model_version).toBe('8');
     });
+
+    it('a redeploy of the version that serves is not re-checked: even under a bound no run can meet it keeps all traffic', async () => {
+      const before = completed.filter((e) => e.data.version === 8).length;
+      await observer.publish(
+        createEvent('deployment.requested', {
+          source: 'registry',
+          subject: 'churn',
+          data: { model: 'churn', version: 8, artifactUri: `file://${models.logregV1}`, strategy: 'full', validation: { latencyP99Ms: 0.000001, holdoutUri } },
+        }),
+      );
+      const done = await waitFor(() => completed.filter((e) => e.data.version === 8)[before], 'the second deployment.completed for version 8');
+      expect(done.data).toMatchObject({ status: 'serving', trafficShare: 1 });
+      expect(done.data.checks).toBeUndefined();
+      expect(lines).toContain(`model 'churn' version 8 already serves here: its warm-up check is not repeated`);
+      expect(serving.repository.route('churn')).toEqual({ stable: 8 });
+      expect((await infer('after-redeploy', 0)).model_version).toBe('8');
+    });
   });
 });
