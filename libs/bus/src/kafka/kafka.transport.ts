@@ -49,6 +49,13 @@ export interface KafkaTransportOptions {
   /** Partitions for topics this transport creates. */
   numPartitions?: number;
   sessionTimeoutMs?: number;
+  /**
+   * How long a fetch waits on the broker for data when there is none (default 500 ms, the Java
+   * consumer's fetch.max.wait.ms; kafkajs's own default is 5 s). A consumer stops only after its
+   * fetch in flight returns, so this bounds how long stopping a subscription takes; a message
+   * that arrives ends the wait at once either way.
+   */
+  fetchMaxWaitMs?: number;
   logger?: { warn(message: string): void; error(message: string): void };
   /** Sizes dead letters are cut to (see fitDeadLetter); default DEFAULT_MESSAGE_LIMITS. */
   limits?: MessageLimits;
@@ -207,6 +214,7 @@ export class KafkaTransport implements MessageTransport {
       groupId: group,
       sessionTimeout,
       heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
+      maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 500,
       readUncommitted: false,
     });
     const transactionalId = this.options.transactionalId ? `${this.options.transactionalId}.${group}` : undefined;
