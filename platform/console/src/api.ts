@@ -148,7 +148,8 @@ export interface ModelSummary {
   name: string;
   champion: number | null;
   versions: number;
-  serving: { version: number; share: number; strategy?: string | null }[];
+  /** `shadow`: the running shadow (share 0: a copy of every request, answers none). */
+  serving: { version: number; share: number; strategy?: string | null; shadow?: boolean }[];
   updatedAt: string;
 }
 /** GET /registry/models/:name/versions: one keyset page, newest first. */

@@ -429,12 +429,28 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     expect(rolled.data).toMatchObject({ version: 2, restoredVersion: 1 });
   });
 
-  it('the serving state names the strategy each version was deployed with: a promoted shadow serves all traffic as a shadow deployment', async () => {
+  it('the serving state names the strategy each version was deployed with and the running shadow; a promoted shadow serves all traffic as a shadow deployment', async () => {
     await served('fraud', 1, 1);
     await waitFor(async () => ((await call('GET', '/models/fraud')).body.champion === 1 ? true : undefined), 'fraud v1 champion (the first deployed)');
     expect((await call('GET', '/models/fraud')).body.serving).toEqual([{ version: 1, share: 1, strategy: 'full' }]);
+    // A shadow answers no client (share 0) and is listed as the running shadow.
     await served('fraud', 2, 0, 'serving', 'shadow');
-    // A shadow answers no client: it shows in the serving state once it takes traffic.
+    const withShadow = [
+      { version: 1, share: 1, strategy: 'full' },
+      { version: 2, share: 0, strategy: 'shadow', shadow: true },
+    ];
+    await waitFor(async () => (JSON.stringify((await call('GET', '/models/fraud')).body.serving) === JSON.stringify(withShadow) ? true : undefined), 'v2 listed as the running shadow');
+    // A later shadow replaces it (serving unloads the earlier one).
+    expect((await upload('fraud', readFileSync(join(modelsDir, 'logreg_v2.onnx')))).body.model_version).toMatchObject({ version: '3' });
+    await served('fraud', 3, 0, 'serving', 'shadow');
+    await waitFor(async () => ((await call('GET', '/models/fraud')).body.serving.some((s: { version: number }) => s.version === 3) ? true : undefined), 'v3 the running shadow');
+    expect((await call('GET', '/models/fraud')).body.serving).toEqual([
+      { version: 1, share: 1, strategy: 'full' },
+      { version: 3, share: 0, strategy: 'shadow', shadow: true },
+    ]);
+    expect((await call('GET', '/models/fraud/versions')).body.versions.find((v: { version: number }) => v.version === 2).serving).toMatchObject({ status: 'unloaded' });
+    await served('fraud', 2, 0, 'serving', 'shadow');
+    await waitFor(async () => (JSON.stringify((await call('GET', '/models/fraud')).body.serving) === JSON.stringify(withShadow) ? true : undefined), 'v2 the running shadow again');
     await registry.bus.publish(
       createEvent('canary.evaluated', {
         source: 'monitoring',
@@ -444,6 +460,8 @@ describe('registry service (embedded: in-process bus, SQLite, real HTTP, sklearn
     );
     await waitFor(async () => ((await call('GET', '/models/fraud')).body.champion === 2 ? true : undefined), 'the shadow promoted');
     expect((await call('GET', '/models/fraud')).body.serving).toEqual([{ version: 2, share: 1, strategy: 'shadow' }]);
+    // Serving drained and unloaded the old stable, as for a promoted canary.
+    expect((await call('GET', '/models/fraud/versions')).body.versions.find((v: { version: number }) => v.version === 1).serving).toMatchObject({ status: 'unloaded' });
   });
 });
 

@@ -12,6 +12,7 @@ import { AddServingState1763900000600 } from './migrations/1763900000600-add-ser
 import { AddReleasePolicies1763900000750 } from './migrations/1763900000750-add-release-policies';
 import { AddServingStrategy1763900000800 } from './migrations/1763900000800-add-serving-strategy';
 import { AddVersionHoldout1763900000900 } from './migrations/1763900000900-add-version-holdout';
+import { AddServingMirrored1763900001000 } from './migrations/1763900001000-add-serving-mirrored';
 import { ServingConflictError } from './deployments/serving-conflict';
 import type { RegistryConfig } from './registry.config';
 import { RegistryModule } from './registry.module';
@@ -45,7 +46,7 @@ export async function startRegistry(
     service: 'registry',
     url: config.DATABASE_URL,
     entities: registryEntities,
-    migrations: [CreateRegistryTables1763900000400, AddVersionStorage1763900000500, AddServingState1763900000600, AddReleasePolicies1763900000750, AddServingStrategy1763900000800, AddVersionHoldout1763900000900],
+    migrations: [CreateRegistryTables1763900000400, AddVersionStorage1763900000500, AddServingState1763900000600, AddReleasePolicies1763900000750, AddServingStrategy1763900000800, AddVersionHoldout1763900000900, AddServingMirrored1763900001000],
   });
   const bus = createEventBus(config, {
     service: 'registry',

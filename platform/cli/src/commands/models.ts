@@ -5,7 +5,8 @@ interface ModelSummary {
   name: string;
   champion: number | null;
   versions: number;
-  serving: { version: number; share: number; strategy?: string | null }[];
+  /** `shadow`: the running shadow (share 0: a copy of every request, answers none). */
+  serving: { version: number; share: number; strategy?: string | null; shadow?: boolean }[];
   updatedAt: string;
 }
 interface Version {
@@ -43,8 +44,9 @@ const gateText = (gate: unknown): string => {
 /** A version's serving state: `serving 10%`, `rejected`, `failed`, `unloaded`, or `-` when never deployed. */
 const versionServingText = (serving: Version['serving']) => (!serving ? '-' : serving.status === 'serving' ? `serving ${Math.round(serving.share * 100)}%` : serving.status);
 
-/** Each serving version's share and the strategy it was deployed with: `v1 90% full, v2 10% canary`. */
-const servingText = (serving: ModelSummary['serving']) => serving.map((s) => `v${s.version} ${Math.round(s.share * 100)}%${s.strategy ? ` ${s.strategy}` : ''}`).join(', ') || '-';
+/** Each serving version's share and the strategy it was deployed with: `v1 90% full, v2 10% canary`; the running shadow as `v3 shadow`. */
+const servingText = (serving: ModelSummary['serving']) =>
+  serving.map((s) => (s.shadow ? `v${s.version} shadow` : `v${s.version} ${Math.round(s.share * 100)}%${s.strategy ? ` ${s.strategy}` : ''}`)).join(', ') || '-';
 
 /** `mlops models [name]`: the models, or one model's versions. */
 export async function models(ctx: Context, name: string | undefined): Promise<number> {

@@ -78,8 +78,9 @@ const gateOf = (name: string, version: string) => api<GateDecision>(`/registry/m
 
 const TRAFFIC_REFRESH_MS = 2000;
 
-/** One serving version: its share of the traffic and how it was deployed, e.g. `version 2 100% (deployed as shadow)`. */
-const servingText = (s: ModelSummary['serving'][number]) => `version ${s.version} ${Math.round(s.share * 1000) / 10}%${s.strategy ? ` (deployed as ${s.strategy})` : ''}`;
+/** One serving version: its share of the traffic and how it was deployed, e.g. `version 2 100% (deployed as shadow)`, or the running shadow. */
+const servingText = (s: ModelSummary['serving'][number]) =>
+  s.shadow ? `version ${s.version} shadow (a copy of every request, answers not returned)` : `version ${s.version} ${Math.round(s.share * 1000) / 10}%${s.strategy ? ` (deployed as ${s.strategy})` : ''}`;
 
 /** What serving runs of the model: each version with its share of the traffic and its strategy, largest first (refreshed every 2 s: a deployment lands after its 202). */
 function Traffic({ name }: { name: string }) {

@@ -60,7 +60,9 @@ export class ModelOverview {
       name: r.name,
       champion: champions.find((a) => a.name === r.name)?.version ?? null,
       versions: counts.get(r.name) ?? 0,
-      serving: serving.filter((s) => s.name === r.name && s.trafficShare > 0).map((s) => ({ version: s.version, share: s.trafficShare, strategy: s.strategy })),
+      serving: serving
+        .filter((s) => s.name === r.name && (s.trafficShare > 0 || s.mirrored))
+        .map((s) => ({ version: s.version, share: s.trafficShare, strategy: s.strategy, ...(s.mirrored ? { shadow: true } : {}) })),
       updatedAt: new Date(r.lastUpdatedTime).toISOString(),
     }));
   }

@@ -24,7 +24,7 @@ export class ServingReports {
     // Older reports name no strategy: a partial share was a canary, all traffic a full rollout.
     const strategy = event.data.strategy ?? (trafficShare < 1 ? 'canary' : 'full');
     if (status === 'failed') {
-      await this.state.record({ name: model, version, status, trafficShare: 0, strategy, error: error ?? null, updatedAt: now });
+      await this.state.record({ name: model, version, status, trafficShare: 0, strategy, mirrored: false, error: error ?? null, updatedAt: now });
       this.log.warn(`serving failed to deploy '${model}' version ${version}: ${error ?? 'no reason given'}`);
       return;
     }
@@ -32,30 +32,33 @@ export class ServingReports {
       // Never routed: the versions serving before keep their shares.
       const failing = (event.data.checks ?? []).filter((c) => !c.passed);
       const why = error ?? (failing.map((c) => `${c.name}: ${c.detail}`).join('; ') || 'no reason given');
-      await this.state.record({ name: model, version, status, trafficShare: 0, strategy, error: why, updatedAt: now });
+      await this.state.record({ name: model, version, status, trafficShare: 0, strategy, mirrored: false, error: why, updatedAt: now });
       this.log.warn(`serving rejected '${model}' version ${version} before routing it: ${why}`);
       return;
     }
     const others = (await this.state.loaded([model])).filter((r) => r.version !== version);
-    // A full rollout takes all traffic; a canary leaves the rest to the stable version and replaces an earlier canary.
+    // A full rollout takes all traffic; a canary or shadow leaves the rest to the stable version
+    // and replaces an earlier canary or shadow (serving unloads it). A model has one shadow at
+    // most, and any deployment ends the earlier one's copy of the traffic.
     const stable = trafficShare < 1 ? others.reduce<ServingStateRow | undefined>((best, r) => (!best || r.trafficShare > best.trafficShare ? r : best), undefined) : undefined;
     for (const row of others) {
-      if (row === stable) await this.state.record({ ...row, trafficShare: 1 - trafficShare, updatedAt: now });
-      else if (trafficShare < 1 && row.trafficShare > 0) await this.state.record({ ...row, status: 'unloaded', trafficShare: 0, updatedAt: now });
-      else await this.state.record({ ...row, trafficShare: 0, updatedAt: now });
+      if (row === stable) await this.state.record({ ...row, trafficShare: 1 - trafficShare, mirrored: false, updatedAt: now });
+      else if (trafficShare < 1 && (row.trafficShare > 0 || row.mirrored)) await this.state.record({ ...row, status: 'unloaded', trafficShare: 0, mirrored: false, updatedAt: now });
+      else await this.state.record({ ...row, trafficShare: 0, mirrored: false, updatedAt: now });
     }
-    await this.state.record({ name: model, version, status, trafficShare, strategy, error: null, updatedAt: now });
+    const mirrored = strategy === 'shadow' && trafficShare === 0;
+    await this.state.record({ name: model, version, status, trafficShare, strategy, mirrored, error: null, updatedAt: now });
   }
 
-  /** `version` takes all traffic if serving has it loaded (a promoted canary drains the old stable). */
+  /** `version` takes all traffic if serving has it loaded (a promoted canary or shadow drains the old stable). */
   async onPromoted(model: string, version: number, tx?: RegistryTx): Promise<void> {
     const loaded = await this.state.loaded([model], tx);
     const promoted = loaded.find((r) => r.version === version);
     if (!promoted) return;
-    const wasCanary = promoted.trafficShare > 0 && promoted.trafficShare < 1;
+    const wasChallenger = (promoted.trafficShare > 0 && promoted.trafficShare < 1) || promoted.mirrored === true;
     for (const row of loaded) {
-      if (row.version === version) await this.state.record({ ...row, trafficShare: 1, updatedAt: Date.now() }, tx);
-      else if (wasCanary && row.trafficShare > 0) await this.state.record({ ...row, status: 'unloaded', trafficShare: 0, updatedAt: Date.now() }, tx);
+      if (row.version === version) await this.state.record({ ...row, trafficShare: 1, mirrored: false, updatedAt: Date.now() }, tx);
+      else if (wasChallenger && row.trafficShare > 0) await this.state.record({ ...row, status: 'unloaded', trafficShare: 0, updatedAt: Date.now() }, tx);
       else if (row.trafficShare > 0) await this.state.record({ ...row, trafficShare: 0, updatedAt: Date.now() }, tx);
     }
   }
@@ -67,7 +70,7 @@ export class ServingReports {
     if (!rolled) return;
     const now = Date.now();
     if (rolled.trafficShare < 1) {
-      await this.state.record({ ...rolled, status: 'unloaded', trafficShare: 0, updatedAt: now }, tx);
+      await this.state.record({ ...rolled, status: 'unloaded', trafficShare: 0, mirrored: false, updatedAt: now }, tx);
       for (const row of loaded) if (row.version !== version && row.trafficShare > 0) await this.state.record({ ...row, trafficShare: 1, updatedAt: now }, tx);
       return;
     }

@@ -240,6 +240,8 @@ export interface ServingStateRow {
   trafficShare: number;
   /** How the version was deployed (deployment.completed `strategy`); null for a row recorded before strategies were kept. */
   strategy: DeploymentStrategy | null;
+  /** The model's running shadow: loaded, given a copy of every request, answering none of it (trafficShare 0); null for rows recorded before it was kept. */
+  mirrored: boolean | null;
   error: string | null;
   updatedAt: number;
 }
@@ -253,6 +255,7 @@ export const ServingStateEntity = new EntitySchema<ServingStateRow>({
     status: { type: String, length: 20 },
     trafficShare: { type: 'float', name: 'traffic_share' },
     strategy: { type: String, length: 20, nullable: true },
+    mirrored: { type: Boolean, nullable: true },
     error: { type: 'text', nullable: true },
     updatedAt: { type: 'bigint', name: 'updated_at', transformer: bigintNumber },
   },
