@@ -73,6 +73,8 @@ export const loopEnvSchema = z
     LOOP_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     /** How often due webhook deliveries are looked for. */
     LOOP_WEBHOOK_POLL_MS: z.coerce.number().int().positive().default(1000),
+    /** Encrypts webhook secrets at rest (AES-256-GCM under a key derived from this); unset: they are stored as given. */
+    LOOP_WEBHOOK_SECRET_KEY: z.string().min(16, 'expected at least 16 characters (the key webhook secrets are encrypted under)').optional(),
     LOOP_GROUP: z.string().min(1).default('loop'),
     INSTANCE_ID: z.string().min(1).optional(),
   })

@@ -26,7 +26,7 @@ export interface LoopSettings {
   /** Where the registry's gate decisions are asked for (LOOP_REGISTRY_URL), with the platform's API_TOKEN. */
   registry: { url?: string; apiToken?: string };
   /** Webhook deliveries: retries with exponential backoff, the request timeout, the poll of due deliveries. */
-  webhooks: { retryBaseMs: number; retryMaxMs: number; maxAttempts: number; timeoutMs: number; pollMs: number };
+  webhooks: { retryBaseMs: number; retryMaxMs: number; maxAttempts: number; timeoutMs: number; pollMs: number; secretKey?: string };
   /** Where PUT /api/models/:model/feature-view checks view names (LOOP_FEATURE_STORE_URL); unset: not checked. */
   featureStore: { url?: string; apiToken?: string };
 }
@@ -73,6 +73,7 @@ export function loopSettings(config: LoopConfig): LoopSettings {
       maxAttempts: config.LOOP_WEBHOOK_MAX_ATTEMPTS,
       timeoutMs: config.LOOP_WEBHOOK_TIMEOUT_MS,
       pollMs: config.LOOP_WEBHOOK_POLL_MS,
+      secretKey: config.LOOP_WEBHOOK_SECRET_KEY,
     },
   };
 }

@@ -6,6 +6,7 @@ import { DeliveryPoller } from './notifications/delivery-poller';
 import { LoopNotifications } from './notifications/loop-notifications';
 import { NotificationsConsumer } from './notifications/notifications.consumer';
 import { Notifier } from './notifications/notifier';
+import { SecretBox } from './notifications/secret-box';
 import { WebhooksController } from './notifications/webhooks.controller';
 import { WebhooksRepository } from './notifications/store/webhooks.repository';
 import { WebhooksService } from './notifications/webhooks.service';
@@ -27,6 +28,7 @@ export class NotificationsModule {
         { provide: LOOP_LOG, useValue: runtime.log },
         { provide: DataSource, useValue: runtime.dataSource },
         { provide: LoopMetrics, useValue: runtime.metrics },
+        { provide: SecretBox, useValue: new SecretBox(runtime.settings.webhooks.secretKey) },
         WebhooksRepository,
         WebhooksService,
         Notifier,

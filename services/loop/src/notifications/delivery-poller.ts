@@ -3,6 +3,7 @@ import { LoopMetrics } from '../loop.metrics';
 import { LOOP_CLOCK, LOOP_LOG, LOOP_SETTINGS, type LoopClock, type LoopLog, type LoopSettings } from '../loop.settings';
 import { PeriodicTask } from '../periodic-task';
 import { retryDelay } from './backoff';
+import { SecretBox } from './secret-box';
 import type { DeliveryRow } from './store/notifications.entities';
 import { signedHeaders } from './signing';
 import { postWebhook } from './webhook-sender';
@@ -22,6 +23,7 @@ export class DeliveryPoller implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     private readonly webhooks: WebhooksRepository,
+    private readonly secrets: SecretBox,
     private readonly metrics: LoopMetrics,
     @Inject(LOOP_SETTINGS) private readonly settings: LoopSettings,
     @Inject(LOOP_CLOCK) private readonly now: LoopClock,
@@ -57,7 +59,18 @@ export class DeliveryPoller implements OnApplicationBootstrap, OnModuleDestroy {
     if (!webhook) return;
     const attempts = row.attempts + 1;
     const what = `webhook ${webhook.id} (${webhook.url}): delivery ${row.id} of ${row.event} for ${row.model}`;
-    const result = await postWebhook(webhook.url, signedHeaders(webhook.secret, row.id, this.now(), row.payload), row.payload, this.settings.webhooks.timeoutMs);
+    let secret: string;
+    try {
+      secret = this.secrets.open(webhook.secret);
+    } catch (error) {
+      // Not sent unsigned, and no retry helps until the key is put right.
+      const reason = (error as Error).message;
+      await this.webhooks.record(row.id, { status: 'failed', attempts, statusCode: null, lastError: reason, nextAttemptAt: null, deliveredAt: null });
+      this.metrics.webhookAttempts.inc({ event: row.event, result: 'failed' });
+      this.log.error(`${what} not sent: ${reason}`);
+      return;
+    }
+    const result = await postWebhook(webhook.url, signedHeaders(secret, row.id, this.now(), row.payload), row.payload, this.settings.webhooks.timeoutMs);
     const at = this.now();
     if (result.ok) {
       await this.webhooks.record(row.id, { status: 'delivered', attempts, statusCode: result.statusCode, lastError: null, nextAttemptAt: null, deliveredAt: at });

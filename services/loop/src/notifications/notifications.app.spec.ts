@@ -2,6 +2,7 @@ import { createEvent, type AnyEvent, type EventType, type PayloadInput } from '@
 import { waitFor } from '../../../../test/support/wait-for';
 import { failFirst, WebhookReceiver, type ReceivedWebhook } from '../../../../test/support/webhook-receiver';
 import { LoopHarness } from '../test/loop-harness';
+import { SecretBox } from './secret-box';
 import { verifySignature } from './signing';
 import { WebhooksRepository } from './store/webhooks.repository';
 import type { DeliveryView, WebhookView } from './webhooks.service';
@@ -47,6 +48,7 @@ describe('webhook notifications (in-process bus, SQLite, real HTTP receivers)', 
         LOOP_WEBHOOK_RETRY_BASE_MS: '30000',
         LOOP_WEBHOOK_MAX_ATTEMPTS: '2',
         LOOP_WEBHOOK_POLL_MS: '50',
+        LOOP_WEBHOOK_SECRET_KEY: 'the operator key of this test',
       },
       { now: () => clock },
     );
@@ -196,5 +198,29 @@ describe('webhook notifications (in-process bus, SQLite, real HTTP receivers)', 
     expect(again).toMatchObject({ claimedBy: 'instance-a', attempts: 0, status: 'pending' });
     expect(await repository.claim(again!, 'instance-b', clock + 3_800_000)).toBe(true);
     await call('DELETE', `/api/webhooks/${hook.id}`);
+  });
+
+  it('with LOOP_WEBHOOK_SECRET_KEY the secret is stored encrypted (deliveries still verify with it); one sealed under another key is not sent, its delivery failed saying why', async () => {
+    const repository = h.loop.app.get(WebhooksRepository, { strict: false });
+    const hook = await create({ url: `${receiver.url}/sealed`, events: ['drift.detected'], model: 'sealed' });
+    const stored = (await repository.find(hook.id))!.secret;
+    expect(stored).toMatch(/^enc:v1:/);
+    expect(stored).not.toContain(SECRET);
+    expect(new SecretBox('the operator key of this test').open(stored)).toBe(SECRET);
+    await h.bus.publish(drift('sealed', 'c-sealed'));
+    const [sent] = await waitFor(() => (receiver.at('/sealed').length ? receiver.at('/sealed') : undefined), 'the delivery to /sealed');
+    expect(verified(sent)).toBe(true);
+
+    const otherKey = { id: 'w-other-key', url: `${receiver.url}/other-key`, secret: new SecretBox('a key this loop does not have').seal(SECRET), events: JSON.stringify(['drift.detected']), model: 'other-key', createdAt: clock };
+    await repository.insert(otherKey);
+    await h.bus.publish(drift('other-key', 'c-other-key'));
+    const [failed] = await waitFor(async () => {
+      const log = await deliveries(otherKey.id);
+      return log.length && log[0].status === 'failed' ? log : undefined;
+    }, 'the delivery under another key failed');
+    expect(failed).toMatchObject({ attempts: 1, statusCode: null, lastError: expect.stringContaining('encrypted under another key') });
+    expect(receiver.at('/other-key')).toEqual([]);
+    await call('DELETE', `/api/webhooks/${hook.id}`);
+    await call('DELETE', `/api/webhooks/${otherKey.id}`);
   });
 });

@@ -4,6 +4,7 @@ import { NotFoundError } from '@mlops/errors';
 import { LOOP_CLOCK, LOOP_LOG, type LoopClock, type LoopLog } from '../loop.settings';
 import type { NotificationEvent } from './notification-events';
 import type { DeliveryRow, DeliveryStatus, WebhookRow } from './store/notifications.entities';
+import { SecretBox } from './secret-box';
 import type { WebhookInput } from './webhook-config';
 import { WebhooksRepository } from './store/webhooks.repository';
 
@@ -61,14 +62,16 @@ function deliveryView(row: DeliveryRow): DeliveryView {
 export class WebhooksService {
   constructor(
     private readonly webhooks: WebhooksRepository,
+    private readonly secrets: SecretBox,
     @Inject(LOOP_CLOCK) private readonly now: LoopClock,
     @Inject(LOOP_LOG) private readonly log: LoopLog,
   ) {}
 
   async create(input: WebhookInput): Promise<WebhookView> {
-    const row: WebhookRow = { id: randomUUID(), url: input.url, secret: input.secret, events: JSON.stringify(input.events), model: input.model ?? null, createdAt: this.now() };
+    const row: WebhookRow = { id: randomUUID(), url: input.url, secret: this.secrets.seal(input.secret), events: JSON.stringify(input.events), model: input.model ?? null, createdAt: this.now() };
     await this.webhooks.insert(row);
-    this.log.log(`webhook ${row.id} created: ${input.events.join(', ')} of ${input.model ?? 'every model'} to ${input.url}`);
+    const stored = this.secrets.encrypts ? 'secret encrypted at rest' : 'secret stored as given: set LOOP_WEBHOOK_SECRET_KEY to encrypt it';
+    this.log.log(`webhook ${row.id} created: ${input.events.join(', ')} of ${input.model ?? 'every model'} to ${input.url} (${stored})`);
     return webhookView(row);
   }
 
