@@ -46,7 +46,8 @@ featureViews:
       - { name: amount_mean_7d, function: mean, field: amount, window: 7d }
 YAML
 
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+# A free port below the ephemeral range, none of the arguments (ports picked, not bound yet).
+free_port() { node "$HERE/../free-port.mjs" "$@"; }
 SERVER=""
 FLOOR=""
 stop_group() {
@@ -67,7 +68,7 @@ trap 'exit 143' TERM INT HUP
 
 # Starts both servers on free ports and waits until the feature store is ready.
 start_servers() {
-  HTTP_PORT=$(free_port); GRPC_PORT=$(free_port); FLOOR_PORT=$(free_port)
+  HTTP_PORT=$(free_port); GRPC_PORT=$(free_port "$HTTP_PORT"); FLOOR_PORT=$(free_port "$HTTP_PORT" "$GRPC_PORT")
   ADDRESS="127.0.0.1:$GRPC_PORT"
   FLOOR_ADDRESS="127.0.0.1:$FLOOR_PORT"
   URL="http://127.0.0.1:$HTTP_PORT"

@@ -17,7 +17,8 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=(); }
 trap cleanup EXIT
 
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+# A free port below the ephemeral range, none of the arguments (ports picked, not bound yet).
+free_port() { node "$ROOT/bench/free-port.mjs" "$@"; }
 
 # ghz NAME PORT ROWS CONC [extra ghz args]
 ghz_run() {
@@ -51,7 +52,7 @@ timeout 120 "${SERVER_CPU[@]}" node "$HERE/model-floor.mjs" "$MODEL" "${FLOOR_SE
 PORT=$(free_port)
 OURS_ENV="SERVING_GRPC_HOST=127.0.0.1 SERVING_GRPC_PORT=$PORT SERVING_MODELS=m=$MODEL"
 echo "[bench] ours on 127.0.0.1:$PORT" >&2
-OURS_HTTP_PORT=$(free_port)
+OURS_HTTP_PORT=$(free_port "$PORT")
 start_server ours env SERVING_GRPC_HOST=127.0.0.1 SERVING_GRPC_PORT="$PORT" SERVING_HTTP_HOST=127.0.0.1 SERVING_HTTP_PORT="$OURS_HTTP_PORT" SERVING_MODELS="m=$MODEL" SERVING_PROTO_DIR="$ROOT/proto" node "${DIST:-dist}/services/serving/src/main.js"
 for rows in 1 100; do for c in $CONCURRENCIES; do ghz_run "ours-r$rows-c$c" "$PORT" "$rows" "$c"; done; done
 # (f) REST on the same server: the v2 JSON infer route under autocannon, same points
@@ -76,7 +77,7 @@ stop_servers
 
 # (e) the peer: MLServer (PyPI) with bench/serving/peer/onnx_model.py, the same ONNX file, same requests
 if [[ ${PEER:-1} == 1 ]]; then
-  PORT=$(free_port); HTTP_PORT=$(free_port)
+  PORT=$(free_port); HTTP_PORT=$(free_port "$PORT")
   echo "[bench] MLServer peer on 127.0.0.1:$PORT" >&2
   # with SERVING_WORKERS > 1 the peer gets as many inference workers unless PEER_PARALLEL_WORKERS says otherwise
   export PEER_PARALLEL_WORKERS="${PEER_PARALLEL_WORKERS:-$(( ${SERVING_WORKERS:-1} > 1 ? ${SERVING_WORKERS:-1} : 0 ))}"

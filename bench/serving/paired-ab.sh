@@ -29,7 +29,8 @@ for rows in 1 100; do [[ -f $OUT/req-r$rows.json ]] || node "$HERE/make-request.
 
 SPID=
 trap '[[ -n $SPID ]] && kill "$SPID" 2>/dev/null || true' EXIT
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+# A free port below the ephemeral range, none of the arguments (ports picked, not bound yet).
+free_port() { node "$ROOT/bench/free-port.mjs" "$@"; }
 
 # one NAME ROWS CONC ECHO_RPS SCRIPT (run with node, the port as its last argument)
 one() {

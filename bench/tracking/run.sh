@@ -65,7 +65,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM INT HUP   # so a signal still runs cleanup
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A free port below the ephemeral range, none of the arguments (ports picked, not bound yet).
+free_port() { node "$ROOT/bench/free-port.mjs" "$@"; }
 wait_http() { # url, pid, log
   for _ in $(seq 600); do
     curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
@@ -101,7 +102,7 @@ node "$HERE/load.mjs" --url "http://127.0.0.1:$PORT" --label ours --out "$TMP/ou
 NGINX_BIN=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 FRONT_DOOR=""
 if [[ -x $NGINX_BIN ]]; then
-  FD_PORT=$(free_port)
+  FD_PORT=$(free_port "$PORT")
   mkdir -p "$TMP/nginx"
   # Every upstream is this tracking server; the console is not built here, an empty root will do.
   mkdir -p "$TMP/console"
