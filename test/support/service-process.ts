@@ -6,15 +6,26 @@ import { waitFor } from './wait-for';
 
 const ROOT = resolve(__dirname, '../..');
 
+/** Ports this process's freePort gave out. */
+const handedOut = new Set<number>();
+
 export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
+  for (;;) {
+    const port = await new Promise<number>((done, fail) => {
+      const server = createServer();
+      server.once('error', fail);
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => done(port));
+      });
     });
-  });
+    // The kernel may hand a closed port out again at once: two servers of one test asking in a
+    // row (HTTP, then gRPC) would get the same one, and the second fails with EADDRINUSE.
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 /** A service started the way production starts it: its built entry point, its own process. */
