@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Logger } from '@nestjs/common';
+import { Client, type ClientConfig } from 'pg';
 import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
 import { processedEventsMigration, processedEventsSchema } from './processed-events';
 
@@ -18,6 +20,22 @@ export interface ServiceDataSourceOptions {
 }
 
 export type DatabaseKind = 'postgres' | 'sqlite';
+
+/**
+ * The pool's connections, each with an 'error' listener from the start. pg-pool removes its
+ * own listener when it hands a connection out, and TypeORM adds one only a microtask later: a
+ * server shutting down can send a connection's ready and its FATAL in one read, and that FATAL,
+ * emitted with no listener, killed the process (seen in CI: the registry, during a Postgres
+ * restart). The error still reaches the pool or TypeORM where they listen; this one only says so.
+ */
+export class ListenedClient extends Client {
+  private static readonly log = new Logger('postgres');
+
+  constructor(config?: string | ClientConfig) {
+    super(config);
+    this.on('error', (error: Error) => ListenedClient.log.warn(`connection lost (${error.message}); the pool opens a new one`));
+  }
+}
 
 export function databaseKind(url: string): DatabaseKind {
   if (/^postgres(ql)?:\/\//.test(url)) return 'postgres';
@@ -43,7 +61,7 @@ export async function openDataSource(options: ServiceDataSourceOptions): Promise
   };
   let dataSource: DataSource;
   if (kind === 'postgres') {
-    dataSource = new DataSource({ type: 'postgres', url: options.url, ...common });
+    dataSource = new DataSource({ type: 'postgres', url: options.url, extra: { Client: ListenedClient }, ...common });
   } else {
     const file = options.url.slice('sqlite:'.length);
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
