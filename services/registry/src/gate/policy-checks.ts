@@ -4,7 +4,7 @@ import type { EffectivePolicy } from '../policy/release-policy';
 export interface PolicyCheck {
   /** `champion`, `threshold:<metric>:min|max`, `latency`, `size` or `fairness`. */
   name: string;
-  /** null: pending, measured later (latency: by serving during warm-up, see servingCheck). */
+  /** null: pending, measured later (latency: by serving during warm-up, see withServingCheck). */
   passed: boolean | null;
   /** What was measured (null when the candidate has no such measurement, or not yet). */
   measured: number | null;
